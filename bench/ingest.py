@@ -1,0 +1,125 @@
+"""Ingest throughput on PostgreSQL against a raw COPY of the same rows.
+
+    .venv/bin/python bench/ingest.py --enterprises 200000 \
+        --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
+Generates a region with ``xyd synth``, creates a scratch database, ingests every feed
+through the real service (validation, quarantine, dedup, versions, registry sync), then
+copies the same rows, read by the same readers, into bare text tables with COPY. Prints
+rows/second for both, their ratio, and the peak resident memory. Drops the database after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enterprises", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--region", type=Path, help="reuse a generated region folder")
+    args = parser.parse_args()
+
+    from xinyidai.core.settings import normalize_database_url
+
+    admin_url = normalize_database_url(args.postgres)
+    name = f"xyd_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    workdir = Path(tempfile.mkdtemp(prefix="xyd-bench-"))
+    os.environ["XYD_DATABASE_URL"] = url
+    os.environ["XYD_DATA_DIR"] = str(workdir)
+    try:
+        run(args, url, workdir)
+    finally:
+        from xinyidai.core.db import get_engine
+
+        get_engine().dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
+    from xinyidai import bootstrap
+    from xinyidai.core.db import get_engine, new_session
+    from xinyidai.ingest import service
+    from xinyidai.ingest.models import Batch
+    from xinyidai.ingest.readers import open_table
+    from xinyidai.synth import generate
+
+    region = args.region
+    if region is None:
+        region = workdir / "region"
+        started = time.perf_counter()
+        generate(region, enterprises=args.enterprises, seed=args.seed)
+        print(f"synth: {args.enterprises:,} enterprises in {time.perf_counter() - started:.1f} s")
+    bootstrap.initialize(url)
+    feeds = service.feeds_in(region, provider=None, category=None)
+
+    rows = 0
+    started = time.perf_counter()
+    for feed in feeds:
+        session = new_session()
+
+        def commit(_batch: Batch, session=session) -> None:  # type: ignore[no-untyped-def]
+            session.commit()
+
+        batch = service.ingest_file(session, feed=feed, actor="bench", on_chunk=commit)
+        session.commit()
+        session.close()
+        rows += batch.total
+        print(
+            f"  {feed.provider}/{feed.category}: {batch.total:,} rows, {batch.accepted:,} new, "
+            f"{batch.rejected:,} rejected, {batch.duplicates:,} duplicates",
+            file=sys.stderr,
+        )
+    ingest_seconds = time.perf_counter() - started
+    ingest_rate = rows / ingest_seconds
+
+    raw_rows = 0
+    engine = get_engine()
+    started = time.perf_counter()
+    for index, feed in enumerate(feeds):
+        table = open_table(feed.path, feed.format)
+        columns = len(table.headers) + 8
+        with engine.begin() as conn:
+            bare = f"bare_{index}"
+            cols = ", ".join(f"c{i} text" for i in range(columns))
+            conn.execute(text(f"CREATE TABLE {bare} ({cols})"))
+            raw = conn.connection.driver_connection
+            names = ", ".join(f"c{i}" for i in range(columns))
+            with raw.cursor() as cursor, cursor.copy(f"COPY {bare} ({names}) FROM STDIN") as copy:
+                for _position, values in table.rows:
+                    padded = [None if v is None else str(v) for v in values[:columns]]
+                    padded += [None] * (columns - len(padded))
+                    copy.write_row(padded)
+                    raw_rows += 1
+    copy_seconds = time.perf_counter() - started
+    copy_rate = raw_rows / copy_seconds
+
+    print(f"rows: {rows:,} (raw COPY read {raw_rows:,})")
+    print(f"ingest (validated and stored): {ingest_seconds:.1f} s, {ingest_rate:,.0f} rows/s")
+    print(f"raw COPY into bare tables:     {copy_seconds:.1f} s, {copy_rate:,.0f} rows/s")
+    print(f"ratio: {ingest_rate / copy_rate:.1%} of raw COPY")
+    print(f"peak memory: {peak_rss_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

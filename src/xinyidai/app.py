@@ -1,0 +1,80 @@
+"""Builds the FastAPI application: the JSON API, the portal and machine endpoints."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from xinyidai import __version__
+from xinyidai.catalog.api import router as catalog_router
+from xinyidai.core import queue
+from xinyidai.core.api import install_error_handlers
+from xinyidai.core.db import database_status
+from xinyidai.core.i18n import set_locale
+from xinyidai.core.settings import get_settings
+from xinyidai.iam.api import router as iam_router
+from xinyidai.ingest.api import router as ingest_router
+from xinyidai.ledger.api import router as ledger_router
+from xinyidai.records.api import router as records_router
+from xinyidai.registry.api import router as registry_router
+from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
+
+API_PREFIX = "/api/v1"
+
+log = logging.getLogger(__name__)
+
+
+def api_router() -> APIRouter:
+    """Every domain's router under ``/api/v1``."""
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(registry_router)
+    router.include_router(catalog_router)
+    router.include_router(ledger_router)
+    router.include_router(iam_router)
+    router.include_router(ingest_router)
+    router.include_router(records_router)
+    return router
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    settings.check_production()
+    refuse_demo_accounts_in_production()
+    app = FastAPI(
+        title="XYD 信易贷",
+        version=__version__,
+        summary="Credit-information sharing and SME financing platform",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(api_router())
+
+    @app.middleware("http")
+    async def _locale(request: Request, call_next: Any) -> Any:
+        from xinyidai.core.api import request_locale
+
+        set_locale(request_locale(request))
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> JSONResponse:
+        """Liveness and database status; 503 when the database cannot be reached."""
+        database = database_status()
+        ok = database["status"] == "ok"
+        body = {
+            "status": "ok" if ok else "degraded",
+            "version": __version__,
+            "env": settings.env,
+            "database": database,
+            "queue": queue.backend_name(),
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    mount_portal(app)
+
+    return app

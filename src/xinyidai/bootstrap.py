@@ -1,0 +1,27 @@
+"""Bring a database to a working state: the schema, then the reference data XYD ships.
+
+Idempotent: run it on every upgrade. Reference data that an operator edited is kept.
+"""
+
+from __future__ import annotations
+
+from xinyidai.catalog import service as catalog_service
+from xinyidai.core import migrate
+from xinyidai.core.db import build_engine
+from xinyidai.core.settings import get_settings
+
+
+def initialize(url: str | None = None) -> dict[str, int]:
+    """Migrate the database at ``url`` (default: the configured one) and load reference data."""
+    from sqlalchemy.orm import Session
+
+    target = url or get_settings().effective_database_url
+    migrate.upgrade(target)
+    engine = build_engine(target)
+    try:
+        with Session(engine) as session:
+            added = catalog_service.load_defaults(session, actor="system")
+            session.commit()
+    finally:
+        engine.dispose()
+    return {"catalog_categories_added": added}

@@ -1,0 +1,29 @@
+"""The ``xyd`` command: one sub-command group per domain (see ``xyd --help``)."""
+
+from __future__ import annotations
+
+import typer
+
+from xinyidai.cli import catalog, db, iam, ingest, ledger, platform, records, registry, synth
+
+app = typer.Typer(
+    name="xyd",
+    help="XYD 信易贷 — credit-information sharing and SME financing platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(registry.app, name="registry")
+app.add_typer(iam.app, name="iam")
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(records.app, name="records")
+app.add_typer(ledger.app, name="ledger")
+ledger.register(app)
+platform.register(app)
+ingest.register(app)
+synth.register(app)
+
+
+def main() -> None:
+    app()

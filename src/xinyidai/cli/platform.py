@@ -1,0 +1,78 @@
+"""``xyd serve``, ``xyd worker``: run the web process and the queue workers."""
+
+from __future__ import annotations
+
+import typer
+
+from xinyidai.cli.common import console, setup_logging
+from xinyidai.core.settings import get_settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(1, help="web worker processes (stateless; scale out freely)"),
+    reload: bool = typer.Option(False, help="restart on code changes (development)"),
+) -> None:
+    """Serve the API, the portal and machine endpoints."""
+    import uvicorn
+
+    setup_logging()
+    settings = get_settings()
+    settings.check_production()
+    console.print(
+        f"XYD serving at [bold]http://{host}:{port}[/bold] "
+        f"(env={settings.env}, database={settings.effective_database_url.split('://')[0]})"
+    )
+    uvicorn.run(
+        "xinyidai.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def worker(
+    workers: int = typer.Option(2, help="worker threads"),
+) -> None:
+    """Run queue workers for long jobs (imports, ratings, alerts, webhooks)."""
+    from xinyidai.core.queue import backend_name, huey
+    from xinyidai.jobs import load_all_tasks
+
+    setup_logging()
+    load_all_tasks()
+    console.print(f"XYD worker on {backend_name()} with {workers} workers")
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    consumer.run()
+
+
+def demo(
+    enterprises: int = typer.Option(1000, help="size of the generated demo region"),
+    seed: int = typer.Option(2026, help="seed of the generated demo region"),
+) -> None:
+    """Set up a demo: migrate, generate and load a synthetic region, create demo accounts."""
+    from rich.table import Table
+
+    from xinyidai import demo as demo_setup
+
+    setup_logging()
+    result = demo_setup.run(enterprises=enterprises, seed=seed, report=console.print)
+    table = Table(title="demo accounts (password: demo-password)")
+    for column in ("username", "organization", "kind"):
+        table.add_column(column)
+    for account in result.accounts:
+        table.add_row(account.username, account.organization, account.kind)
+    console.print(table)
+    console.print(
+        f"demo enterprise: {result.enterprise_code}\n"
+        "start the platform with `xyd serve` and open http://127.0.0.1:8000"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(worker)
+    app.command()(demo)

@@ -1,0 +1,54 @@
+"""``xyd records``: what the data center holds about a subject."""
+
+from __future__ import annotations
+
+import typer
+
+from xinyidai.cli.common import console, fail_on, print_json
+from xinyidai.core.db import session_scope
+from xinyidai.core.errors import XydError
+from xinyidai.records import service
+from xinyidai.registry import service as registry
+
+app = typer.Typer(help="Credit records held by the data center, with their history.")
+
+
+@app.command()
+def show(
+    code: str = typer.Argument(..., help="unified social credit code"),
+    category: list[str] = typer.Option(None, help="only these categories (repeatable)"),
+    history: bool = typer.Option(False, help="include every earlier version"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """List a subject's current records by category."""
+    try:
+        with session_scope() as session:
+            subject = registry.get_by_code_or_raise(session, credit_code=code)
+            groups = service.records_of(
+                session,
+                subject_code=subject.credit_code,
+                categories=category or None,
+                with_history=history,
+            )
+            if as_json:
+                print_json(
+                    {
+                        "credit_code": subject.credit_code,
+                        "name": subject.name,
+                        "categories": [g.model_dump(mode="json") for g in groups],
+                    }
+                )
+                return
+            console.print(f"[bold]{subject.name}[/bold] {subject.credit_code} ({subject.status})")
+            for group in groups:
+                hidden = f", {group.hidden_expired} past disclosure" if group.hidden_expired else ""
+                console.print(f"\n[bold]{group.name_zh}[/bold] ({group.category}{hidden})")
+                for record in group.records:
+                    fields = ", ".join(
+                        f"{k}={v}"
+                        for k, v in record.data.items()
+                        if k not in ("credit_code", "enterprise_name")
+                    )
+                    console.print(f"  v{record.version} [{record.provider}] {fields}")
+    except XydError as exc:
+        fail_on(exc)

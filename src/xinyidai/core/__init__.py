@@ -1,0 +1,1 @@
+"""Settings, database, base model, errors, ids, clock, i18n and jobs shared by every domain."""

@@ -1,0 +1,146 @@
+"""The HTTP kit every domain's router shares: the session dependency, paging, errors.
+
+Only modules named ``api`` (and ``web``/``app``) import FastAPI; this is core's one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from xinyidai.core.db import new_session
+from xinyidai.core.errors import XydError
+from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
+from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE
+
+log = logging.getLogger(__name__)
+
+
+def get_session() -> Iterator[Session]:
+    """A session per request: committed when the endpoint returns, rolled back on error."""
+    session = new_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class PageParams(BaseModel):
+    page: int
+    size: int
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, description="page number, from 1")] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_SIZE, description="items per page")] = DEFAULT_SIZE,
+) -> PageParams:
+    return PageParams(page=page, size=size)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+
+
+def request_locale(request: Request) -> str:
+    """The caller's language: ``?lang=``, the ``xyd_lang`` cookie, then Accept-Language."""
+    explicit = request.query_params.get("lang") or request.cookies.get("xyd_lang")
+    if explicit:
+        return normalize_locale(explicit)
+    return locale_from_accept_language(request.headers.get("accept-language"))
+
+
+def error_json(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": {"code": code, "message": message, "field": field}}
+    )
+
+
+def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Turn every error into the one shape, in the caller's language."""
+
+    @app.exception_handler(XydError)
+    async def _xyd_error(request: Request, exc: XydError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content=exc.to_dict(request_locale(request)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = _field_of(first.get("loc", ()))
+        reason = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
+        message = gettext("{field}: {reason}", request_locale(request), field=field, reason=reason)
+        return error_json(422, "invalid", message, field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        message = gettext(str(exc.detail), request_locale(request))
+        response = error_json(exc.status_code, code.get(exc.status_code, "http_error"), message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+
+class JobOut(BaseModel):
+    """A long job as its caller sees it: state, progress, result or error."""
+
+    id: str
+    kind: str
+    state: str
+    done: int
+    total: int | None
+    percent: float | None
+    message: str | None
+    result: dict[str, Any] | None
+    error: str | None
+    attempts: int
+
+
+def job_out(job: Any) -> JobOut:
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        state=job.state,
+        done=job.done,
+        total=job.total,
+        percent=job.percent,
+        message=job.message,
+        result=job.result,
+        error=job.error,
+        attempts=job.attempts,
+    )

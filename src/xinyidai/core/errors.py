@@ -1,0 +1,76 @@
+"""The errors every layer raises; the API turns each into its one shape.
+
+``{"error": {"code": ..., "message": ..., "field": ...}}`` — ``message`` is an English
+message id translated at the edge into the caller's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xinyidai.core.i18n import gettext
+
+
+class XydError(Exception):
+    """Base of every error a caller can cause or needs to see."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        error_code: str | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.field = field
+        self.params = params
+        if error_code is not None:
+            self.code = error_code
+
+    def translated(self, locale: str | None = None) -> str:
+        return gettext(self.message, locale, **self.params)
+
+    def to_dict(self, locale: str | None = None) -> dict[str, Any]:
+        return {
+            "error": {"code": self.code, "message": self.translated(locale), "field": self.field}
+        }
+
+
+class ValidationFailed(XydError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(XydError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(XydError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(XydError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(XydError):
+    status = 403
+    code = "forbidden"
+
+
+class TooManyRequests(XydError):
+    status = 429
+    code = "too_many_requests"
+
+
+class PayloadTooLarge(XydError):
+    status = 413
+    code = "payload_too_large"

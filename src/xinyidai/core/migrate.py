@@ -1,0 +1,48 @@
+"""Run the Alembic migrations from code (``xyd db upgrade``, tests, the demo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from xinyidai.core.settings import get_settings, normalize_database_url
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option(
+        "sqlalchemy.url",
+        normalize_database_url(url or get_settings().effective_database_url).replace("%", "%%"),
+    )
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Bring the database at ``url`` (default: the configured one) to ``revision``."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str | None = None, revision: str = "base") -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def revision(message: str, url: str | None = None) -> None:
+    """Autogenerate a new revision against the database at ``url`` (developers)."""
+    command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+def current_revision(url: str | None = None) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    from xinyidai.core.db import build_engine
+
+    engine = build_engine(url or get_settings().effective_database_url)
+    with engine.connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    engine.dispose()
+    return ", ".join(sorted(heads)) or None

@@ -1,0 +1,70 @@
+"""Settings read from the environment (prefix ``XYD_``), in one place."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "xyd-development-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    """Every knob of an XYD node. Read once per process; see docs/operations.md."""
+
+    model_config = SettingsConfigDict(env_prefix="XYD_", env_file=None, extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = DEV_SECRET
+    node_name: str = "xyd.local"
+    locale: str = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    queue_immediate: bool = Field(
+        default=False, description="Run queued jobs at once in the caller (tests, small demos)."
+    )
+    ingest_batch_rows: int = 2000
+    max_upload_mb: int = Field(default=512, description="largest file accepted for upload")
+    inline_upload_kb: int = Field(
+        default=4096, description="uploads up to this size are read at once, larger by a worker"
+    )
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to an embedded SQLite file under ``data_dir``."""
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'xyd.db').as_posix()}"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    def check_production(self) -> None:
+        """Refuse settings that are unsafe outside development."""
+        if self.env == "production" and self.secret_key == DEV_SECRET:
+            raise RuntimeError("XYD_SECRET_KEY must be set when XYD_ENV=production")
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,175 @@
+"""Tables of identity and access: organizations, users, sessions and tokens, API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from xinyidai.core import clock
+from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
+
+# Organization kinds: who an organization is on the platform.
+KIND_OPERATOR = "operator"  # the credit center running this node
+KIND_PROVIDER = "provider"  # a government department supplying data
+KIND_ENTERPRISE = "enterprise"
+KIND_INSTITUTION = "institution"  # a financial institution
+KIND_PLATFORM = "platform"  # another XYD node or service platform
+KIND_AUDITOR = "auditor"
+KINDS = (
+    KIND_OPERATOR,
+    KIND_PROVIDER,
+    KIND_ENTERPRISE,
+    KIND_INSTITUTION,
+    KIND_PLATFORM,
+    KIND_AUDITOR,
+)
+
+INSTITUTION_TYPES = ("bank", "insurer", "guarantor", "microlender", "leasing", "factoring")
+
+ORG_PENDING = "pending"
+ORG_ACTIVE = "active"
+ORG_REJECTED = "rejected"
+ORG_SUSPENDED = "suspended"
+ORG_STATES = (ORG_PENDING, ORG_ACTIVE, ORG_REJECTED, ORG_SUSPENDED)
+
+# A member's role inside its organization.
+ROLE_ADMIN = "admin"
+ROLE_STAFF = "staff"
+ROLE_READ_ONLY = "read_only"
+ROLES = (ROLE_ADMIN, ROLE_STAFF, ROLE_READ_ONLY)
+
+USER_ACTIVE = "active"
+USER_LOCKED = "locked"
+USER_DISABLED = "disabled"
+USER_STATES = (USER_ACTIVE, USER_LOCKED, USER_DISABLED)
+
+# What an opaque token stored in ``iam_session`` is for.
+TOKEN_PORTAL = "portal"
+TOKEN_ACCESS = "access"
+TOKEN_REFRESH = "refresh"
+TOKEN_KINDS = (TOKEN_PORTAL, TOKEN_ACCESS, TOKEN_REFRESH)
+
+
+class Organization(TimestampMixin, Base):
+    """A member of the platform: the operator, a department, an enterprise, an institution…"""
+
+    __tablename__ = "iam_organization"
+    __table_args__ = (Index("ix_iam_organization_kind_state", "kind", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default=ORG_PENDING)
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    # A provider's department code: the catalogue's provider code its data is filed under.
+    department_code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    institution_type: Mapped[str | None] = mapped_column(String(20))
+    licence_number: Mapped[str | None] = mapped_column(String(60))
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str | None] = mapped_column(String(120))
+    state_reason: Mapped[str | None] = mapped_column(Text)
+
+    users: Mapped[list[User]] = relationship(back_populates="organization")
+
+
+class User(TimestampMixin, Base):
+    """A person who signs in; belongs to one organization with one role inside it."""
+
+    __tablename__ = "iam_user"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("iam_organization.id", ondelete="RESTRICT"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), default=ROLE_STAFF)
+    state: Mapped[str] = mapped_column(String(20), default=USER_ACTIVE)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str | None] = mapped_column(String(120))
+
+    organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
+
+
+class AuthSession(Base):
+    """An opaque token (portal session, API access or refresh token), stored as its SHA-256."""
+
+    __tablename__ = "iam_session"
+    __table_args__ = (Index("ix_iam_session_user_kind", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int] = mapped_column(ForeignKey("iam_user.id", ondelete="CASCADE"))
+    family: Mapped[str] = mapped_column(String(40), index=True)
+    csrf_token: Mapped[str | None] = mapped_column(String(64))
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ApiKey(Base):
+    """A machine credential ``xyd_<prefix>_<secret>``: prefix stored plainly, key hashed."""
+
+    __tablename__ = "iam_api_key"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("iam_organization.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """One failed sign-in, kept a while for throttling by username and client address."""
+
+    __tablename__ = "iam_login_failure"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    client_ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
+
+
+class StateChange(Base):
+    """One recorded transition of an organization or a user: what, from, to, who, when."""
+
+    __tablename__ = "iam_state_change"
+    __table_args__ = (Index("ix_iam_state_change_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int] = mapped_column(BigId)
+    transition: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

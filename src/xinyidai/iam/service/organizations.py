@@ -1,0 +1,342 @@
+"""Organizations: creation, lists, counts, and their guarded transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from xinyidai.core import clock
+from xinyidai.core.errors import (
+    Conflict,
+    NotFound,
+    ValidationFailed,
+)
+from xinyidai.core.ids import new_id
+from xinyidai.core.pagination import paginate
+from xinyidai.iam.models import (
+    INSTITUTION_TYPES,
+    KIND_ENTERPRISE,
+    KIND_INSTITUTION,
+    KIND_OPERATOR,
+    KIND_PROVIDER,
+    KINDS,
+    ORG_ACTIVE,
+    ORG_PENDING,
+    ORG_REJECTED,
+    ORG_STATES,
+    ORG_SUSPENDED,
+    Organization,
+)
+from xinyidai.iam.schemas import OrganizationCount
+from xinyidai.iam.service.credentials import revoke_user_sessions
+from xinyidai.iam.service.rules import (
+    OPERATOR_CREATED_KINDS,
+    _choice,
+    _record,
+    clean_department_code,
+    optional_email,
+    optional_text,
+    required_text,
+)
+from xinyidai.registry import service as registry_service
+
+
+def _move_organization(
+    session: Session,
+    organization: Organization,
+    *,
+    transition: str,
+    allowed_from: Sequence[str],
+    to_state: str,
+    actor: str,
+    reason: str | None,
+    reason_required: bool = False,
+) -> Organization:
+    if organization.state not in allowed_from:
+        raise Conflict(
+            "cannot {transition} an organization that is {state}",
+            field="state",
+            transition=transition,
+            state=organization.state,
+        )
+    reason = (reason or "").strip() or None
+    if reason_required and reason is None:
+        raise ValidationFailed("give a reason", field="reason")
+    previous = organization.state
+    organization.state = to_state
+    organization.state_changed_at = clock.now()
+    organization.state_changed_by = actor
+    organization.state_reason = reason
+    _record(
+        session,
+        subject_type="organization",
+        subject_id=organization.id,
+        transition=transition,
+        from_state=previous,
+        to_state=to_state,
+        actor=actor,
+        reason=reason,
+    )
+    session.flush()
+    return organization
+
+
+def approve_organization(
+    session: Session, *, organization: Organization, actor: str, reason: str | None = None
+) -> Organization:
+    """Pending → active: the operator accepts an application or verifies a registration."""
+    return _move_organization(
+        session,
+        organization,
+        transition="approve",
+        allowed_from=(ORG_PENDING,),
+        to_state=ORG_ACTIVE,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def reject_organization(
+    session: Session, *, organization: Organization, actor: str, reason: str | None = None
+) -> Organization:
+    """Pending → rejected, with the reason the applicant will see."""
+    return _move_organization(
+        session,
+        organization,
+        transition="reject",
+        allowed_from=(ORG_PENDING,),
+        to_state=ORG_REJECTED,
+        actor=actor,
+        reason=reason,
+        reason_required=True,
+    )
+
+
+def suspend_organization(
+    session: Session, *, organization: Organization, actor: str, reason: str | None = None
+) -> Organization:
+    """Active → suspended: its users and keys stop working at once."""
+    if organization.kind == KIND_OPERATOR:
+        raise Conflict("the operator cannot be suspended", field="state")
+    _move_organization(
+        session,
+        organization,
+        transition="suspend",
+        allowed_from=(ORG_ACTIVE,),
+        to_state=ORG_SUSPENDED,
+        actor=actor,
+        reason=reason,
+        reason_required=True,
+    )
+    for user in organization.users:
+        revoke_user_sessions(session, user_id=user.id)
+    return organization
+
+
+def reactivate_organization(
+    session: Session, *, organization: Organization, actor: str, reason: str | None = None
+) -> Organization:
+    """Suspended → active."""
+    return _move_organization(
+        session,
+        organization,
+        transition="reactivate",
+        allowed_from=(ORG_SUSPENDED,),
+        to_state=ORG_ACTIVE,
+        actor=actor,
+        reason=reason,
+    )
+
+
+# --------------------------------------------------------------------------- organizations
+
+
+def get_organization(session: Session, *, public_id: str) -> Organization | None:
+    """The organization with this public id, or None."""
+    return session.scalar(select(Organization).where(Organization.public_id == public_id))
+
+
+def get_organization_or_raise(session: Session, *, public_id: str) -> Organization:
+    """The organization with this public id; ``NotFound`` otherwise."""
+    organization = get_organization(session, public_id=public_id)
+    if organization is None:
+        raise NotFound("no organization {id}", field="organization", id=public_id)
+    return organization
+
+
+def get_organization_by_id(session: Session, *, organization_id: int) -> Organization | None:
+    """The organization with this internal id, or None."""
+    return session.get(Organization, organization_id)
+
+
+def get_enterprise_organization(session: Session, *, credit_code: str) -> Organization | None:
+    """The enterprise organization holding this credit code, or None."""
+    return session.scalar(
+        select(Organization).where(
+            Organization.kind == KIND_ENTERPRISE, Organization.credit_code == credit_code
+        )
+    )
+
+
+def get_provider_by_department(session: Session, *, department_code: str) -> Organization | None:
+    """The provider organization filing data under this department code, or None."""
+    return session.scalar(
+        select(Organization).where(Organization.department_code == department_code)
+    )
+
+
+def create_organization(
+    session: Session,
+    *,
+    kind: str,
+    name: str,
+    actor: str,
+    state: str = ORG_PENDING,
+    credit_code: str | None = None,
+    department_code: str | None = None,
+    institution_type: str | None = None,
+    licence_number: str | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    contact_email: str | None = None,
+    is_demo: bool = False,
+) -> Organization:
+    """Add an organization after checking its fields; its creation is its first transition."""
+    kind = _choice(kind, allowed=KINDS, field="kind")
+    state = _choice(state, allowed=ORG_STATES, field="state")
+    name = required_text(name, field="name")
+    code = (
+        registry_service.parse_code_or_raise(credit_code)
+        if credit_code and credit_code.strip()
+        else None
+    )
+    if kind == KIND_ENTERPRISE and code is None:
+        raise ValidationFailed("this field is required", field="credit_code")
+    if kind == KIND_ENTERPRISE and get_enterprise_organization(session, credit_code=code or ""):
+        raise Conflict(
+            "an account for credit code {code} already exists", field="credit_code", code=code
+        )
+    department = None
+    if kind == KIND_PROVIDER:
+        department = clean_department_code(department_code)
+        if get_provider_by_department(session, department_code=department) is not None:
+            raise Conflict(
+                "department code {department_code} is taken",
+                field="department_code",
+                department_code=department,
+            )
+    if kind == KIND_INSTITUTION:
+        institution_type = _choice(
+            institution_type, allowed=INSTITUTION_TYPES, field="institution_type"
+        )
+        licence_number = required_text(licence_number, field="licence_number", max_length=60)
+    else:
+        institution_type = None
+        licence_number = optional_text(licence_number, field="licence_number", max_length=60)
+    organization = Organization(
+        public_id=new_id("org"),
+        kind=kind,
+        name=name,
+        state=state,
+        credit_code=code,
+        department_code=department,
+        institution_type=institution_type,
+        licence_number=licence_number,
+        contact_name=optional_text(contact_name, field="contact_name", max_length=100),
+        contact_phone=optional_text(contact_phone, field="contact_phone", max_length=40),
+        contact_email=optional_email(contact_email, field="contact_email"),
+        is_demo=is_demo,
+        state_changed_at=clock.now(),
+        state_changed_by=actor,
+    )
+    session.add(organization)
+    session.flush()
+    _record(
+        session,
+        subject_type="organization",
+        subject_id=organization.id,
+        transition="create",
+        from_state=None,
+        to_state=state,
+        actor=actor,
+        reason=None,
+    )
+    session.flush()
+    return organization
+
+
+def create_partner_organization(
+    session: Session,
+    *,
+    kind: str,
+    name: str,
+    actor: str,
+    credit_code: str | None = None,
+    department_code: str | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    contact_email: str | None = None,
+) -> Organization:
+    """The operator creates a provider, auditor or platform organization, active at once."""
+    kind = _choice(kind, allowed=OPERATOR_CREATED_KINDS, field="kind")
+    return create_organization(
+        session,
+        kind=kind,
+        name=name,
+        actor=actor,
+        state=ORG_ACTIVE,
+        credit_code=credit_code,
+        department_code=department_code,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+    )
+
+
+def list_organizations(
+    session: Session,
+    *,
+    kind: str | None = None,
+    state: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> tuple[list[Organization], int]:
+    """One page of organizations (newest first) matching the filters, and the total."""
+    stmt = select(Organization).order_by(Organization.created_at.desc(), Organization.id.desc())
+    if kind:
+        stmt = stmt.where(Organization.kind == kind)
+    if state:
+        stmt = stmt.where(Organization.state == state)
+    if q and q.strip():
+        text = q.strip()
+        stmt = stmt.where(
+            or_(Organization.name.contains(text), Organization.credit_code.startswith(text.upper()))
+        )
+    return paginate(session, stmt, page=page, size=size)
+
+
+def organization_counts(session: Session) -> list[OrganizationCount]:
+    """How many organizations there are of each kind in each state (the operator's chart)."""
+    stmt = (
+        select(Organization.kind, Organization.state, func.count())
+        .group_by(Organization.kind, Organization.state)
+        .order_by(Organization.kind, Organization.state)
+    )
+    return [
+        OrganizationCount(kind=kind, state=state, count=int(count))
+        for kind, state, count in session.execute(stmt)
+    ]
+
+
+def pending_applications(session: Session, *, limit: int = 50) -> list[Organization]:
+    """Organizations waiting for the operator's decision, oldest first."""
+    stmt = (
+        select(Organization)
+        .where(Organization.state == ORG_PENDING)
+        .order_by(Organization.created_at, Organization.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

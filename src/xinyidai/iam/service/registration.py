@@ -1,0 +1,140 @@
+"""Onboarding: an enterprise registers with its credit code; an institution applies."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from xinyidai.core.errors import (
+    Conflict,
+)
+from xinyidai.iam.models import (
+    KIND_ENTERPRISE,
+    KIND_INSTITUTION,
+    ORG_PENDING,
+    ROLE_ADMIN,
+    Organization,
+    User,
+)
+from xinyidai.iam.service.credentials import get_user
+from xinyidai.iam.service.organizations import create_organization, get_enterprise_organization
+from xinyidai.iam.service.rules import (
+    check_password_rules,
+    clean_username,
+    optional_email,
+    optional_text,
+    required_text,
+)
+from xinyidai.iam.service.users import create_user
+from xinyidai.registry import service as registry_service
+from xinyidai.registry.schemas import EnterpriseIn
+
+# --------------------------------------------------------------------------- registration
+
+
+def register_enterprise(
+    session: Session,
+    *,
+    credit_code: str,
+    contact_name: str,
+    username: str,
+    password: str,
+    enterprise_name: str | None = None,
+    contact_phone: str | None = None,
+    contact_email: str | None = None,
+) -> tuple[Organization, User]:
+    """An enterprise signs up with its credit code.
+
+    The account is always ``pending`` until the operator approves it: a credit code is
+    public, so knowing one proves nothing, and an enterprise account reads that enterprise's
+    non-public records. A code found in the registry names the account as registered; an
+    unknown (but valid) code creates the registry subject pending verification.
+    """
+    code = registry_service.parse_code_or_raise(credit_code)
+    username = clean_username(username)
+    check_password_rules(password)
+    contact_name = required_text(contact_name, field="contact_name", max_length=100)
+    contact_phone = optional_text(contact_phone, field="contact_phone", max_length=40)
+    contact_email = optional_email(contact_email, field="contact_email")
+    if get_enterprise_organization(session, credit_code=code) is not None:
+        raise Conflict(
+            "an account for credit code {code} already exists", field="credit_code", code=code
+        )
+    if get_user(session, username=username) is not None:
+        raise Conflict("the username {username} is taken", field="username", username=username)
+    subject = registry_service.get_by_code(session, credit_code=code)
+    if subject is None:
+        name = required_text(enterprise_name, field="enterprise_name")
+        subject = registry_service.create(
+            session,
+            data=EnterpriseIn(credit_code=code, name=name),
+            status="pending_verification",
+        )
+    actor = f"user:{username}"
+    organization = create_organization(
+        session,
+        kind=KIND_ENTERPRISE,
+        name=subject.name,
+        actor=actor,
+        state=ORG_PENDING,
+        credit_code=code,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+    )
+    user = create_user(
+        session,
+        organization=organization,
+        username=username,
+        display_name=contact_name,
+        password=password,
+        actor=actor,
+        role=ROLE_ADMIN,
+        email=contact_email,
+    )
+    return organization, user
+
+
+def apply_institution(
+    session: Session,
+    *,
+    name: str,
+    institution_type: str,
+    licence_number: str,
+    contact_name: str,
+    username: str,
+    password: str,
+    credit_code: str | None = None,
+    contact_phone: str | None = None,
+    contact_email: str | None = None,
+) -> tuple[Organization, User]:
+    """A financial institution applies for access; it waits, pending, for the operator."""
+    username = clean_username(username)
+    check_password_rules(password)
+    contact_name = required_text(contact_name, field="contact_name", max_length=100)
+    if get_user(session, username=username) is not None:
+        raise Conflict("the username {username} is taken", field="username", username=username)
+    actor = f"user:{username}"
+    organization = create_organization(
+        session,
+        kind=KIND_INSTITUTION,
+        name=name,
+        actor=actor,
+        state=ORG_PENDING,
+        credit_code=credit_code,
+        institution_type=institution_type,
+        licence_number=licence_number,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+    )
+    user = create_user(
+        session,
+        organization=organization,
+        username=username,
+        display_name=contact_name,
+        password=password,
+        actor=actor,
+        role=ROLE_ADMIN,
+        email=contact_email,
+    )
+    return organization, user

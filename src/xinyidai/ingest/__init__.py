@@ -1,0 +1,1 @@
+"""Data in: files, API pushes and verification calls; validation, quarantine, dedup, quality."""

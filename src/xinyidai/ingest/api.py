@@ -1,0 +1,352 @@
+"""HTTP routes of ingestion: file batches, pushes, rejections, resubmission, quality, verify."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from xinyidai.core import jobs
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
+from xinyidai.core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from xinyidai.core.pagination import Page
+from xinyidai.core.settings import get_settings
+from xinyidai.iam.api import CurrentPrincipal, OperatorUser, ProviderPrincipal
+from xinyidai.iam.schemas import Principal
+from xinyidai.ingest import service
+from xinyidai.ingest.models import Batch
+from xinyidai.ingest.readers import detect_format
+from xinyidai.ingest.schemas import BatchOut, QualityOut, RejectionOut, ResubmitIn
+from xinyidai.records import service as records_service
+from xinyidai.registry.service import parse_code_or_raise
+
+router = APIRouter(tags=["ingest"], responses=ERROR_RESPONSES)
+
+
+def provider_code(principal: Principal) -> str:
+    """The department code a provider's data is filed under."""
+    code = principal.organization_code
+    if not code:
+        raise Forbidden("your organization has no department code", field="provider")
+    return code
+
+
+def _visible_batch(session: SessionDep, batch_id: str, principal: Principal) -> Batch:
+    batch = service.get_or_raise(session, batch_id=batch_id)
+    if principal.organization_kind == "operator":
+        return batch
+    if principal.organization_kind == "provider" and batch.provider == principal.organization_code:
+        return batch
+    raise NotFound("no batch {batch_id}", field="batch_id", batch_id=batch_id)
+
+
+def _save_upload(file: UploadFile, fmt: str) -> tuple[Path, int]:
+    """Stream an upload to a file under the data folder; refuse it past the size limit."""
+    settings = get_settings()
+    limit = settings.max_upload_mb * 1024 * 1024
+    uploads = settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    size = 0
+    with tempfile.NamedTemporaryFile(dir=uploads, suffix=f".{fmt}", delete=False) as handle:
+        while chunk := file.file.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                break
+            handle.write(chunk)
+    path = Path(handle.name)
+    if size > limit:
+        path.unlink(missing_ok=True)
+        raise PayloadTooLarge(
+            "the file is larger than {limit} MiB", field="file", limit=settings.max_upload_mb
+        )
+    return path, size
+
+
+@router.post(
+    "/ingest/batches",
+    response_model=BatchOut,
+    status_code=201,
+    responses={202: {"model": BatchOut, "description": "queued for a worker"}},
+)
+def upload_batch(
+    session: SessionDep,
+    principal: ProviderPrincipal,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030), XLSX, JSON or JSONL")],
+    category: Annotated[str, Form(description="catalogue category code")],
+    format: Annotated[str | None, Form(description="override the format from the name")] = None,
+) -> Any:
+    """Upload a department file: small files are read at once, large ones by a worker."""
+    provider = provider_code(principal)
+    name = file.filename or f"upload.{format or 'csv'}"
+    fmt = detect_format(Path(name), format) if format or Path(name).suffix else "csv"
+    path, size = _save_upload(file, fmt)
+    actor = principal.username or principal.api_key_id
+    batch = service.create_batch(
+        session,
+        provider=provider,
+        category=category,
+        source="upload",
+        actor=actor,
+        filename=name,
+        fmt=fmt,
+    )
+    if size <= get_settings().inline_upload_kb * 1024:
+        try:
+            service.run_file(session, batch_id=batch.id, path=path)
+        finally:
+            path.unlink(missing_ok=True)
+        return BatchOut.model_validate(batch)
+    job = jobs.create(
+        session, kind="ingest.file", params={"batch_id": batch.id, "path": name}, actor=actor
+    )
+    batch.job_id = job.id
+    session.commit()
+    from xinyidai.ingest.jobs import ingest_uploaded_file
+
+    ingest_uploaded_file(job.id, batch.id, str(path))
+    session.refresh(batch)
+    return JSONResponse(BatchOut.model_validate(batch).model_dump(mode="json"), status_code=202)
+
+
+@router.get("/ingest/batches", response_model=Page[BatchOut])
+def list_batches(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    paging: PageDep,
+    category: str | None = None,
+    provider: Annotated[str | None, Query(description="operator only")] = None,
+) -> Page[BatchOut]:
+    """Batches, newest first: a provider sees its own, the operator all."""
+    if principal.organization_kind == "provider":
+        provider = provider_code(principal)
+    elif principal.organization_kind != "operator":
+        raise Forbidden("your organization may not do this")
+    rows, total = service.list_batches(
+        session, provider=provider, category=category, page=paging.page, size=paging.size
+    )
+    return Page(
+        items=[BatchOut.model_validate(r) for r in rows],
+        total=total,
+        page=paging.page,
+        size=paging.size,
+    )
+
+
+@router.get("/ingest/batches/{batch_id}", response_model=BatchOut)
+def read_batch(batch_id: str, session: SessionDep, principal: CurrentPrincipal) -> BatchOut:
+    """One batch with its counts and state (poll it while a worker reads a large file)."""
+    return BatchOut.model_validate(_visible_batch(session, batch_id, principal))
+
+
+@router.get("/ingest/batches/{batch_id}/rejections", response_model=Page[RejectionOut])
+def list_rejections(
+    batch_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    paging: PageDep,
+    open_only: bool = False,
+    format: Annotated[
+        str | None, Query(pattern="^(csv|xlsx)$", description="download as csv or xlsx")
+    ] = None,
+) -> Any:
+    """The batch's rejected rows with position, field and reason; or all of them as a file."""
+    batch = _visible_batch(session, batch_id, principal)
+    if format is not None:
+        return _download(session, batch, format)
+    rows, total = service.rejections_of(
+        session, batch_id=batch.id, page=paging.page, size=paging.size, open_only=open_only
+    )
+    return Page(
+        items=[RejectionOut.model_validate(r) for r in rows],
+        total=total,
+        page=paging.page,
+        size=paging.size,
+    )
+
+
+def _download(session: SessionDep, batch: Batch, fmt: str) -> StreamingResponse:
+    rejections = list(service.iter_rejections(session, batch_id=batch.id))
+    headers: list[str] = []
+    for rejection in rejections:
+        for key in rejection.raw:
+            if key not in headers:
+                headers.append(key)
+    columns = ["rejection_id", "position", "field", "reason", *headers]
+    rows = [
+        [r.id, r.position, r.field or "", r.reason, *[r.raw.get(h, "") for h in headers]]
+        for r in rejections
+    ]
+    stem = f"{batch.id}-rejections"
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("rejections")
+        sheet.append(columns)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        buffer.seek(0)
+        return StreamingResponse(
+            buffer,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
+        )
+
+    def lines() -> Iterator[str]:
+        text = io.StringIO()
+        writer = csv.writer(text)
+        text.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(row)
+            yield text.getvalue()
+            text.seek(0)
+            text.truncate()
+        yield text.getvalue()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+    )
+
+
+@router.post("/ingest/batches/{batch_id}/resubmit", response_model=BatchOut, status_code=201)
+def resubmit_rejected_rows(
+    batch_id: str, data: ResubmitIn, session: SessionDep, principal: ProviderPrincipal
+) -> BatchOut:
+    """Send fixed rejected rows, each naming its `rejection_id`, as a new batch."""
+    corrections: list[tuple[int, dict[str, Any]]] = []
+    for index, row in enumerate(data.rows):
+        rid = row.get("rejection_id")
+        if not isinstance(rid, int):
+            raise ValidationFailed(
+                "row {index} needs an integer rejection_id", field=f"rows.{index}", index=index
+            )
+        corrections.append((rid, {k: v for k, v in row.items() if k != "rejection_id"}))
+    batch = service.resubmit(
+        session,
+        batch_id=batch_id,
+        corrections=corrections,
+        actor=principal.username or principal.api_key_id,
+        provider=provider_code(principal),
+    )
+    return BatchOut.model_validate(batch)
+
+
+@router.post("/ingest/records", response_model=BatchOut, status_code=201)
+async def push_records(
+    request: Request,
+    session: SessionDep,
+    principal: ProviderPrincipal,
+    category: Annotated[str, Query(description="catalogue category code")],
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)],
+) -> Any:
+    """Push a JSON array of rows for one category; the same key and body store once."""
+    body = await request.body()
+    principal_id = (
+        f"{principal.organization_public_id}:{principal.api_key_id or principal.username}"
+    )
+    body_hash = service.request_hash(category.encode() + b"\n" + body)
+    previous = service.replay(
+        session, principal=principal_id, key=idempotency_key, body_hash=body_hash
+    )
+    if previous is not None:
+        status, answer = previous
+        return JSONResponse(answer, status_code=status, headers={"Idempotent-Replayed": "true"})
+    try:
+        rows = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(
+            "the body is not valid JSON: {error}", field="body", error=str(exc)
+        ) from exc
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ValidationFailed("the body must be a JSON array of row objects", field="body")
+    if not rows:
+        raise ValidationFailed("the array holds no rows", field="body")
+    batch = service.push_rows(
+        session,
+        provider=provider_code(principal),
+        category=category,
+        rows=rows,
+        actor=principal.username or principal.api_key_id,
+    )
+    answer = BatchOut.model_validate(batch).model_dump(mode="json")
+    service.remember(
+        session,
+        principal=principal_id,
+        key=idempotency_key,
+        body_hash=body_hash,
+        status_code=201,
+        response=answer,
+    )
+    return JSONResponse(answer, status_code=201)
+
+
+@router.get("/ingest/quality", response_model=list[QualityOut])
+def read_quality(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    provider: str | None = None,
+    category: str | None = None,
+) -> list[QualityOut]:
+    """Completeness, validity, timeliness, duplicates and conflicts per provider and category."""
+    if principal.organization_kind == "provider":
+        provider = provider_code(principal)
+    elif principal.organization_kind != "operator":
+        raise Forbidden("your organization may not do this")
+    return [
+        QualityOut(**vars(q))
+        for q in service.quality(session, provider=provider, category=category)
+    ]
+
+
+@router.get("/jobs/{job_id}", tags=["operations"])
+def read_job(job_id: str, session: SessionDep, principal: OperatorUser) -> Any:
+    """A long job's state and progress."""
+    return job_out(jobs.get_or_raise(session, job_id=job_id))
+
+
+class VerifyIn(BaseModel):
+    credit_code: str = Field(description="the subject asked about")
+    category: str = Field(description="catalogue category code")
+    op: str = Field(description="exists, not_exists, eq, ne, gt, gte, lt, lte or in")
+    field: str | None = None
+    value: Any = None
+
+
+class VerifyOut(BaseModel):
+    credit_code: str
+    category: str
+    op: str
+    field: str | None
+    holds: bool
+
+
+@router.post("/verify", response_model=VerifyOut, tags=["verify"])
+def verify_fact(data: VerifyIn, session: SessionDep, principal: CurrentPrincipal) -> VerifyOut:
+    """Ask whether a fact holds ("tax grade is A", "no enforcement record"): yes or no only."""
+    if principal.organization_kind not in ("provider", "institution", "operator", "platform"):
+        raise Forbidden("your organization may not do this")
+    code = parse_code_or_raise(data.credit_code)
+    holds = records_service.verify(
+        session,
+        credit_code=code,
+        category=data.category,
+        op=data.op,
+        field=data.field,
+        value=data.value,
+    )
+    return VerifyOut(
+        credit_code=code, category=data.category, op=data.op, field=data.field, holds=holds
+    )

@@ -1,0 +1,127 @@
+"""Checking one row against its category: every field parsed, every fault named.
+
+A row becomes either a ``Fact`` ready to store or a list of errors — never half of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from xinyidai.catalog.fields import BLANKS, FieldError, Parser, is_blank, parser_for
+from xinyidai.catalog.schemas import CategorySpec, FieldSpec
+from xinyidai.catalog.service import HeaderMap
+from xinyidai.records.schemas import Fact
+from xinyidai.records.service import canonical, record_id
+
+MISSING = "required field {field} is missing"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One fault of one row: the field (or None for the row) and the reason."""
+
+    field: str | None
+    reason: str
+    params: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return self.reason.format(**self.params) if self.params else self.reason
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "reason": self.text}
+
+
+class RowValidator:
+    """Validates rows of one table (its headers mapped once) against one category."""
+
+    def __init__(self, spec: CategorySpec, headers: list[str]) -> None:
+        self.spec = spec
+        self.headers = headers
+        self.mapped, self.unknown = HeaderMap(spec).resolve(headers)
+        by_field = {f.name: i for i, f in self.mapped.items()}
+        self.columns: list[tuple[int | None, FieldSpec, Parser]] = [
+            (
+                by_field.get(field.name),
+                field,
+                parser_for(field.type, allowed=field.allowed_values, minimum=field.minimum),
+            )
+            for field in spec.fields
+        ]
+        self.missing_columns = [
+            f.name for f in spec.fields if f.required and f.name not in by_field
+        ]
+        self.date_field = next(
+            (f.name for f in spec.fields if f.type == "date" and f.required), None
+        )
+
+    def raw(self, values: list[Any]) -> dict[str, Any]:
+        """The row as sent, header → value, for the rejection file."""
+        row: dict[str, Any] = {}
+        for index, header in enumerate(self.headers):
+            value = values[index] if index < len(values) else None
+            row[header or f"column_{index + 1}"] = None if value is None else _jsonable(value)
+        for index in range(len(self.headers), len(values)):
+            row[f"column_{index + 1}"] = _jsonable(values[index])
+        return row
+
+    def validate(self, values: list[Any], position: int) -> tuple[Fact | None, list[RowError]]:
+        data: dict[str, Any] = {}
+        errors: list[RowError] = []
+        if len(values) > len(self.headers) and any(
+            not is_blank(v) for v in values[len(self.headers) :]
+        ):
+            errors.append(
+                RowError(
+                    None,
+                    "row has {count} values but the header has {headers} columns",
+                    {"count": len(values), "headers": len(self.headers)},
+                )
+            )
+        width = len(values)
+        for index, field, parse in self.columns:
+            raw = values[index] if index is not None and index < width else None
+            if (
+                raw is None
+                or (raw.__class__ is str and raw.strip().lower() in BLANKS)
+                or (raw.__class__ is not str and is_blank(raw))
+            ):
+                if field.required:
+                    errors.append(
+                        RowError(
+                            field.name, "required field {field} is missing", {"field": field.name}
+                        )
+                    )
+                continue
+            try:
+                data[field.name] = parse(raw)
+            except FieldError as exc:
+                errors.append(RowError(field.name, exc.reason, exc.params))
+        if errors:
+            return None, errors
+        keys = [data.get(name) for name in self.spec.key_fields]
+        event = data.get(self.date_field) if self.date_field else None
+        text = canonical(data)
+        return (
+            Fact(
+                record_id=record_id(self.spec.code, keys),
+                subject_code=data["credit_code"],
+                data=data,
+                digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                event_on=date.fromisoformat(event) if event else None,
+                position=position,
+                canonical=text,
+            ),
+            [],
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,15 @@
+"""Every domain's queue tasks, imported so that a worker knows them all."""
+
+from __future__ import annotations
+
+import importlib
+
+TASK_MODULES: tuple[str, ...] = (
+    "xinyidai.ingest.jobs",
+    "xinyidai.ledger.jobs",
+)
+
+
+def load_all_tasks() -> None:
+    for name in TASK_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,135 @@
+"""What goes in and out of the ledger: events to append, API bodies, portal views, reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One event to append: ``body`` is hashed (never stored); only its digest enters the leaf."""
+
+    kind: str
+    actor: str
+    subject: str
+    ref: str
+    body: bytes | dict[str, Any]
+
+
+class EntryOut(BaseModel):
+    index: int
+    leaf: str = Field(description="base64 of the exact leaf bytes that were hashed")
+    event: dict[str, Any] | None = Field(
+        description="the decoded event (null if the stored leaf is not a valid event)"
+    )
+
+
+class EntriesOut(BaseModel):
+    start: int
+    end: int = Field(description="one past the last index returned")
+    tree_size: int
+    entries: list[EntryOut]
+
+
+class InclusionProofOut(BaseModel):
+    index: int
+    tree_size: int
+    leaf_hash: str = Field(description="base64 SHA-256(0x00 || leaf)")
+    hashes: list[str] = Field(description="base64 hashes in RFC 9162 order")
+
+
+class ConsistencyProofOut(BaseModel):
+    first: int
+    second: int
+    hashes: list[str] = Field(description="base64 hashes in RFC 9162 order")
+
+
+class LookupOut(BaseModel):
+    digest: str
+    index: int | None = Field(description="the first index with this digest; null if pending")
+    indexes: list[int]
+    pending: int = Field(description="entries with this digest not yet in the tree")
+
+
+class CosignatureIn(BaseModel):
+    checkpoint: str = Field(
+        description="the checkpoint note the witness cosigned", max_length=65536
+    )
+    cosignature: str = Field(
+        description="the cosignature line: '— <name> <base64>'", max_length=1000
+    )
+
+
+class CosignatureOut(BaseModel):
+    witness: str
+    size: int
+    timestamp: int
+
+
+class WitnessCosignature(BaseModel):
+    name: str
+    signed_at: datetime
+
+
+class CheckpointView(BaseModel):
+    """The latest checkpoint as the portal shows it."""
+
+    origin: str
+    size: int
+    root_hash: str
+    created_at: datetime
+    note: str = Field(description="the signed note with cosignatures")
+    witnesses: list[WitnessCosignature]
+
+
+class ProofStep(BaseModel):
+    side: str = Field(description="where the sibling sits: left or right")
+    sibling: str
+    result: str
+
+
+class EventCheck(BaseModel):
+    """One event checked against the latest checkpoint, step by step."""
+
+    index: int
+    event: dict[str, Any]
+    leaf_hash: str
+    tree_size: int
+    root_hash: str
+    steps: list[ProofStep]
+    verified: bool
+    checkpoint: CheckpointView
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing ``verify`` found wrong; ``index`` is the first leaf it concerns, if any."""
+
+    what: str
+    index: int | None = None
+
+
+@dataclass
+class VerifyReport:
+    size: int = 0
+    pending: int = 0
+    checkpoints: int = 0
+    cosignatures: int = 0
+    sources: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_index(self) -> int | None:
+        indexes = [p.index for p in self.problems if p.index is not None]
+        return min(indexes) if indexes else None
+
+    def add(self, what: str, index: int | None = None) -> None:
+        self.problems.append(Problem(what, index))

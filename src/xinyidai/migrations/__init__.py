@@ -1,0 +1,1 @@
+"""Alembic migrations of the XYD schema, run by ``xyd db upgrade``."""

@@ -1,0 +1,79 @@
+"""Tables of the records: one row per fact, one row per version of it, and conflicts.
+
+A record's id is derived from its category and key fields (``record_id``), so the same
+fact sent twice, by one department or several, lands on the same row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xinyidai.core.models import Base, BigId, UTCDateTime
+
+
+class CreditRecord(Base):
+    """The current state of one fact about one subject (a penalty, a tax grade, …)."""
+
+    __tablename__ = "credit_record"
+    __table_args__ = (
+        Index("ix_credit_record_subject_category", "subject_code", "category"),
+        Index("ix_credit_record_category_event", "category", "event_on"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40))
+    subject_code: Mapped[str] = mapped_column(String(18))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    event_on: Mapped[date | None] = mapped_column(Date)
+    category_version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(40))
+    sources: Mapped[list[str]] = mapped_column(JSON)
+    batch_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordVersion(Base):
+    """One version of a record exactly as it was stored, with who sent it and when."""
+
+    __tablename__ = "credit_record_version"
+    __table_args__ = (UniqueConstraint("record_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(32), ForeignKey("credit_record.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    subject_code: Mapped[str] = mapped_column(String(18), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    category_version: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(40))
+    batch_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordConflict(Base):
+    """Two departments sent different values for the same fact: the operator decides."""
+
+    __tablename__ = "credit_record_conflict"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(32), ForeignKey("credit_record.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    subject_code: Mapped[str] = mapped_column(String(18))
+    earlier_provider: Mapped[str] = mapped_column(String(40))
+    earlier_version: Mapped[int] = mapped_column(Integer)
+    later_provider: Mapped[str] = mapped_column(String(40))
+    later_version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    batch_id: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

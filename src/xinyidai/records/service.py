@@ -1,0 +1,492 @@
+"""Business logic of the records: store facts with dedup and versions, read them back.
+
+The same fact (same category, same key fields) always maps to the same record id. Sent
+again unchanged, by anyone, it is a duplicate; changed, it is a new version that keeps the
+old one; changed by a different department than the last sender, it is also a conflict
+flagged for the operator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from xinyidai.catalog import service as catalog_service
+from xinyidai.core import clock
+from xinyidai.core.db import is_postgres
+from xinyidai.core.errors import NotFound, ValidationFailed
+from xinyidai.ledger import service as ledger_service
+from xinyidai.ledger.schemas import LedgerEvent
+from xinyidai.records.models import CreditRecord, RecordConflict, RecordVersion
+from xinyidai.records.schemas import (
+    CategoryRecords,
+    Fact,
+    RecordOut,
+    RecordVersionOut,
+    StoreResult,
+)
+
+LOOKUP_CHUNK = 500
+LEDGER_KIND = "record.version"
+
+
+def canonical(data: dict[str, Any]) -> str:
+    """The canonical JSON text of a record's data (sorted keys, no spaces)."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def record_id(category: str, key_values: Sequence[Any]) -> str:
+    """The id of the fact a category's key values name: the same fact, the same id."""
+    text = category + "\x1f" + "\x1f".join("" if v is None else str(v) for v in key_values)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+JSON_COLUMNS = frozenset({"data", "sources"})
+
+
+class Raw(str):
+    """JSON text already canonical: written as it is instead of being encoded again."""
+
+
+def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows at once: COPY on PostgreSQL, multi-row INSERT elsewhere."""
+    if not is_postgres(session):
+        session.execute(
+            insert(table),
+            [{k: json.loads(v) if isinstance(v, Raw) else v for k, v in r.items()} for r in rows],
+        )
+        return
+    columns = list(rows[0])
+    connection = session.connection().connection.driver_connection
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    json_positions = [i for i, c in enumerate(columns) if c in JSON_COLUMNS]
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[c] for c in columns]
+            for i in json_positions:
+                value = values[i]
+                if not isinstance(value, Raw):
+                    values[i] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            copy.write_row(values)
+
+
+@dataclass(slots=True)
+class _Current:
+    id: str
+    digest: str
+    version: int
+    provider: str
+    sources: list[str]
+    data: dict[str, Any]
+
+
+def _existing(session: Session, ids: list[str]) -> dict[str, _Current]:
+    found: dict[str, _Current] = {}
+    columns = (
+        CreditRecord.id,
+        CreditRecord.digest,
+        CreditRecord.version,
+        CreditRecord.provider,
+        CreditRecord.sources,
+        CreditRecord.data,
+    )
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        for row in session.execute(select(*columns).where(CreditRecord.id.in_(chunk))):
+            found[row[0]] = _Current(*row)
+    return found
+
+
+def store(
+    session: Session,
+    *,
+    category: str,
+    category_version: int,
+    provider: str,
+    batch_id: str | None,
+    facts: Sequence[Fact],
+) -> StoreResult:
+    """Store facts of one category from one provider: insert, update with history, or count."""
+    result = StoreResult(versions=[])
+    now = clock.now()
+    latest: dict[str, Fact] = {}
+    for fact in facts:
+        # Within one delivery the last row for a fact wins; an earlier row it replaces is
+        # counted as a duplicate, so that sending the same delivery again changes nothing.
+        if fact.record_id in latest:
+            result.duplicates += 1
+        latest[fact.record_id] = fact
+    existing = _existing(session, list(latest))
+    only_this_provider = Raw(json.dumps([provider], ensure_ascii=False, separators=(",", ":")))
+    new_records: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    conflicts: list[dict[str, Any]] = []
+    for rid, fact in latest.items():
+        current = existing.get(rid)
+        if current is None:
+            new_records.append(
+                {
+                    "id": rid,
+                    "category": category,
+                    "subject_code": fact.subject_code,
+                    "data": Raw(fact.canonical),
+                    "digest": fact.digest,
+                    "event_on": fact.event_on,
+                    "category_version": category_version,
+                    "version": 1,
+                    "provider": provider,
+                    "sources": only_this_provider,
+                    "batch_id": batch_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            version = 1
+            result.accepted += 1
+        elif current.digest == fact.digest:
+            result.duplicates += 1
+            if provider not in current.sources:
+                changed.append({"rid": rid, "sources": [*current.sources, provider]})
+            continue
+        else:
+            version = current.version + 1
+            if current.provider != provider:
+                fields = sorted(
+                    k
+                    for k in set(current.data) | set(fact.data)
+                    if current.data.get(k) != fact.data.get(k)
+                )
+                conflicts.append(
+                    {
+                        "record_id": rid,
+                        "category": category,
+                        "subject_code": fact.subject_code,
+                        "earlier_provider": current.provider,
+                        "earlier_version": current.version,
+                        "later_provider": provider,
+                        "later_version": version,
+                        "fields": fields,
+                        "batch_id": batch_id,
+                        "state": "open",
+                        "created_at": now,
+                    }
+                )
+            sources = (
+                current.sources if provider in current.sources else [*current.sources, provider]
+            )
+            changed.append(
+                {
+                    "rid": rid,
+                    "data": fact.data,
+                    "digest": fact.digest,
+                    "event_on": fact.event_on,
+                    "category_version": category_version,
+                    "version": version,
+                    "provider": provider,
+                    "batch_id": batch_id,
+                    "updated_at": now,
+                    "sources": sources,
+                }
+            )
+            result.updated += 1
+        versions.append(
+            {
+                "record_id": rid,
+                "version": version,
+                "subject_code": fact.subject_code,
+                "category": category,
+                "data": Raw(fact.canonical),
+                "digest": fact.digest,
+                "category_version": category_version,
+                "provider": provider,
+                "batch_id": batch_id,
+                "created_at": now,
+            }
+        )
+    if new_records:
+        bulk_insert(session, CreditRecord.__table__, new_records)
+    _apply_changes(session, changed)
+    if versions:
+        bulk_insert(session, RecordVersion.__table__, versions)
+        ledger_service.append_many(
+            session,
+            events=[
+                LedgerEvent(
+                    kind=LEDGER_KIND,
+                    actor=f"provider:{provider}",
+                    subject=v["subject_code"],
+                    ref=f"{v['record_id']}:{v['version']}",
+                    body=str(v["data"]).encode("utf-8"),
+                )
+                for v in versions
+            ],
+        )
+    if conflicts:
+        session.execute(insert(RecordConflict), conflicts)
+        result.conflicts += len(conflicts)
+    assert result.versions is not None
+    result.versions.extend(
+        (v["record_id"], v["version"], v["subject_code"], v["digest"]) for v in versions
+    )
+    return result
+
+
+def _apply_changes(session: Session, changed: list[dict[str, Any]]) -> None:
+    """Write updated records (and records that gained a source), grouped by what changed."""
+    table = CreditRecord.__table__
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in changed:
+        groups.setdefault(tuple(sorted(k for k in row if k != "rid")), []).append(row)
+    for columns, rows in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("rid"))
+            .values({name: bindparam(name) for name in columns})
+        )
+        session.execute(statement, rows)
+
+
+def _expired(event_on: date | None, disclosure_days: int | None, today: date) -> bool:
+    if event_on is None or disclosure_days is None:
+        return False
+    return event_on + timedelta(days=disclosure_days) < today
+
+
+def records_of(
+    session: Session,
+    *,
+    subject_code: str,
+    categories: Sequence[str] | None = None,
+    include_expired: bool = False,
+    with_history: bool = False,
+) -> list[CategoryRecords]:
+    """The subject's current records grouped by category, in catalogue order.
+
+    A negative record whose disclosure period has passed is not shown (征信业管理条例:
+    five years at most); ``include_expired`` is for the operator's duty, never for display.
+    """
+    stmt = select(CreditRecord).where(CreditRecord.subject_code == subject_code)
+    if categories:
+        stmt = stmt.where(CreditRecord.category.in_(list(categories)))
+    rows = session.scalars(stmt.order_by(CreditRecord.category, CreditRecord.event_on)).all()
+    history: dict[str, list[RecordVersion]] = {}
+    if with_history and rows:
+        for version in session.scalars(
+            select(RecordVersion)
+            .where(RecordVersion.subject_code == subject_code)
+            .order_by(RecordVersion.record_id, RecordVersion.version.desc())
+        ):
+            history.setdefault(version.record_id, []).append(version)
+    today = clock.today()
+    grouped: dict[str, CategoryRecords] = {}
+    for category in catalog_service.list_categories(session, include_inactive=True):
+        if categories and category.code not in categories:
+            continue
+        grouped[category.code] = CategoryRecords(
+            category=category.code,
+            name_zh=category.name_zh,
+            name_en=category.name_en,
+            sensitivity=category.sensitivity,
+            records=[],
+        )
+    disclosure = {
+        c.code: c.disclosure_days
+        for c in catalog_service.list_categories(session, include_inactive=True)
+    }
+    for row in rows:
+        group = grouped.get(row.category)
+        if group is None:
+            continue
+        if not include_expired and _expired(row.event_on, disclosure.get(row.category), today):
+            group.hidden_expired += 1
+            continue
+        group.records.append(
+            RecordOut(
+                id=row.id,
+                category=row.category,
+                subject_code=row.subject_code,
+                data=row.data,
+                event_on=row.event_on,
+                version=row.version,
+                provider=row.provider,
+                sources=row.sources,
+                updated_at=row.updated_at,
+                history=[
+                    RecordVersionOut(
+                        version=v.version,
+                        data=v.data,
+                        digest=v.digest,
+                        provider=v.provider,
+                        batch_id=v.batch_id,
+                        category_version=v.category_version,
+                        created_at=v.created_at,
+                    )
+                    for v in history.get(row.id, [])
+                ]
+                if with_history
+                else None,
+            )
+        )
+    return [group for group in grouped.values() if group.records or group.hidden_expired]
+
+
+def get_or_raise(session: Session, *, record_id: str) -> CreditRecord:
+    record = session.get(CreditRecord, record_id)
+    if record is None:
+        raise NotFound("no record {record_id}", field="record_id", record_id=record_id)
+    return record
+
+
+def versions_of(session: Session, *, record_id: str) -> Sequence[RecordVersion]:
+    """Every version of one record, newest first."""
+    get_or_raise(session, record_id=record_id)
+    return session.scalars(
+        select(RecordVersion)
+        .where(RecordVersion.record_id == record_id)
+        .order_by(RecordVersion.version.desc())
+    ).all()
+
+
+def counts_by_category(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(CreditRecord.category, func.count()).group_by(CreditRecord.category)
+    )
+    return {category: int(count) for category, count in rows}
+
+
+def conflicts_by(
+    session: Session, *, state: str | None = "open", page: int = 1, size: int = 20
+) -> tuple[Sequence[RecordConflict], int]:
+    """Conflicts between departments, open ones by default, newest first."""
+    from xinyidai.core.pagination import paginate
+
+    stmt = select(RecordConflict).order_by(RecordConflict.id.desc())
+    if state:
+        stmt = stmt.where(RecordConflict.state == state)
+    return paginate(session, stmt, page=page, size=size)
+
+
+def resolve_conflict(session: Session, *, conflict_id: int, actor: str) -> RecordConflict:
+    """Mark a conflict as seen and settled by the operator."""
+    conflict = session.get(RecordConflict, conflict_id)
+    if conflict is None:
+        raise NotFound("no conflict {id}", field="conflict_id", id=conflict_id)
+    conflict.state = "resolved"
+    conflict.resolved_by = actor
+    conflict.resolved_at = clock.now()
+    session.flush()
+    return conflict
+
+
+def conflict_counts(session: Session) -> dict[tuple[str, str], int]:
+    """Open and resolved conflicts by (later provider, category)."""
+    rows = session.execute(
+        select(RecordConflict.later_provider, RecordConflict.category, func.count()).group_by(
+            RecordConflict.later_provider, RecordConflict.category
+        )
+    )
+    return {(provider, category): int(n) for provider, category, n in rows}
+
+
+VERIFY_OPS = ("exists", "not_exists", "eq", "ne", "gt", "gte", "lt", "lte", "in")
+
+
+def _comparable(value: Any) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    if isinstance(value, bool) or value is None:
+        return value
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+
+
+def _holds(actual: Any, op: str, expected: Any) -> bool:
+    if actual is None:
+        return False
+    if op == "in":
+        return _comparable(actual) in {_comparable(v) for v in expected}
+    left, right = _comparable(actual), _comparable(expected)
+    if type(left) is not type(right):
+        left, right = str(actual), str(expected)
+    if op == "eq":
+        return bool(left == right)
+    if op == "ne":
+        return bool(left != right)
+    if op == "gt":
+        return bool(left > right)
+    if op == "gte":
+        return bool(left >= right)
+    if op == "lt":
+        return bool(left < right)
+    return bool(left <= right)
+
+
+def verify(
+    session: Session,
+    *,
+    credit_code: str,
+    category: str,
+    op: str,
+    field: str | None = None,
+    value: Any = None,
+) -> bool:
+    """Whether a fact about a subject holds, answered yes or no without the record itself.
+
+    ``exists`` / ``not_exists`` ask whether any current record of the category (matching
+    ``field`` = ``value`` when given) is shown; a comparison asks it of the latest record.
+    Records past their disclosure period count as absent.
+    """
+    if op not in VERIFY_OPS:
+        raise ValidationFailed("op must be one of {ops}", field="op", ops=", ".join(VERIFY_OPS))
+    spec = catalog_service.spec_of(catalog_service.get_by_code_or_raise(session, code=category))
+    names = {f.name for f in spec.fields}
+    if field is not None and field not in names:
+        raise ValidationFailed(
+            "category {category} has no field {name}", field="field", category=category, name=field
+        )
+    if op not in ("exists", "not_exists") and (field is None or value is None):
+        raise ValidationFailed("a comparison needs a field and a value", field="value")
+    if op == "in" and not isinstance(value, list):
+        raise ValidationFailed("op in needs a list of values", field="value")
+    today = clock.today()
+    rows = [
+        row
+        for row in session.scalars(
+            select(CreditRecord)
+            .where(CreditRecord.subject_code == credit_code, CreditRecord.category == category)
+            .order_by(CreditRecord.event_on.desc(), CreditRecord.updated_at.desc())
+        )
+        if not _expired(row.event_on, spec.disclosure_days, today)
+    ]
+    if op in ("exists", "not_exists"):
+        matching = [
+            r
+            for r in rows
+            if field is None or value is None or _holds(r.data.get(field), "eq", value)
+        ]
+        return bool(matching) == (op == "exists")
+    return bool(rows) and _holds(rows[0].data.get(field), op, value)
+
+
+def _version_leaves(session: Session) -> Iterable[tuple[str, str]]:
+    """Every stored record version as (ref, digest): each must have its ledger leaf."""
+    rows = session.execute(
+        select(RecordVersion.record_id, RecordVersion.version, RecordVersion.digest)
+        .order_by(RecordVersion.id)
+        .execution_options(yield_per=5000)
+    )
+    for record_id_, version, digest in rows:
+        yield f"{record_id_}:{version}", digest
+
+
+ledger_service.register_source(LEDGER_KIND, _version_leaves)

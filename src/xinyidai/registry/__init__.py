@@ -1,0 +1,1 @@
+"""Credit subjects: enterprises and individual businesses, credit codes, regions, industries."""

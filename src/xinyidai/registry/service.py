@@ -1,0 +1,243 @@
+"""Business logic of the registry: find, create and search credit subjects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
+from xinyidai.core.pagination import paginate
+from xinyidai.registry import codes, creditcode
+from xinyidai.registry.models import (
+    KIND_COOPERATIVE,
+    KIND_ENTERPRISE,
+    KIND_INDIVIDUAL,
+    KIND_OTHER,
+    STATUS_ACTIVE,
+    STATUS_PENDING,
+    Enterprise,
+)
+from xinyidai.registry.schemas import CreditCodeCheck, EnterpriseIn
+
+
+def parse_code_or_raise(raw: str, *, field: str = "credit_code") -> str:
+    """The normalized code, or a ``ValidationFailed`` naming ``field`` and the reason."""
+    try:
+        return creditcode.parse(raw).code
+    except creditcode.CreditCodeError as exc:
+        raise ValidationFailed(exc.reason, field=field, **exc.params) from exc
+
+
+def kind_of(code: str) -> str:
+    """The kind of subject a credit code's first two characters say it is."""
+    return {"91": KIND_ENTERPRISE, "92": KIND_INDIVIDUAL, "93": KIND_COOPERATIVE}.get(
+        code[:2], KIND_OTHER
+    )
+
+
+def check_code(*, raw: str) -> CreditCodeCheck:
+    """Explain whether ``raw`` is a valid code and what its parts say."""
+    try:
+        parsed = creditcode.parse(raw)
+    except creditcode.CreditCodeError as exc:
+        return CreditCodeCheck(code=creditcode.normalize(str(raw)), valid=False, reason=str(exc))
+    region = codes.region(parsed.region_code)
+    return CreditCodeCheck(
+        code=parsed.code,
+        valid=True,
+        authority=creditcode.AUTHORITIES[parsed.authority][0],
+        organization_type=creditcode.AUTHORITIES[parsed.authority][1][parsed.organization_type],
+        region_code=parsed.region_code,
+        region_name=region.name if region else None,
+        check_character=parsed.code[17],
+    )
+
+
+def get_by_code(session: Session, *, credit_code: str) -> Enterprise | None:
+    """The subject with this code, or None."""
+    return session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+
+
+def get_by_code_or_raise(session: Session, *, credit_code: str) -> Enterprise:
+    """The subject with this code; ``NotFound`` naming the code otherwise."""
+    code = parse_code_or_raise(credit_code)
+    enterprise = get_by_code(session, credit_code=code)
+    if enterprise is None:
+        raise NotFound(
+            "no credit subject with code {credit_code}", field="credit_code", credit_code=code
+        )
+    return enterprise
+
+
+def get_many_by_code(session: Session, *, credit_codes: Iterable[str]) -> dict[str, Enterprise]:
+    """Subjects by code, for the codes that exist."""
+    wanted = list(set(credit_codes))
+    found: dict[str, Enterprise] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(chunk))):
+            found[row.credit_code] = row
+    return found
+
+
+def create(session: Session, *, data: EnterpriseIn, status: str = STATUS_ACTIVE) -> Enterprise:
+    """Register a new subject; ``Conflict`` when the code is already registered."""
+    if get_by_code(session, credit_code=data.credit_code) is not None:
+        raise Conflict(
+            "credit code {credit_code} is already registered",
+            field="credit_code",
+            credit_code=data.credit_code,
+        )
+    enterprise = Enterprise(
+        **data.model_dump(exclude={"kind"}),
+        kind=data.kind or kind_of(data.credit_code),
+        status=status,
+    )
+    session.add(enterprise)
+    session.flush()
+    return enterprise
+
+
+def upsert(session: Session, *, data: EnterpriseIn) -> tuple[Enterprise, bool]:
+    """Create the subject or update the fields given; returns (subject, created)."""
+    existing = get_by_code(session, credit_code=data.credit_code)
+    if existing is None:
+        return create(session, data=data), True
+    for field, value in data.model_dump(exclude_unset=True, exclude={"credit_code"}).items():
+        if value is not None:
+            setattr(existing, field, value)
+    session.flush()
+    return existing, False
+
+
+def search_statement(
+    *, q: str | None = None, region: str | None = None, industry: str | None = None
+) -> Any:
+    """The query behind every enterprise list: by name or code, region prefix, industry."""
+    stmt = select(Enterprise).order_by(Enterprise.credit_code)
+    if q:
+        text = q.strip()
+        stmt = stmt.where(
+            or_(Enterprise.name.contains(text), Enterprise.credit_code.startswith(text.upper()))
+        )
+    if region:
+        # 640000 → province 64, 640100 → prefecture 6401, else the exact county (500110).
+        prefix = region
+        if len(region) == 6 and region.endswith("0000"):
+            prefix = region[:2]
+        elif len(region) == 6 and region.endswith("00"):
+            prefix = region[:4]
+        stmt = stmt.where(Enterprise.region_code.startswith(prefix))
+    if industry:
+        stmt = stmt.where(Enterprise.industry_code == industry.upper())
+    return stmt
+
+
+def search(
+    session: Session,
+    *,
+    q: str | None = None,
+    region: str | None = None,
+    industry: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> tuple[Sequence[Enterprise], int]:
+    """One page of subjects matching the filters, and the total."""
+    return paginate(
+        session, search_statement(q=q, region=region, industry=industry), page=page, size=size
+    )
+
+
+def count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count()).select_from(Enterprise)) or 0)
+
+
+REGISTRATION_FIELDS = (
+    "name",
+    "region_code",
+    "industry_code",
+    "legal_representative",
+    "registered_capital",
+    "established_on",
+    "address",
+)
+
+
+def sync_subjects(
+    session: Session,
+    *,
+    registrations: Sequence[dict[str, Any]] = (),
+    mentions: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Keep the registry in step with what departments send, in bulk.
+
+    ``registrations`` are registration facts (the market regulator's master data): they
+    create subjects or update their registered fields. ``mentions`` (code → name) are
+    subjects other categories speak of; an unknown one is created pending verification, so
+    no record points at a subject the registry does not know.
+    """
+    wanted = list({row["credit_code"] for row in registrations} | set(mentions or {}))
+    columns = (
+        Enterprise.credit_code,
+        Enterprise.status,
+        *(getattr(Enterprise, n) for n in REGISTRATION_FIELDS),
+    )
+    existing: dict[str, tuple[Any, ...]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for found in session.execute(select(*columns).where(Enterprise.credit_code.in_(chunk))):
+            existing[found[0]] = tuple(found)
+    created: dict[str, dict[str, Any]] = {}
+    changes: list[dict[str, Any]] = []
+    for row in registrations:
+        code = row["credit_code"]
+        current = existing.get(code)
+        if current is None:
+            created[code] = {
+                "credit_code": code,
+                "kind": kind_of(code),
+                "status": STATUS_ACTIVE,
+                **{name: row.get(name) for name in REGISTRATION_FIELDS},
+            }
+            continue
+        values = dict(zip(REGISTRATION_FIELDS, current[2:], strict=True))  # registered fields
+        fresh = {n: row[n] for n in REGISTRATION_FIELDS if row.get(n) is not None}
+        if current[1] != STATUS_PENDING and all(values[n] == v for n, v in fresh.items()):
+            continue
+        changes.append({"code": code, **values, **fresh, "status": STATUS_ACTIVE})
+    if changes:
+        table = cast(Table, Enterprise.__table__)
+        statement = (
+            update(table)
+            .where(table.c.credit_code == bindparam("code"))
+            .values({n: bindparam(n) for n in (*REGISTRATION_FIELDS, "status")})
+        )
+        session.execute(statement, changes)
+    updated = len(changes)
+    for code, name in (mentions or {}).items():
+        if code not in existing and code not in created:
+            created[code] = {
+                "credit_code": code,
+                "kind": kind_of(code),
+                "status": STATUS_PENDING,
+                "name": name,
+                "region_code": code[2:8] if codes.is_region(code[2:8]) else None,
+            }
+    if created:
+        from xinyidai.core import clock
+
+        now = clock.now()
+        rows = [
+            {name: None for name in REGISTRATION_FIELDS}
+            | row
+            | {"created_at": now, "updated_at": now}
+            for row in created.values()
+        ]
+        session.execute(insert(Enterprise), rows)
+    session.flush()
+    return {"created": len(created), "updated": updated}

@@ -1,0 +1,36 @@
+"""The portal: server-rendered pages per role, sharing the services with the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from xinyidai.core.db import session_scope
+from xinyidai.core.settings import get_settings
+from xinyidai.iam import service as iam_service
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def mount_portal(app: FastAPI) -> None:
+    """Add the portal's pages, its error pages and ``/static`` to ``app``."""
+    from xinyidai.web import account, admin, auth, dashboard, keys, members
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (account, dashboard, keys, members, admin):
+        app.include_router(module.router)
+    auth.install_portal_error_handlers(app)
+
+
+def refuse_demo_accounts_in_production() -> None:
+    """With ``XYD_ENV=production``, refuse to start while any demo account exists."""
+    if get_settings().env != "production":
+        return
+    with session_scope() as session:
+        if iam_service.demo_accounts_exist(session):
+            raise RuntimeError(
+                "demo accounts exist: remove them (or their demo passwords) before "
+                "running with XYD_ENV=production"
+            )

@@ -1,0 +1,223 @@
+"""Who is looking at a portal page, the session cookie, and CSRF on every form."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from xinyidai.core.api import SessionDep
+from xinyidai.iam import security
+from xinyidai.iam.api import CSRF_FIELD, SESSION_COOKIE, portal_principal
+from xinyidai.iam.models import ORG_ACTIVE
+from xinyidai.iam.schemas import Principal
+from xinyidai.iam.service import PORTAL_SESSION_TTL
+from xinyidai.web.forms import N_
+
+ANON_CSRF_COOKIE = "xyd_csrf"
+LANG_COOKIE = "xyd_lang"
+
+
+class LoginRequired(Exception):
+    """The page needs a signed-in user; the portal answers with the sign-in page."""
+
+
+class PortalForbidden(Exception):
+    """The signed-in user may not see this page."""
+
+    def __init__(self, message: str = N_("you may not open this page"), **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class PageNotFound(Exception):
+    """What the page shows does not exist (an unknown organization, user or key)."""
+
+
+class CsrfRejected(Exception):
+    """A form came without the CSRF token of this session."""
+
+
+def cookie_secure(request: Request) -> bool:
+    """Whether cookies get the ``Secure`` flag: ``XYD_COOKIE_SECURE``, else the scheme."""
+    option = os.environ.get("XYD_COOKIE_SECURE", "auto").strip().lower()
+    if option in ("1", "true", "yes"):
+        return True
+    if option in ("0", "false", "no"):
+        return False
+    return request.url.scheme == "https"
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(PORTAL_SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=cookie_secure(request), path="/"
+    )
+
+
+def set_lang_cookie(response: Response, request: Request, locale: str) -> None:
+    response.set_cookie(
+        LANG_COOKIE,
+        locale,
+        max_age=365 * 24 * 3600,
+        httponly=False,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
+    )
+
+
+def optional_portal_user(request: Request, session: SessionDep) -> Principal | None:
+    """The signed-in portal user, or None."""
+    principal = portal_principal(request, session)
+    request.state.principal = principal
+    return principal
+
+
+OptionalPortalUser = Annotated[Principal | None, Depends(optional_portal_user)]
+
+
+def portal_user(principal: OptionalPortalUser) -> Principal:
+    """The signed-in portal user; the sign-in page otherwise."""
+    if principal is None:
+        raise LoginRequired()
+    return principal
+
+
+PortalUser = Annotated[Principal, Depends(portal_user)]
+
+
+def portal_roles(
+    *kinds: str, admin: bool = False, write: bool = False
+) -> Callable[[Principal], Principal]:
+    """A page dependency admitting active members of these organization kinds."""
+
+    def dependency(principal: PortalUser) -> Principal:
+        if principal.organization_kind not in kinds:
+            raise PortalForbidden()
+        if principal.organization_state != ORG_ACTIVE:
+            raise PortalForbidden(
+                "your organization's access is {state}", state=principal.organization_state
+            )
+        if admin and not principal.is_admin:
+            raise PortalForbidden("only an administrator may do this")
+        if write and not principal.can_write:
+            raise PortalForbidden("read-only members cannot change anything")
+        return principal
+
+    return dependency
+
+
+OperatorPage = Annotated[Principal, Depends(portal_roles("operator", write=True))]
+OperatorViewer = Annotated[Principal, Depends(portal_roles("operator"))]
+
+
+def csrf_token_for(request: Request) -> str:
+    """The token a form on this page must send back: the session's, or an anonymous one."""
+    token = getattr(request.state, "csrf_token", None)
+    if getattr(request.state, "principal", None) is not None and token:
+        return str(token)
+    anonymous = request.cookies.get(ANON_CSRF_COOKIE) or getattr(
+        request.state, "new_anon_csrf", None
+    )
+    if not anonymous:
+        anonymous = security.new_token()
+        request.state.new_anon_csrf = anonymous
+    return str(anonymous)
+
+
+def attach_anonymous_csrf(response: Response, request: Request) -> None:
+    """Send the anonymous CSRF cookie when this request minted one."""
+    token = getattr(request.state, "new_anon_csrf", None)
+    if token:
+        response.set_cookie(
+            ANON_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=cookie_secure(request),
+            path="/",
+        )
+
+
+async def checked_form(request: Request, principal: OptionalPortalUser) -> FormData:
+    """The submitted form, once its ``csrf_token`` matches this session (or visitor)."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    if principal is not None:
+        expected = getattr(request.state, "csrf_token", None)
+    else:
+        expected = request.cookies.get(ANON_CSRF_COOKIE)
+    if not security.same(sent if isinstance(sent, str) else None, expected):
+        raise CsrfRejected()
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def safe_next(value: str | None, default: str = "/dashboard") -> str:
+    """A local path to go back to; anything else (other hosts) becomes ``default``."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+def install_portal_error_handlers(app: FastAPI) -> None:
+    """Sign-in redirects, forbidden pages and CSRF refusals for portal pages."""
+    from xinyidai.web.templating import render
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(PortalForbidden)
+    async def _forbidden(request: Request, exc: PortalForbidden) -> Response:
+        return render(
+            request,
+            "error.html",
+            status=403,
+            title=N_("Not allowed"),
+            message=exc.message,
+            params=exc.params,
+        )
+
+    @app.exception_handler(PageNotFound)
+    async def _missing(request: Request, exc: PageNotFound) -> Response:
+        return render(
+            request,
+            "error.html",
+            status=404,
+            title=N_("Not found"),
+            message=N_("this page does not exist"),
+            params={},
+        )
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf(request: Request, exc: CsrfRejected) -> Response:
+        return render(
+            request,
+            "error.html",
+            status=403,
+            title=N_("The form has expired"),
+            message="the form has expired or did not come from this site; reload and try again",
+            params={},
+        )

@@ -1,0 +1,58 @@
+"""The dashboard: one page per role, with the organization's facts (and the operator's chart)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from xinyidai.core.api import SessionDep
+from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR, KINDS, ORG_STATES
+from xinyidai.registry import service as registry_service
+from xinyidai.registry.schemas import EnterpriseOut
+from xinyidai.web.auth import PortalUser
+from xinyidai.web.templating import KIND_LABELS, STATE_LABELS, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def organization_chart(session: SessionDep) -> dict[str, Any]:
+    """ECharts input: organizations per kind (x axis), one stacked series per state."""
+    counts = {(row.kind, row.state): row.count for row in iam_service.organization_counts(session)}
+    return {
+        "kinds": list(KINDS),
+        "kind_labels": [KIND_LABELS[kind] for kind in KINDS],
+        "series": [
+            {
+                "state": state,
+                "label": STATE_LABELS[state],
+                "data": [counts.get((kind, state), 0) for kind in KINDS],
+            }
+            for state in ORG_STATES
+        ],
+        "total": sum(counts.values()),
+    }
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> Response:
+    """The signed-in user's dashboard, by organization kind."""
+    organization = iam_service.get_organization_or_raise(
+        session, public_id=principal.organization_public_id
+    )
+    context: dict[str, Any] = {"organization": organization}
+    active = organization.state == "active"
+    if principal.organization_kind == KIND_OPERATOR and active:
+        context["chart"] = organization_chart(session)
+        context["pending"] = iam_service.pending_applications(session, limit=10)
+    if principal.organization_kind == KIND_ENTERPRISE and organization.credit_code:
+        subject = registry_service.get_by_code(session, credit_code=organization.credit_code)
+        context["subject"] = EnterpriseOut.model_validate(subject) if subject else None
+    if principal.is_admin and active and iam_service.KIND_SCOPES.get(organization.kind):
+        keys = iam_service.list_api_keys(session, organization_id=organization.id)
+        context["live_keys"] = sum(1 for key in keys if key.revoked_at is None)
+    _, members = iam_service.list_users(session, organization_id=organization.id, size=1)
+    context["members"] = members
+    return render(request, f"dashboard/{principal.organization_kind}.html", **context)

@@ -1,0 +1,203 @@
+"""The Jinja2 environment: translations per request, local times, yuan, each role's menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from babel.numbers import format_currency, format_decimal
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from xinyidai.core import clock
+from xinyidai.core.api import request_locale
+from xinyidai.core.i18n import current_locale, gettext, set_locale
+from xinyidai.iam.models import (
+    KIND_AUDITOR,
+    KIND_ENTERPRISE,
+    KIND_INSTITUTION,
+    KIND_OPERATOR,
+    KIND_PLATFORM,
+    KIND_PROVIDER,
+)
+from xinyidai.iam.schemas import Principal
+from xinyidai.iam.service import KIND_SCOPES
+from xinyidai.web.auth import attach_anonymous_csrf, csrf_token_for
+from xinyidai.web.forms import N_
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _translate(message: str, **params: object) -> str:
+    """Templates' ``_()``: the message in the locale of the request being rendered."""
+    return gettext(message, current_locale(), **params)
+
+
+def _ntranslate(singular: str, plural: str, n: int, **params: object) -> str:
+    return _translate(singular if n == 1 else plural, n=n, **params)
+
+
+def _babel_locale() -> str:
+    return "zh_CN" if current_locale() == "zh_CN" else "en"
+
+
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as Asia/Shanghai wall-clock time."""
+    if moment is None:
+        return "—"
+    return clock.to_local(moment).strftime(pattern)
+
+
+def yuan(amount: Decimal | int | None) -> str:
+    """Money in yuan with thousands separators, in the request's locale (¥1,234,567.00)."""
+    if amount is None:
+        return "—"
+    return format_currency(Decimal(amount), "CNY", locale=_babel_locale())
+
+
+def number(value: int | Decimal | None) -> str:
+    """A count with thousands separators."""
+    if value is None:
+        return "—"
+    return format_decimal(value, locale=_babel_locale())
+
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=_translate, ngettext=_ntranslate, newstyle=False
+)
+environment.filters["local_time"] = local_time
+environment.filters["yuan"] = yuan
+environment.filters["number"] = number
+environment.filters["translate_all"] = lambda messages: [_translate(m) for m in messages]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    label: str
+
+
+def navigation(principal: Principal | None) -> list[NavItem]:
+    """The menu of the principal's role (organization kind and member role)."""
+    if principal is None:
+        return [NavItem("/login", N_("Sign in")), NavItem("/register", N_("Register"))]
+    items = [NavItem("/dashboard", N_("Dashboard"))]
+    active = principal.organization_state == "active"
+    if principal.organization_kind == KIND_OPERATOR and active:
+        items += [
+            NavItem("/admin/organizations", N_("Organizations")),
+            NavItem("/admin/applications", N_("Applications")),
+            NavItem("/admin/users", N_("Users")),
+        ]
+    if principal.is_admin and active and principal.organization_kind != KIND_OPERATOR:
+        items.append(NavItem("/account/members", N_("Members")))
+    if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):
+        items.append(NavItem("/account/api-keys", N_("API keys")))
+    items.append(NavItem("/account/password", N_("Password")))
+    return items
+
+
+KIND_LABELS = {
+    KIND_OPERATOR: N_("Credit center (operator)"),
+    KIND_PROVIDER: N_("Data provider (department)"),
+    KIND_ENTERPRISE: N_("Enterprise"),
+    KIND_INSTITUTION: N_("Financial institution"),
+    KIND_PLATFORM: N_("Platform or node"),
+    KIND_AUDITOR: N_("Auditor"),
+}
+STATE_LABELS = {
+    "pending": N_("Pending"),
+    "active": N_("Active"),
+    "rejected": N_("Rejected"),
+    "suspended": N_("Suspended"),
+    "locked": N_("Locked"),
+    "disabled": N_("Disabled"),
+}
+ROLE_LABELS = {"admin": N_("Administrator"), "staff": N_("Staff"), "read_only": N_("Read-only")}
+INSTITUTION_LABELS = {
+    "bank": N_("Bank"),
+    "insurer": N_("Insurer"),
+    "guarantor": N_("Guarantor"),
+    "microlender": N_("Microlender"),
+    "leasing": N_("Leasing company"),
+    "factoring": N_("Factoring company"),
+}
+TRANSITION_LABELS = {
+    "create": N_("created"),
+    "approve": N_("approved"),
+    "reject": N_("rejected"),
+    "suspend": N_("suspended"),
+    "reactivate": N_("reactivated"),
+    "lock": N_("locked"),
+    "unlock": N_("unlocked"),
+    "disable": N_("disabled"),
+    "enable": N_("enabled"),
+}
+REGISTRY_STATUS_LABELS = {
+    "active": N_("In operation"),
+    "pending_verification": N_("Pending verification"),
+    "deregistered": N_("Deregistered"),
+}
+environment.globals.update(
+    REGISTRY_STATUS_LABELS=REGISTRY_STATUS_LABELS,
+    TRANSITION_LABELS=TRANSITION_LABELS,
+    KIND_LABELS=KIND_LABELS,
+    STATE_LABELS=STATE_LABELS,
+    ROLE_LABELS=ROLE_LABELS,
+    INSTITUTION_LABELS=INSTITUTION_LABELS,
+)
+
+
+# Pages show personal data and one-time secrets: never cached, never framed, scripts only
+# from this site (the chart's data is a JSON block, not a script).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page in the request's language with the layout's shared context."""
+    locale = request_locale(request)
+    set_locale(locale)
+    principal: Principal | None = getattr(request.state, "principal", None)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    page = environment.get_template(template).render(
+        request=request,
+        user=principal,
+        nav=navigation(principal),
+        current_path=request.url.path,
+        locale=locale,
+        html_lang="zh-CN" if locale == "zh_CN" else "en",
+        other_locale="en" if locale == "zh_CN" else "zh_CN",
+        lang_next=quote(here),
+        csrf_token=csrf_token_for(request),
+        **context,
+    )
+    response = HTMLResponse(page, status_code=status, headers=PAGE_HEADERS)
+    attach_anonymous_csrf(response, request)
+    return response

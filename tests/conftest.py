@@ -1,0 +1,142 @@
+"""Fixtures shared by every test: a fresh migrated database per test, the real app.
+
+SQLite by default: the schema is migrated once into a template file and copied for each
+test. Tests marked ``postgres`` get a database of their own on the server named by
+``XYD_TEST_POSTGRES_URL``; without it they are skipped, except under ``CI=true`` where a
+missing PostgreSQL is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+os.environ["XYD_ENV"] = "test"
+os.environ["XYD_QUEUE_IMMEDIATE"] = "true"
+os.environ.pop("XYD_REDIS_URL", None)
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from tests.accounts import ENTERPRISE_CODE, token_for
+from xinyidai import bootstrap
+from xinyidai.core import db as core_db
+from xinyidai.core.settings import normalize_database_url
+from xinyidai.iam.service import DemoAccount
+
+POSTGRES_URL = os.environ.get("XYD_TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES_URL:
+        return
+    if IN_CI:
+        raise pytest.UsageError("CI=true but XYD_TEST_POSTGRES_URL is not set")
+    skip = pytest.mark.skip(reason="XYD_TEST_POSTGRES_URL not set")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    bootstrap.initialize(f"sqlite:///{path}")
+    return path
+
+
+def _use_database(monkeypatch: pytest.MonkeyPatch, url: str, data_dir: Path) -> None:
+    monkeypatch.setenv("XYD_DATABASE_URL", url)
+    monkeypatch.setenv("XYD_DATA_DIR", str(data_dir))
+    core_db.reset_engines()
+
+
+@pytest.fixture
+def db_url(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated SQLite database for this test, made the configured one."""
+    path = tmp_path / "xyd.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    _use_database(monkeypatch, url, tmp_path)
+    yield url
+    core_db.get_engine().dispose()
+    core_db.reset_engines()
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("XYD_TEST_POSTGRES_URL not set")
+    admin = create_engine(normalize_database_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    name = f"xyd_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = normalize_database_url(POSTGRES_URL).rsplit("/", 1)[0] + f"/{name}"
+    try:
+        bootstrap.initialize(url)
+        _use_database(monkeypatch, url, tmp_path)
+        yield url
+    finally:
+        core_db.get_engine().dispose()
+        core_db.reset_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    """A session on the test's database; the test commits what it wants the app to see."""
+    s = core_db.new_session()
+    try:
+        yield s
+    finally:
+        s.rollback()
+        s.close()
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    """The real app over the test's database."""
+    from xinyidai.app import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def demo(session: Session) -> list[DemoAccount]:
+    """The six demo accounts over a registry holding the demo enterprise, committed."""
+    from xinyidai.iam import service as iam_service
+    from xinyidai.registry import service as registry_service
+    from xinyidai.registry.schemas import EnterpriseIn
+
+    registry_service.create(
+        session,
+        data=EnterpriseIn(
+            credit_code=ENTERPRISE_CODE,
+            name="南宁示范科技有限公司",
+            region_code="450100",
+            registered_capital="12345678.50",
+        ),
+    )
+    accounts = iam_service.ensure_demo_accounts(session, enterprise_code=ENTERPRISE_CODE)
+    session.commit()
+    return accounts
+
+
+@pytest.fixture
+def auth(client: TestClient, demo: list[DemoAccount]) -> Callable[[str], dict[str, str]]:
+    """Bearer headers for a demo username."""
+
+    def headers(username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(client, username)}"}
+
+    return headers

@@ -1,0 +1,354 @@
+"""Ingestion through the API: uploads, pushes with idempotency, rejections, quality, verify."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.ingest.tables import HEADERS, code, good_row, write
+from xinyidai.records.models import CreditRecord, RecordVersion
+
+Auth = Callable[[str], dict[str, str]]
+
+
+@pytest.fixture
+def provider_key(client: TestClient, auth: Auth) -> dict[str, str]:
+    """An `ingest:write` API key of the demo tax department."""
+    response = client.post(
+        "/api/v1/api-keys",
+        json={"name": "tax system", "scopes": ["ingest:write"]},
+        headers=auth("provider-tax"),
+    )
+    assert response.status_code == 201, response.text
+    return {"X-API-Key": response.json()["key"]}
+
+
+def _records(session: Session) -> int:
+    session.expire_all()
+    return int(session.scalar(select(func.count()).select_from(CreditRecord)) or 0)
+
+
+def _upload(
+    client: TestClient, key: dict[str, str], path: Path, category: str = "court_enforcement"
+):  # type: ignore[no-untyped-def]
+    with path.open("rb") as handle:
+        return client.post(
+            "/api/v1/ingest/batches",
+            files={"file": (path.name, handle)},
+            data={"category": category},
+            headers=key,
+        )
+
+
+def test_upload_stores_good_rows_and_lists_rejections(
+    client: TestClient, provider_key: dict[str, str], session: Session, tmp_path: Path
+) -> None:
+    rows = [good_row(n) for n in range(1, 5)]
+    rows[1][5] = "-3.00"
+    response = _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, rows))
+    assert response.status_code == 201, response.text
+    batch = response.json()
+    assert (batch["provider"], batch["total"], batch["accepted"], batch["rejected"]) == (
+        "tax",
+        4,
+        3,
+        1,
+    )
+    listed = client.get(
+        f"/api/v1/ingest/batches/{batch['batch_id']}/rejections", headers=provider_key
+    ).json()
+    assert listed["total"] == 1
+    assert listed["items"][0]["position"] == 3
+    assert listed["items"][0]["field"] == "amount"
+    assert _records(session) == 3
+
+
+def test_rejections_download_as_csv_and_resubmit_fixes_them(
+    client: TestClient, provider_key: dict[str, str], session: Session, tmp_path: Path
+) -> None:
+    rows = [good_row(n) for n in range(1, 4)]
+    rows[2][4] = "2024-02-31"
+    batch = _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, rows)).json()
+    url = f"/api/v1/ingest/batches/{batch['batch_id']}/rejections"
+    download = client.get(url, params={"format": "csv"}, headers=provider_key)
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    lines = download.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("rejection_id,position,field,reason,")
+    rejection = client.get(url, headers=provider_key).json()["items"][0]
+    fixed = dict(rejection["raw"]) | {"立案日期": "2024-02-28", "rejection_id": rejection["id"]}
+    again = client.post(
+        f"/api/v1/ingest/batches/{batch['batch_id']}/resubmit",
+        json={"rows": [fixed]},
+        headers=provider_key,
+    )
+    assert again.status_code == 201, again.text
+    assert (again.json()["accepted"], again.json()["parent_batch_id"]) == (1, batch["batch_id"])
+    still_open = client.get(url, params={"open_only": True}, headers=provider_key).json()
+    assert still_open["total"] == 0
+    assert _records(session) == 3
+
+
+def test_resubmitting_an_unknown_rejection_is_refused_and_stores_nothing(
+    client: TestClient, provider_key: dict[str, str], session: Session, tmp_path: Path
+) -> None:
+    batch = _upload(client, provider_key, write(tmp_path / "f", "csv", HEADERS, [good_row(1)]))
+    before = _records(session)
+    response = client.post(
+        f"/api/v1/ingest/batches/{batch.json()['batch_id']}/resubmit",
+        json={"rows": [{"rejection_id": 999999, "案号": "x"}]},
+        headers=provider_key,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "rejection_id"
+    assert _records(session) == before
+
+
+def test_push_with_the_same_key_and_body_stores_once(
+    client: TestClient, provider_key: dict[str, str], session: Session
+) -> None:
+    body = json.dumps([dict(zip(HEADERS, good_row(1), strict=True))], ensure_ascii=False)
+    headers = provider_key | {"Idempotency-Key": "push-1", "Content-Type": "application/json"}
+    params = {"category": "court_enforcement"}
+    first = client.post("/api/v1/ingest/records", params=params, content=body, headers=headers)
+    second = client.post("/api/v1/ingest/records", params=params, content=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert _records(session) == 1
+    assert int(session.scalar(select(func.count()).select_from(RecordVersion)) or 0) == 1
+
+
+def test_push_with_the_same_key_and_another_body_conflicts(
+    client: TestClient, provider_key: dict[str, str], session: Session
+) -> None:
+    headers = provider_key | {"Idempotency-Key": "push-2", "Content-Type": "application/json"}
+    params = {"category": "court_enforcement"}
+    one = json.dumps([dict(zip(HEADERS, good_row(1), strict=True))], ensure_ascii=False)
+    two = json.dumps([dict(zip(HEADERS, good_row(2), strict=True))], ensure_ascii=False)
+    assert (
+        client.post(
+            "/api/v1/ingest/records", params=params, content=one, headers=headers
+        ).status_code
+        == 201
+    )
+    response = client.post("/api/v1/ingest/records", params=params, content=two, headers=headers)
+    assert response.status_code == 409
+    assert response.json()["error"]["field"] == "Idempotency-Key"
+    assert _records(session) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [("{not json", "body"), ('{"a": 1}', "body"), ("[]", "body"), ("[1, 2]", "body")],
+)
+def test_push_of_a_bad_body_is_refused_and_stores_nothing(
+    client: TestClient, provider_key: dict[str, str], session: Session, body: str, field: str
+) -> None:
+    headers = provider_key | {
+        "Idempotency-Key": f"bad-{hash(body)}",
+        "Content-Type": "application/json",
+    }
+    response = client.post(
+        "/api/v1/ingest/records",
+        params={"category": "court_enforcement"},
+        content=body,
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == field
+    assert _records(session) == 0
+
+
+def test_push_without_an_idempotency_key_is_refused(
+    client: TestClient, provider_key: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/ingest/records",
+        params={"category": "court_enforcement"},
+        json=[dict(zip(HEADERS, good_row(1), strict=True))],
+        headers=provider_key,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "Idempotency-Key"
+
+
+def test_a_wrong_or_revoked_provider_key_is_refused(
+    client: TestClient, provider_key: dict[str, str], auth: Auth, session: Session, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
+    wrong = _upload(client, {"X-API-Key": "xyd_nope_notakey"}, path)
+    assert wrong.status_code == 401
+    keys = client.get("/api/v1/api-keys", headers=auth("provider-tax")).json()
+    client.delete(f"/api/v1/api-keys/{keys[0]['public_id']}", headers=auth("provider-tax"))
+    revoked = _upload(client, provider_key, path)
+    assert revoked.status_code == 401
+    assert _records(session) == 0
+
+
+def test_an_institution_cannot_upload(client: TestClient, auth: Auth, tmp_path: Path) -> None:
+    path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
+    response = _upload(client, auth("bank"), path)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_an_oversize_upload_is_refused_and_nothing_is_kept(
+    client: TestClient,
+    provider_key: dict[str, str],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from xinyidai.core.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "max_upload_mb", 1)
+    big = tmp_path / "big.csv"
+    big.write_bytes(("统一社会信用代码,案号\n" + "x,y\n" * 400_000).encode())
+    response = _upload(client, provider_key, big)
+    assert response.status_code == 413
+    assert response.json()["error"]["field"] == "file"
+    uploads = get_settings().data_dir / "uploads"
+    assert not any(uploads.iterdir())
+    assert _records(session) == 0
+
+
+def test_a_large_upload_runs_as_a_job_with_progress(
+    client: TestClient,
+    provider_key: dict[str, str],
+    auth: Auth,
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from xinyidai.core.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "inline_upload_kb", 0)
+    path = write(tmp_path / "feed", "csv", HEADERS, [good_row(n) for n in range(1, 30)])
+    response = _upload(client, provider_key, path)
+    assert response.status_code == 202
+    batch = client.get(
+        f"/api/v1/ingest/batches/{response.json()['batch_id']}", headers=provider_key
+    ).json()
+    assert (batch["state"], batch["accepted"]) == ("done", 29)
+    job = client.get(f"/api/v1/jobs/{batch['job_id']}", headers=auth("operator")).json()
+    assert (job["state"], job["done"], job["total"]) == ("succeeded", 29, 29)
+    assert job["result"]["accepted"] == 29
+
+
+def test_quality_figures_per_provider_and_category(
+    client: TestClient, provider_key: dict[str, str], auth: Auth, tmp_path: Path
+) -> None:
+    rows = [good_row(n) for n in range(1, 5)]
+    rows[0][2] = ""
+    _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, rows))
+    figures = client.get("/api/v1/ingest/quality", headers=auth("operator")).json()
+    mine = next(f for f in figures if f["category"] == "court_enforcement")
+    assert (mine["provider"], mine["total"], mine["rejected"]) == ("tax", 4, 1)
+    assert mine["completeness"] == 0.75
+    assert mine["validity"] == 0.75
+    assert mine["timely"] is True
+    assert client.get("/api/v1/ingest/quality", headers=auth("bank")).status_code == 403
+
+
+def test_verify_answers_yes_or_no_without_the_record(
+    client: TestClient, provider_key: dict[str, str], auth: Auth, tmp_path: Path
+) -> None:
+    _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, [good_row(1)]))
+    ask = {"credit_code": code(1), "category": "court_enforcement"}
+    has = client.post("/api/v1/verify", json=ask | {"op": "exists"}, headers=auth("bank")).json()
+    assert has == {
+        "credit_code": code(1),
+        "category": "court_enforcement",
+        "op": "exists",
+        "field": None,
+        "holds": True,
+    }
+    none = client.post(
+        "/api/v1/verify",
+        json=ask | {"credit_code": code(2), "op": "not_exists"},
+        headers=auth("bank"),
+    ).json()
+    assert none["holds"] is True
+    big = client.post(
+        "/api/v1/verify",
+        json=ask | {"op": "gt", "field": "amount", "value": "1000"},
+        headers=auth("bank"),
+    ).json()
+    assert big["holds"] is True
+    bad = client.post(
+        "/api/v1/verify", json=ask | {"op": "eq", "field": "nope", "value": 1}, headers=auth("bank")
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "field"
+
+
+def test_enterprise_reads_its_own_records_but_not_others(
+    client: TestClient, provider_key: dict[str, str], auth: Auth, tmp_path: Path
+) -> None:
+    from tests.accounts import ENTERPRISE_CODE
+
+    row = good_row(1)
+    row[0] = ENTERPRISE_CODE
+    _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, [row, good_row(2)]))
+    own = client.get(f"/api/v1/enterprises/{ENTERPRISE_CODE}/records", headers=auth("enterprise"))
+    assert own.status_code == 200
+    assert [g["category"] for g in own.json()] == ["court_enforcement"]
+    other = client.get(f"/api/v1/enterprises/{code(2)}/records", headers=auth("enterprise"))
+    assert other.status_code == 404
+    operator = client.get(f"/api/v1/enterprises/{code(2)}/records", headers=auth("operator"))
+    assert operator.status_code == 200
+
+
+def test_operator_searches_enterprises_paged(
+    client: TestClient, provider_key: dict[str, str], auth: Auth, tmp_path: Path
+) -> None:
+    _upload(
+        client,
+        provider_key,
+        write(tmp_path / "feed", "csv", HEADERS, [good_row(n) for n in range(1, 6)]),
+    )
+    page = client.get(
+        "/api/v1/enterprises", params={"q": "宁夏测试", "size": 2}, headers=auth("operator")
+    ).json()
+    assert (page["total"], page["size"], len(page["items"])) == (5, 2, 2)
+    assert client.get("/api/v1/enterprises", headers=auth("bank")).status_code == 403
+
+
+def test_operator_edits_the_catalogue_and_others_cannot(client: TestClient, auth: Auth) -> None:
+    spec = client.get("/api/v1/catalog/categories/honour").json()
+    change = {
+        k: spec[k]
+        for k in (
+            "code",
+            "name_zh",
+            "name_en",
+            "group",
+            "provider",
+            "sharing_type",
+            "sensitivity",
+            "update_frequency",
+            "disclosure_days",
+            "polarity",
+            "key_fields",
+            "fields",
+        )
+    } | {"name_en": "Honours and awards", "note": "clearer"}
+    denied = client.put("/api/v1/catalog/categories/honour", json=change, headers=auth("bank"))
+    assert denied.status_code == 403
+    done = client.put("/api/v1/catalog/categories/honour", json=change, headers=auth("operator"))
+    assert done.status_code == 200, done.text
+    assert (done.json()["version"], done.json()["name_en"]) == (2, "Honours and awards")
+    bad = client.put(
+        "/api/v1/catalog/categories/honour",
+        json=change | {"key_fields": ["missing_field"]},
+        headers=auth("operator"),
+    )
+    assert bad.status_code == 422
+    assert client.get("/api/v1/catalog/categories/honour").json()["version"] == 2

@@ -1,0 +1,240 @@
+"""Ingesting department files: bad rows quarantined with their reasons, good rows stored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from tests.ingest.tables import FORMATS, HEADERS, code, good_row, write
+from xinyidai.core.errors import ValidationFailed
+from xinyidai.ingest import service
+from xinyidai.ingest.models import Rejection
+from xinyidai.records import service as records
+from xinyidai.records.models import CreditRecord, RecordVersion
+from xinyidai.registry import service as registry
+from xinyidai.registry.models import STATUS_PENDING
+
+BAD_ROWS = {
+    "wrong check character": (
+        lambda row: row.__setitem__(0, row[0][:-1] + ("0" if row[0][-1] != "0" else "1")),
+        "统一社会信用代码",
+        "credit_code",
+        "wrong check character",
+    ),
+    "unknown region": (
+        lambda row: row.__setitem__(6, "999999"),
+        "法院所在区划",
+        "region_code",
+        "unknown GB/T 2260 region code 999999",
+    ),
+    "malformed date": (
+        lambda row: row.__setitem__(4, "2024-13-45"),
+        "立案日期",
+        "filed_on",
+        "not a valid date: 2024-13-45",
+    ),
+    "negative amount": (
+        lambda row: row.__setitem__(5, "-10.00"),
+        "执行标的（元）",
+        "amount",
+        "must not be less than 0",
+    ),
+    "missing required field": (
+        lambda row: row.__setitem__(2, ""),
+        "案号",
+        "case_number",
+        "required field case_number is missing",
+    ),
+}
+
+
+def _ingest(session: Session, path: Path) -> dict[str, object]:
+    feed = service.FeedFile(path, "court", "court_enforcement")
+    batch = service.ingest_file(session, feed=feed, actor="test")
+    session.commit()
+    return service.summary(batch)
+
+
+def _count(session: Session, model: type) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fault", sorted(BAD_ROWS))
+def test_each_bad_row_is_quarantined_with_its_reason_in_every_format(
+    session: Session, tmp_path: Path, fmt: str, fault: str
+) -> None:
+    spoil, _header, field, reason = BAD_ROWS[fault]
+    rows = [good_row(n) for n in range(1, 6)]
+    spoil(rows[2])
+    path = write(tmp_path / "feed", fmt, HEADERS, rows)
+
+    result = _ingest(session, path)
+
+    assert (result["total"], result["accepted"], result["rejected"]) == (5, 4, 1)
+    rejection = session.scalars(select(Rejection)).one()
+    # JSON: 0-based index; JSON Lines: line (no header); CSV and Excel: line after the header.
+    expected_position = {"json": 2, "jsonl": 3}.get(fmt, 4)
+    assert rejection.position == expected_position
+    assert rejection.field == field
+    assert reason in rejection.reason
+    assert rejection.raw["案号"] == rows[2][2] or field == "case_number"
+    stored = {r.data["case_number"] for r in session.scalars(select(CreditRecord))}
+    assert stored == {rows[i][2] for i in (0, 1, 3, 4)}
+    assert _count(session, RecordVersion) == 4
+
+
+def test_reingesting_the_same_file_stores_nothing_new(session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path / "feed", "csv", HEADERS, [good_row(n) for n in range(1, 4)])
+    _ingest(session, path)
+    again = _ingest(session, path)
+    assert (again["accepted"], again["duplicates"], again["updated"]) == (0, 3, 0)
+    assert _count(session, RecordVersion) == 3
+
+
+def test_a_changed_value_is_an_update_that_keeps_the_old_version(
+    session: Session, tmp_path: Path
+) -> None:
+    _ingest(session, write(tmp_path / "v1", "csv", HEADERS, [good_row(1, "100.00")]))
+    result = _ingest(session, write(tmp_path / "v2", "csv", HEADERS, [good_row(1, "250.00")]))
+    assert (result["accepted"], result["updated"]) == (0, 1)
+    record = session.scalars(select(CreditRecord)).one()
+    assert (record.version, record.data["amount"]) == (2, "250.00")
+    history = records.versions_of(session, record_id=record.id)
+    assert [(v.version, v.data["amount"]) for v in history] == [(2, "250.00"), (1, "100.00")]
+
+
+def test_the_same_fact_from_another_department_is_a_duplicate(
+    session: Session, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
+    _ingest(session, path)
+    other = service.ingest_file(
+        session, feed=service.FeedFile(path, "credit", "court_enforcement"), actor="test"
+    )
+    session.commit()
+    assert (other.accepted, other.duplicates) == (0, 1)
+    record = session.scalars(select(CreditRecord)).one()
+    assert record.sources == ["court", "credit"]
+
+
+def test_a_different_value_from_another_department_is_flagged_as_a_conflict(
+    session: Session, tmp_path: Path
+) -> None:
+    _ingest(session, write(tmp_path / "a", "csv", HEADERS, [good_row(1, "100.00")]))
+    path = write(tmp_path / "b", "csv", HEADERS, [good_row(1, "999.00")])
+    batch = service.ingest_file(
+        session, feed=service.FeedFile(path, "credit", "court_enforcement"), actor="test"
+    )
+    session.commit()
+    assert (batch.updated, batch.conflicts) == (1, 1)
+    conflicts, total = records.conflicts_by(session)
+    assert total == 1
+    assert conflicts[0].fields == ["amount"]
+    assert (conflicts[0].earlier_provider, conflicts[0].later_provider) == ("court", "credit")
+
+
+def test_gb18030_file_is_detected_and_read(session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path / "feed", "gb18030.csv", HEADERS, [good_row(1)])
+    with pytest.raises(UnicodeDecodeError):
+        path.read_text(encoding="utf-8")
+    batch = service.ingest_file(
+        session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
+    )
+    assert (batch.encoding, batch.accepted) == ("gb18030", 1)
+    assert session.scalars(select(CreditRecord)).one().data["court"] == "兴庆区人民法院"
+
+
+def test_a_file_with_only_bad_rows_stores_nothing(session: Session, tmp_path: Path) -> None:
+    rows = [good_row(n) for n in range(1, 4)]
+    for row in rows:
+        row[4] = "N/A-date"
+    result = _ingest(session, write(tmp_path / "feed", "xlsx", HEADERS, rows))
+    assert (result["state"], result["accepted"], result["rejected"]) == ("done", 0, 3)
+    assert _count(session, CreditRecord) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "reason"),
+    [
+        (b"", ".csv", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", ".csv", "binary"),
+        (b'{"not": "an array"}', ".json", "array of row objects"),
+        (b"just one line of prose\n", ".csv", "not a header row"),
+        (b"PK-not-really-a-zip", ".xlsx", "not an Excel .xlsx workbook"),
+        (b"name,value\n", ".pdf", "unsupported file format pdf"),
+    ],
+)
+def test_a_file_that_is_not_a_table_fails_with_the_reason_and_stores_nothing(
+    session: Session, tmp_path: Path, content: bytes, suffix: str, reason: str
+) -> None:
+    path = tmp_path / f"feed{suffix}"
+    path.write_bytes(content)
+    result = _ingest(session, path)
+    assert result["state"] == "failed"
+    assert reason in str(result["error"])
+    assert _count(session, CreditRecord) == 0
+    assert _count(session, Rejection) == 0
+
+
+def test_unknown_subjects_are_registered_pending_verification(
+    session: Session, tmp_path: Path
+) -> None:
+    _ingest(session, write(tmp_path / "feed", "csv", HEADERS, [good_row(7)]))
+    subject = registry.get_by_code(session, credit_code=code(7))
+    assert subject is not None
+    assert (subject.status, subject.name) == (STATUS_PENDING, "宁夏测试7有限公司")
+
+
+def test_unknown_category_is_refused_before_anything_is_read(
+    session: Session, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
+    with pytest.raises(Exception, match="no catalogue category weather"):
+        service.ingest_file(session, feed=service.FeedFile(path, "court", "weather"), actor="t")
+
+
+def test_a_single_file_needs_provider_and_category(tmp_path: Path) -> None:
+    path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
+    with pytest.raises(ValidationFailed) as caught:
+        service.feeds_in(path, provider=None, category="court_enforcement")
+    assert caught.value.field == "provider"
+
+
+def test_cli_ingest_prints_one_json_line_per_file_and_a_total(db_url: str, tmp_path: Path) -> None:
+    from xinyidai.cli import app
+
+    rows = [good_row(n) for n in range(1, 4)]
+    rows[1][0] = "91640104MA00000000"
+    path = write(tmp_path / "feed", "jsonl", HEADERS, rows)
+    args = ["ingest", str(path), "--provider", "court", "--category", "court_enforcement", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert set(lines[0]) >= {
+        "batch_id",
+        "path",
+        "provider",
+        "category",
+        "total",
+        "accepted",
+        "rejected",
+        "duplicates",
+        "updated",
+    }
+    assert (lines[0]["accepted"], lines[0]["rejected"]) == (2, 1)
+    assert lines[-1] == {
+        "total": {
+            "files": 1,
+            "total": 3,
+            "accepted": 2,
+            "rejected": 1,
+            "duplicates": 0,
+            "updated": 0,
+        }
+    }
