@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -75,6 +75,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
 
     rows = 0
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for feed in feeds:
         session = new_session()
 
@@ -91,6 +92,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
             file=sys.stderr,
         )
     ingest_seconds = time.perf_counter() - started
+    ingest_cpu = time.process_time() - cpu_started
     ingest_rate = rows / ingest_seconds
 
     raw_rows = 0
@@ -115,10 +117,16 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     copy_rate = raw_rows / copy_seconds
 
     print(f"rows: {rows:,} (raw COPY read {raw_rows:,})")
-    print(f"ingest (validated and stored): {ingest_seconds:.1f} s, {ingest_rate:,.0f} rows/s")
+    print(
+        f"ingest (validated and stored): {ingest_seconds:.1f} s, {ingest_rate:,.0f} rows/s "
+        f"({ingest_cpu:.1f} s CPU in the storing process)"
+    )
     print(f"raw COPY into bare tables:     {copy_seconds:.1f} s, {copy_rate:,.0f} rows/s")
     print(f"ratio: {ingest_rate / copy_rate:.1%} of raw COPY")
-    print(f"peak memory: {peak_rss_mib():,.0f} MiB")
+    print(
+        f"peak memory: {peak_rss_mib():,.0f} MiB (storing process), "
+        f"{peak_rss_mib(resource.RUSAGE_CHILDREN):,.0f} MiB (largest validating child)"
+    )
 
 
 if __name__ == "__main__":

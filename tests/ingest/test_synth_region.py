@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyidai.core.settings import get_settings
 from xinyidai.ingest import service
 from xinyidai.ingest.models import Batch, Rejection
 from xinyidai.synth import generate
@@ -21,7 +26,28 @@ def _ingest_folder(session: Session, folder: Path) -> list[Batch]:
     return batches
 
 
-def test_planted_bad_rows_are_exactly_the_rejections(session: Session, tmp_path: Path) -> None:
+@pytest.fixture(params=["in-process", "child-process"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Both ways a file is read: here (with a reader thread) and in a forked child."""
+    monkeypatch.setenv("XYD_INGEST_PROCESS_KB", "0" if request.param == "in-process" else "1")
+    get_settings.cache_clear()
+    children: list[str] = []
+    in_child = service._read_in_process
+
+    def counted(batch_id: str, *args: object) -> Iterator[object]:
+        children.append(batch_id)
+        return in_child(batch_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_read_in_process", counted)
+    yield request.param
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    assert bool(children) == (request.param == "child-process")
+
+
+def test_planted_bad_rows_are_exactly_the_rejections(
+    session: Session, tmp_path: Path, reading: str
+) -> None:
     folder = tmp_path / "region"
     generate(folder, enterprises=200, seed=11)
     batches = _ingest_folder(session, folder)
@@ -48,3 +74,29 @@ def test_reingesting_a_region_adds_nothing(session: Session, tmp_path: Path) -> 
     again = _ingest_folder(session, folder)
     assert sum(b.accepted + b.updated for b in again) == 0
     assert sum(b.duplicates for b in again) == sum(b.accepted + b.duplicates for b in first)
+
+
+def test_a_failure_in_the_validating_process_is_raised_here(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XYD_INGEST_PROCESS_KB", "1")
+    get_settings.cache_clear()
+    folder = tmp_path / "region"
+    generate(folder, enterprises=40, seed=3)
+    feed = service.feeds_in(folder, provider=None, category=None)[0]
+
+    here = os.getpid()
+
+    def broken(*_args: object, **_kwargs: object) -> Iterator[object]:
+        raise ValueError(f"the reader broke in {'this' if os.getpid() == here else 'a child'}")
+        yield
+
+    monkeypatch.setattr(service, "_validated_chunks", broken)
+    try:
+        with pytest.raises(ValueError, match="the reader broke in a child"):
+            service.ingest_file(session, feed=feed, actor="test")
+    finally:
+        get_settings.cache_clear()
+    session.rollback()
+    assert session.scalars(select(Batch)).all() == []
+    assert multiprocessing.active_children() == []

@@ -36,6 +36,28 @@ def test_leaves_are_rfc8785_canonical_for_any_text(values: list[str]) -> None:
     assert service.decode_leaf(leaf)["ref"] == ref
 
 
+ASCIIISH = st.text(alphabet=st.characters(min_codepoint=0x1F, max_codepoint=0x80), max_size=210)
+
+
+@settings(max_examples=300)
+@given(values=st.lists(ASCIIISH, min_size=6, max_size=6))
+def test_the_verbatim_leaf_path_spells_what_rfc8785_spells(values: list[str]) -> None:
+    kind, actor, subject, ref, digest, time = values
+    fields = {"kind": kind, "actor": actor, "subject": subject, "ref": ref}
+    try:
+        leaf = service.build_leaf(**fields, digest=digest, time=time)
+    except ValidationFailed:
+        assert any(not v.strip() or len(v) > service.MAX_FIELD for v in fields.values()) or (
+            len(kind) > service.MAX_KIND
+        )
+        return
+    import rfc8785
+
+    event = {**fields, "digest": digest, "time": time}
+    assert leaf == rfc8785.dumps(event)
+    assert service.decode_leaf(leaf) == event
+
+
 JSON = st.recursive(
     st.none()
     | st.booleans()

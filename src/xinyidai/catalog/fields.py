@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from xinyidai.registry import codes, creditcode
@@ -38,6 +39,7 @@ TYPES = (
 # that are not entitled to the raw value.
 PERSONAL_TYPES = frozenset({"person_name", "id_card", "phone"})
 
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 BLANKS = frozenset({"", "-", "--", "—", "null", "none", "n/a", "na", "无", "空"})
 _TRUE = frozenset({"1", "true", "yes", "y", "是", "有", "t"})
 _FALSE = frozenset({"0", "false", "no", "n", "否", "无", "f"})
@@ -105,6 +107,8 @@ def parse_decimal(value: object) -> Decimal:
         number = value
     elif isinstance(value, int | float):
         number = Decimal(str(value))
+    elif value.__class__ is str and _PLAIN_NUMBER.fullmatch(value):
+        number = Decimal(value)  # the common case, without the clean-up below
     else:
         text = _text(value).replace(",", "").replace("，", "").replace("¥", "").replace("元", "")
         try:
@@ -141,6 +145,11 @@ def _integer_parser(minimum: Any) -> Parser:
     floor = None if minimum is None else Decimal(str(minimum))
 
     def parse(value: object) -> int:
+        if value.__class__ is str and value.isascii() and value.isdigit():
+            whole = int(value)  # the common case: plain digits
+            if floor is not None and whole < floor:
+                raise FieldError("must not be less than {minimum}", minimum=minimum)
+            return whole
         number = parse_decimal(value)
         if number != number.to_integral_value():
             raise FieldError("not a whole number: {value}", value=str(value)[:40])
@@ -200,9 +209,15 @@ def _enum_parser(allowed: list[str] | None) -> Parser:
     return parse
 
 
+@lru_cache(maxsize=1 << 16)
+def _verified_code(text: str) -> str:
+    # A region's feeds name each subject many times: check each spelling once.
+    return creditcode.parse(text).code
+
+
 def _credit_code(value: object) -> str:
     try:
-        return creditcode.parse(_text(value)).code
+        return _verified_code(_text(value))
     except creditcode.CreditCodeError as exc:
         raise FieldError(exc.reason, **exc.params) from exc
 

@@ -6,13 +6,15 @@ a CLI command) commits or rolls back through ``session_scope``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,6 +84,62 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "postgresql"
+
+
+def lookup_chunks(
+    session: Session, column: Any, values: list[Any]
+) -> Iterator[ColumnElement[bool]]:
+    """``column`` among ``values``, as conditions for one query each.
+
+    On PostgreSQL one ``= ANY(array)`` condition, a single prepared statement whatever the
+    count; elsewhere ``IN`` lists of at most 500 values (SQLite's variable limit).
+    """
+    if not values:
+        return
+    if is_postgres(session):
+        yield column == any_(bindparam("among", values, type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(values), 500):
+        yield column.in_(values[start : start + 500])
+
+
+class RawJSON(str):
+    """JSON text already encoded: bulk inserts write it as it is instead of encoding again."""
+
+
+def bulk_insert(
+    session: Session, table: Any, rows: list[dict[str, Any]], *, json_columns: Iterable[str] = ()
+) -> None:
+    """Insert many rows at once: COPY on PostgreSQL, a multi-row INSERT elsewhere.
+
+    Every row has the same keys. ``json_columns`` hold Python values (or ``RawJSON``) that
+    COPY must receive as JSON text.
+    """
+    if not rows:
+        return
+    if not is_postgres(session):
+        session.execute(
+            insert(table),
+            [
+                {k: json.loads(v) if isinstance(v, RawJSON) else v for k, v in row.items()}
+                for row in rows
+            ],
+        )
+        return
+    columns = list(rows[0])
+    json_positions = [i for i, c in enumerate(columns) if c in set(json_columns)]
+    connection = session.connection().connection.driver_connection
+    assert connection is not None  # a live psycopg connection inside the transaction
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        write = copy.write_row
+        for row in rows:
+            values = [row[c] for c in columns]
+            for i in json_positions:
+                value = values[i]
+                if value is not None and not isinstance(value, RawJSON):
+                    values[i] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            write(values)
 
 
 def database_status() -> dict[str, str]:

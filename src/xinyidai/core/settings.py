@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         default=False, description="Run queued jobs at once in the caller (tests, small demos)."
     )
     ingest_batch_rows: int = 2000
+    ingest_process_kb: int = Field(
+        default=8192,
+        description=(
+            "files at least this large are read and validated in a second process while "
+            "this one stores (0: never)"
+        ),
+    )
     max_upload_mb: int = Field(default=512, description="largest file accepted for upload")
     inline_upload_kb: int = Field(
         default=4096, description="uploads up to this size are read at once, larger by a worker"

@@ -8,8 +8,13 @@ the records service (dedup, versions, conflicts) and the registry is kept in ste
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
+import multiprocessing
+import os
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -138,34 +143,39 @@ def _spec(session: Session, batch: Batch) -> CategorySpec:
     )
 
 
-def _process(
-    session: Session,
-    batch: Batch,
+@dataclass(slots=True)
+class _Chunk:
+    """Up to ``ingest_batch_rows`` validated rows: facts to store, faults to keep."""
+
+    facts: list[Fact]
+    rejections: list[dict[str, Any]]
+    resolved: list[int]
+    total: int
+    rejected: int
+    missing_required: int
+    unknown_headers: list[str]
+
+
+def _validated_chunks(
+    batch_id: str,
     spec: CategorySpec,
     headers: list[str],
     rows: Iterable[tuple[int, list[Any]]],
     *,
-    on_chunk: ChunkHook | None = None,
+    chunk_size: int,
     resolves: dict[int, int] | None = None,
-) -> Batch:
-    """Validate and store ``rows`` into ``batch``, chunk by chunk."""
-    chunk_size = get_settings().ingest_batch_rows
+) -> Iterator[_Chunk]:
+    """Read and validate ``rows`` into chunks; touches no database (it may run in a thread)."""
     validator = RowValidator(spec, headers)
-    batch.unknown_headers = validator.unknown
-    facts: list[Fact] = []
-    rejections: list[dict[str, Any]] = []
-    resolved: list[int] = []
-    totals = StoreResult()
-    # Counted in locals and written to the batch once per chunk: attribute writes on a
-    # mapped object cost more than validating a field.
-    total = rejected = missing_required = 0
     validate = validator.validate
+    chunk = _Chunk([], [], [], 0, 0, 0, validator.unknown)
     for position, values in rows:
         if len(headers) != len(validator.headers):
+            # A JSON reader widens the header as new keys appear.
             validator = RowValidator(spec, list(headers))
             validate = validator.validate
-            batch.unknown_headers = validator.unknown
-        total += 1
+            chunk.unknown_headers = validator.unknown
+        chunk.total += 1
         broken = unreadable_reason(values)
         if broken is not None:
             errors = [RowError(None, broken, {})]
@@ -173,12 +183,12 @@ def _process(
         else:
             fact, errors = validate(values, position)
         if fact is None:
-            rejected += 1
+            chunk.rejected += 1
             if any(e.reason == MISSING for e in errors):
-                missing_required += 1
-            rejections.append(
+                chunk.missing_required += 1
+            chunk.rejections.append(
                 {
-                    "batch_id": batch.id,
+                    "batch_id": batch_id,
                     "position": position,
                     "field": errors[0].field,
                     "reason": "; ".join(e.text for e in errors)[:500],
@@ -188,20 +198,174 @@ def _process(
                 }
             )
         else:
-            facts.append(fact)
+            chunk.facts.append(fact)
             if resolves is not None and position in resolves:
-                resolved.append(resolves[position])
-        if len(facts) + len(rejections) >= chunk_size:
-            batch.total, batch.rejected = batch.total + total, batch.rejected + rejected
-            batch.missing_required += missing_required
-            total = rejected = missing_required = 0
-            _flush(session, batch, spec, facts, rejections, resolved, totals)
-            facts, rejections, resolved = [], [], []
-            if on_chunk is not None:
-                on_chunk(batch)
-    batch.total, batch.rejected = batch.total + total, batch.rejected + rejected
-    batch.missing_required += missing_required
-    _flush(session, batch, spec, facts, rejections, resolved, totals)
+                chunk.resolved.append(resolves[position])
+        if len(chunk.facts) + len(chunk.rejections) >= chunk_size:
+            yield chunk
+            chunk = _Chunk([], [], [], 0, 0, 0, validator.unknown)
+    yield chunk
+
+
+_END = object()
+
+
+def _read_ahead(chunks: Iterator[_Chunk], depth: int = 2) -> Iterator[_Chunk]:
+    """Produce ``chunks`` in a thread, at most ``depth`` ahead of the consumer.
+
+    Reading and validating the next chunk then overlaps with the database storing this
+    one (the driver releases the interpreter while the server works). Memory stays bounded
+    by ``depth`` chunks; an error in the reader is raised here, in the consumer.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(exc)
+        else:
+            put(_END)
+
+    worker = threading.Thread(
+        target=contextvars.copy_context().run, args=(produce,), name="xyd-ingest-reader"
+    )
+    worker.daemon = True
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _validate_in_child(
+    sender: Any,
+    batch_id: str,
+    spec: CategorySpec,
+    path: Path,
+    fmt: str,
+    chunk_size: int,
+) -> None:
+    """The child's side of ``_read_in_process``: open, validate, send chunk by chunk."""
+    try:
+        table = open_table(path, fmt)
+        for chunk in _validated_chunks(
+            batch_id, spec, table.headers, table.rows, chunk_size=chunk_size
+        ):
+            sender.send(chunk)
+    except BaseException as exc:  # handed to the parent, which raises it
+        try:
+            sender.send(exc)
+        except Exception:  # an exception that does not pickle: say what it was
+            sender.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    else:
+        sender.send(_END_MARK)
+    finally:
+        sender.close()
+
+
+_END_MARK = "xyd:end-of-chunks"
+
+
+def _read_in_process(
+    batch_id: str, spec: CategorySpec, path: Path, fmt: str, chunk_size: int
+) -> Iterator[_Chunk]:
+    """Read and validate ``path`` in a forked child, receiving its chunks here.
+
+    Validation is pure Python and holds the interpreter; in a second process it runs on
+    the other core while this one stores. The pipe's buffer bounds what waits in between.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_validate_in_child,
+        args=(sender, batch_id, spec, path, fmt, chunk_size),
+        name="xyd-ingest-validate",
+        daemon=True,
+    )
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                item = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the validating process ended without finishing") from None
+            if isinstance(item, str) and item == _END_MARK:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _process(
+    session: Session,
+    batch: Batch,
+    spec: CategorySpec,
+    headers: list[str],
+    rows: Iterable[tuple[int, list[Any]]],
+    *,
+    on_chunk: ChunkHook | None = None,
+    resolves: dict[int, int] | None = None,
+    read_ahead: bool = False,
+) -> Batch:
+    """Validate and store ``rows`` into ``batch``, chunk by chunk."""
+    chunks = _validated_chunks(
+        batch.id,
+        spec,
+        headers,
+        rows,
+        chunk_size=get_settings().ingest_batch_rows,
+        resolves=resolves,
+    )
+    if read_ahead:
+        chunks = _read_ahead(chunks)
+    return _store_chunks(session, batch, spec, chunks, on_chunk=on_chunk)
+
+
+def _store_chunks(
+    session: Session,
+    batch: Batch,
+    spec: CategorySpec,
+    chunks: Iterable[_Chunk],
+    *,
+    on_chunk: ChunkHook | None = None,
+) -> Batch:
+    """Store validated chunks into ``batch`` and close it."""
+    totals = StoreResult()
+    for chunk in chunks:
+        if batch.unknown_headers != chunk.unknown_headers:
+            batch.unknown_headers = chunk.unknown_headers
+        batch.total += chunk.total
+        batch.rejected += chunk.rejected
+        batch.missing_required += chunk.missing_required
+        _flush(session, batch, spec, chunk.facts, chunk.rejections, chunk.resolved, totals)
+        if on_chunk is not None and chunk.total:
+            on_chunk(batch)
     batch.state = DONE
     batch.finished_at = clock.now()
     session.flush()
@@ -284,7 +448,15 @@ def run_file(
         return batch
     batch.format = table.format
     batch.encoding = table.encoding
-    return _process(session, batch, spec, table.headers, table.rows, on_chunk=on_chunk)
+    threshold = get_settings().ingest_process_kb * 1024
+    if threshold and os.name == "posix" and path.stat().st_size >= threshold:
+        chunks = _read_in_process(
+            batch.id, spec, path, table.format, get_settings().ingest_batch_rows
+        )
+        return _store_chunks(session, batch, spec, chunks, on_chunk=on_chunk)
+    return _process(
+        session, batch, spec, table.headers, table.rows, on_chunk=on_chunk, read_ahead=True
+    )
 
 
 def ingest_file(
@@ -559,3 +731,8 @@ def quality(
             )
         )
     return figures
+
+
+def providers(session: Session) -> list[str]:
+    """The department codes that have sent at least one batch, in code order."""
+    return list(session.scalars(select(Batch.provider).distinct().order_by(Batch.provider)))

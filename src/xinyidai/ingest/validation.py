@@ -17,6 +17,7 @@ from xinyidai.records.schemas import Fact
 from xinyidai.records.service import canonical, record_id
 
 MISSING = "required field {field} is missing"
+_LONGEST_BLANK = max(len(b) for b in BLANKS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,14 @@ class RowError:
         return self.reason.format(**self.params) if self.params else self.reason
 
     def as_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "reason": self.text}
+        """As stored with the rejection: the English text, and the message id with its
+        values so that a page can show the reason in its reader's language."""
+        return {
+            "field": self.field,
+            "reason": self.text,
+            "message": self.reason,
+            "params": {key: _jsonable(value) for key, value in self.params.items()},
+        }
 
 
 class RowValidator:
@@ -84,11 +92,14 @@ class RowValidator:
         width = len(values)
         for index, field, parse in self.columns:
             raw = values[index] if index is not None and index < width else None
-            if (
-                raw is None
-                or (raw.__class__ is str and raw.strip().lower() in BLANKS)
-                or (raw.__class__ is not str and is_blank(raw))
-            ):
+            if raw.__class__ is str:
+                stripped = raw.strip()
+                blank = not stripped or (
+                    len(stripped) <= _LONGEST_BLANK and stripped.lower() in BLANKS
+                )
+            else:
+                blank = raw is None or is_blank(raw)
+            if blank:
                 if field.required:
                     errors.append(
                         RowError(

@@ -18,6 +18,9 @@ class LedgerEvent:
     subject: str
     ref: str
     body: bytes | dict[str, Any]
+    # The body's digest when the caller has already computed it (bulk paths); the ledger's
+    # verify recomputes it from the source, so a wrong one cannot hide.
+    digest: str | None = None
 
 
 class EntryOut(BaseModel):
@@ -86,10 +89,33 @@ class CheckpointView(BaseModel):
     witnesses: list[WitnessCosignature]
 
 
+class WitnessStatus(BaseModel):
+    """A registered witness and the latest checkpoint it cosigned."""
+
+    name: str
+    active: bool
+    size: int | None = Field(description="tree size of the latest checkpoint it cosigned")
+    signed_at: datetime | None
+    covers_current: bool = Field(description="whether that checkpoint is the current one")
+
+
 class ProofStep(BaseModel):
+    number: int = 0
     side: str = Field(description="where the sibling sits: left or right")
     sibling: str
+    sibling_leaves: tuple[int, int] = Field(
+        default=(0, 0), description="the leaves [lo, hi) the sibling stands for"
+    )
     result: str
+    covers: tuple[int, int] = Field(
+        default=(0, 0), description="the leaves [lo, hi) the running hash stands for"
+    )
+
+
+BODY_MATCHES = "matches"
+BODY_DIFFERS = "differs"
+BODY_MISSING = "missing"
+BODY_UNCHECKED = "unchecked"
 
 
 class EventCheck(BaseModel):
@@ -97,11 +123,20 @@ class EventCheck(BaseModel):
 
     index: int
     event: dict[str, Any]
+    leaf: str = Field(default="", description="the exact leaf bytes (canonical JSON text)")
     leaf_hash: str
     tree_size: int
-    root_hash: str
+    root_hash: str = Field(description="the root in the signed checkpoint")
+    computed_root: str | None = Field(default=None, description="where the proof leads")
     steps: list[ProofStep]
     verified: bool
+    problem: str | None = Field(default=None, description="why the proof could not be worked")
+    problem_params: dict[str, Any] = Field(default_factory=dict)
+    body: str = Field(
+        default=BODY_UNCHECKED,
+        description="whether the stored body still hashes to the leaf's digest: "
+        "matches, differs, missing or unchecked (no stored body known for this kind)",
+    )
     checkpoint: CheckpointView
 
 

@@ -13,18 +13,19 @@ import base64
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import rfc8785
-from sqlalchemy import insert, select, text, tuple_, update
+from sqlalchemy import func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
 from xinyidai.core.db import is_postgres
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
-from xinyidai.ledger import keys, note, tree
+from xinyidai.ledger import explain, keys, note, tree
 from xinyidai.ledger.models import (
     HEAD_ID,
     LedgerCheckpoint,
@@ -35,11 +36,16 @@ from xinyidai.ledger.models import (
     LedgerWitness,
 )
 from xinyidai.ledger.schemas import (
+    BODY_DIFFERS,
+    BODY_MATCHES,
+    BODY_MISSING,
+    BODY_UNCHECKED,
     CheckpointView,
     EventCheck,
     LedgerEvent,
     ProofStep,
     WitnessCosignature,
+    WitnessStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,8 @@ FUTURE_SKEW = timedelta(minutes=5)
 
 SourceFetch = Callable[[Session], Iterable[tuple[str, str]]]
 _sources: dict[str, SourceFetch] = {}
+BodyFetch = Callable[[Session, str], Iterable[str]]
+_bodies: dict[str, BodyFetch] = {}
 
 
 # --- events and leaves -------------------------------------------------------------------
@@ -123,8 +131,28 @@ def _time_text(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+# Printable ASCII without '"' and '\\', not starting with a space: such a string is its own
+# JSON spelling, so an event made only of them is written directly, byte for byte what
+# ``canonical_json`` gives (the tests hold the two paths to that).
+_VERBATIM = re.compile(rf"[!#-\[\]-~][ -!#-\[\]-~]{{0,{MAX_FIELD - 1}}}")
+
+
 def build_leaf(*, kind: str, actor: str, subject: str, ref: str, digest: str, time: str) -> bytes:
     """The exact leaf bytes: the canonical JSON of the event."""
+    verbatim = _VERBATIM.fullmatch
+    if (
+        len(kind) <= MAX_KIND
+        and verbatim(kind)
+        and verbatim(actor)
+        and verbatim(subject)
+        and verbatim(ref)
+        and verbatim(digest)
+        and verbatim(time)
+    ):
+        return (
+            f'{{"actor":"{actor}","digest":"{digest}","kind":"{kind}",'
+            f'"ref":"{ref}","subject":"{subject}","time":"{time}"}}'
+        ).encode()
     event = {
         "kind": _check_text(kind, field="kind", limit=MAX_KIND),
         "actor": _check_text(actor, field="actor", limit=MAX_FIELD),
@@ -147,7 +175,7 @@ def decode_leaf(leaf: bytes) -> dict[str, Any]:
 
 
 def _entry_row(event: LedgerEvent, moment: datetime, time: str) -> dict[str, Any]:
-    digest = digest_of(event.body)
+    digest = event.digest or digest_of(event.body)
     leaf = build_leaf(
         kind=event.kind,
         actor=event.actor,
@@ -686,6 +714,46 @@ def checkpoint_view(session: Session, checkpoint: LedgerCheckpoint) -> Checkpoin
     )
 
 
+def witness_status(session: Session, *, size: int) -> list[WitnessStatus]:
+    """Every registered witness with the latest checkpoint it cosigned and when.
+
+    ``covers_current`` says whether that checkpoint is the one of ``size`` leaves (the
+    current one): a witness that stopped cosigning shows the size it last vouched for.
+    """
+    latest = (
+        select(
+            LedgerCosignature.witness_id.label("witness_id"),
+            func.max(LedgerCheckpoint.size).label("size"),
+        )
+        .join(LedgerCheckpoint, LedgerCheckpoint.id == LedgerCosignature.checkpoint_id)
+        .group_by(LedgerCosignature.witness_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(LedgerCosignature.witness_id, LedgerCheckpoint.size, LedgerCosignature.timestamp)
+        .join(LedgerCheckpoint, LedgerCheckpoint.id == LedgerCosignature.checkpoint_id)
+        .join(
+            latest,
+            (latest.c.witness_id == LedgerCosignature.witness_id)
+            & (latest.c.size == LedgerCheckpoint.size),
+        )
+    )
+    signed = {witness_id: (cosigned, timestamp) for witness_id, cosigned, timestamp in rows}
+    result: list[WitnessStatus] = []
+    for witness in list_witnesses(session):
+        cosigned, timestamp = signed.get(witness.id, (None, None))
+        result.append(
+            WitnessStatus(
+                name=witness.name,
+                active=witness.active,
+                size=cosigned,
+                signed_at=None if timestamp is None else _from_timestamp(timestamp),
+                covers_current=cosigned == size,
+            )
+        )
+    return result
+
+
 def _from_timestamp(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
@@ -716,25 +784,107 @@ def check_event(
         else:
             raise NotFound("no ledger entry at index {index}", field="index", index=index)
     entry = get_by_index_or_raise(session, index=index)
+    leaf = bytes(entry.leaf)
     proof = tree.prove_inclusion(index, checkpoint.size, _reader(session))
-    leaf = tree.leaf_hash(entry.leaf)
-    steps = tree.inclusion_steps(index, checkpoint.size, leaf, proof)
     signed = note.parse_checkpoint(note.verify_note(checkpoint.note, keys.load_key().verifier))
-    try:
-        tree.verify_inclusion(index, checkpoint.size, leaf, proof, signed.root_hash)
-        verified = True
-    except tree.ProofError:
-        verified = False
+    worked = explain.explain_inclusion(index, checkpoint.size, leaf, proof, signed.root_hash)
+    event = decode_leaf(leaf)
     return EventCheck(
         index=index,
-        event=decode_leaf(entry.leaf),
-        leaf_hash=b64(leaf),
+        event=event,
+        leaf=leaf.decode("utf-8"),
+        leaf_hash=b64(worked.leaf_hash),
         tree_size=checkpoint.size,
         root_hash=b64(signed.root_hash),
-        steps=[ProofStep(side=side, sibling=b64(sib), result=b64(res)) for side, sib, res in steps],
-        verified=verified,
+        computed_root=None if worked.computed_root is None else b64(worked.computed_root),
+        steps=[
+            ProofStep(
+                number=step.number,
+                side=step.side,
+                sibling=b64(step.sibling),
+                sibling_leaves=step.sibling_leaves,
+                result=b64(step.result),
+                covers=step.covers,
+            )
+            for step in worked.steps
+        ],
+        verified=worked.matches,
+        problem=worked.problem,
+        problem_params=dict(worked.params),
+        body=check_body(session, kind=event["kind"], ref=event["ref"], digest=event["digest"]),
         checkpoint=checkpoint_view(session, checkpoint),
     )
+
+
+def find_event(session: Session, *, kind: str, ref: str, digest: str) -> int | None:
+    """The index of the leaf of ``kind`` for ``ref`` with this digest, or None if there is none.
+
+    A pending match is sequenced first. None means nothing in the log records that body
+    under that ref: it was added or changed outside the ledger.
+    """
+    value = bytes.fromhex(_check_digest(digest))
+
+    def matching() -> tuple[list[int], int]:
+        found: list[int] = []
+        pending = 0
+        rows = session.execute(
+            select(LedgerEntry.idx, LedgerEntry.leaf)
+            .where(LedgerEntry.digest == value)
+            .order_by(LedgerEntry.idx)
+        )
+        for idx, leaf in rows:
+            try:
+                event = decode_leaf(bytes(leaf))
+            except ValueError:
+                continue
+            if event["kind"] != kind or event["ref"] != ref:
+                continue
+            if idx is None:
+                pending += 1
+            else:
+                found.append(idx)
+        return found, pending
+
+    found, pending = matching()
+    if not found and pending:
+        refresh(session, force=True)
+        found, _ = matching()
+    return found[0] if found else None
+
+
+# --- stored bodies -----------------------------------------------------------------------
+
+
+def register_body(kind: str, fetch: BodyFetch) -> None:
+    """Declare how to re-hash the stored body behind a ``ref`` of ``kind``.
+
+    ``fetch(session, ref)`` returns the digest (as ``digest_of`` computes it) of every copy
+    of that body the owning domain stores, recomputed from the stored data now; empty when
+    it is gone. ``check_event`` then says whether the body still matches its leaf.
+    """
+    _check_text(kind, field="kind", limit=MAX_KIND)
+    _bodies[kind] = fetch
+
+
+def unregister_body(kind: str) -> None:
+    """Forget a body fetcher (tests)."""
+    _bodies.pop(kind, None)
+
+
+def check_body(session: Session, *, kind: str, ref: str, digest: str) -> str:
+    """Whether the stored body behind an event still hashes to the digest in its leaf.
+
+    ``matches``, ``differs`` (some stored copy changed after it was logged), ``missing``
+    (nothing stored under that ref) or ``unchecked`` (the ledger keeps only digests of this
+    kind of event, so there is nothing to re-hash).
+    """
+    fetch = _bodies.get(kind)
+    if fetch is None:
+        return BODY_UNCHECKED
+    found = list(fetch(session, ref))
+    if not found:
+        return BODY_MISSING
+    return BODY_MATCHES if all(value == digest for value in found) else BODY_DIFFERS
 
 
 # --- verification ------------------------------------------------------------------------

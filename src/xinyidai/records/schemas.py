@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One validated row, ready to store: its record id, subject, canonical data and digest."""
+class Fact(NamedTuple):
+    """One validated row, ready to store: its record id, subject, canonical data and digest.
+
+    A named tuple: chunks of facts cross from the validating process as plain tuples.
+    """
 
     record_id: str
     subject_code: str

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core import clock
-from xinyidai.core.db import is_postgres
+from xinyidai.core.db import RawJSON, bulk_insert, lookup_chunks
 from xinyidai.core.errors import NotFound, ValidationFailed
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import LedgerEvent
@@ -33,13 +33,15 @@ from xinyidai.records.schemas import (
     StoreResult,
 )
 
-LOOKUP_CHUNK = 500
 LEDGER_KIND = "record.version"
+
+
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def canonical(data: dict[str, Any]) -> str:
     """The canonical JSON text of a record's data (sorted keys, no spaces)."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(data)
 
 
 def record_id(category: str, key_values: Sequence[Any]) -> str:
@@ -48,33 +50,8 @@ def record_id(category: str, key_values: Sequence[Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-JSON_COLUMNS = frozenset({"data", "sources"})
-
-
-class Raw(str):
-    """JSON text already canonical: written as it is instead of being encoded again."""
-
-
-def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows at once: COPY on PostgreSQL, multi-row INSERT elsewhere."""
-    if not is_postgres(session):
-        session.execute(
-            insert(table),
-            [{k: json.loads(v) if isinstance(v, Raw) else v for k, v in r.items()} for r in rows],
-        )
-        return
-    columns = list(rows[0])
-    connection = session.connection().connection.driver_connection
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    json_positions = [i for i, c in enumerate(columns) if c in JSON_COLUMNS]
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            values = [row[c] for c in columns]
-            for i in json_positions:
-                value = values[i]
-                if not isinstance(value, Raw):
-                    values[i] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-            copy.write_row(values)
+JSON_COLUMNS = ("data", "sources")
+Raw = RawJSON
 
 
 @dataclass(slots=True)
@@ -97,9 +74,8 @@ def _existing(session: Session, ids: list[str]) -> dict[str, _Current]:
         CreditRecord.sources,
         CreditRecord.data,
     )
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = ids[start : start + LOOKUP_CHUNK]
-        for row in session.execute(select(*columns).where(CreditRecord.id.in_(chunk))):
+    for condition in lookup_chunks(session, CreditRecord.id, ids):
+        for row in session.execute(select(*columns).where(condition)):
             found[row[0]] = _Current(*row)
     return found
 
@@ -212,10 +188,10 @@ def store(
             }
         )
     if new_records:
-        bulk_insert(session, CreditRecord.__table__, new_records)
+        bulk_insert(session, CreditRecord.__table__, new_records, json_columns=JSON_COLUMNS)
     _apply_changes(session, changed)
     if versions:
-        bulk_insert(session, RecordVersion.__table__, versions)
+        bulk_insert(session, RecordVersion.__table__, versions, json_columns=JSON_COLUMNS)
         ledger_service.append_many(
             session,
             events=[
@@ -225,6 +201,7 @@ def store(
                     subject=v["subject_code"],
                     ref=f"{v['record_id']}:{v['version']}",
                     body=str(v["data"]).encode("utf-8"),
+                    digest=v["digest"],
                 )
                 for v in versions
             ],
@@ -490,3 +467,52 @@ def _version_leaves(session: Session) -> Iterable[tuple[str, str]]:
 
 
 ledger_service.register_source(LEDGER_KIND, _version_leaves)
+
+
+# --- read-only lookups for the ledger check (portal) --------------------------------------
+
+
+def current_versions(
+    session: Session, *, credit_code: str, category: str
+) -> list[tuple[str, int, str, date | None]]:
+    """The records of one subject in one category as (record id, current version, its stored
+    digest, event date), most recently changed first: where a ledger check by record starts."""
+    rows = session.execute(
+        select(CreditRecord.id, CreditRecord.version, CreditRecord.digest, CreditRecord.event_on)
+        .where(CreditRecord.subject_code == credit_code, CreditRecord.category == category)
+        .order_by(CreditRecord.updated_at.desc(), CreditRecord.id)
+    )
+    return [(rid, version, digest, event_on) for rid, version, digest, event_on in rows]
+
+
+def _data_digest(data: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
+
+
+def _version_bodies(session: Session, ref: str) -> list[str]:
+    """The digests of a record version's data as stored now, recomputed from the data.
+
+    The version row, and the record row while that version is current: either may have been
+    edited behind the ledger. Empty when neither is there.
+    """
+    rid, _, number = ref.rpartition(":")
+    if not rid or not number.isdigit():
+        return []
+    version = int(number)
+    found: list[str] = []
+    stored = session.scalar(
+        select(RecordVersion.data).where(
+            RecordVersion.record_id == rid, RecordVersion.version == version
+        )
+    )
+    if stored is not None:
+        found.append(_data_digest(stored))
+    current = session.execute(
+        select(CreditRecord.version, CreditRecord.data).where(CreditRecord.id == rid)
+    ).first()
+    if current is not None and current[0] == version:
+        found.append(_data_digest(current[1]))
+    return found
+
+
+ledger_service.register_body(LEDGER_KIND, _version_bodies)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from xinyidai.core.db import bulk_insert, lookup_chunks
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
 from xinyidai.registry import codes, creditcode
@@ -188,9 +189,8 @@ def sync_subjects(
         *(getattr(Enterprise, n) for n in REGISTRATION_FIELDS),
     )
     existing: dict[str, tuple[Any, ...]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for found in session.execute(select(*columns).where(Enterprise.credit_code.in_(chunk))):
+    for condition in lookup_chunks(session, Enterprise.credit_code, wanted):
+        for found in session.execute(select(*columns).where(condition)):
             existing[found[0]] = tuple(found)
     created: dict[str, dict[str, Any]] = {}
     changes: list[dict[str, Any]] = []
@@ -238,6 +238,7 @@ def sync_subjects(
             | {"created_at": now, "updated_at": now}
             for row in created.values()
         ]
-        session.execute(insert(Enterprise), rows)
+        session.flush()
+        bulk_insert(session, Enterprise.__table__, rows)
     session.flush()
     return {"created": len(created), "updated": updated}
