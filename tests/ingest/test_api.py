@@ -199,6 +199,29 @@ def test_an_institution_cannot_upload(client: TestClient, auth: Auth, tmp_path: 
     assert response.json()["error"]["code"] == "forbidden"
 
 
+def test_an_upload_of_an_unsupported_format_is_refused_by_the_file_field(
+    client: TestClient, provider_key: dict[str, str], session: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    response = _upload(client, provider_key, path)
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "file"
+    assert _records(session) == 0
+
+
+def test_an_upload_for_an_unknown_category_keeps_no_file(
+    client: TestClient, provider_key: dict[str, str], tmp_path: Path
+) -> None:
+    from xinyidai.core.settings import get_settings
+
+    path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
+    response = _upload(client, provider_key, path, category="no_such_category")
+    assert response.status_code == 404
+    assert response.json()["error"]["field"] == "category"
+    assert not any((get_settings().data_dir / "uploads").iterdir())
+
+
 def test_an_oversize_upload_is_refused_and_nothing_is_kept(
     client: TestClient,
     provider_key: dict[str, str],

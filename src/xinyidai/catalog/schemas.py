@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,6 +16,22 @@ Frequency = Literal["realtime", "daily", "weekly", "monthly", "quarterly", "year
 Polarity = Literal["positive", "neutral", "negative"]
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class SpecError(ValueError):
+    """Why a spec is wrong: an English message id, its parameters and the part it concerns.
+
+    ``field`` is relative to the model that raised it (``name`` inside a field spec,
+    ``fields.3.aliases`` inside a category); ``catalog.service.parse_spec`` turns it into a
+    ``ValidationFailed`` naming the full path, translated where it is shown.
+    """
+
+    def __init__(self, reason: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(reason.format(**params) if params else reason)
+        self.reason = reason
+        self.field = field
+        self.params = params
+
 
 # How many days may pass before data of a frequency counts as late (timeliness figures).
 FREQUENCY_DAYS: dict[str, int] = {
@@ -33,8 +49,8 @@ class FieldSpec(BaseModel):
     """One field of a category: its name, labels, type and how departments may head it."""
 
     name: str = Field(description="snake_case name used in stored records")
-    label_zh: str
-    label_en: str
+    label_zh: str = Field(min_length=1, max_length=100)
+    label_en: str = Field(min_length=1, max_length=100)
     type: str = Field(description="one of: " + ", ".join(TYPES))
     required: bool = False
     aliases: list[str] = Field(default_factory=list, description="column headers that mean it")
@@ -49,11 +65,20 @@ class FieldSpec(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> FieldSpec:
         if not SNAKE.match(self.name):
-            raise ValueError(f"field name {self.name!r} must be snake_case ASCII")
+            raise SpecError(
+                "field name {name} must be snake_case ASCII: a-z, 0-9 and _, "
+                "starting with a letter, at most 40 characters",
+                field="name",
+                name=repr(self.name),
+            )
         if self.type not in TYPES:
-            raise ValueError(f"field {self.name}: unknown type {self.type!r}")
+            raise SpecError(
+                "field {name}: unknown type {type}", field="type", name=self.name, type=self.type
+            )
         if self.type == "enum" and not self.allowed_values:
-            raise ValueError(f"field {self.name}: an enum needs allowed_values")
+            raise SpecError(
+                "field {name}: an enum needs allowed values", field="allowed_values", name=self.name
+            )
         return self
 
 
@@ -78,24 +103,53 @@ class CategorySpec(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> CategorySpec:
         if not SNAKE.match(self.code):
-            raise ValueError(f"category code {self.code!r} must be snake_case ASCII")
+            raise SpecError(
+                "category code {code} must be snake_case ASCII: a-z, 0-9 and _, "
+                "starting with a letter, at most 40 characters",
+                field="code",
+                code=repr(self.code),
+            )
         names = [field.name for field in self.fields]
-        if len(set(names)) != len(names):
-            raise ValueError("field names must be unique")
-        unknown = [key for key in self.key_fields if key not in names]
-        if unknown:
-            raise ValueError(f"key field {unknown[0]} is not a field of the category")
+        for position, name in enumerate(names):
+            if name in names[:position]:
+                raise SpecError(
+                    "field names must be unique: {name} is used twice",
+                    field=f"fields.{position}.name",
+                    name=name,
+                )
         by_name = {field.name: field for field in self.fields}
         subject = by_name.get("credit_code")
         if subject is None or subject.type != "credit_code" or not subject.required:
-            raise ValueError("a category needs a required credit_code field for its subject")
+            where = "fields"
+            if subject is not None:
+                part = "type" if subject.type != "credit_code" else "required"
+                where = f"fields.{names.index('credit_code')}.{part}"
+            raise SpecError(
+                "a category needs a required credit_code field for its subject", field=where
+            )
+        unknown = [key for key in self.key_fields if key not in names]
+        if unknown:
+            raise SpecError(
+                "key field {name} is not a field of the category",
+                field="key_fields",
+                name=unknown[0],
+            )
         seen: dict[str, str] = {}
-        for field in self.fields:
-            for header in [field.name, field.label_zh, *field.aliases]:
+        for position, field in enumerate(self.fields):
+            headers = [
+                ("name", field.name),
+                ("label_zh", field.label_zh),
+                *(("aliases", alias) for alias in field.aliases),
+            ]
+            for part, header in headers:
                 key = normalize_header(header)
                 if key in seen and seen[key] != field.name:
-                    raise ValueError(
-                        f"header {header!r} would mean both {seen[key]} and {field.name}"
+                    raise SpecError(
+                        "header {header} would mean both {first} and {second}",
+                        field=f"fields.{position}.{part}",
+                        header=repr(header),
+                        first=seen[key],
+                        second=field.name,
                     )
                 seen[key] = field.name
         return self

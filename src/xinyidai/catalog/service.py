@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog.models import Category, CategoryVersion
-from xinyidai.catalog.schemas import CategorySpec, FieldSpec, normalize_header
+from xinyidai.catalog.schemas import CategorySpec, FieldSpec, SpecError, normalize_header
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
+from xinyidai.core.pagination import paginate
 
 DEFAULT_CATALOG = Path(__file__).resolve().parent / "data" / "default_catalog.json"
 
@@ -35,6 +36,16 @@ def spec_of(category: Category) -> CategorySpec:
 
 def _snapshot(spec: CategorySpec) -> dict[str, Any]:
     return spec.model_dump(mode="json")
+
+
+NOTE_LIMIT = 500
+
+
+def _check_note(note: str | None) -> None:
+    if note is not None and len(note) > NOTE_LIMIT:
+        raise ValidationFailed(
+            "must be at most {max_length} characters", field="note", max_length=NOTE_LIMIT
+        )
 
 
 def get_by_code(session: Session, *, code: str) -> Category | None:
@@ -62,10 +73,39 @@ def list_categories(
     return session.scalars(stmt).all()
 
 
+def search_categories(
+    session: Session,
+    *,
+    q: str | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> tuple[list[Category], int]:
+    """One page of categories (in code order) whose code or name contains ``q``, and the total.
+
+    ``active`` keeps only categories in force (True) or retired ones (False); None keeps both.
+    """
+    stmt = select(Category).order_by(Category.code)
+    text = (q or "").strip()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                Category.code.ilike(pattern, escape="\\"),
+                Category.name_zh.ilike(pattern, escape="\\"),
+                Category.name_en.ilike(pattern, escape="\\"),
+            )
+        )
+    if active is not None:
+        stmt = stmt.where(Category.active.is_(active))
+    return paginate(session, stmt, page=page, size=size)
+
+
 def create(
     session: Session, *, spec: CategorySpec, actor: str, note: str | None = None
 ) -> Category:
     """Add a category at version 1; ``Conflict`` when the code is taken."""
+    _check_note(note)
     if get_by_code(session, code=spec.code) is not None:
         raise Conflict("catalogue category {code} already exists", field="code", code=spec.code)
     category = Category(**spec.model_dump(mode="json"), version=1, active=True, updated_by=actor)
@@ -93,6 +133,7 @@ def update(
     them. The code cannot change, and a field that stored data may hold cannot silently
     change its type (add a new field instead).
     """
+    _check_note(note)
     category = get_by_code_or_raise(session, code=code)
     if spec.code != code:
         raise ValidationFailed("a category's code cannot change", field="code")
@@ -171,16 +212,66 @@ def load_defaults(session: Session, *, actor: str = "system") -> int:
     return added
 
 
+class SpecInvalid(ValidationFailed):
+    """A spec with mistakes: names the first (as every ``ValidationFailed``) and lists all."""
+
+    def __init__(self, problems: list[ValidationFailed]) -> None:
+        first = problems[0]
+        super().__init__(first.message, field=first.field, **first.params)
+        self.problems = problems
+
+
+# Pydantic's error types and the message id that says each in words a person can act on.
+_PYDANTIC_REASONS: dict[str, str] = {
+    "missing": "this field is required",
+    "string_too_short": "must not be empty",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_short": "must list at least {min_length}",
+    "too_long": "must list at most {max_length}",
+    "literal_error": "must be one of: {choices}",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "greater_than_equal": "must be at least {ge}",
+    "bool_parsing": "must be yes or no",
+}
+
+
+def _problem(error: Any) -> ValidationFailed:
+    """One pydantic error as a ``ValidationFailed`` with a message id and the full path."""
+    location = [str(part) for part in error["loc"]]
+    context = error.get("ctx") or {}
+    cause = context.get("error")
+    if isinstance(cause, SpecError):
+        path = ".".join([*location, cause.field] if cause.field else location) or None
+        return ValidationFailed(cause.reason, field=path, **cause.params)
+    path = ".".join(location) or None
+    reason = _PYDANTIC_REASONS.get(error["type"])
+    if reason is None:
+        return ValidationFailed(
+            "{reason}", field=path, reason=str(error["msg"]).removeprefix("Value error, ")
+        )
+    params: dict[str, Any] = {}
+    if "{choices}" in reason:
+        expected = str(context.get("expected", ""))
+        params["choices"] = expected.replace("'", "").replace(" or ", ", ")
+    for name in ("max_length", "min_length", "ge"):
+        if "{" + name + "}" in reason:
+            params[name] = context.get(name, "")
+    return ValidationFailed(reason, field=path, **params)
+
+
 def parse_spec(data: dict[str, Any]) -> CategorySpec:
-    """A spec from untrusted input; ``ValidationFailed`` naming the first bad field."""
+    """A spec from untrusted input; ``SpecInvalid`` (a ``ValidationFailed``) naming each mistake.
+
+    The first mistake is the error's own message and field (``code``, ``key_fields``,
+    ``fields.3.aliases`` …); ``problems`` holds every one pydantic found, each a message id
+    translated where it is shown.
+    """
     try:
         return CategorySpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        location = ".".join(str(part) for part in first["loc"]) or None
-        raise ValidationFailed(
-            "{reason}", field=location, reason=str(first["msg"]).removeprefix("Value error, ")
-        ) from exc
+        raise SpecInvalid([_problem(error) for error in exc.errors()]) from exc
 
 
 class HeaderMap:

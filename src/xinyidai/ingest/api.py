@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
@@ -16,14 +11,12 @@ from pydantic import BaseModel, Field
 
 from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
-from xinyidai.core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.pagination import Page
-from xinyidai.core.settings import get_settings
 from xinyidai.iam.api import CurrentPrincipal, OperatorUser, ProviderPrincipal
 from xinyidai.iam.schemas import Principal
-from xinyidai.ingest import service
+from xinyidai.ingest import files, service
 from xinyidai.ingest.models import Batch
-from xinyidai.ingest.readers import detect_format
 from xinyidai.ingest.schemas import BatchOut, QualityOut, RejectionOut, ResubmitIn
 from xinyidai.records import service as records_service
 from xinyidai.registry.service import parse_code_or_raise
@@ -48,28 +41,6 @@ def _visible_batch(session: SessionDep, batch_id: str, principal: Principal) -> 
     raise NotFound("no batch {batch_id}", field="batch_id", batch_id=batch_id)
 
 
-def _save_upload(file: UploadFile, fmt: str) -> tuple[Path, int]:
-    """Stream an upload to a file under the data folder; refuse it past the size limit."""
-    settings = get_settings()
-    limit = settings.max_upload_mb * 1024 * 1024
-    uploads = settings.data_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    size = 0
-    with tempfile.NamedTemporaryFile(dir=uploads, suffix=f".{fmt}", delete=False) as handle:
-        while chunk := file.file.read(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                break
-            handle.write(chunk)
-    path = Path(handle.name)
-    if size > limit:
-        path.unlink(missing_ok=True)
-        raise PayloadTooLarge(
-            "the file is larger than {limit} MiB", field="file", limit=settings.max_upload_mb
-        )
-    return path, size
-
-
 @router.post(
     "/ingest/batches",
     response_model=BatchOut,
@@ -84,35 +55,17 @@ def upload_batch(
     format: Annotated[str | None, Form(description="override the format from the name")] = None,
 ) -> Any:
     """Upload a department file: small files are read at once, large ones by a worker."""
-    provider = provider_code(principal)
-    name = file.filename or f"upload.{format or 'csv'}"
-    fmt = detect_format(Path(name), format) if format or Path(name).suffix else "csv"
-    path, size = _save_upload(file, fmt)
-    actor = principal.username or principal.api_key_id
-    batch = service.create_batch(
+    batch = files.accept_upload(
         session,
-        provider=provider,
+        stream=file.file,
+        filename=file.filename,
+        provider=provider_code(principal),
         category=category,
-        source="upload",
-        actor=actor,
-        filename=name,
-        fmt=fmt,
+        actor=principal.username or principal.api_key_id,
+        declared_format=format,
     )
-    if size <= get_settings().inline_upload_kb * 1024:
-        try:
-            service.run_file(session, batch_id=batch.id, path=path)
-        finally:
-            path.unlink(missing_ok=True)
+    if batch.job_id is None:
         return BatchOut.model_validate(batch)
-    job = jobs.create(
-        session, kind="ingest.file", params={"batch_id": batch.id, "path": name}, actor=actor
-    )
-    batch.job_id = job.id
-    session.commit()
-    from xinyidai.ingest.jobs import ingest_uploaded_file
-
-    ingest_uploaded_file(job.id, batch.id, str(path))
-    session.refresh(batch)
     return JSONResponse(BatchOut.model_validate(batch).model_dump(mode="json"), status_code=202)
 
 
@@ -173,51 +126,11 @@ def list_rejections(
 
 
 def _download(session: SessionDep, batch: Batch, fmt: str) -> StreamingResponse:
-    rejections = list(service.iter_rejections(session, batch_id=batch.id))
-    headers: list[str] = []
-    for rejection in rejections:
-        for key in rejection.raw:
-            if key not in headers:
-                headers.append(key)
-    columns = ["rejection_id", "position", "field", "reason", *headers]
-    rows = [
-        [r.id, r.position, r.field or "", r.reason, *[r.raw.get(h, "") for h in headers]]
-        for r in rejections
-    ]
-    stem = f"{batch.id}-rejections"
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("rejections")
-        sheet.append(columns)
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        buffer.seek(0)
-        return StreamingResponse(
-            buffer,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
-        )
-
-    def lines() -> Iterator[str]:
-        text = io.StringIO()
-        writer = csv.writer(text)
-        text.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(row)
-            yield text.getvalue()
-            text.seek(0)
-            text.truncate()
-        yield text.getvalue()
-
+    download = files.rejection_file(session, batch_id=batch.id, fmt=fmt)
     return StreamingResponse(
-        lines(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+        download.body,
+        media_type=download.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
     )
 
 

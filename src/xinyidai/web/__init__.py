@@ -16,11 +16,24 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def mount_portal(app: FastAPI) -> None:
     """Add the portal's pages, its error pages and ``/static`` to ``app``."""
-    from xinyidai.web import account, admin, auth, dashboard, keys, members
+    from xinyidai.web import (
+        account,
+        admin,
+        auth,
+        catalog_pages,
+        dashboard,
+        keys,
+        ledger_pages,
+        members,
+    )
+    from xinyidai.web import data as data_pages
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (account, dashboard, keys, members, admin):
         app.include_router(module.router)
+    app.include_router(data_pages.router)
+    app.include_router(catalog_pages.router)
+    app.include_router(ledger_pages.router)
     auth.install_portal_error_handlers(app)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -67,6 +67,13 @@ def number(value: int | Decimal | None) -> str:
     return format_decimal(value, locale=_babel_locale())
 
 
+def percent(share: float | None) -> str:
+    """A share (0.9731) as a percentage with one decimal (97.3%)."""
+    if share is None:
+        return "—"
+    return format_percent(share, format="#,##0.0%", locale=_babel_locale())
+
+
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html"]),
@@ -80,6 +87,7 @@ environment.install_gettext_callables(  # type: ignore[attr-defined]
 environment.filters["local_time"] = local_time
 environment.filters["yuan"] = yuan
 environment.filters["number"] = number
+environment.filters["percent"] = percent
 environment.filters["translate_all"] = lambda messages: [_translate(m) for m in messages]
 
 
@@ -101,6 +109,20 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/admin/applications", N_("Applications")),
             NavItem("/admin/users", N_("Users")),
         ]
+        items += [
+            NavItem("/data/batches", N_("Upload batches")),
+            NavItem("/data/quality", N_("Data quality")),
+        ]
+    if principal.organization_kind == KIND_PROVIDER and active:
+        if principal.can_write:
+            items.append(NavItem("/data/upload", N_("Data upload")))
+        items.append(NavItem("/data/batches", N_("Upload batches")))
+    if active and principal.organization_kind == KIND_OPERATOR:
+        items += [NavItem("/catalog", N_("Credit catalogue")), NavItem("/ledger", N_("Ledger"))]
+    elif active and principal.organization_kind == KIND_AUDITOR:
+        items += [NavItem("/ledger", N_("Ledger")), NavItem("/catalog", N_("Credit catalogue"))]
+    elif active and principal.organization_kind in (KIND_PROVIDER, KIND_INSTITUTION):
+        items.append(NavItem("/catalog", N_("Credit catalogue")))
     if principal.is_admin and active and principal.organization_kind != KIND_OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):

@@ -1,0 +1,281 @@
+"""Files in and out of ingestion, shared by the API and the portal.
+
+In: an upload is saved under the data folder within the size limit, then read at once
+(small files) or by a worker (large ones, as a job with progress). Out: a batch's rejected
+rows as CSV or Excel, with the columns a provider fixes and sends back; such a file of
+fixed rows becomes a resubmission.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.orm import Session
+
+from xinyidai.core import jobs
+from xinyidai.core.errors import PayloadTooLarge, ValidationFailed
+from xinyidai.core.settings import get_settings
+from xinyidai.ingest import service
+from xinyidai.ingest.models import Batch
+from xinyidai.ingest.readers import NotATable, detect_format, open_table, unreadable_reason
+
+# The first columns of a rejection file; the row as it was sent follows.
+REJECTION_COLUMNS = ("rejection_id", "position", "field", "reason")
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def _not_a_table(exc: NotATable) -> ValidationFailed:
+    return ValidationFailed(exc.reason, field="file", **exc.params)
+
+
+def upload_format(filename: str | None, declared: str | None = None) -> tuple[str, str]:
+    """The name to record and the format of an upload (from ``declared`` or the ending)."""
+    name = filename or f"upload.{declared or 'csv'}"
+    try:
+        fmt = detect_format(Path(name), declared) if declared or Path(name).suffix else "csv"
+    except NotATable as exc:
+        raise _not_a_table(exc) from exc
+    return name, fmt
+
+
+def save_upload(stream: IO[bytes], fmt: str) -> tuple[Path, int]:
+    """Copy an upload to a file under the data folder; refuse it past the size limit."""
+    settings = get_settings()
+    limit = settings.max_upload_mb * 1024 * 1024
+    uploads = settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    size = 0
+    with tempfile.NamedTemporaryFile(dir=uploads, suffix=f".{fmt}", delete=False) as handle:
+        while chunk := stream.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                break
+            handle.write(chunk)
+    path = Path(handle.name)
+    if size > limit:
+        path.unlink(missing_ok=True)
+        raise PayloadTooLarge(
+            "the file is larger than {limit} MiB", field="file", limit=settings.max_upload_mb
+        )
+    return path, size
+
+
+def _close(rows: Iterator[Any]) -> None:
+    """Close a table's row generator, and with it the file it reads."""
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
+
+
+def check_table(path: Path, fmt: str) -> None:
+    """Refuse, before any batch is opened, a file that is no table or holds no rows."""
+    try:
+        table = open_table(path, fmt)
+    except NotATable as exc:
+        raise _not_a_table(exc) from exc
+    try:
+        first = next(table.rows, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValidationFailed(
+            "the file cannot be read as CSV: {error}", field="file", error=str(exc)[:120]
+        ) from exc
+    finally:
+        _close(table.rows)
+    if first is None:
+        raise ValidationFailed("the file holds no rows", field="file")
+
+
+def accept_upload(
+    session: Session,
+    *,
+    stream: IO[bytes],
+    filename: str | None,
+    provider: str,
+    category: str,
+    actor: str | None,
+    declared_format: str | None = None,
+    refuse_non_tables: bool = False,
+) -> Batch:
+    """Take an uploaded file into a new batch: read at once when small, else by a worker.
+
+    A queued batch has its ``job_id`` set. With ``refuse_non_tables`` a file that is not a
+    table is refused with an error on ``file`` and nothing is kept; otherwise (the API) its
+    batch is recorded as failed with the reason.
+    """
+    name, fmt = upload_format(filename, declared_format)
+    path, size = save_upload(stream, fmt)
+    try:
+        if refuse_non_tables:
+            check_table(path, fmt)
+        batch = service.create_batch(
+            session,
+            provider=provider,
+            category=category,
+            source="upload",
+            actor=actor,
+            filename=name,
+            fmt=fmt,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if size <= get_settings().inline_upload_kb * 1024:
+        try:
+            service.run_file(session, batch_id=batch.id, path=path)
+        finally:
+            path.unlink(missing_ok=True)
+        return batch
+    job = jobs.create(
+        session, kind="ingest.file", params={"batch_id": batch.id, "path": name}, actor=actor
+    )
+    batch.job_id = job.id
+    session.commit()
+    from xinyidai.ingest.jobs import ingest_uploaded_file
+
+    ingest_uploaded_file(job.id, batch.id, str(path))
+    session.refresh(batch)
+    return batch
+
+
+@dataclass(frozen=True)
+class RejectionFile:
+    """A batch's rejected rows as a download: the body, its media type and file name."""
+
+    body: Iterator[str] | io.BytesIO
+    media_type: str
+    filename: str
+
+
+def rejection_table(session: Session, *, batch_id: str) -> tuple[list[str], list[list[Any]]]:
+    """The columns and rows of a batch's rejection file, in file order."""
+    rejections = list(service.iter_rejections(session, batch_id=batch_id))
+    headers: list[str] = []
+    for rejection in rejections:
+        for key in rejection.raw:
+            if key not in headers:
+                headers.append(key)
+    columns = [*REJECTION_COLUMNS, *headers]
+    rows = [
+        [r.id, r.position, r.field or "", r.reason, *[r.raw.get(h, "") for h in headers]]
+        for r in rejections
+    ]
+    return columns, rows
+
+
+def _csv_lines(columns: list[str], rows: list[list[Any]]) -> Iterator[str]:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    text.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(row)
+        yield text.getvalue()
+        text.seek(0)
+        text.truncate()
+    yield text.getvalue()
+
+
+def _xlsx(columns: list[str], rows: list[list[Any]]) -> io.BytesIO:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("rejections")
+    sheet.append(columns)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def rejection_file(session: Session, *, batch_id: str, fmt: str) -> RejectionFile:
+    """A batch's rejected rows as ``csv`` (UTF-8 with BOM, streamed) or ``xlsx``."""
+    columns, rows = rejection_table(session, batch_id=batch_id)
+    stem = f"{batch_id}-rejections"
+    if fmt == "xlsx":
+        return RejectionFile(_xlsx(columns, rows), XLSX_MEDIA_TYPE, f"{stem}.xlsx")
+    if fmt == "csv":
+        return RejectionFile(_csv_lines(columns, rows), CSV_MEDIA_TYPE, f"{stem}.csv")
+    raise ValidationFailed("must be one of: {choices}", field="format", choices="csv, xlsx")
+
+
+def _rejection_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any]]]:
+    """The fixed rows of a rejection file (rejection id → row as sent), for ``resubmit``.
+
+    The file is the downloaded one with values corrected: any format that uploads take,
+    a ``rejection_id`` column naming the row each line fixes; the other columns of the
+    download (position, field, reason) are ignored.
+    """
+    try:
+        table = open_table(path, fmt)
+    except NotATable as exc:
+        raise _not_a_table(exc) from exc
+    headers = table.headers  # JSON tables grow their header list while being read
+    if "rejection_id" not in headers:
+        _close(table.rows)
+        raise ValidationFailed(
+            "the file has no rejection_id column: send back the downloaded file of "
+            "rejected rows with the values fixed",
+            field="file",
+        )
+    corrections: list[tuple[int, dict[str, Any]]] = []
+    seen: set[int] = set()
+    try:
+        for position, values in table.rows:
+            if unreadable_reason(values) is not None:
+                raise ValidationFailed("line {line} cannot be read", field="file", line=position)
+            row = dict(zip(headers, values, strict=False))
+            rid = _rejection_id(row.get("rejection_id"))
+            if rid is None:
+                raise ValidationFailed(
+                    "line {line} needs the rejection_id of the row it fixes",
+                    field="file",
+                    line=position,
+                )
+            if rid in seen:
+                raise ValidationFailed(
+                    "rejection {id} appears more than once in the file", field="file", id=rid
+                )
+            seen.add(rid)
+            corrections.append(
+                (rid, {k: v for k, v in row.items() if k and k not in REJECTION_COLUMNS})
+            )
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValidationFailed(
+            "the file cannot be read as CSV: {error}", field="file", error=str(exc)[:120]
+        ) from exc
+    finally:
+        _close(table.rows)
+    if not corrections:
+        raise ValidationFailed("the file holds no rows", field="file")
+    return corrections
+
+
+def read_corrections(stream: IO[bytes], filename: str | None) -> list[tuple[int, dict[str, Any]]]:
+    """The corrections in an uploaded file of fixed rejected rows; the file is not kept."""
+    _, fmt = upload_format(filename)
+    path, _ = save_upload(stream, fmt)
+    try:
+        return corrections_from_file(path, fmt)
+    finally:
+        path.unlink(missing_ok=True)
