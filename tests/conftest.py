@@ -20,6 +20,7 @@ os.environ.pop("XYD_REDIS_URL", None)
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,11 @@ from xinyidai import bootstrap
 from xinyidai.core import db as core_db
 from xinyidai.core.settings import normalize_database_url
 from xinyidai.iam.service import DemoAccount
+
+# Property tests check what holds, never how fast: no per-example deadline (a loaded CI
+# machine would turn it into a flaky timing assertion).
+hypothesis_settings.register_profile("xyd", deadline=None)
+hypothesis_settings.load_profile("xyd")
 
 POSTGRES_URL = os.environ.get("XYD_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tests.ingest.tables import FORMATS, HEADERS, code, good_row, write
 from xinyidai.core.errors import ValidationFailed
-from xinyidai.ingest import service
+from xinyidai.ingest import readers, service
 from xinyidai.ingest.models import Rejection
 from xinyidai.records import service as records
 from xinyidai.records.models import CreditRecord, RecordVersion
@@ -148,6 +148,35 @@ def test_gb18030_file_is_detected_and_read(session: Session, tmp_path: Path) -> 
     )
     assert (batch.encoding, batch.accepted) == ("gb18030", 1)
     assert session.scalars(select(CreditRecord)).one().data["court"] == "兴庆区人民法院"
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8"])
+def test_a_character_cut_at_the_end_of_the_sniffed_sample_is_not_a_decoding_error(
+    encoding: str,
+) -> None:
+    text = "统一社会信用代码,企业名称\n" + "91640104MA76X5TX3N,宁夏测试有限公司\n" * 20_000
+    data = text.encode(encoding)
+    assert len(data) > readers.SNIFF_BYTES
+    # Shift the text one byte at a time until the sample's end splits a character.
+    for shift in range(40):
+        sample = (b"#" * shift + data)[: readers.SNIFF_BYTES]
+        try:
+            sample.decode(encoding)
+        except UnicodeDecodeError:
+            break
+    else:
+        pytest.fail("no shift split a character at the sample's end")
+    assert readers.detect_encoding(sample) == encoding
+
+
+def test_a_large_gb18030_file_is_read_to_the_end(session: Session, tmp_path: Path) -> None:
+    rows = [good_row(n) for n in range(1, 3000)]
+    path = write(tmp_path / "feed", "gb18030.csv", HEADERS, rows)
+    assert path.stat().st_size > readers.SNIFF_BYTES
+    batch = service.ingest_file(
+        session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
+    )
+    assert (batch.state, batch.encoding, batch.total) == ("done", "gb18030", len(rows))
 
 
 def test_a_file_with_only_bad_rows_stores_nothing(session: Session, tmp_path: Path) -> None:

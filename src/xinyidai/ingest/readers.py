@@ -61,18 +61,15 @@ def detect_encoding(sample: bytes) -> str:
     """UTF-8 (with or without BOM) when it decodes, else GB18030 or what the detector says."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is not a decoding failure.
-        if exc.start >= len(sample) - 4:
-            return "utf-8"
-    try:
-        sample.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        pass
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            sample.decode(encoding)
+            return encoding
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut at the end of the sample is not a decoding
+            # failure (both encodings spell a character in at most four bytes).
+            if exc.start >= len(sample) - 4:
+                return encoding
     best = from_bytes(sample).best()
     if best is None:
         raise NotATable("the file is not text in a known encoding")
