@@ -65,6 +65,37 @@ def test_the_cookie_is_secure_when_configured(
     assert "secure" in response.headers["set-cookie"].lower()  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("env", "scheme", "option", "secure"),
+    [
+        ("test", "http", "auto", False),
+        ("test", "https", "auto", True),
+        ("production", "http", "auto", True),  # TLS may end at a proxy in front
+        ("production", "http", "false", False),
+        ("dev", "http", "true", True),
+    ],
+)
+def test_when_cookies_are_secure(
+    monkeypatch: pytest.MonkeyPatch, env: str, scheme: str, option: str, secure: bool
+) -> None:
+    from starlette.requests import Request
+
+    from xinyidai.core.settings import get_settings
+    from xinyidai.web.auth import cookie_secure
+
+    monkeypatch.setenv("XYD_ENV", env)
+    monkeypatch.setenv("XYD_SECRET_KEY", "a-real-secret-for-this-test")
+    monkeypatch.setenv("XYD_COOKIE_SECURE", option)
+    get_settings.cache_clear()
+    scope = {"type": "http", "scheme": scheme, "server": ("xyd.test", 443), "path": "/"}
+    request = Request({**scope, "headers": []})
+    try:
+        assert cookie_secure(request) is secure
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
 def test_a_wrong_password_shows_the_error_by_the_field_and_keeps_the_username(
     client: TestClient, demo: object, session: Session
 ) -> None:

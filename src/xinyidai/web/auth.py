@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from xinyidai.core.api import SessionDep
+from xinyidai.core.settings import get_settings
 from xinyidai.iam import security
 from xinyidai.iam.api import CSRF_FIELD, SESSION_COOKIE, portal_principal
 from xinyidai.iam.models import ORG_ACTIVE
@@ -45,13 +46,14 @@ class CsrfRejected(Exception):
 
 
 def cookie_secure(request: Request) -> bool:
-    """Whether cookies get the ``Secure`` flag: ``XYD_COOKIE_SECURE``, else the scheme."""
+    """Whether cookies get the ``Secure`` flag: ``XYD_COOKIE_SECURE``, else always in
+    production (TLS may end at a proxy), else when the request came over HTTPS."""
     option = os.environ.get("XYD_COOKIE_SECURE", "auto").strip().lower()
     if option in ("1", "true", "yes"):
         return True
     if option in ("0", "false", "no"):
         return False
-    return request.url.scheme == "https"
+    return get_settings().env == "production" or request.url.scheme == "https"
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
