@@ -94,6 +94,11 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     ingest_seconds = time.perf_counter() - started
     ingest_cpu = time.process_time() - cpu_started
     ingest_rate = rows / ingest_seconds
+    print(
+        f"ingest (validated and stored): {rows:,} rows in {ingest_seconds:.1f} s, "
+        f"{ingest_rate:,.0f} rows/s ({ingest_cpu:.1f} s CPU in the storing process)",
+        flush=True,
+    )
 
     raw_rows = 0
     engine = get_engine()
@@ -117,10 +122,6 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     copy_rate = raw_rows / copy_seconds
 
     print(f"rows: {rows:,} (raw COPY read {raw_rows:,})")
-    print(
-        f"ingest (validated and stored): {ingest_seconds:.1f} s, {ingest_rate:,.0f} rows/s "
-        f"({ingest_cpu:.1f} s CPU in the storing process)"
-    )
     print(f"raw COPY into bare tables:     {copy_seconds:.1f} s, {copy_rate:,.0f} rows/s")
     print(f"ratio: {ingest_rate / copy_rate:.1%} of raw COPY")
     print(
