@@ -31,6 +31,13 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
+def _unreadable(exc: Exception) -> ValidationFailed:
+    """A file that broke while being read (bad bytes, bad quoting), as the file field's error."""
+    return ValidationFailed(
+        "the file cannot be read as CSV: {error}", field="file", error=str(exc)[:120]
+    )
+
+
 def _not_a_table(exc: NotATable) -> ValidationFailed:
     return ValidationFailed(exc.reason, field="file", **exc.params)
 
@@ -83,9 +90,7 @@ def check_table(path: Path, fmt: str) -> None:
     try:
         first = next(table.rows, None)
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise ValidationFailed(
-            "the file cannot be read as CSV: {error}", field="file", error=str(exc)[:120]
-        ) from exc
+        raise _unreadable(exc) from exc
     finally:
         _close(table.rows)
     if first is None:
@@ -261,9 +266,7 @@ def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any
                 (rid, {k: v for k, v in row.items() if k and k not in REJECTION_COLUMNS})
             )
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise ValidationFailed(
-            "the file cannot be read as CSV: {error}", field="file", error=str(exc)[:120]
-        ) from exc
+        raise _unreadable(exc) from exc
     finally:
         _close(table.rows)
     if not corrections:
