@@ -146,16 +146,15 @@ def _integer_parser(minimum: Any) -> Parser:
 
     def parse(value: object) -> int:
         if value.__class__ is str and value.isascii() and value.isdigit():
-            whole = int(value)  # the common case: plain digits
-            if floor is not None and whole < floor:
-                raise FieldError("must not be less than {minimum}", minimum=minimum)
-            return whole
-        number = parse_decimal(value)
-        if number != number.to_integral_value():
-            raise FieldError("not a whole number: {value}", value=str(value)[:40])
-        if floor is not None and number < floor:
+            whole = int(value)  # the common case: plain digits, no Decimal needed
+        else:
+            number = parse_decimal(value)
+            if number != number.to_integral_value():
+                raise FieldError("not a whole number: {value}", value=str(value)[:40])
+            whole = int(number)
+        if floor is not None and whole < floor:
             raise FieldError("must not be less than {minimum}", minimum=minimum)
-        return int(number)
+        return whole
 
     return parse
 

@@ -127,7 +127,8 @@ def bulk_insert(
         )
         return
     columns = list(rows[0])
-    json_positions = [i for i, c in enumerate(columns) if c in set(json_columns)]
+    encoded = set(json_columns)
+    json_positions = [i for i, c in enumerate(columns) if c in encoded]
     connection = session.connection().connection.driver_connection
     assert connection is not None  # a live psycopg connection inside the transaction
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"

@@ -74,13 +74,6 @@ def save_upload(stream: IO[bytes], fmt: str) -> tuple[Path, int]:
     return path, size
 
 
-def _close(rows: Iterator[Any]) -> None:
-    """Close a table's row generator, and with it the file it reads."""
-    close = getattr(rows, "close", None)
-    if close is not None:
-        close()
-
-
 def check_table(path: Path, fmt: str) -> None:
     """Refuse, before any batch is opened, a file that is no table or holds no rows."""
     try:
@@ -92,7 +85,7 @@ def check_table(path: Path, fmt: str) -> None:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable(exc) from exc
     finally:
-        _close(table.rows)
+        table.close()
     if first is None:
         raise ValidationFailed("the file holds no rows", field="file")
 
@@ -237,7 +230,7 @@ def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any
         raise _not_a_table(exc) from exc
     headers = table.headers  # JSON tables grow their header list while being read
     if "rejection_id" not in headers:
-        _close(table.rows)
+        table.close()
         raise ValidationFailed(
             "the file has no rejection_id column: send back the downloaded file of "
             "rejected rows with the values fixed",
@@ -268,7 +261,7 @@ def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable(exc) from exc
     finally:
-        _close(table.rows)
+        table.close()
     if not corrections:
         raise ValidationFailed("the file holds no rows", field="file")
     return corrections

@@ -44,6 +44,12 @@ class Table:
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
 
+    def close(self) -> None:
+        """Stop reading: close the row generator, and with it the file it reads."""
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+
 
 def detect_format(path: Path, declared: str | None = None) -> str:
     """The format from ``declared`` or the file name's ending."""

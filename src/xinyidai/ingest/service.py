@@ -207,7 +207,19 @@ def _validated_chunks(
     yield chunk
 
 
-_END = object()
+# Ends a stream of chunks handed over by a thread or a child process (a string: it pickles).
+_END = "xyd:end-of-chunks"
+
+
+def _received(get: Callable[[], Any]) -> Iterator[_Chunk]:
+    """Chunks handed over by ``get`` until the end marker; a handed-over error is raised."""
+    while True:
+        item = get()
+        if isinstance(item, str) and item == _END:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
 
 
 def _read_ahead(chunks: Iterator[_Chunk], depth: int = 2) -> Iterator[_Chunk]:
@@ -245,13 +257,7 @@ def _read_ahead(chunks: Iterator[_Chunk], depth: int = 2) -> Iterator[_Chunk]:
     worker.daemon = True
     worker.start()
     try:
-        while True:
-            item = handoff.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        yield from _received(handoff.get)
     finally:
         stop.set()
         worker.join()
@@ -278,12 +284,9 @@ def _validate_in_child(
         except Exception:  # an exception that does not pickle: say what it was
             sender.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
     else:
-        sender.send(_END_MARK)
+        sender.send(_END)
     finally:
         sender.close()
-
-
-_END_MARK = "xyd:end-of-chunks"
 
 
 def _read_in_process(
@@ -304,17 +307,15 @@ def _read_in_process(
     )
     child.start()
     sender.close()
+
+    def receive() -> Any:
+        try:
+            return receiver.recv()
+        except EOFError:
+            raise RuntimeError("the validating process ended without finishing") from None
+
     try:
-        while True:
-            try:
-                item = receiver.recv()
-            except EOFError:
-                raise RuntimeError("the validating process ended without finishing") from None
-            if isinstance(item, str) and item == _END_MARK:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        yield from _received(receive)
     finally:
         receiver.close()
         if child.is_alive():
@@ -450,6 +451,7 @@ def run_file(
     batch.encoding = table.encoding
     threshold = get_settings().ingest_process_kb * 1024
     if threshold and os.name == "posix" and path.stat().st_size >= threshold:
+        table.close()  # the child reads the file itself
         chunks = _read_in_process(
             batch.id, spec, path, table.format, get_settings().ingest_batch_rows
         )

@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import rfc8785
-from sqlalchemy import func, insert, select, text, tuple_, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
-from xinyidai.core.db import is_postgres
+from xinyidai.core.db import bulk_insert, is_postgres
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.ledger import explain, keys, note, tree
 from xinyidai.ledger.models import (
@@ -217,7 +217,6 @@ def append_many(session: Session, *, events: Iterable[LedgerEvent], sequence: bo
     if not rows:
         return 0
     session.flush()
-    columns = ["digest", "leaf", "leaf_hash", "created_at"]
     locked = lock_head(session) if sequence else None
     if locked is not None:
         size = locked.size
@@ -225,11 +224,7 @@ def append_many(session: Session, *, events: Iterable[LedgerEvent], sequence: bo
         created, root = tree.append_nodes(size, old, [row["leaf_hash"] for row in rows])
         for i, row in enumerate(rows):
             row["idx"] = size + i
-        columns.append("idx")
-    if is_postgres(session):
-        _copy(session, "ledger_entry", columns, ([row[c] for c in columns] for row in rows))
-    else:
-        session.execute(insert(LedgerEntry), rows)
+    bulk_insert(session, LedgerEntry.__table__, rows)
     if locked is not None:
         _store_nodes(session, created)
         locked.size = size + len(rows)
@@ -237,17 +232,6 @@ def append_many(session: Session, *, events: Iterable[LedgerEvent], sequence: bo
         locked.updated_at = clock.now()
         session.flush()
     return len(rows)
-
-
-def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[Any]) -> None:
-    raw = session.connection().connection.driver_connection
-    assert raw is not None  # a live psycopg connection inside the session's transaction
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
 
 
 # --- the tree ----------------------------------------------------------------------------
@@ -348,14 +332,8 @@ def _assign_indexes(session: Session, pairs: Sequence[tuple[int, int]]) -> None:
 
 
 def _store_nodes(session: Session, nodes: Mapping[tree.Node, bytes]) -> None:
-    if is_postgres(session):
-        rows = ((level, idx, value) for (level, idx), value in nodes.items())
-        _copy(session, "ledger_node", ("level", "idx", "hash"), rows)
-    else:
-        session.execute(
-            insert(LedgerNode),
-            [{"level": lv, "idx": ix, "hash": value} for (lv, ix), value in nodes.items()],
-        )
+    rows = [{"level": lv, "idx": ix, "hash": value} for (lv, ix), value in nodes.items()]
+    bulk_insert(session, LedgerNode.__table__, rows)
 
 
 def has_pending(session: Session) -> bool:

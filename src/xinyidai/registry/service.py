@@ -77,9 +77,8 @@ def get_many_by_code(session: Session, *, credit_codes: Iterable[str]) -> dict[s
     """Subjects by code, for the codes that exist."""
     wanted = list(set(credit_codes))
     found: dict[str, Enterprise] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for row in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(chunk))):
+    for condition in lookup_chunks(session, Enterprise.credit_code, wanted):
+        for row in session.scalars(select(Enterprise).where(condition)):
             found[row.credit_code] = row
     return found
 
