@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from xinyidai.core import migrate
 from xinyidai.core.db import build_engine
-from xinyidai.migrations.models import metadata
+from xinyidai.migrations.models import include_name, include_object, metadata
 
 
 def _differences(url: str) -> list[object]:
@@ -17,7 +17,13 @@ def _differences(url: str) -> list[object]:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "target_metadata": metadata}
+                connection,
+                opts={
+                    "compare_type": True,
+                    "target_metadata": metadata,
+                    "include_name": include_name,
+                    "include_object": include_object,
+                },
             )
             return list(compare_metadata(context, metadata))
     finally:

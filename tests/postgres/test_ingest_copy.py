@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.ingest.tables import HEADERS, good_row, write
 from xinyidai.core.db import new_session
@@ -46,3 +46,106 @@ def test_copy_path_stores_records_versions_and_updates(pg_url: str, tmp_path: Pa
         assert [v.data["amount"] for v in history] == ["9.99", "1200.50"]
     finally:
         session.close()
+
+
+def test_records_are_partitioned_by_category(pg_url: str, tmp_path: Path) -> None:
+    session = new_session()
+    try:
+        kind = session.scalar(text("SELECT relkind FROM pg_class WHERE relname = 'credit_record'"))
+        assert kind == "p"
+        rows = [good_row(n) for n in range(1, 6)]
+        path = write(tmp_path / "one", "csv", HEADERS, rows)
+        batch = service.ingest_file(
+            session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="t"
+        )
+        session.commit()
+        assert batch.accepted == 5
+        placed = dict(
+            session.execute(
+                text(
+                    "SELECT tableoid::regclass::text, count(*) FROM credit_record GROUP BY tableoid"
+                )
+            ).all()
+        )
+        assert placed == {"credit_record_p_court_enforcement": 5}
+        # A lookup that names the category reads one partition only.
+        plan = "\n".join(
+            session.execute(
+                text(
+                    "EXPLAIN SELECT id FROM credit_record "
+                    "WHERE category = 'court_enforcement' AND id = 'x'"
+                )
+            ).scalars()
+        )
+        assert "credit_record_p_court_enforcement" in plan
+        assert "credit_record_p_registration" not in plan
+        assert "credit_record_p_default" not in plan
+        # Every version still points at its record through (record_id, category).
+        orphans = session.scalar(
+            text(
+                "SELECT count(*) FROM credit_record_version v LEFT JOIN credit_record r "
+                "ON r.id = v.record_id AND r.category = v.category WHERE r.id IS NULL"
+            )
+        )
+        assert orphans == 0
+    finally:
+        session.close()
+
+
+def test_a_new_category_gets_its_own_partition(pg_url: str) -> None:
+    from xinyidai.catalog import service as catalog
+    from xinyidai.core.errors import Conflict, NotFound
+
+    session = new_session()
+    try:
+        names = {p.name: p.category for p in records.partitions(session)}
+        assert names["credit_record_p_default"] is None
+        assert names["credit_record_p_court_enforcement"] == "court_enforcement"
+        with pytest.raises(Conflict) as already:
+            records.add_partition(session, category="court_enforcement")
+        assert already.value.field == "category"
+        with pytest.raises(NotFound):
+            records.add_partition(session, category="no_such_category")
+        # A category the catalogue gains later lives in the default partition until it
+        # gets its own; with none of its rows there yet, that is one statement.
+        honour = catalog.spec_of(catalog.get_by_code_or_raise(session, code="honour"))
+        catalog.create(session, spec=honour.model_copy(update={"code": "honour_city"}), actor="t")
+        assert "credit_record_p_honour_city" not in {p.name for p in records.partitions(session)}
+        added = records.add_partition(session, category="honour_city")
+        assert added.name == "credit_record_p_honour_city"
+        assert "honour_city" in {p.category for p in records.partitions(session)}
+        # Rows that already landed in the default partition are not moved by a command.
+        catalog.create(session, spec=honour.model_copy(update={"code": "honour_town"}), actor="t")
+        session.execute(
+            text(
+                "INSERT INTO credit_record (id, category, subject_code, data, digest, "
+                "category_version, version, provider, sources, created_at, updated_at) "
+                "VALUES ('r1', 'honour_town', 'X', '{}', 'd', 1, 1, 'p', '[]', now(), now())"
+            )
+        )
+        with pytest.raises(Conflict) as waiting:
+            records.add_partition(session, category="honour_town")
+        assert waiting.value.field == "category"
+        assert "1" in str(waiting.value)
+        assert "credit_record_p_honour_town" not in {p.name for p in records.partitions(session)}
+        session.rollback()
+    finally:
+        session.close()
+
+
+def test_partitions_command(pg_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from xinyidai.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["records", "partitions", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert {"name": "credit_record_p_default", "category": None, "rows": 0} in json.loads(
+        listed.output
+    )
+    refused = runner.invoke(app, ["records", "partitions", "--add", "tax_rating"])
+    assert refused.exit_code != 0
+    assert "tax_rating" in refused.output

@@ -52,3 +52,25 @@ def show(
                     console.print(f"  v{record.version} [{record.provider}] {fields}")
     except XydError as exc:
         fail_on(exc)
+
+
+@app.command()
+def partitions(
+    add: str = typer.Option(None, "--add", help="give this category its own partition"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """List the partitions of the records table (PostgreSQL), or add one for a category."""
+    try:
+        with session_scope() as session:
+            if add:
+                service.add_partition(session, category=add)
+            found = service.partitions(session)
+    except XydError as exc:
+        fail_on(exc)
+    if as_json:
+        print_json([{"name": p.name, "category": p.category, "rows": p.rows} for p in found])
+        return
+    if not found:
+        console.print("this database does not partition records (SQLite)")
+    for part in found:
+        console.print(f"{part.name}  {part.category or 'DEFAULT'}  ~{part.rows:,} rows")

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 
 from xinyidai.core.db import build_engine
 from xinyidai.core.settings import get_settings
-from xinyidai.migrations.models import metadata
+from xinyidai.migrations.models import include_name, include_object, metadata
 
 config = context.config
 
@@ -18,6 +18,8 @@ def _configure(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
+        include_object=include_object,
     )
 
 

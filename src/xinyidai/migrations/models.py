@@ -1,5 +1,7 @@
 """Every domain's tables, imported so that ``Base.metadata`` knows the whole schema."""
 
+from sqlalchemy import ForeignKeyConstraint
+
 from xinyidai.catalog import models as _catalog  # noqa: F401
 from xinyidai.core import jobs as _jobs  # noqa: F401
 from xinyidai.core.models import Base
@@ -10,3 +12,20 @@ from xinyidai.records import models as _records  # noqa: F401
 from xinyidai.registry import models as _registry  # noqa: F401
 
 metadata = Base.metadata
+
+# Partitions of a partitioned table are the database's business, not the models'.
+PARTITION_PREFIXES = ("credit_record_p_",)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave partitions out when the models and the database are compared."""
+    return not (type_ == "table" and name is not None and name.startswith(PARTITION_PREFIXES))
+
+
+def include_object(
+    item: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave out the per-partition copies PostgreSQL makes of a foreign key to a partition."""
+    if type_ == "foreign_key_constraint" and isinstance(item, ForeignKeyConstraint):
+        return not item.referred_table.name.startswith(PARTITION_PREFIXES)
+    return True

@@ -2,6 +2,12 @@
 
 A record's id is derived from its category and key fields (``record_id``), so the same
 fact sent twice, by one department or several, lands on the same row.
+
+On PostgreSQL ``credit_record`` is partitioned by category (``LIST``): its key is
+``(id, category)`` and the tables that point at a record carry the category too, so a
+lookup that names the category touches one partition. Migration 0006 creates one partition
+per category of the default catalogue and a default partition for categories added later
+(docs/operations.md says how to give one its own partition).
 """
 
 from __future__ import annotations
@@ -9,7 +15,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core.models import Base, BigId, UTCDateTime
@@ -22,10 +36,11 @@ class CreditRecord(Base):
     __table_args__ = (
         Index("ix_credit_record_subject_category", "subject_code", "category"),
         Index("ix_credit_record_category_event", "category", "event_on"),
+        {"postgresql_partition_by": "LIST (category)"},
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    category: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_code: Mapped[str] = mapped_column(String(18))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     digest: Mapped[str] = mapped_column(String(64))
@@ -43,10 +58,17 @@ class RecordVersion(Base):
     """One version of a record exactly as it was stored, with who sent it and when."""
 
     __tablename__ = "credit_record_version"
-    __table_args__ = (UniqueConstraint("record_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("record_id", "version"),
+        ForeignKeyConstraint(
+            ["record_id", "category"],
+            ["credit_record.id", "credit_record.category"],
+            name="fk_credit_record_version_record",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    record_id: Mapped[str] = mapped_column(String(32), ForeignKey("credit_record.id"))
+    record_id: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     subject_code: Mapped[str] = mapped_column(String(18), index=True)
     category: Mapped[str] = mapped_column(String(40))
@@ -62,9 +84,16 @@ class RecordConflict(Base):
     """Two departments sent different values for the same fact: the operator decides."""
 
     __tablename__ = "credit_record_conflict"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["record_id", "category"],
+            ["credit_record.id", "credit_record.category"],
+            name="fk_credit_record_conflict_record",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    record_id: Mapped[str] = mapped_column(String(32), ForeignKey("credit_record.id"), index=True)
+    record_id: Mapped[str] = mapped_column(String(32), index=True)
     category: Mapped[str] = mapped_column(String(40))
     subject_code: Mapped[str] = mapped_column(String(18))
     earlier_provider: Mapped[str] = mapped_column(String(40))

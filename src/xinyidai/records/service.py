@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core import clock
 from xinyidai.core.db import RawJSON, bulk_insert, lookup_chunks
-from xinyidai.core.errors import NotFound, ValidationFailed
+from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import LedgerEvent
 from xinyidai.records.models import CreditRecord, RecordConflict, RecordVersion
@@ -64,7 +64,7 @@ class _Current:
     data: dict[str, Any]
 
 
-def _existing(session: Session, ids: list[str]) -> dict[str, _Current]:
+def _existing(session: Session, category: str, ids: list[str]) -> dict[str, _Current]:
     found: dict[str, _Current] = {}
     columns = (
         CreditRecord.id,
@@ -75,7 +75,9 @@ def _existing(session: Session, ids: list[str]) -> dict[str, _Current]:
         CreditRecord.data,
     )
     for condition in lookup_chunks(session, CreditRecord.id, ids):
-        for row in session.execute(select(*columns).where(condition)):
+        # Naming the category keeps the lookup inside one partition on PostgreSQL.
+        query = select(*columns).where(CreditRecord.category == category, condition)
+        for row in session.execute(query):
             found[row[0]] = _Current(*row)
     return found
 
@@ -99,7 +101,7 @@ def store(
         if fact.record_id in latest:
             result.duplicates += 1
         latest[fact.record_id] = fact
-    existing = _existing(session, list(latest))
+    existing = _existing(session, category, list(latest))
     only_this_provider = Raw(json.dumps([provider], ensure_ascii=False, separators=(",", ":")))
     new_records: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -189,7 +191,7 @@ def store(
         )
     if new_records:
         bulk_insert(session, CreditRecord.__table__, new_records, json_columns=JSON_COLUMNS)
-    _apply_changes(session, changed)
+    _apply_changes(session, category, changed)
     if versions:
         bulk_insert(session, RecordVersion.__table__, versions, json_columns=JSON_COLUMNS)
         ledger_service.append_many(
@@ -216,7 +218,7 @@ def store(
     return result
 
 
-def _apply_changes(session: Session, changed: list[dict[str, Any]]) -> None:
+def _apply_changes(session: Session, category: str, changed: list[dict[str, Any]]) -> None:
     """Write updated records (and records that gained a source), grouped by what changed."""
     table = CreditRecord.__table__
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -225,7 +227,7 @@ def _apply_changes(session: Session, changed: list[dict[str, Any]]) -> None:
     for columns, rows in groups.items():
         statement = (
             update(table)
-            .where(table.c.id == bindparam("rid"))
+            .where(table.c.category == category, table.c.id == bindparam("rid"))
             .values({name: bindparam(name) for name in columns})
         )
         session.execute(statement, rows)
@@ -316,7 +318,7 @@ def records_of(
 
 
 def get_or_raise(session: Session, *, record_id: str) -> CreditRecord:
-    record = session.get(CreditRecord, record_id)
+    record = session.scalars(select(CreditRecord).where(CreditRecord.id == record_id)).first()
     if record is None:
         raise NotFound("no record {record_id}", field="record_id", record_id=record_id)
     return record
@@ -516,3 +518,72 @@ def _version_bodies(session: Session, ref: str) -> list[str]:
 
 
 ledger_service.register_body(LEDGER_KIND, _version_bodies)
+
+
+# --------------------------------------------------------------------------- partitions
+
+PARTITION_PREFIX = "credit_record_p_"
+DEFAULT_PARTITION = f"{PARTITION_PREFIX}default"
+
+
+@dataclass(slots=True)
+class Partition:
+    name: str
+    category: str | None  # None: the default partition
+    rows: int
+
+
+def partitions(session: Session) -> list[Partition]:
+    """The partitions of ``credit_record`` on PostgreSQL with their estimated row counts."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    rows = session.execute(
+        text(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), "
+            "greatest(c.reltuples, 0)::bigint "
+            "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'credit_record'::regclass ORDER BY c.relname"
+        )
+    ).all()
+    found = []
+    for name, bound, count in rows:
+        category = None if bound == "DEFAULT" else name.removeprefix(PARTITION_PREFIX)
+        found.append(Partition(name=name, category=category, rows=int(count)))
+    return found
+
+
+def add_partition(session: Session, *, category: str) -> Partition:
+    """Give a catalogue category its own partition (PostgreSQL).
+
+    Only while the default partition holds none of its rows: moving rows that versions
+    already point at is a maintenance-window job (docs/operations.md), not a command.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        raise ValidationFailed(
+            "partitions exist only on PostgreSQL; this database is {dialect}",
+            field="database",
+            dialect=session.get_bind().dialect.name,
+        )
+    spec = catalog_service.get_by_code_or_raise(session, code=category)
+    if any(p.category == spec.code for p in partitions(session)):
+        raise Conflict(
+            "category {category} already has its own partition",
+            field="category",
+            category=spec.code,
+        )
+    waiting = session.scalar(
+        text(f"SELECT count(*) FROM {DEFAULT_PARTITION} WHERE category = :c"), {"c": spec.code}
+    )
+    if waiting:
+        raise Conflict(
+            "the default partition already holds {count} records of {category}; "
+            "move them in a maintenance window first",
+            field="category",
+            count=int(waiting or 0),
+            category=spec.code,
+        )
+    name = f"{PARTITION_PREFIX}{spec.code}"
+    session.execute(
+        text(f"CREATE TABLE {name} PARTITION OF credit_record FOR VALUES IN ('{spec.code}')")
+    )
+    return Partition(name=name, category=spec.code, rows=0)
