@@ -55,7 +55,11 @@ class CreditRecord(Base):
 
 
 class RecordVersion(Base):
-    """One version of a record exactly as it was stored, with who sent it and when."""
+    """One version of a record exactly as it was stored, with who sent it and when.
+
+    Written once per accepted row, so it carries only the indexes reads need: versions
+    are found through their record (``record_id, version``).
+    """
 
     __tablename__ = "credit_record_version"
     __table_args__ = (
@@ -70,13 +74,13 @@ class RecordVersion(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     record_id: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
-    subject_code: Mapped[str] = mapped_column(String(18), index=True)
+    subject_code: Mapped[str] = mapped_column(String(18))
     category: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     digest: Mapped[str] = mapped_column(String(64))
     category_version: Mapped[int] = mapped_column(Integer)
     provider: Mapped[str] = mapped_column(String(40))
-    batch_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    batch_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -260,7 +260,7 @@ def records_of(
     if with_history and rows:
         for version in session.scalars(
             select(RecordVersion)
-            .where(RecordVersion.subject_code == subject_code)
+            .where(RecordVersion.record_id.in_([row.id for row in rows]))
             .order_by(RecordVersion.record_id, RecordVersion.version.desc())
         ):
             history.setdefault(version.record_id, []).append(version)

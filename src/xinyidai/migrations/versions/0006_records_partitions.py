@@ -6,6 +6,9 @@ LIST (category)`` with one partition per category of the default catalogue (and 
 catalogue as it stands), plus a default partition for categories added later. Rows are
 carried over. On SQLite the keys change and nothing is partitioned.
 
+Versions lose their subject and batch indexes: nothing reads them that way (history is read
+through the record), and every accepted row paid for both.
+
 Revision ID: 0006_records_partitions
 Revises: 0005_records_ingest
 """
@@ -150,6 +153,8 @@ def _postgres_downgrade() -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
+    op.drop_index("ix_credit_record_version_batch_id", table_name="credit_record_version")
+    op.drop_index("ix_credit_record_version_subject_code", table_name="credit_record_version")
     _drop_foreign_keys(
         "fk_credit_record_version_record_id_credit_record",
         "fk_credit_record_conflict_record_id_credit_record",
@@ -181,3 +186,7 @@ def downgrade() -> None:
         "fk_credit_record_conflict_record_id_credit_record",
         ["id"],
     )
+    op.create_index(
+        "ix_credit_record_version_subject_code", "credit_record_version", ["subject_code"]
+    )
+    op.create_index("ix_credit_record_version_batch_id", "credit_record_version", ["batch_id"])
