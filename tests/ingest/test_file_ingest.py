@@ -107,6 +107,14 @@ def test_a_changed_value_is_an_update_that_keeps_the_old_version(
     assert (record.version, record.data["amount"]) == (2, "250.00")
     history = records.versions_of(session, record_id=record.id)
     assert [(v.version, v.data["amount"]) for v in history] == [(2, "250.00"), (1, "100.00")]
+    shown = records.records_of(
+        session,
+        subject_code=record.subject_code,
+        categories=["court_enforcement"],
+        with_history=True,
+    )
+    assert [v.version for v in shown[0].records[0].history or []] == [2, 1]
+    assert records.orphan_versions(session) == 0
 
 
 def test_the_same_fact_from_another_department_is_a_duplicate(

@@ -81,13 +81,11 @@ def test_records_are_partitioned_by_category(pg_url: str, tmp_path: Path) -> Non
         assert "credit_record_p_registration" not in plan
         assert "credit_record_p_default" not in plan
         # Every version still points at its record through (record_id, category).
-        orphans = session.scalar(
-            text(
-                "SELECT count(*) FROM credit_record_version v LEFT JOIN credit_record r "
-                "ON r.id = v.record_id AND r.category = v.category WHERE r.id IS NULL"
-            )
-        )
+        orphans = records.orphan_versions(session)
         assert orphans == 0
+        session.execute(text("DELETE FROM credit_record WHERE category = 'court_enforcement'"))
+        assert records.orphan_versions(session) == 5
+        session.rollback()
     finally:
         session.close()
 

@@ -74,3 +74,14 @@ def partitions(
         console.print("this database does not partition records (SQLite)")
     for part in found:
         console.print(f"{part.name}  {part.category or 'DEFAULT'}  ~{part.rows:,} rows")
+
+
+@app.command()
+def check() -> None:
+    """Check that every stored version still has its record (exit 1 if not)."""
+    with session_scope() as session:
+        orphans = service.orphan_versions(session)
+    if orphans:
+        console.print(f"[red]{orphans} versions have no record[/red]")
+        raise typer.Exit(1)
+    console.print("every version has its record")

@@ -57,19 +57,16 @@ class CreditRecord(Base):
 class RecordVersion(Base):
     """One version of a record exactly as it was stored, with who sent it and when.
 
-    Written once per accepted row, so it carries only the indexes reads need: versions
-    are found through their record (``record_id, version``).
+    Written once per accepted row, so it carries only what reads need: versions are found
+    through their record (``record_id, version``). There is no foreign key to
+    ``credit_record``: on PostgreSQL that check is a pruned lookup into the partitioned
+    table for every row and cost ingest more server time than all the inserts' indexes
+    (docs/performance.md). ``records.service.store`` writes a record and its version in one
+    transaction, records are never deleted, and ``orphan_versions`` counts any break.
     """
 
     __tablename__ = "credit_record_version"
-    __table_args__ = (
-        UniqueConstraint("record_id", "version"),
-        ForeignKeyConstraint(
-            ["record_id", "category"],
-            ["credit_record.id", "credit_record.category"],
-            name="fk_credit_record_version_record",
-        ),
-    )
+    __table_args__ = (UniqueConstraint("record_id", "version"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     record_id: Mapped[str] = mapped_column(String(32))

@@ -587,3 +587,23 @@ def add_partition(session: Session, *, category: str) -> Partition:
         text(f"CREATE TABLE {name} PARTITION OF credit_record FOR VALUES IN ('{spec.code}')")
     )
     return Partition(name=name, category=spec.code, rows=0)
+
+
+def orphan_versions(session: Session) -> int:
+    """Versions whose record is missing: zero unless something wrote around ``store``."""
+    record = CreditRecord.__table__
+    version = RecordVersion.__table__
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(
+                version.outerjoin(
+                    record,
+                    (record.c.id == version.c.record_id)
+                    & (record.c.category == version.c.category),
+                )
+            )
+            .where(record.c.id.is_(None))
+        )
+        or 0
+    )

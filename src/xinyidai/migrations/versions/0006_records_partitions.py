@@ -6,6 +6,10 @@ LIST (category)`` with one partition per category of the default catalogue (and 
 catalogue as it stands), plus a default partition for categories added later. Rows are
 carried over. On SQLite the keys change and nothing is partitioned.
 
+Versions no longer have a foreign key to their record: against a partitioned table the
+check is a pruned lookup per inserted row, the largest single cost of ingest on the server
+(records/models.py says how the link is kept).
+
 Versions lose their subject and batch indexes: nothing reads them that way (history is read
 through the record), and every accepted row paid for both.
 
@@ -89,10 +93,13 @@ def _drop_foreign_keys(old_version: str, old_conflict: str) -> None:
         batch.drop_constraint(old_conflict, type_="foreignkey")
 
 
-def _add_foreign_keys(version: str, conflict: str, columns: list[str]) -> None:
+def _add_foreign_keys(version: str | None, conflict: str, columns: list[str]) -> None:
     referred = list(columns)
-    with op.batch_alter_table("credit_record_version") as batch:
-        batch.create_foreign_key(version, "credit_record", ["record_id", *columns[1:]], referred)
+    if version is not None:
+        with op.batch_alter_table("credit_record_version") as batch:
+            batch.create_foreign_key(
+                version, "credit_record", ["record_id", *columns[1:]], referred
+            )
     with op.batch_alter_table("credit_record_conflict") as batch:
         batch.create_foreign_key(conflict, "credit_record", ["record_id", *columns[1:]], referred)
 
@@ -165,16 +172,13 @@ def upgrade() -> None:
         with op.batch_alter_table("credit_record", recreate="always") as batch:
             batch.drop_constraint("pk_credit_record", type_="primary")
             batch.create_primary_key("pk_credit_record", ["id", "category"])
-    _add_foreign_keys(
-        "fk_credit_record_version_record",
-        "fk_credit_record_conflict_record",
-        ["id", "category"],
-    )
+    _add_foreign_keys(None, "fk_credit_record_conflict_record", ["id", "category"])
 
 
 def downgrade() -> None:
     bind = op.get_bind()
-    _drop_foreign_keys("fk_credit_record_version_record", "fk_credit_record_conflict_record")
+    with op.batch_alter_table("credit_record_conflict") as batch:
+        batch.drop_constraint("fk_credit_record_conflict_record", type_="foreignkey")
     if bind.dialect.name == "postgresql":
         _postgres_downgrade()
     else:
