@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--region", type=Path, help="reuse a generated region folder")
+    parser.add_argument("--workers", type=int, help="files at once (default XYD_INGEST_WORKERS)")
     args = parser.parse_args()
 
     from xinyidai.core.settings import normalize_database_url
@@ -58,9 +59,8 @@ def main() -> None:
 
 def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     from xinyidai import bootstrap
-    from xinyidai.core.db import get_engine, new_session
-    from xinyidai.ingest import service
-    from xinyidai.ingest.models import Batch
+    from xinyidai.core.db import get_engine
+    from xinyidai.ingest import folder, service
     from xinyidai.ingest.readers import open_table
     from xinyidai.synth import generate
 
@@ -73,30 +73,27 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     bootstrap.initialize(url)
     feeds = service.feeds_in(region, provider=None, category=None)
 
-    rows = 0
+    workers = folder.workers_for(args.workers)
+    print(f"ingest: {len(feeds)} files, {workers} at a time", flush=True)
     started = time.perf_counter()
     cpu_started = time.process_time()
-    for feed in feeds:
-        session = new_session()
 
-        def commit(_batch: Batch, session=session) -> None:  # type: ignore[no-untyped-def]
-            session.commit()
-
-        batch = service.ingest_file(session, feed=feed, actor="bench", on_chunk=commit)
-        session.commit()
-        session.close()
-        rows += batch.total
+    def done(feed: service.FeedFile, line: dict[str, object]) -> None:
         print(
-            f"  {feed.provider}/{feed.category}: {batch.total:,} rows, {batch.accepted:,} new, "
-            f"{batch.rejected:,} rejected, {batch.duplicates:,} duplicates",
+            f"  {feed.provider}/{feed.category}: {line['total']:,} rows, "
+            f"{line['accepted']:,} new, {line['rejected']:,} rejected, "
+            f"{line['duplicates']:,} duplicates ({time.perf_counter() - started:.0f} s)",
             file=sys.stderr,
         )
+
+    lines = folder.ingest_feeds(feeds, actor="bench", workers=workers, on_done=done)
+    rows = sum(int(line["total"]) for line in lines)
     ingest_seconds = time.perf_counter() - started
     ingest_cpu = time.process_time() - cpu_started
     ingest_rate = rows / ingest_seconds
     print(
         f"ingest (validated and stored): {rows:,} rows in {ingest_seconds:.1f} s, "
-        f"{ingest_rate:,.0f} rows/s ({ingest_cpu:.1f} s CPU in the storing process)",
+        f"{ingest_rate:,.0f} rows/s ({ingest_cpu:.1f} s CPU in the first process)",
         flush=True,
     )
 
@@ -125,8 +122,8 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     print(f"raw COPY into bare tables:     {copy_seconds:.1f} s, {copy_rate:,.0f} rows/s")
     print(f"ratio: {ingest_rate / copy_rate:.1%} of raw COPY")
     print(
-        f"peak memory: {peak_rss_mib():,.0f} MiB (storing process), "
-        f"{peak_rss_mib(resource.RUSAGE_CHILDREN):,.0f} MiB (largest validating child)"
+        f"peak memory: {peak_rss_mib():,.0f} MiB (first process), "
+        f"{peak_rss_mib(resource.RUSAGE_CHILDREN):,.0f} MiB (largest worker or validating child)"
     )
 
 

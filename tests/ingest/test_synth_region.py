@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.core.settings import get_settings
@@ -100,3 +100,16 @@ def test_a_failure_in_the_validating_process_is_raised_here(
     session.rollback()
     assert session.scalars(select(Batch)).all() == []
     assert multiprocessing.active_children() == []
+
+
+def test_sqlite_ingests_a_folder_one_file_at_a_time(session: Session, tmp_path: Path) -> None:
+    from xinyidai.ingest import folder
+
+    region = tmp_path / "region"
+    generate(region, enterprises=150, seed=3)
+    feeds = service.feeds_in(region, provider=None, category=None)
+    assert folder.workers_for(4) == 1
+    lines = folder.ingest_feeds(feeds, actor="test", workers=4)
+    assert [line["category"] for line in lines] == [f.category for f in feeds]
+    assert all(line["state"] == "done" for line in lines)
+    assert session.scalar(select(func.count()).select_from(Batch)) == len(feeds)

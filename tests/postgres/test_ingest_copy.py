@@ -147,3 +147,62 @@ def test_partitions_command(pg_url: str) -> None:
     refused = runner.invoke(app, ["records", "partitions", "--add", "tax_rating"])
     assert refused.exit_code != 0
     assert "tax_rating" in refused.output
+
+
+def test_a_folder_ingested_side_by_side_equals_one_file_at_a_time(
+    pg_url: str, tmp_path: Path
+) -> None:
+    from xinyidai.core.db import get_engine
+    from xinyidai.ingest import folder
+    from xinyidai.ingest.models import Batch
+    from xinyidai.registry.models import Enterprise
+    from xinyidai.synth import generate
+
+    region = tmp_path / "region"
+    generate(region, enterprises=150, seed=7)
+    feeds = service.feeds_in(region, provider=None, category=None)
+    assert folder.workers_for(3) == 3
+    seen: list[str] = []
+    first = folder.ingest_feeds(
+        feeds, actor="t", workers=3, on_done=lambda feed, line: seen.append(line["category"])
+    )
+    assert seen[0] == "registration"
+    assert sorted(seen) == sorted(f.category for f in feeds)
+    assert all(line["state"] == "done" for line in first)
+    again = folder.ingest_feeds(feeds, actor="t", workers=1)
+    assert sum(line["accepted"] + line["updated"] for line in again) == 0
+    assert sum(line["duplicates"] for line in again) == sum(
+        line["accepted"] + line["duplicates"] for line in first
+    )
+    session = new_session()
+    try:
+        accepted = sum(line["accepted"] for line in first)
+        assert session.scalar(select(func.count()).select_from(CreditRecord)) == accepted
+        assert session.scalar(select(func.count()).select_from(Batch)) == 2 * len(feeds)
+        codes = session.scalars(select(Enterprise.credit_code)).all()
+        assert len(codes) == len(set(codes))
+        assert records.orphan_versions(session) == 0
+    finally:
+        session.close()
+    # The parent's own connection still works after the workers forked from it.
+    with get_engine().connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_failing_file_is_raised_after_the_others_finish(pg_url: str, tmp_path: Path) -> None:
+    from xinyidai.core.errors import XydError
+    from xinyidai.ingest import folder
+
+    good = write(tmp_path / "good", "csv", HEADERS, [good_row(n) for n in range(1, 4)])
+    feeds = [
+        service.FeedFile(good, "court", "court_enforcement"),
+        service.FeedFile(good, "court", "no_such_category"),
+    ]
+    with pytest.raises(XydError) as caught:
+        folder.ingest_feeds(feeds, actor="t", workers=2)
+    assert "no_such_category" in str(caught.value)
+    session = new_session()
+    try:
+        assert session.scalar(select(func.count()).select_from(CreditRecord)) == 3
+    finally:
+        session.close()

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from xinyidai.cli.common import console, fail_on, print_json, setup_logging
-from xinyidai.core.db import new_session
 from xinyidai.core.errors import XydError
-from xinyidai.ingest import service
-from xinyidai.ingest.models import Batch
+from xinyidai.ingest import folder, service
 
 
 def ingest(
     path: Path = typer.Argument(..., help="a CSV/XLSX/JSON/JSONL file, or a `xyd synth` folder"),
     provider: str = typer.Option(None, help="department code (required for a single file)"),
     category: str = typer.Option(None, help="catalogue category code (required for a single file)"),
+    workers: int = typer.Option(
+        None,
+        min=1,
+        max=32,
+        help="files ingested at once on PostgreSQL (default XYD_INGEST_WORKERS; SQLite: 1)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per file, then a total"),
 ) -> None:
     """Validate and store department data; bad rows are kept with their reasons."""
@@ -36,51 +48,51 @@ def ingest(
         console=console,
         disable=as_json,
     ) as progress:
-        for feed in feeds:
-            batch = _ingest_one(feed, progress)
-            line = service.summary(batch) | {"path": str(feed.path)}
-            failed += int(batch.state == "failed")
+        tasks: dict[service.FeedFile, TaskID] = {}
+
+        def task_of(feed: service.FeedFile) -> TaskID:
+            if feed not in tasks:
+                tasks[feed] = progress.add_task(f"{feed.provider}/{feed.category}", total=None)
+            return tasks[feed]
+
+        def read(feed: service.FeedFile, rows: int) -> None:
+            progress.update(task_of(feed), completed=rows)
+
+        def finished(feed: service.FeedFile, line: dict[str, Any]) -> None:
+            nonlocal failed
+            progress.update(task_of(feed), completed=line["total"], total=line["total"])
+            failed += int(line["state"] == "failed")
             totals["files"] += 1
             for key in ("total", "accepted", "rejected", "duplicates", "updated"):
                 totals[key] += line[key]
             if as_json:
                 print_json(line)
-            else:
-                state = "[red]failed[/red]" if batch.state == "failed" else "ok"
-                console.print(
-                    f"{state} {feed.path}: {batch.total} rows, {batch.accepted} new, "
-                    f"{batch.updated} updated, {batch.duplicates} duplicates, "
-                    f"{batch.rejected} rejected" + (f" — {batch.error}" if batch.error else "")
-                )
+                return
+            state = "[red]failed[/red]" if line["state"] == "failed" else "ok"
+            error = f" — {line['error']}" if line.get("error") else ""
+            progress.console.print(
+                f"{state} {feed.path}: {line['total']} rows, {line['accepted']} new, "
+                f"{line['updated']} updated, {line['duplicates']} duplicates, "
+                f"{line['rejected']} rejected{error}"
+            )
+
+        try:
+            folder.ingest_feeds(
+                feeds,
+                actor="cli",
+                source="cli",
+                workers=workers,
+                on_progress=read,
+                on_done=finished,
+            )
+        except XydError as exc:
+            fail_on(exc)
     if as_json:
         print_json({"total": totals})
     else:
         console.print(f"total: {totals}")
     if failed:
         raise typer.Exit(1)
-
-
-def _ingest_one(feed: service.FeedFile, progress: Progress) -> Batch:
-    """Ingest one file, committing after every chunk so a large file shows its progress."""
-    task = progress.add_task(f"{feed.provider}/{feed.category}", total=None)
-    session = new_session()
-
-    def committed(batch: Batch) -> None:
-        session.commit()
-        progress.update(task, completed=batch.total)
-
-    try:
-        batch = service.ingest_file(
-            session, feed=feed, actor="cli", source="cli", on_chunk=committed
-        )
-        session.commit()
-    except XydError as exc:
-        session.rollback()
-        fail_on(exc)
-    finally:
-        session.close()
-    progress.update(task, completed=batch.total, total=batch.total)
-    return batch
 
 
 def register(app: typer.Typer) -> None:

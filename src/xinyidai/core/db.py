@@ -44,9 +44,27 @@ def build_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+_built: dict[str, Engine] = {}
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    return build_engine(url)
+    engine = build_engine(url)
+    _built[url] = engine
+    return engine
+
+
+def after_fork() -> None:
+    """In a forked child: leave the parent's pooled connections alone, open fresh ones.
+
+    ``dispose(close=False)`` drops the inherited pool without closing its sockets, which
+    the parent still uses; the next ``new_session`` builds a new engine in the child.
+    """
+    for engine in _built.values():
+        engine.dispose(close=False)
+    _built.clear()
+    _sessionmaker.cache_clear()
+    engine_for.cache_clear()
 
 
 def get_engine() -> Engine:
@@ -157,5 +175,24 @@ def database_status() -> dict[str, str]:
 def reset_engines() -> None:
     """Dispose and forget cached engines (tests and commands that switch databases)."""
     get_settings.cache_clear()
+    _built.clear()
     _sessionmaker.cache_clear()
     engine_for.cache_clear()
+
+
+def insert_missing(session: Session, table: Any, rows: list[dict[str, Any]], key: str) -> None:
+    """Insert ``rows`` whose ``key`` is not there yet; rows another writer added are skipped.
+
+    Rows go in key order, so two writers adding overlapping sets wait on each other in the
+    same order and never deadlock.
+    """
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    ordered = sorted(rows, key=lambda row: row[key])
+    if is_postgres(session):
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
+    else:
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
+    session.execute(statement, ordered)

@@ -37,6 +37,15 @@ class Settings(BaseSettings):
             "this one stores (0: never)"
         ),
     )
+    ingest_workers: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description=(
+            "files of a folder ingested at once, each in its own process, on PostgreSQL "
+            "(SQLite takes one writer at a time: always 1)"
+        ),
+    )
     max_upload_mb: int = Field(default=512, description="largest file accepted for upload")
     inline_upload_kb: int = Field(
         default=4096, description="uploads up to this size are read at once, larger by a worker"

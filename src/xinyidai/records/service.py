@@ -534,14 +534,18 @@ class Partition:
 
 
 def partitions(session: Session) -> list[Partition]:
-    """The partitions of ``credit_record`` on PostgreSQL with their estimated row counts."""
+    """The partitions of ``credit_record`` on PostgreSQL with their live row counts.
+
+    The counts are the statistics collector's, so a moment behind the latest commits.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return []
     rows = session.execute(
         text(
             "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), "
-            "greatest(c.reltuples, 0)::bigint "
+            "coalesce(s.n_live_tup, 0) "
             "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
             "WHERE i.inhparent = 'credit_record'::regclass ORDER BY c.relname"
         )
     ).all()

@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from xinyidai.core.db import bulk_insert, lookup_chunks
+from xinyidai.core.db import bulk_insert, insert_missing, lookup_chunks
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
 from xinyidai.registry import codes, creditcode
@@ -238,6 +238,16 @@ def sync_subjects(
             for row in created.values()
         ]
         session.flush()
-        bulk_insert(session, Enterprise.__table__, rows)
+        # Registrations come from one file at a time; subjects only mentioned may be met by
+        # several files ingested side by side, so those skip what another has just added.
+        bulk_insert(
+            session, Enterprise.__table__, [r for r in rows if r["status"] != STATUS_PENDING]
+        )
+        insert_missing(
+            session,
+            Enterprise.__table__,
+            [r for r in rows if r["status"] == STATUS_PENDING],
+            key="credit_code",
+        )
     session.flush()
     return {"created": len(created), "updated": updated}

@@ -1,0 +1,157 @@
+"""Ingesting many files: registration first, then the other files side by side.
+
+A folder's files are independent once the subjects exist: each carries one category, and a
+record's key starts with its category, so two files never write the same record. On
+PostgreSQL they are ingested by up to ``XYD_INGEST_WORKERS`` forked processes, each with its
+own connection and its own batch, committing chunk by chunk as a single file does. SQLite
+takes one writer at a time, so there the files go one after another.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from xinyidai.core import db as core_db
+from xinyidai.core.settings import get_settings
+from xinyidai.ingest.models import Batch
+from xinyidai.ingest.service import REGISTRATION, FeedFile, ingest_file, summary
+
+# (feed, rows read so far) while a file is read; (feed, its summary) when it is done.
+ProgressHook = Callable[[FeedFile, int], None]
+DoneHook = Callable[[FeedFile, dict[str, Any]], None]
+
+_progress: Any = None  # the worker's end of the progress queue
+
+
+def workers_for(requested: int | None = None) -> int:
+    """How many files may be ingested at once on the configured database."""
+    wanted = requested or get_settings().ingest_workers
+    if os.name != "posix" or core_db.get_engine().dialect.name != "postgresql":
+        return 1
+    return max(1, wanted)
+
+
+def ingest_one(
+    feed: FeedFile,
+    *,
+    actor: str,
+    source: str,
+    on_progress: ProgressHook | None = None,
+) -> dict[str, Any]:
+    """Ingest one file in its own session, committing after every chunk; its summary."""
+    session = core_db.new_session()
+
+    def committed(batch: Batch) -> None:
+        session.commit()
+        if on_progress is not None:
+            on_progress(feed, batch.total)
+
+    try:
+        batch = ingest_file(session, feed=feed, actor=actor, source=source, on_chunk=committed)
+        session.commit()
+        return summary(batch) | {"path": str(feed.path)}
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _worker_start(progress: Any) -> None:
+    global _progress
+    core_db.after_fork()
+    _progress = progress
+
+
+def _report(feed: FeedFile, rows: int) -> None:
+    _progress.put((feed, rows))
+
+
+def _in_worker(feed: FeedFile, actor: str, source: str) -> dict[str, Any]:
+    return ingest_one(feed, actor=actor, source=source, on_progress=_report)
+
+
+def ingest_feeds(
+    feeds: Sequence[FeedFile],
+    *,
+    actor: str,
+    source: str = "cli",
+    workers: int | None = None,
+    on_progress: ProgressHook | None = None,
+    on_done: DoneHook | None = None,
+) -> list[dict[str, Any]]:
+    """Ingest ``feeds`` (registration first) and return their summaries in feed order.
+
+    An error that stops a file (an unknown provider, say) is raised after the files already
+    running have finished; what they stored stays stored, like a single file's chunks.
+    """
+    count = workers_for(workers)
+    first = [f for f in feeds if f.category == REGISTRATION]
+    rest = [f for f in feeds if f.category != REGISTRATION]
+    if count == 1:
+        first, rest = [*first, *rest], []
+    done: dict[FeedFile, dict[str, Any]] = {}
+    for feed in first:
+        done[feed] = ingest_one(feed, actor=actor, source=source, on_progress=on_progress)
+        if on_done is not None:
+            on_done(feed, done[feed])
+    if rest:
+        _side_by_side(rest, count, actor, source, done, on_progress, on_done)
+    return [done[feed] for feed in feeds]
+
+
+def _side_by_side(
+    feeds: list[FeedFile],
+    count: int,
+    actor: str,
+    source: str,
+    done: dict[FeedFile, dict[str, Any]],
+    on_progress: ProgressHook | None,
+    on_done: DoneHook | None,
+) -> None:
+    context = multiprocessing.get_context("fork")
+    progress: Any = context.Queue()
+
+    def drain() -> None:
+        while True:
+            try:
+                feed, rows = progress.get_nowait()
+            except queue.Empty:
+                return
+            if on_progress is not None:
+                on_progress(feed, rows)
+
+    # Largest first: the long files start at once and the short ones fill in around them.
+    ordered = sorted(feeds, key=lambda f: f.path.stat().st_size, reverse=True)
+    failure: BaseException | None = None
+    with ProcessPoolExecutor(
+        max_workers=min(count, len(ordered)),
+        mp_context=context,
+        initializer=_worker_start,
+        initargs=(progress,),
+    ) as pool:
+        running: dict[Future[dict[str, Any]], FeedFile] = {
+            pool.submit(_in_worker, feed, actor, source): feed for feed in ordered
+        }
+        waiting = set(running)
+        while waiting:
+            finished, waiting = wait(waiting, timeout=0.25, return_when=FIRST_COMPLETED)
+            drain()
+            for future in finished:
+                feed = running[future]
+                try:
+                    done[feed] = future.result()
+                except BaseException as exc:
+                    failure = failure or exc
+                    continue
+                if on_done is not None:
+                    on_done(feed, done[feed])
+        drain()
+    progress.close()
+    if failure is not None:
+        raise failure
