@@ -1,6 +1,8 @@
 """Every domain's tables, imported so that ``Base.metadata`` knows the whole schema."""
 
+from xinyidai.audit import models as _audit  # noqa: F401
 from xinyidai.catalog import models as _catalog  # noqa: F401
+from xinyidai.consent import models as _consent  # noqa: F401
 from xinyidai.core import jobs as _jobs  # noqa: F401
 from xinyidai.core.models import Base
 from xinyidai.iam import models as _iam  # noqa: F401
