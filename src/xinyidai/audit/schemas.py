@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class AccessEventOut(BaseModel):
@@ -14,7 +14,7 @@ class AccessEventOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    id: str = Field(validation_alias="public_id", description="acc_…")
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="acc_…")
     at: datetime
     actor: str = Field(description="the user or API key that asked")
     organization_id: str = Field(description="public id of the asking organization")

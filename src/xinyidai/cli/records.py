@@ -1,13 +1,19 @@
-"""``xyd records``: what the data center holds about a subject."""
+"""``xyd records``: what the data center holds about a subject, read under the operator's duty.
+
+The console reads through the same access decision as everyone else: each ``show`` is an
+access event (actor ``user:console.<login name>``) in the audit trail and the ledger.
+"""
 
 from __future__ import annotations
+
+import getpass
 
 import typer
 
 from xinyidai.cli.common import console, fail_on, print_json
+from xinyidai.consent import service as consent_service
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
-from xinyidai.records import service
 from xinyidai.registry import service as registry
 
 app = typer.Typer(help="Credit records held by the data center, with their history.")
@@ -18,23 +24,34 @@ def show(
     code: str = typer.Argument(..., help="unified social credit code"),
     category: list[str] = typer.Option(None, help="only these categories (repeatable)"),
     history: bool = typer.Option(False, help="include every earlier version"),
+    purpose: str = typer.Option(
+        "supervision", help="the operator's duty: supervision, objection_handling, data_maintenance"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """List a subject's current records by category."""
+    """List a subject's current records by category (logged as an access event)."""
+    refused: XydError | None = None
     try:
         with session_scope() as session:
             subject = registry.get_by_code_or_raise(session, credit_code=code)
-            groups = service.records_of(
+            decision = consent_service.decide(
                 session,
-                subject_code=subject.credit_code,
+                actor=consent_service.console_principal(session, name=getpass.getuser()),
+                subject=subject.credit_code,
                 categories=category or None,
-                with_history=history,
+                purpose=purpose,
+                channel="cli:records",
             )
+            if not decision.allowed:
+                refused = consent_service.refusal(decision)  # committed with its event
+                return
+            groups = consent_service.records_for(session, decision, with_history=history)
             if as_json:
                 print_json(
                     {
                         "credit_code": subject.credit_code,
                         "name": subject.name,
+                        "access_event": decision.event_id,
                         "categories": [g.model_dump(mode="json") for g in groups],
                     }
                 )
@@ -50,5 +67,8 @@ def show(
                         if k not in ("credit_code", "enterprise_name")
                     )
                     console.print(f"  v{record.version} [{record.provider}] {fields}")
+            console.print(f"\naccess event {decision.event_id}")
     except XydError as exc:
         fail_on(exc)
+    if refused is not None:
+        fail_on(refused)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from xinyidai.privacy.schemas import CategoryView
 
@@ -220,7 +220,7 @@ class TransitionOut(BaseModel):
 class LetterOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str = Field(validation_alias="public_id", description="aut_…")
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="aut_…")
     credit_code: str
     grantor_id: str | None
     grantor_name: str
@@ -281,7 +281,7 @@ class SignIn(BaseModel):
 class SignatureOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str = Field(validation_alias="public_id")
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"))
     credit_code: str
     organization_id: str
     text_version: int

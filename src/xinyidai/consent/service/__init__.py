@@ -23,6 +23,7 @@ from xinyidai.consent.service.commitment import (
     text_digest,
 )
 from xinyidai.consent.service.decision import (
+    console_principal,
     covers,
     decide,
     problem_with,
@@ -69,6 +70,7 @@ __all__ = [
     "approve",
     "candidates",
     "check_terms",
+    "console_principal",
     "covers",
     "credit_report",
     "decide",

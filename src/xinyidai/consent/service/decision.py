@@ -505,3 +505,25 @@ def refusal(decision: Decision) -> Forbidden:
     field = decision.error_field or "category"
     params = {"categories": "", "subject": decision.subject, **decision.params}
     return Forbidden(message, field=field, error_code=decision.reason or NO_BASIS, **params)
+
+
+def console_principal(session: Session, *, name: str) -> Principal:
+    """The operator at the server's console (the ``xyd`` command), named ``name``.
+
+    It reads under the operator's duty like an operator user, and its reads are logged
+    with the actor ``user:console.<name>`` against the operator organization.
+    """
+    from xinyidai.iam import service as iam_service
+
+    rows, _ = iam_service.list_organizations(session, kind="operator", state="active", size=1)
+    organization = rows[0] if rows else None
+    return Principal(
+        organization_id=organization.id if organization else 0,
+        organization_public_id=organization.public_id if organization else "org_console",
+        organization_kind="operator",
+        organization_name=organization.name if organization else "console",
+        organization_state="active",
+        role="admin",
+        username=f"console.{name}",
+        display_name=name,
+    )
