@@ -14,6 +14,7 @@ from xinyidai.cli.common import console, fail_on, print_json
 from xinyidai.consent import service as consent_service
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
+from xinyidai.records.schemas import CategoryRecords
 from xinyidai.registry import service as registry
 
 app = typer.Typer(help="Credit records held by the data center, with their history.")
@@ -42,33 +43,52 @@ def show(
                 purpose=purpose,
                 channel="cli:records",
             )
-            if not decision.allowed:
-                refused = consent_service.refusal(decision)  # committed with its event
-                return
-            groups = consent_service.records_for(session, decision, with_history=history)
-            if as_json:
-                print_json(
-                    {
-                        "credit_code": subject.credit_code,
-                        "name": subject.name,
-                        "access_event": decision.event_id,
-                        "categories": [g.model_dump(mode="json") for g in groups],
-                    }
+            if decision.allowed:
+                groups = consent_service.records_for(session, decision, with_history=history)
+                _print(
+                    subject.credit_code,
+                    subject.name,
+                    subject.status,
+                    decision.event_id,
+                    groups,
+                    as_json=as_json,
                 )
-                return
-            console.print(f"[bold]{subject.name}[/bold] {subject.credit_code} ({subject.status})")
-            for group in groups:
-                hidden = f", {group.hidden_expired} past disclosure" if group.hidden_expired else ""
-                console.print(f"\n[bold]{group.name_zh}[/bold] ({group.category}{hidden})")
-                for record in group.records:
-                    fields = ", ".join(
-                        f"{k}={v}"
-                        for k, v in record.data.items()
-                        if k not in ("credit_code", "enterprise_name")
-                    )
-                    console.print(f"  v{record.version} [{record.provider}] {fields}")
-            console.print(f"\naccess event {decision.event_id}")
+            else:
+                refused = consent_service.refusal(decision)  # committed with its event
     except XydError as exc:
         fail_on(exc)
     if refused is not None:
         fail_on(refused)
+
+
+def _print(
+    code: str,
+    name: str,
+    status: str,
+    event_id: str,
+    groups: list[CategoryRecords],
+    *,
+    as_json: bool,
+) -> None:
+    if as_json:
+        print_json(
+            {
+                "credit_code": code,
+                "name": name,
+                "access_event": event_id,
+                "categories": [g.model_dump(mode="json") for g in groups],
+            }
+        )
+        return
+    console.print(f"[bold]{name}[/bold] {code} ({status})")
+    for group in groups:
+        hidden = f", {group.hidden_expired} past disclosure" if group.hidden_expired else ""
+        console.print(f"\n[bold]{group.name_zh}[/bold] ({group.category}{hidden})")
+        for record in group.records:
+            fields = ", ".join(
+                f"{k}={v}"
+                for k, v in record.data.items()
+                if k not in ("credit_code", "enterprise_name")
+            )
+            console.print(f"  v{record.version} [{record.provider}] {fields}")
+    console.print(f"\naccess event {event_id}")

@@ -30,6 +30,7 @@ from xinyidai.consent.service.decision import (
     refusal,
     resolve_purpose,
 )
+from xinyidai.consent.service.demo import DemoConsent, ensure_demo_consent
 from xinyidai.consent.service.letters import (
     applications_by_grantee,
     approve,
@@ -65,6 +66,7 @@ from xinyidai.consent.service.views import (
 )
 
 __all__ = [
+    "DemoConsent",
     "applications_by_grantee",
     "apply",
     "approve",
@@ -75,6 +77,7 @@ __all__ = [
     "credit_report",
     "decide",
     "end_of_day",
+    "ensure_demo_consent",
     "expire",
     "expire_due",
     "field_views",
