@@ -47,11 +47,11 @@ ANY_INSTITUTION = "any"
 
 LETTER_STATE_LABELS = {
     "pending": N_("Waiting for the enterprise"),
-    "active": N_("Active"),
-    "rejected": N_("Rejected"),
+    "active": N_("In force"),
+    "rejected": N_("Declined"),
     "paused": N_("Paused"),
     "expired": N_("Expired"),
-    "revoked": N_("Revoked"),
+    "revoked": N_("Withdrawn"),
     "used_up": N_("Used up"),
 }
 PURPOSE_LABELS = {
