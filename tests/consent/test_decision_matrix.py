@@ -391,3 +391,22 @@ def test_verification_answers_only_with_a_basis_and_is_logged(
         ("allow", "verification", "letter"),
         ("allow", "verification", "public"),
     ]
+
+
+def test_a_named_letter_that_does_not_cover_the_category_refuses(
+    client: TestClient, auth: Auth, world: World, session: Session
+) -> None:
+    letter = grant(session, world)
+    refused = client.get(
+        f"/api/v1/enterprises/{ENTERPRISE_CODE}/records",
+        params={"category": "social_insurance", "letter": letter.public_id},
+        headers=auth("bank"),
+    )
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert (error["code"], error["field"]) == ("category_not_covered", "category")
+    assert letter.public_id in error["message"]
+    [event] = events(session)
+    assert (event.outcome, event.letter_id) == ("deny", letter.public_id)
+    session.refresh(letter)
+    assert letter.queries_used == 0

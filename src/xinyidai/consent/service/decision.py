@@ -234,7 +234,8 @@ def _raw_levels(letter: AuthorizationLetter, spec: CategorySpec) -> frozenset[st
 class _Plan:
     grants: dict[str, CategoryGrant]
     withheld: dict[str, str]
-    letter: AuthorizationLetter | None = None
+    letter: AuthorizationLetter | None = None  # the letter relied on for some category
+    chosen: AuthorizationLetter | None = None  # the letter considered, even if it adds nothing
     problem: Problem | None = None
 
 
@@ -309,7 +310,7 @@ def _by_letter_or_public(
     private = [s for s in specs if not privacy.is_public(s)]
     letter: AuthorizationLetter | None = None
     if letter_id:
-        letter = letters.get_or_raise(session, letter_id=letter_id.strip())
+        letter = letters.get_or_raise(session, letter_id=letter_id.strip(), lock=True)
         plan.problem = problem_with(
             session, letter, actor=actor, subject=subject, purpose=purpose, now=now
         )
@@ -345,6 +346,7 @@ def _by_letter_or_public(
             plan.withheld[spec.code] = NOT_COVERED
         else:
             plan.withheld[spec.code] = plan.problem.reason if plan.problem else NO_BASIS
+    plan.chosen = letter
     plan.letter = letter if any(g.basis == BASIS_LETTER for g in plan.grants.values()) else None
     return plan
 
@@ -452,9 +454,9 @@ def decide(
             reason = problem.reason
             params |= problem.params
         elif refused:
-            reason = NOT_COVERED if plan.letter is not None else NO_BASIS
-            if plan.letter is not None:
-                params["letter"] = plan.letter.public_id
+            reason = NOT_COVERED if plan.chosen is not None else NO_BASIS
+            if plan.chosen is not None:
+                params["letter"] = plan.chosen.public_id
         params["categories"] = ", ".join(sorted(plan.withheld)) or ", ".join(s.code for s in specs)
     outcome = DENY if refused else ALLOW
     grants = {} if refused else plan.grants

@@ -578,14 +578,16 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
 # --------------------------------------------------------------------------- reading
 
 
-def get(session: Session, *, letter_id: str) -> AuthorizationLetter | None:
-    return session.scalar(
-        select(AuthorizationLetter).where(AuthorizationLetter.public_id == letter_id)
-    )
+def get(session: Session, *, letter_id: str, lock: bool = False) -> AuthorizationLetter | None:
+    """The letter with this id (locked for update when ``lock``: its use is being counted)."""
+    stmt = select(AuthorizationLetter).where(AuthorizationLetter.public_id == letter_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
 
 
-def get_or_raise(session: Session, *, letter_id: str) -> AuthorizationLetter:
-    letter = get(session, letter_id=letter_id)
+def get_or_raise(session: Session, *, letter_id: str, lock: bool = False) -> AuthorizationLetter:
+    letter = get(session, letter_id=letter_id, lock=lock)
     if letter is None:
         raise NotFound("no authorization letter {letter}", field="letter_id", letter=letter_id)
     return letter
