@@ -113,8 +113,7 @@ def record_access(
     )
     body = body_of(event)
     event.digest = ledger_service.digest_of(body)
-    session.add(event)
-    session.flush()
+    session.add(event)  # flushed with the leaf, in one go
     ledger_service.append(
         session,
         kind=LEDGER_KIND,

@@ -12,6 +12,7 @@ through its type's rule. The rules are data (``data/rules.json``, or the file na
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
@@ -53,9 +54,14 @@ class PrivacySettings(BaseSettings):
     rules_file: Path | None = None
 
 
+@lru_cache(maxsize=8)
+def _configured(value: str | None) -> Path | None:
+    return PrivacySettings().rules_file
+
+
 def rules_path() -> Path:
-    """Where the rules in force are read from."""
-    return PrivacySettings().rules_file or DEFAULT_RULES
+    """Where the rules in force are read from (the setting is read once per value)."""
+    return _configured(os.environ.get("XYD_PRIVACY_RULES_FILE")) or DEFAULT_RULES
 
 
 def _check(rule_set: RuleSet) -> RuleSet:
