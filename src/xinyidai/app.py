@@ -9,7 +9,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from xinyidai import __version__
+from xinyidai.audit.api import router as audit_router
 from xinyidai.catalog.api import router as catalog_router
+from xinyidai.consent.api import router as consent_router
 from xinyidai.core import queue
 from xinyidai.core.api import install_error_handlers
 from xinyidai.core.db import database_status
@@ -18,6 +20,7 @@ from xinyidai.core.settings import get_settings
 from xinyidai.iam.api import router as iam_router
 from xinyidai.ingest.api import router as ingest_router
 from xinyidai.ledger.api import router as ledger_router
+from xinyidai.privacy.api import router as privacy_router
 from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
 from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
@@ -36,6 +39,9 @@ def api_router() -> APIRouter:
     router.include_router(iam_router)
     router.include_router(ingest_router)
     router.include_router(records_router)
+    router.include_router(consent_router)
+    router.include_router(audit_router)
+    router.include_router(privacy_router)
     return router
 
 

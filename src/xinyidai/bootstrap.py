@@ -6,6 +6,7 @@ Idempotent: run it on every upgrade. Reference data that an operator edited is k
 from __future__ import annotations
 
 from xinyidai.catalog import service as catalog_service
+from xinyidai.consent import service as consent_service
 from xinyidai.core import migrate
 from xinyidai.core.db import build_engine
 from xinyidai.core.settings import get_settings
@@ -21,7 +22,8 @@ def initialize(url: str | None = None) -> dict[str, int]:
     try:
         with Session(engine) as session:
             added = catalog_service.load_defaults(session, actor="system")
+            texts = consent_service.load_default_text(session)
             session.commit()
     finally:
         engine.dispose()
-    return {"catalog_categories_added": added}
+    return {"catalog_categories_added": added, "commitment_texts_added": texts}

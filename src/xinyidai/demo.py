@@ -12,11 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from xinyidai import bootstrap
 from xinyidai.catalog import service as catalog_service
+from xinyidai.consent import service as consent_service
 from xinyidai.core.db import new_session, session_scope
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ingest.models import Batch
 from xinyidai.ledger import keys as ledger_keys
@@ -41,6 +45,7 @@ class DemoResult:
     rejected: int = 0
     enterprise_code: str = ""
     accounts: list[iam_service.DemoAccount] = field(default_factory=list)
+    letter_id: str = ""
 
 
 def demo_region(*, enterprises: int, seed: int) -> Path:
@@ -70,6 +75,11 @@ def pick_demo_enterprise() -> str:
         if not best:
             raise RuntimeError("the demo region has no clean active enterprise")
         return best
+
+
+def _principal(session: Session, username: str) -> Principal:
+    user = iam_service.get_user_or_raise(session, username=username)
+    return iam_service.principal_for_user(user, via="token")
 
 
 def _categories() -> list[catalog_service.Category]:
@@ -120,6 +130,18 @@ def run(
         result.accounts = iam_service.ensure_demo_accounts(
             session, enterprise_code=result.enterprise_code
         )
+    with session_scope() as session:
+        story = consent_service.ensure_demo_consent(
+            session,
+            enterprise=_principal(session, "enterprise"),
+            bank=_principal(session, "bank"),
+        )
+        result.letter_id = story.letter_id
+        if story.created:
+            report(
+                f"consent: the enterprise signed the credit commitment and granted the bank "
+                f"letter {story.letter_id}; {story.events} access events logged"
+            )
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")
     return result

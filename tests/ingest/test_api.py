@@ -312,7 +312,7 @@ def test_verify_answers_yes_or_no_without_the_record(
     assert bad.json()["error"]["field"] == "field"
 
 
-def test_enterprise_reads_its_own_records_but_not_others(
+def test_enterprise_reads_its_own_records_and_only_public_ones_of_others(
     client: TestClient, provider_key: dict[str, str], auth: Auth, tmp_path: Path
 ) -> None:
     from tests.accounts import ENTERPRISE_CODE
@@ -324,7 +324,15 @@ def test_enterprise_reads_its_own_records_but_not_others(
     assert own.status_code == 200
     assert [g["category"] for g in own.json()] == ["court_enforcement"]
     other = client.get(f"/api/v1/enterprises/{code(2)}/records", headers=auth("enterprise"))
-    assert other.status_code == 404
+    assert other.status_code == 200  # court enforcement is public: anyone may read it
+    assert [g["category"] for g in other.json()] == ["court_enforcement"]
+    private = client.get(
+        f"/api/v1/enterprises/{code(2)}/records",
+        params={"category": "tax_payment"},
+        headers=auth("enterprise"),
+    )
+    assert private.status_code == 403
+    assert private.json()["error"]["field"] == "category"
     operator = client.get(f"/api/v1/enterprises/{code(2)}/records", headers=auth("operator"))
     assert operator.status_code == 200
 

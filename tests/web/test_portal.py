@@ -161,6 +161,7 @@ MENUS = {
         "/data/quality",
         "/catalog",
         "/ledger",
+        "/privacy",
         "/account/api-keys",
         "/account/password",
     ],
@@ -173,12 +174,28 @@ MENUS = {
         "/account/api-keys",
         "/account/password",
     ],
-    "enterprise": ["/dashboard", "/account/members", "/account/password"],
-    "bank": ["/dashboard", "/catalog", "/account/members", "/account/password"],
+    "enterprise": [
+        "/dashboard",
+        "/consent/letters",
+        "/consent/access-log",
+        "/consent/commitment",
+        "/account/members",
+        "/account/password",
+    ],
+    "bank": [
+        "/dashboard",
+        "/catalog",
+        "/consent/letters",
+        "/account/members",
+        "/account/password",
+    ],
     "auditor": [
         "/dashboard",
         "/ledger",
         "/catalog",
+        "/audit/events",
+        "/audit/flags",
+        "/privacy",
         "/account/members",
         "/account/api-keys",
         "/account/password",
@@ -294,6 +311,8 @@ def test_enterprise_registration_signs_in_a_pending_enterprise(
             "username": "liuzhou",
             "password": "a-good-password",
             "password_confirm": "a-good-password",
+            "commitment": "yes",
+            "commitment_version": "1",
         },
     )
     assert response.status_code == 200
@@ -554,5 +573,11 @@ def test_an_enterprise_admin_adds_a_read_only_member_who_sees_no_admin_menu(
     client.cookies.clear()
     sign_in(client, "accountant", "a-good-password")
     html = client.get("/dashboard").text
-    assert re.findall(r'data-nav="([^"]+)"', html) == ["/dashboard", "/account/password"]
+    assert re.findall(r'data-nav="([^"]+)"', html) == [
+        "/dashboard",
+        "/consent/letters",
+        "/consent/access-log",
+        "/consent/commitment",
+        "/account/password",
+    ]
     assert client.get("/account/members").status_code == 403

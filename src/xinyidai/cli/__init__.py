@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from xinyidai.cli import catalog, db, iam, ingest, ledger, platform, records, registry, synth
+from xinyidai.cli import (
+    audit,
+    catalog,
+    consent,
+    db,
+    iam,
+    ingest,
+    ledger,
+    platform,
+    privacy,
+    records,
+    registry,
+    synth,
+)
 
 app = typer.Typer(
     name="xyd",
@@ -19,6 +32,9 @@ app.add_typer(iam.app, name="iam")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(records.app, name="records")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(consent.app, name="consent")
+app.add_typer(audit.app, name="audit")
+app.add_typer(privacy.app, name="privacy")
 ledger.register(app)
 platform.register(app)
 ingest.register(app)

@@ -1,13 +1,21 @@
-"""``xyd records``: what the data center holds about a subject."""
+"""``xyd records``: what the data center holds about a subject, read under the operator's duty.
+
+The console reads through the same access decision as everyone else: each ``show`` is an
+access event (actor ``user:console.<login name>``) in the audit trail and the ledger.
+"""
 
 from __future__ import annotations
+
+import getpass
 
 import typer
 
 from xinyidai.cli.common import console, fail_on, print_json
+from xinyidai.consent import service as consent_service
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.records import service
+from xinyidai.records.schemas import CategoryRecords
 from xinyidai.registry import service as registry
 
 app = typer.Typer(help="Credit records held by the data center, with their history.")
@@ -18,40 +26,73 @@ def show(
     code: str = typer.Argument(..., help="unified social credit code"),
     category: list[str] = typer.Option(None, help="only these categories (repeatable)"),
     history: bool = typer.Option(False, help="include every earlier version"),
+    purpose: str = typer.Option(
+        "supervision", help="the operator's duty: supervision, objection_handling, data_maintenance"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """List a subject's current records by category."""
+    """List a subject's current records by category (logged as an access event)."""
+    refused: XydError | None = None
     try:
         with session_scope() as session:
             subject = registry.get_by_code_or_raise(session, credit_code=code)
-            groups = service.records_of(
+            decision = consent_service.decide(
                 session,
-                subject_code=subject.credit_code,
+                actor=consent_service.console_principal(session, name=getpass.getuser()),
+                subject=subject.credit_code,
                 categories=category or None,
-                with_history=history,
+                purpose=purpose,
+                channel="cli:records",
             )
-            if as_json:
-                print_json(
-                    {
-                        "credit_code": subject.credit_code,
-                        "name": subject.name,
-                        "categories": [g.model_dump(mode="json") for g in groups],
-                    }
+            if decision.allowed:
+                groups = consent_service.records_for(session, decision, with_history=history)
+                _print(
+                    subject.credit_code,
+                    subject.name,
+                    subject.status,
+                    decision.event_id,
+                    groups,
+                    as_json=as_json,
                 )
-                return
-            console.print(f"[bold]{subject.name}[/bold] {subject.credit_code} ({subject.status})")
-            for group in groups:
-                hidden = f", {group.hidden_expired} past disclosure" if group.hidden_expired else ""
-                console.print(f"\n[bold]{group.name_zh}[/bold] ({group.category}{hidden})")
-                for record in group.records:
-                    fields = ", ".join(
-                        f"{k}={v}"
-                        for k, v in record.data.items()
-                        if k not in ("credit_code", "enterprise_name")
-                    )
-                    console.print(f"  v{record.version} [{record.provider}] {fields}")
+            else:
+                refused = consent_service.refusal(decision)  # committed with its event
     except XydError as exc:
         fail_on(exc)
+    if refused is not None:
+        fail_on(refused)
+
+
+def _print(
+    code: str,
+    name: str,
+    status: str,
+    event_id: str,
+    groups: list[CategoryRecords],
+    *,
+    as_json: bool,
+) -> None:
+    if as_json:
+        print_json(
+            {
+                "credit_code": code,
+                "name": name,
+                "access_event": event_id,
+                "categories": [g.model_dump(mode="json") for g in groups],
+            }
+        )
+        return
+    console.print(f"[bold]{name}[/bold] {code} ({status})")
+    for group in groups:
+        hidden = f", {group.hidden_expired} past disclosure" if group.hidden_expired else ""
+        console.print(f"\n[bold]{group.name_zh}[/bold] ({group.category}{hidden})")
+        for record in group.records:
+            fields = ", ".join(
+                f"{k}={v}"
+                for k, v in record.data.items()
+                if k not in ("credit_code", "enterprise_name")
+            )
+            console.print(f"  v{record.version} [{record.provider}] {fields}")
+    console.print(f"\naccess event {event_id}")
 
 
 @app.command()

@@ -9,6 +9,9 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from xinyidai.consent import service as consent_service
+from xinyidai.consent.api import enforce
+from xinyidai.consent.schemas import VERIFICATION
 from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
@@ -236,6 +239,9 @@ class VerifyIn(BaseModel):
     op: str = Field(description="exists, not_exists, eq, ne, gt, gte, lt, lte or in")
     field: str | None = None
     value: Any = None
+    letter_id: str | None = Field(
+        default=None, description="the authorization letter (purpose verification) relied on"
+    )
 
 
 class VerifyOut(BaseModel):
@@ -248,10 +254,25 @@ class VerifyOut(BaseModel):
 
 @router.post("/verify", response_model=VerifyOut, tags=["verify"])
 def verify_fact(data: VerifyIn, session: SessionDep, principal: CurrentPrincipal) -> VerifyOut:
-    """Ask whether a fact holds ("tax grade is A", "no enforcement record"): yes or no only."""
+    """Ask whether a fact holds ("tax grade is A", "no enforcement record"): yes or no only.
+
+    The question goes through the access decision with the purpose ``verification``: public
+    categories are answered for anyone, others need a letter for verification (or the
+    operator's duty, or the department's own category). Every question is logged.
+    """
     if principal.organization_kind not in ("provider", "institution", "operator", "platform"):
         raise Forbidden("your organization may not do this")
     code = parse_code_or_raise(data.credit_code)
+    decision = consent_service.decide(
+        session,
+        actor=principal,
+        subject=code,
+        categories=[data.category],
+        purpose=VERIFICATION,
+        letter_id=data.letter_id,
+        channel="api:verify",
+    )
+    enforce(session, decision)
     holds = records_service.verify(
         session,
         credit_code=code,

@@ -1,13 +1,17 @@
-"""HTTP routes of the records: the registry search and a subject's records, conflicts."""
+"""HTTP routes of the records: the registry search, a subject's records and credit report
+(both through the access decision in ``consent``), conflicts."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
+from xinyidai.consent import service as consent_service
+from xinyidai.consent.api import enforce
+from xinyidai.consent.schemas import Decision, ReportOut
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
-from xinyidai.core.errors import NotFound
 from xinyidai.core.pagination import Page
 from xinyidai.iam.api import CurrentUser, OperatorUser, OperatorWriter
 from xinyidai.iam.schemas import Principal
@@ -42,14 +46,36 @@ def search_enterprises(
     )
 
 
-def _may_read(principal: Principal, code: str) -> None:
-    if principal.organization_kind == "operator":
-        return
-    if principal.organization_kind == "enterprise" and principal.credit_code == code:
-        return
-    raise NotFound(
-        "no credit subject with code {credit_code}", field="credit_code", credit_code=code
+def _decide(
+    session: SessionDep,
+    principal: Principal,
+    code: str,
+    *,
+    categories: list[str] | None,
+    purpose: str | None,
+    letter: str | None,
+    channel: str,
+) -> Decision:
+    subject = registry.get_by_code_or_raise(session, credit_code=code)
+    decision = consent_service.decide(
+        session,
+        actor=principal,
+        subject=subject.credit_code,
+        categories=categories,
+        purpose=purpose,
+        letter_id=letter,
+        channel=channel,
     )
+    return enforce(session, decision)
+
+
+PurposeQuery = Annotated[
+    str | None,
+    Query(description="why you read: loan_application, post_loan_monitoring, …; default by role"),
+]
+LetterQuery = Annotated[
+    str | None, Query(description="the authorization letter you rely on (default: the best one)")
+]
 
 
 @router.get("/enterprises/{code}/records", response_model=list[CategoryRecords])
@@ -59,13 +85,55 @@ def read_records(
     principal: CurrentUser,
     category: Annotated[list[str] | None, Query(description="only these categories")] = None,
     history: Annotated[bool, Query(description="include every earlier version")] = False,
-) -> list[CategoryRecords]:
-    """A subject's current records by category (operator, and the enterprise itself)."""
-    subject = registry.get_by_code_or_raise(session, credit_code=code)
-    _may_read(principal, subject.credit_code)
-    return service.records_of(
-        session, subject_code=subject.credit_code, categories=category, with_history=history
+    purpose: PurposeQuery = None,
+    letter: LetterQuery = None,
+    format: Annotated[str | None, Query(pattern="^csv$", description="csv: export")] = None,
+) -> Any:
+    """A subject's current records by category, as the access decision lets you see them.
+
+    The enterprise itself and the operator (for its duties) see everything; a department
+    sees what it sent; others see public categories and what an authorization letter
+    grants, each field raw or desensitized by its grade. Every call is logged.
+    """
+    decision = _decide(
+        session,
+        principal,
+        code,
+        categories=category,
+        purpose=purpose,
+        letter=letter,
+        channel="api:records.csv" if format == "csv" else "api:records",
     )
+    groups = consent_service.records_for(session, decision, with_history=history)
+    if format == "csv":
+        return StreamingResponse(
+            consent_service.records_csv(groups),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="records-{code}.csv"'},
+        )
+    return groups
+
+
+@router.get("/enterprises/{code}/report", response_model=ReportOut)
+def read_report(
+    code: str,
+    session: SessionDep,
+    principal: CurrentUser,
+    purpose: PurposeQuery = None,
+    letter: LetterQuery = None,
+) -> ReportOut:
+    """The credit report of the current records you are entitled to, desensitized per field,
+    with a report number and the day you must delete it by (the letter's data life)."""
+    decision = _decide(
+        session,
+        principal,
+        code,
+        categories=None,
+        purpose=purpose,
+        letter=letter,
+        channel="api:report",
+    )
+    return consent_service.credit_report(session, decision, actor=principal)
 
 
 @router.get("/records/conflicts", response_model=Page[ConflictOut])

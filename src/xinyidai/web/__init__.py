@@ -19,8 +19,10 @@ def mount_portal(app: FastAPI) -> None:
     from xinyidai.web import (
         account,
         admin,
+        audit_pages,
         auth,
         catalog_pages,
+        consent_pages,
         dashboard,
         keys,
         ledger_pages,
@@ -34,6 +36,8 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(data_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(ledger_pages.router)
+    app.include_router(consent_pages.router)
+    app.include_router(audit_pages.router)
     auth.install_portal_error_handlers(app)
 
 

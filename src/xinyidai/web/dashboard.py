@@ -7,12 +7,23 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from xinyidai.audit import service as audit_service
+from xinyidai.consent import service as consent_service
 from xinyidai.core.api import SessionDep
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR, KINDS, ORG_STATES
+from xinyidai.iam.models import (
+    KIND_AUDITOR,
+    KIND_ENTERPRISE,
+    KIND_INSTITUTION,
+    KIND_OPERATOR,
+    KIND_PLATFORM,
+    KINDS,
+    ORG_STATES,
+)
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import EnterpriseOut
 from xinyidai.web.auth import PortalUser
+from xinyidai.web.consent_pages import LABELS
 from xinyidai.web.templating import KIND_LABELS, STATE_LABELS, render
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +47,15 @@ def organization_chart(session: SessionDep) -> dict[str, Any]:
     }
 
 
+def _letter_counts(session: SessionDep, principal: Any) -> dict[str, int]:
+    """The viewer's letters by state (its own, or those it holds)."""
+    counts: dict[str, int] = {}
+    for state in ("pending", "active"):
+        _, total = consent_service.list_letters(session, principal=principal, state=state, size=1)
+        counts[state] = total
+    return counts
+
+
 @router.get("/dashboard")
 def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> Response:
     """The signed-in user's dashboard, by organization kind."""
@@ -50,6 +70,19 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
     if principal.organization_kind == KIND_ENTERPRISE and organization.credit_code:
         subject = registry_service.get_by_code(session, credit_code=organization.credit_code)
         context["subject"] = EnterpriseOut.model_validate(subject) if subject else None
+        context["signed"] = consent_service.has_signed(
+            session, credit_code=organization.credit_code
+        )
+    if active and principal.organization_kind in (
+        KIND_ENTERPRISE,
+        KIND_INSTITUTION,
+        KIND_PLATFORM,
+    ):
+        context["letter_counts"] = _letter_counts(session, principal)
+    if active and principal.organization_kind in (KIND_OPERATOR, KIND_AUDITOR):
+        context["access"] = audit_service.counts(session)
+        context["letter_states"] = consent_service.state_counts(session)
+        context["L"] = LABELS
     if principal.is_admin and active and iam_service.KIND_SCOPES.get(organization.kind):
         keys = iam_service.list_api_keys(session, organization_id=organization.id)
         context["live_keys"] = sum(1 for key in keys if key.revoked_at is None)

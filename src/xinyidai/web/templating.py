@@ -123,6 +123,21 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         items += [NavItem("/ledger", N_("Ledger")), NavItem("/catalog", N_("Credit catalogue"))]
     elif active and principal.organization_kind in (KIND_PROVIDER, KIND_INSTITUTION):
         items.append(NavItem("/catalog", N_("Credit catalogue")))
+    if active and principal.organization_kind == KIND_ENTERPRISE:
+        items += [
+            NavItem("/consent/letters", N_("Authorization letters")),
+            NavItem("/consent/access-log", N_("Who looked at our data")),
+            NavItem("/consent/commitment", N_("Credit commitment")),
+        ]
+    if active and principal.organization_kind in (KIND_INSTITUTION, KIND_PLATFORM):
+        items.append(NavItem("/consent/letters", N_("Authorization letters")))
+    if active and principal.organization_kind == KIND_AUDITOR:
+        items += [
+            NavItem("/audit/events", N_("Access log")),
+            NavItem("/audit/flags", N_("Anomaly flags")),
+        ]
+    if active and principal.organization_kind in (KIND_OPERATOR, KIND_AUDITOR):
+        items.append(NavItem("/privacy", N_("Grading and desensitization")))
     if principal.is_admin and active and principal.organization_kind != KIND_OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):

@@ -1,0 +1,114 @@
+"""HTTP routes of the audit trail: an enterprise's access log, the auditor's search and
+export, counts for the operator, and the anomaly flags."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from xinyidai.audit import flags, service
+from xinyidai.audit.schemas import AccessCounts, AccessEventOut, EventFilter, FlagOut
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.errors import Forbidden
+from xinyidai.core.pagination import Page
+from xinyidai.iam.api import CurrentPrincipal, require_roles
+from xinyidai.iam.schemas import Principal
+
+router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
+
+EnterpriseReader = Annotated[Principal, Depends(require_roles("enterprise"))]
+CountReader = Annotated[Principal, Depends(require_roles("operator", "auditor"))]
+
+
+def auditor(principal: CurrentPrincipal) -> Principal:
+    """A member of an active auditor organization, or an auditor's key with ``audit:read``."""
+    if principal.organization_kind != "auditor" or principal.organization_state != "active":
+        raise Forbidden("only an auditor may do this", error_code="forbidden")
+    if not principal.is_user and not principal.has_scope("audit:read"):
+        raise Forbidden("this needs the scope {scope}", error_code="forbidden", scope="audit:read")
+    return principal
+
+
+AuditorReader = Annotated[Principal, Depends(auditor)]
+
+
+def _page(rows: list[Any], total: int, page: int, size: int) -> Page[AccessEventOut]:
+    return Page(
+        items=[AccessEventOut.model_validate(r) for r in rows], total=total, page=page, size=size
+    )
+
+
+@router.get("/me/access-log", response_model=Page[AccessEventOut])
+def read_my_access_log(
+    session: SessionDep,
+    principal: EnterpriseReader,
+    paging: PageDep,
+    others_only: Annotated[bool, Query(description="leave out your own reads")] = False,
+) -> Page[AccessEventOut]:
+    """Who looked (or tried to look) at your enterprise's data, when, why and on what basis."""
+    rows, total = service.access_log(
+        session,
+        subject=principal.credit_code or "",
+        page=paging.page,
+        size=paging.size,
+        others_only=others_only,
+    )
+    return _page(rows, total, paging.page, paging.size)
+
+
+@router.get("/audit/events", response_model=Page[AccessEventOut])
+def search_events(
+    session: SessionDep,
+    principal: AuditorReader,
+    paging: PageDep,
+    organization: Annotated[
+        str | None, Query(description="the asking organization (org_…)")
+    ] = None,
+    enterprise: Annotated[str | None, Query(description="credit code of the enterprise")] = None,
+    date_from: Annotated[date | None, Query(description="first day (China time)")] = None,
+    date_to: Annotated[date | None, Query(description="last day (China time)")] = None,
+    purpose: str | None = None,
+    outcome: Annotated[str | None, Query(description="allow or deny")] = None,
+    letter_id: str | None = None,
+    format: Annotated[str | None, Query(pattern="^csv$", description="csv: every match")] = None,
+) -> Any:
+    """Search every access decision, newest first; ``format=csv`` exports all that match."""
+    flt = EventFilter(
+        organization=organization or None,
+        subject=enterprise or None,
+        date_from=date_from,
+        date_to=date_to,
+        purpose=purpose or None,
+        outcome=outcome or None,
+        letter_id=letter_id or None,
+    )
+    if format == "csv":
+        lines = service.csv_lines(session, flt=flt)
+        first = next(lines)  # a bad filter fails here, before the response starts
+        return StreamingResponse(
+            _prepend(first, lines),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="access-events.csv"'},
+        )
+    rows, total = service.search(session, flt=flt, page=paging.page, size=paging.size)
+    return _page(rows, total, paging.page, paging.size)
+
+
+def _prepend(first: str, rest: Any) -> Any:
+    yield first
+    yield from rest
+
+
+@router.get("/audit/counts", response_model=AccessCounts)
+def read_counts(session: SessionDep, principal: CountReader) -> AccessCounts:
+    """How many decisions there were, by outcome, basis, purpose and kind of asker."""
+    return service.counts(session)
+
+
+@router.get("/audit/flags", response_model=list[FlagOut])
+def read_flags(session: SessionDep, principal: AuditorReader) -> list[FlagOut]:
+    """Anomalies in the access log over the flag window (thresholds: ``XYD_AUDIT_*``)."""
+    return flags.compute(session)

@@ -1,0 +1,1 @@
+"""The credit commitment, authorization letters, and the one access decision."""

@@ -1,0 +1,749 @@
+"""Authorization letters (授权书): granting, requesting, and every move as a guarded transition.
+
+Moves: ``request`` (an institution asks: → pending), ``grant`` (the enterprise grants: →
+active), ``approve`` (pending → active), ``reject`` (pending → rejected), ``pause`` (active
+→ paused), ``resume`` (paused → active), ``revoke`` (pending/active/paused → revoked, by the
+enterprise at any time, effective at once), ``expire`` (the clock: → expired), ``use_up``
+(the last allowed query: active → used_up). Each is recorded once with its actor and time,
+and appended to the ledger with the letter's terms, so the terms an enterprise agreed to
+cannot change unseen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from xinyidai.catalog import service as catalog_service
+from xinyidai.consent.models import (
+    ACTIVE,
+    EXPIRED,
+    FETCH_MODES,
+    FETCH_ONCE,
+    FETCH_PERIODIC,
+    GRANTEE_ANY_INSTITUTION,
+    GRANTEE_ORGANIZATION,
+    GRANTEE_SCOPES,
+    PAUSED,
+    PENDING,
+    REJECTED,
+    REVOKED,
+    STATES,
+    USED_UP,
+    VIEW_DESENSITIZED,
+    VIEWS,
+    AuthorizationLetter,
+    LetterTransition,
+)
+from xinyidai.consent.schemas import (
+    APPLICATION_PURPOSES,
+    DESENSITIZED_PURPOSES,
+    LETTER_PURPOSES,
+    LetterIn,
+    LetterRequestIn,
+    LetterTerms,
+)
+from xinyidai.consent.service.commitment import require_signed
+from xinyidai.core import clock
+from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyidai.core.ids import new_id
+from xinyidai.core.pagination import paginate
+from xinyidai.iam import service as iam_service
+from xinyidai.iam.schemas import Principal
+from xinyidai.ledger import service as ledger_service
+from xinyidai.privacy.service import LEVELS
+from xinyidai.registry import service as registry_service
+
+LEDGER_KIND = "consent.letter"
+# Leaves name no one: who granted what to whom stays in the database, only digests go public.
+LEDGER_ACTOR = "system:consent"
+SYSTEM_EXPIRY = "system:expiry"
+SYSTEM_USAGE = "system:usage"
+GRANTEE_KINDS = ("institution", "platform")
+MAX_VALIDITY = timedelta(days=5 * 366)
+MAX_DATA_LIFE_DAYS = 5 * 366
+NOTE_MAX = 500
+
+
+# --------------------------------------------------------------------------- checking terms
+
+
+def _choice(value: str | None, *, allowed: Sequence[str], field: str) -> str:
+    text = (value or "").strip()
+    if text not in allowed:
+        raise ValidationFailed("must be one of: {choices}", field=field, choices=", ".join(allowed))
+    return text
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of a day in China, as the portal's date fields mean it."""
+    return datetime.combine(day, time.max, tzinfo=clock.SHANGHAI)
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=clock.SHANGHAI)
+
+
+@dataclass(frozen=True)
+class CheckedTerms:
+    categories: list[str]
+    levels: list[str]
+    purpose: str
+    view: str
+    valid_from: datetime
+    valid_until: datetime
+    data_from: date | None
+    data_until: date | None
+    fetch_mode: str
+    fetch_period_days: int | None
+    data_life_days: int
+    max_queries: int | None
+    note: str | None
+
+
+def check_terms(session: Session, terms: LetterTerms) -> CheckedTerms:
+    """The terms if they make sense; ``ValidationFailed`` naming the first field that does not."""
+    known = {c.code for c in catalog_service.list_categories(session)}
+    categories: list[str] = []
+    for position, code in enumerate(terms.categories):
+        code = (code or "").strip()
+        if code not in known:
+            raise ValidationFailed(
+                "category {code} is not in the catalogue",
+                field=f"categories.{position}",
+                code=code,
+            )
+        if code not in categories:
+            categories.append(code)
+    levels: list[str] = []
+    for position, level in enumerate(terms.levels):
+        level = (level or "").strip()
+        if level not in LEVELS:
+            raise ValidationFailed(
+                "must be one of: {choices}", field=f"levels.{position}", choices=", ".join(LEVELS)
+            )
+        if level not in levels:
+            levels.append(level)
+    if not categories and not levels:
+        raise ValidationFailed(
+            "name at least one category or sensitivity level", field="categories"
+        )
+    purpose = _choice(terms.purpose, allowed=LETTER_PURPOSES, field="purpose")
+    view = _choice(terms.view or "full", allowed=VIEWS, field="view")
+    if purpose in DESENSITIZED_PURPOSES:
+        view = VIEW_DESENSITIZED
+    now = clock.now()
+    valid_from = clock.as_utc(terms.valid_from) if terms.valid_from else now
+    valid_until = clock.as_utc(terms.valid_until)
+    if valid_until <= valid_from:
+        raise ValidationFailed("must be later than valid_from", field="valid_until")
+    if valid_until <= now:
+        raise ValidationFailed("must be in the future", field="valid_until")
+    if valid_until - valid_from > MAX_VALIDITY:
+        raise ValidationFailed("a letter is valid for at most five years", field="valid_until")
+    if terms.data_from and terms.data_until and terms.data_until < terms.data_from:
+        raise ValidationFailed("must not be earlier than data_from", field="data_until")
+    fetch_mode = _choice(terms.fetch_mode or FETCH_ONCE, allowed=FETCH_MODES, field="fetch_mode")
+    period = terms.fetch_period_days
+    if fetch_mode == FETCH_PERIODIC:
+        if period is None or period < 1:
+            raise ValidationFailed(
+                "a periodic letter needs a period of at least one day", field="fetch_period_days"
+            )
+    else:
+        period = None
+    if terms.data_life_days < 1 or terms.data_life_days > MAX_DATA_LIFE_DAYS:
+        raise ValidationFailed(
+            "must be between {minimum} and {maximum}",
+            field="data_life_days",
+            minimum=1,
+            maximum=MAX_DATA_LIFE_DAYS,
+        )
+    if terms.max_queries is not None and terms.max_queries < 1:
+        raise ValidationFailed("must be at least {minimum}", field="max_queries", minimum=1)
+    note = (terms.note or "").strip() or None
+    if note and len(note) > NOTE_MAX:
+        raise ValidationFailed("at most {maximum} characters", field="note", maximum=NOTE_MAX)
+    return CheckedTerms(
+        categories=categories,
+        levels=levels,
+        purpose=purpose,
+        view=view,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        data_from=terms.data_from,
+        data_until=terms.data_until,
+        fetch_mode=fetch_mode,
+        fetch_period_days=period,
+        data_life_days=terms.data_life_days,
+        max_queries=terms.max_queries,
+        note=note,
+    )
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def terms_body(letter: AuthorizationLetter) -> dict[str, Any]:
+    """The fixed terms of a letter (what never changes after it is made)."""
+    return {
+        "id": letter.public_id,
+        "credit_code": letter.credit_code,
+        "grantor_id": letter.grantor_id,
+        "grantee_scope": letter.grantee_scope,
+        "grantee_id": letter.grantee_id,
+        "categories": list(letter.categories),
+        "levels": list(letter.levels),
+        "purpose": letter.purpose,
+        "view": letter.view,
+        "valid_from": clock.as_utc(letter.valid_from).isoformat(timespec="microseconds"),
+        "valid_until": clock.as_utc(letter.valid_until).isoformat(timespec="microseconds"),
+        "data_from": letter.data_from.isoformat() if letter.data_from else None,
+        "data_until": letter.data_until.isoformat() if letter.data_until else None,
+        "fetch_mode": letter.fetch_mode,
+        "fetch_period_days": letter.fetch_period_days,
+        "data_life_days": letter.data_life_days,
+        "max_queries": letter.max_queries,
+    }
+
+
+def _transition_body(letter: AuthorizationLetter, row: LetterTransition) -> dict[str, Any]:
+    return {
+        "letter": terms_body(letter),
+        "transition": row.transition,
+        "from": row.from_state,
+        "to": row.to_state,
+        "actor": row.actor,
+        "reason": row.reason,
+        "at": clock.as_utc(row.at).isoformat(timespec="microseconds"),
+    }
+
+
+def _record(
+    session: Session,
+    letter: AuthorizationLetter,
+    *,
+    transition: str,
+    from_state: str | None,
+    actor: str,
+    reason: str | None,
+) -> LetterTransition:
+    row = LetterTransition(
+        letter_id=letter.id,
+        transition=transition,
+        from_state=from_state,
+        to_state=letter.state,
+        actor=actor,
+        reason=reason,
+        at=letter.state_changed_at,
+    )
+    body = _transition_body(letter, row)
+    row.digest = ledger_service.digest_of(body)
+    session.add(row)
+    session.flush()
+    ledger_service.append(
+        session,
+        kind=LEDGER_KIND,
+        actor=LEDGER_ACTOR,
+        subject="letter",
+        ref=f"{letter.public_id}:{row.id}",
+        body=body,
+    )
+    return row
+
+
+def _move(
+    session: Session,
+    letter: AuthorizationLetter,
+    *,
+    transition: str,
+    allowed_from: Sequence[str],
+    to_state: str,
+    actor: str,
+    reason: str | None = None,
+    reason_required: bool = False,
+) -> AuthorizationLetter:
+    if letter.state not in allowed_from:
+        raise Conflict(
+            "cannot {transition} a letter that is {state}",
+            field="state",
+            transition=transition,
+            state=letter.state,
+        )
+    reason = (reason or "").strip() or None
+    if reason_required and reason is None:
+        raise ValidationFailed("give a reason", field="reason")
+    if reason and len(reason) > NOTE_MAX:
+        raise ValidationFailed("at most {maximum} characters", field="reason", maximum=NOTE_MAX)
+    previous = letter.state
+    letter.state = to_state
+    letter.state_changed_at = clock.now()
+    letter.state_changed_by = actor
+    letter.state_reason = reason
+    session.flush()
+    _record(session, letter, transition=transition, from_state=previous, actor=actor, reason=reason)
+    return letter
+
+
+def _grantor_of(principal: Principal) -> str:
+    if principal.organization_kind != "enterprise" or not principal.credit_code:
+        raise Forbidden("only the enterprise that grants a letter may do this", field="letter_id")
+    return principal.credit_code
+
+
+def _own_letter(principal: Principal, letter: AuthorizationLetter) -> None:
+    """The enterprise acts only on letters it granted (or was asked for)."""
+    if _grantor_of(principal) != letter.credit_code:
+        raise Forbidden(
+            "authorization letter {letter} was not granted by your enterprise",
+            field="letter_id",
+            letter=letter.public_id,
+        )
+
+
+def _new_letter(
+    *,
+    credit_code: str,
+    grantor_id: str | None,
+    grantor_name: str,
+    scope: str,
+    grantee_id: str | None,
+    grantee_name: str | None,
+    grantee_kind: str | None,
+    terms: CheckedTerms,
+    state: str,
+    actor: str,
+    requested_by: str | None,
+) -> AuthorizationLetter:
+    return AuthorizationLetter(
+        public_id=new_id("aut"),
+        credit_code=credit_code,
+        grantor_id=grantor_id,
+        grantor_name=grantor_name,
+        grantee_scope=scope,
+        grantee_id=grantee_id,
+        grantee_name=grantee_name,
+        grantee_kind=grantee_kind,
+        categories=terms.categories,
+        levels=terms.levels,
+        purpose=terms.purpose,
+        view=terms.view,
+        valid_from=terms.valid_from,
+        valid_until=terms.valid_until,
+        data_from=terms.data_from,
+        data_until=terms.data_until,
+        fetch_mode=terms.fetch_mode,
+        fetch_period_days=terms.fetch_period_days,
+        data_life_days=terms.data_life_days,
+        max_queries=terms.max_queries,
+        queries_used=0,
+        state=state,
+        note=terms.note,
+        requested_by=requested_by,
+        state_changed_at=clock.now(),
+        state_changed_by=actor,
+    )
+
+
+def _grantee(session: Session, grantee_id: str | None) -> tuple[str, str, str]:
+    """(public id, name, kind) of an active institution or platform; ``ValidationFailed`` else."""
+    wanted = (grantee_id or "").strip()
+    if not wanted:
+        raise ValidationFailed("this field is required", field="grantee_id")
+    organization = iam_service.get_organization(session, public_id=wanted)
+    if (
+        organization is None
+        or organization.kind not in GRANTEE_KINDS
+        or organization.state != "active"
+    ):
+        raise ValidationFailed(
+            "no active institution or platform {grantee}", field="grantee_id", grantee=wanted
+        )
+    return organization.public_id, organization.name, organization.kind
+
+
+def grant(session: Session, *, principal: Principal, data: LetterIn) -> AuthorizationLetter:
+    """The enterprise grants a letter, active at once; it must have signed the commitment."""
+    credit_code = _grantor_of(principal)
+    scope = _choice(data.grantee_scope, allowed=GRANTEE_SCOPES, field="grantee_scope")
+    terms = check_terms(session, data)
+    grantee_id: str | None
+    grantee_name: str | None
+    if scope == GRANTEE_ORGANIZATION:
+        grantee_id, grantee_name, grantee_kind = _grantee(session, data.grantee_id)
+    else:
+        if terms.purpose not in APPLICATION_PURPOSES:
+            raise ValidationFailed(
+                "any institution may be named only for an application "
+                "(loan application, guarantee review, insurance underwriting)",
+                field="grantee_scope",
+            )
+        grantee_id = grantee_name = None
+        grantee_kind = "institution"
+    require_signed(session, credit_code=credit_code)
+    letter = _new_letter(
+        credit_code=credit_code,
+        grantor_id=principal.organization_public_id,
+        grantor_name=principal.organization_name,
+        scope=scope,
+        grantee_id=grantee_id,
+        grantee_name=grantee_name,
+        grantee_kind=grantee_kind,
+        terms=terms,
+        state=ACTIVE,
+        actor=principal.actor,
+        requested_by=None,
+    )
+    session.add(letter)
+    session.flush()
+    _record(
+        session, letter, transition="grant", from_state=None, actor=principal.actor, reason=None
+    )
+    return letter
+
+
+def request(
+    session: Session, *, principal: Principal, data: LetterRequestIn
+) -> AuthorizationLetter:
+    """An institution or platform asks an enterprise for a letter; it waits, pending."""
+    if principal.organization_kind not in GRANTEE_KINDS:
+        raise Forbidden("only an institution or a platform asks for a letter", field="credit_code")
+    code = registry_service.parse_code_or_raise(data.credit_code)
+    subject = registry_service.get_by_code_or_raise(session, credit_code=code)
+    enterprise = iam_service.get_enterprise_organization(session, credit_code=code)
+    if enterprise is None:
+        raise ValidationFailed(
+            "{credit_code} has no account on the platform to answer a request",
+            field="credit_code",
+            credit_code=code,
+        )
+    terms = check_terms(session, data)
+    letter = _new_letter(
+        credit_code=code,
+        grantor_id=enterprise.public_id,
+        grantor_name=subject.name,
+        scope=GRANTEE_ORGANIZATION,
+        grantee_id=principal.organization_public_id,
+        grantee_name=principal.organization_name,
+        grantee_kind=principal.organization_kind,
+        terms=terms,
+        state=PENDING,
+        actor=principal.actor,
+        requested_by=principal.actor,
+    )
+    session.add(letter)
+    session.flush()
+    _record(
+        session, letter, transition="request", from_state=None, actor=principal.actor, reason=None
+    )
+    return letter
+
+
+def approve(
+    session: Session, *, principal: Principal, letter: AuthorizationLetter
+) -> AuthorizationLetter:
+    """Pending → active: the enterprise grants what an institution asked for."""
+    _own_letter(principal, letter)
+    require_signed(session, credit_code=letter.credit_code)
+    if letter.state == PENDING and clock.as_utc(letter.valid_until) <= clock.now():
+        raise Conflict("the request ran past its validity; ask for a new one", field="valid_until")
+    return _move(
+        session,
+        letter,
+        transition="approve",
+        allowed_from=(PENDING,),
+        to_state=ACTIVE,
+        actor=principal.actor,
+    )
+
+
+def reject(
+    session: Session, *, principal: Principal, letter: AuthorizationLetter, reason: str | None
+) -> AuthorizationLetter:
+    """Pending → rejected, with the reason the institution sees."""
+    _own_letter(principal, letter)
+    return _move(
+        session,
+        letter,
+        transition="reject",
+        allowed_from=(PENDING,),
+        to_state=REJECTED,
+        actor=principal.actor,
+        reason=reason,
+    )
+
+
+def pause(
+    session: Session, *, principal: Principal, letter: AuthorizationLetter, reason: str | None
+) -> AuthorizationLetter:
+    """Active → paused: no query passes until the enterprise resumes it."""
+    _own_letter(principal, letter)
+    return _move(
+        session,
+        letter,
+        transition="pause",
+        allowed_from=(ACTIVE,),
+        to_state=PAUSED,
+        actor=principal.actor,
+        reason=reason,
+    )
+
+
+def resume(
+    session: Session, *, principal: Principal, letter: AuthorizationLetter
+) -> AuthorizationLetter:
+    """Paused → active."""
+    _own_letter(principal, letter)
+    if clock.as_utc(letter.valid_until) <= clock.now():
+        return expire(session, letter=letter)
+    return _move(
+        session,
+        letter,
+        transition="resume",
+        allowed_from=(PAUSED,),
+        to_state=ACTIVE,
+        actor=principal.actor,
+    )
+
+
+def revoke(
+    session: Session, *, principal: Principal, letter: AuthorizationLetter, reason: str | None
+) -> AuthorizationLetter:
+    """The enterprise withdraws a letter, at any time, effective at once."""
+    _own_letter(principal, letter)
+    return _move(
+        session,
+        letter,
+        transition="revoke",
+        allowed_from=(PENDING, ACTIVE, PAUSED),
+        to_state=REVOKED,
+        actor=principal.actor,
+        reason=reason,
+    )
+
+
+def expire(session: Session, *, letter: AuthorizationLetter) -> AuthorizationLetter:
+    """The letter ran past its validity (the clock's move)."""
+    return _move(
+        session,
+        letter,
+        transition="expire",
+        allowed_from=(PENDING, ACTIVE, PAUSED),
+        to_state=EXPIRED,
+        actor=SYSTEM_EXPIRY,
+    )
+
+
+def record_use(session: Session, *, letter: AuthorizationLetter) -> AuthorizationLetter:
+    """Count one allowed query; the last one a letter allows moves it to used_up."""
+    letter.queries_used += 1
+    letter.last_used_at = clock.now()
+    session.flush()
+    spent = letter.fetch_mode == FETCH_ONCE or (
+        letter.max_queries is not None and letter.queries_used >= letter.max_queries
+    )
+    if spent:
+        _move(
+            session,
+            letter,
+            transition="use_up",
+            allowed_from=(ACTIVE,),
+            to_state=USED_UP,
+            actor=SYSTEM_USAGE,
+        )
+    return letter
+
+
+def expire_due(session: Session, *, limit: int = 1000) -> int:
+    """Move every letter past its validity to expired; how many moved (the periodic sweep)."""
+    rows = session.scalars(
+        select(AuthorizationLetter)
+        .where(
+            AuthorizationLetter.state.in_((PENDING, ACTIVE, PAUSED)),
+            AuthorizationLetter.valid_until <= clock.now(),
+        )
+        .order_by(AuthorizationLetter.id)
+        .limit(limit)
+    ).all()
+    for letter in rows:
+        expire(session, letter=letter)
+    return len(rows)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get(session: Session, *, letter_id: str, lock: bool = False) -> AuthorizationLetter | None:
+    """The letter with this id (locked for update when ``lock``: its use is being counted)."""
+    stmt = select(AuthorizationLetter).where(AuthorizationLetter.public_id == letter_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def get_or_raise(session: Session, *, letter_id: str, lock: bool = False) -> AuthorizationLetter:
+    letter = get(session, letter_id=letter_id, lock=lock)
+    if letter is None:
+        raise NotFound("no authorization letter {letter}", field="letter_id", letter=letter_id)
+    return letter
+
+
+def may_see(principal: Principal, letter: AuthorizationLetter) -> bool:
+    """The grantor, the named grantee, the operator and auditors see a letter."""
+    kind = principal.organization_kind
+    if kind in ("operator", "auditor"):
+        return True
+    if kind == "enterprise":
+        return principal.credit_code == letter.credit_code
+    return letter.grantee_id == principal.organization_public_id
+
+
+def visible_or_raise(
+    session: Session, *, principal: Principal, letter_id: str
+) -> AuthorizationLetter:
+    """The letter if the principal may see it; ``NotFound`` otherwise (nothing is revealed)."""
+    letter = get_or_raise(session, letter_id=letter_id)
+    if not may_see(principal, letter):
+        raise NotFound("no authorization letter {letter}", field="letter_id", letter=letter_id)
+    return letter
+
+
+def transitions_of(session: Session, *, letter: AuthorizationLetter) -> list[LetterTransition]:
+    return list(
+        session.scalars(
+            select(LetterTransition)
+            .where(LetterTransition.letter_id == letter.id)
+            .order_by(LetterTransition.at, LetterTransition.id)
+        )
+    )
+
+
+def list_letters(
+    session: Session,
+    *,
+    principal: Principal,
+    state: str | None = None,
+    purpose: str | None = None,
+    credit_code: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> tuple[list[AuthorizationLetter], int]:
+    """Letters the principal may see, newest first: an enterprise's own, a grantee's held,
+    everything for the operator and auditors."""
+    if state and state not in STATES:
+        raise ValidationFailed(
+            "must be one of: {choices}", field="state", choices=", ".join(STATES)
+        )
+    stmt = select(AuthorizationLetter).order_by(
+        AuthorizationLetter.created_at.desc(), AuthorizationLetter.id.desc()
+    )
+    kind = principal.organization_kind
+    if kind == "enterprise":
+        stmt = stmt.where(AuthorizationLetter.credit_code == (principal.credit_code or ""))
+    elif kind in GRANTEE_KINDS:
+        stmt = stmt.where(AuthorizationLetter.grantee_id == principal.organization_public_id)
+    elif kind not in ("operator", "auditor"):
+        raise Forbidden("your organization may not do this")
+    if state:
+        stmt = stmt.where(AuthorizationLetter.state == state)
+    if purpose:
+        stmt = stmt.where(AuthorizationLetter.purpose == purpose)
+    if credit_code:
+        stmt = stmt.where(AuthorizationLetter.credit_code == credit_code.strip().upper())
+    return paginate(session, stmt, page=page, size=size)
+
+
+def candidates(
+    session: Session, *, principal: Principal, credit_code: str, lock: bool = False
+) -> list[AuthorizationLetter]:
+    """Every letter of ``credit_code`` that names the principal's organization, or any
+    institution when it is one, newest first; locked for update when ``lock``."""
+    reach = [AuthorizationLetter.grantee_id == principal.organization_public_id]
+    if principal.organization_kind == "institution":
+        reach.append(AuthorizationLetter.grantee_scope == GRANTEE_ANY_INSTITUTION)
+    stmt = (
+        select(AuthorizationLetter)
+        .where(AuthorizationLetter.credit_code == credit_code, or_(*reach))
+        .order_by(AuthorizationLetter.created_at.desc(), AuthorizationLetter.id.desc())
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
+
+
+def state_counts(session: Session) -> dict[str, int]:
+    """How many letters there are in each state."""
+    rows = session.execute(
+        select(AuthorizationLetter.state, func.count()).group_by(AuthorizationLetter.state)
+    )
+    return {state: int(count) for state, count in rows}
+
+
+def applications_by_grantee(session: Session) -> dict[str, int]:
+    """Enterprises each organization holds an application letter of (any state but rejected):
+    the count anomaly flags set queries against until the marketplace records applications."""
+    rows = session.execute(
+        select(
+            AuthorizationLetter.grantee_id,
+            func.count(func.distinct(AuthorizationLetter.credit_code)),
+        )
+        .where(
+            AuthorizationLetter.purpose.in_(APPLICATION_PURPOSES),
+            AuthorizationLetter.state != REJECTED,
+            AuthorizationLetter.grantee_id.is_not(None),
+        )
+        .group_by(AuthorizationLetter.grantee_id)
+    )
+    return {grantee: int(count) for grantee, count in rows if grantee}
+
+
+def open_application_letters(session: Session) -> list[tuple[str, str]]:
+    """(letter id, credit code) of every letter to any institution for an application."""
+    rows = session.execute(
+        select(AuthorizationLetter.public_id, AuthorizationLetter.credit_code).where(
+            AuthorizationLetter.grantee_scope == GRANTEE_ANY_INSTITUTION,
+            AuthorizationLetter.state != REJECTED,
+        )
+    )
+    return [(letter_id, code) for letter_id, code in rows]
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+def _transition_leaves(session: Session) -> Iterator[tuple[str, str]]:
+    stmt = (
+        select(LetterTransition, AuthorizationLetter)
+        .join(AuthorizationLetter, AuthorizationLetter.id == LetterTransition.letter_id)
+        .order_by(LetterTransition.id)
+        .execution_options(yield_per=5000)
+    )
+    for row, letter in session.execute(stmt):
+        yield (
+            f"{letter.public_id}:{row.id}",
+            ledger_service.digest_of(_transition_body(letter, row)),
+        )
+
+
+def _transition_bodies(session: Session, ref: str) -> list[str]:
+    letter_id, _, number = ref.rpartition(":")
+    if not number.isdigit():
+        return []
+    found = session.execute(
+        select(LetterTransition, AuthorizationLetter)
+        .join(AuthorizationLetter, AuthorizationLetter.id == LetterTransition.letter_id)
+        .where(LetterTransition.id == int(number), AuthorizationLetter.public_id == letter_id)
+    ).first()
+    if found is None:
+        return []
+    row, letter = found
+    return [ledger_service.digest_of(_transition_body(letter, row))]
+
+
+ledger_service.register_source(LEDGER_KIND, _transition_leaves)
+ledger_service.register_body(LEDGER_KIND, _transition_bodies)

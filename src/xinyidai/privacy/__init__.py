@@ -1,0 +1,1 @@
+"""Grading and classification of the catalogue, and desensitization of what a view shows."""

@@ -1,0 +1,227 @@
+"""Grading and classification (分级分类) from the catalogue, and desensitization of views.
+
+A category's **classification** is its sharing type and its **grade** its sensitivity level,
+both from the catalogue. A field is graded as its category, except personal information of
+natural persons (the catalogue's personal field types, and the fields the rules list), which
+is graded ``personal``. A view is entitled to a set of levels (the access decision in
+``consent`` says which); a field whose grade is among them is shown raw, any other is shown
+through its type's rule. The rules are data (``data/rules.json``, or the file named by
+``XYD_PRIVACY_RULES_FILE``) that anyone may read through the API, the portal and the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.orm import Session
+
+from xinyidai.catalog import service as catalog_service
+from xinyidai.catalog.fields import PERSONAL_TYPES, TYPES
+from xinyidai.catalog.schemas import CategorySpec, FieldSpec, Sensitivity
+from xinyidai.core.errors import ValidationFailed
+from xinyidai.privacy import masking
+from xinyidai.privacy.schemas import (
+    MASKED,
+    RAW,
+    WITHHELD,
+    CategoryGrade,
+    CategoryView,
+    FieldGrade,
+    FieldView,
+    RuleSet,
+)
+
+DEFAULT_RULES = Path(__file__).resolve().parent / "data" / "rules.json"
+
+# The catalogue's sensitivity levels, least to most sensitive.
+LEVELS: tuple[str, ...] = get_args(Sensitivity)
+PERSONAL = "personal"
+PUBLIC = "public"
+ALL_LEVELS = frozenset(LEVELS)
+
+
+class PrivacySettings(BaseSettings):
+    """Knobs of desensitization, read from ``XYD_PRIVACY_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="XYD_PRIVACY_", env_file=None, extra="ignore")
+
+    rules_file: Path | None = None
+
+
+@lru_cache(maxsize=8)
+def _configured(value: str | None) -> Path | None:
+    return PrivacySettings().rules_file
+
+
+def rules_path() -> Path:
+    """Where the rules in force are read from (the setting is read once per value)."""
+    return _configured(os.environ.get("XYD_PRIVACY_RULES_FILE")) or DEFAULT_RULES
+
+
+def _check(rule_set: RuleSet) -> RuleSet:
+    for name, rule in rule_set.types.items():
+        if name not in TYPES:
+            raise ValidationFailed(
+                "rules name an unknown field type {type}", field=f"types.{name}", type=name
+            )
+        if rule.method == "bucket":
+            edges = [float(edge) for edge in rule.edges]
+            if not edges or edges != sorted(edges):
+                raise ValidationFailed(
+                    "bucket edges must be given in ascending order", field=f"types.{name}.edges"
+                )
+    for position, field_rule in enumerate(rule_set.fields):
+        if field_rule.as_type not in rule_set.types:
+            raise ValidationFailed(
+                "field rule {position} grades as {type}, which has no rule",
+                field=f"fields.{position}.as_type",
+                position=position,
+                type=field_rule.as_type,
+            )
+    return rule_set
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime_ns: int) -> RuleSet:
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        return _check(RuleSet.model_validate(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValidationFailed(
+            "the desensitization rules are invalid: {reason}",
+            field=".".join(str(p) for p in first["loc"]) or None,
+            reason=first["msg"],
+        ) from exc
+
+
+def rules() -> RuleSet:
+    """The rules in force (re-read when the file changes)."""
+    path = rules_path()
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+def rules_document() -> dict[str, Any]:
+    """The rules as the file holds them, for the operator to read."""
+    return rules().model_dump(mode="json", by_alias=True)
+
+
+# --------------------------------------------------------------------------- grading
+
+
+def _grade(category: CategorySpec, field: FieldSpec, rule_set: RuleSet) -> FieldGrade:
+    override = rule_set.field_rule(category.code, field.name)
+    rule_type: str | None = field.type if field.type in rule_set.types else None
+    grade: str = category.sensitivity
+    when = None
+    if field.type in PERSONAL_TYPES:
+        grade = PERSONAL
+    if override is not None:
+        rule_type = override.as_type
+        when = override.when
+        if override.as_type in PERSONAL_TYPES:
+            grade = PERSONAL
+    method = rule_set.types[rule_type].method if rule_type else None
+    return FieldGrade(
+        name=field.name,
+        label_zh=field.label_zh,
+        label_en=field.label_en,
+        type=field.type,
+        grade=grade,
+        rule_type=rule_type,
+        method=method,
+        when=when,
+    )
+
+
+def is_public(spec: CategorySpec) -> bool:
+    """Whether anyone may see the category: public level, shared unconditionally."""
+    return spec.sensitivity == PUBLIC and spec.sharing_type == "unconditional"
+
+
+def classify(spec: CategorySpec) -> CategoryGrade:
+    """A category's classification and grade, with every field's grade and rule."""
+    rule_set = rules()
+    return CategoryGrade(
+        code=spec.code,
+        name_zh=spec.name_zh,
+        name_en=spec.name_en,
+        sharing_type=spec.sharing_type,
+        level=spec.sensitivity,
+        public=is_public(spec),
+        fields=[_grade(spec, field, rule_set) for field in spec.fields],
+    )
+
+
+def grading(session: Session) -> list[CategoryGrade]:
+    """The grading of every category in force, in catalogue order."""
+    return [
+        classify(catalog_service.spec_of(category))
+        for category in catalog_service.list_categories(session)
+    ]
+
+
+def level_rank(level: str) -> int:
+    """0 for public up to 3 for personal."""
+    return LEVELS.index(level)
+
+
+# --------------------------------------------------------------------------- views
+
+
+def view_of(
+    spec: CategorySpec, *, raw_levels: frozenset[str], withhold: bool = False
+) -> CategoryView:
+    """What each field of ``spec`` shows to a view entitled to ``raw_levels``.
+
+    ``withhold`` hides every value (a verification answers yes or no, nothing more).
+    """
+    graded = classify(spec)
+    full = raw_levels >= ALL_LEVELS
+    fields: dict[str, FieldView] = {}
+    for field in graded.fields:
+        if withhold:
+            view = WITHHELD
+        elif field.grade in raw_levels or field.rule_type is None:
+            view = RAW
+        else:
+            view = MASKED
+        fields[field.name] = FieldView(
+            name=field.name,
+            type=field.type,
+            grade=field.grade,
+            view=view,
+            rule_type=field.rule_type if view == MASKED else None,
+            when=field.when if view == MASKED else None,
+        )
+    other = WITHHELD if withhold or not full else RAW
+    return CategoryView(category=spec.code, level=spec.sensitivity, fields=fields, other=other)
+
+
+def show(data: dict[str, Any], view: CategoryView) -> dict[str, Any]:
+    """A record's data as ``view`` shows it: raw, desensitized, or without withheld fields."""
+    rule_set = rules()
+    shown: dict[str, Any] = {}
+    for name, value in data.items():
+        field = view.fields.get(name)
+        if field is None:
+            if view.other == RAW:
+                shown[name] = value
+            continue
+        if field.view == WITHHELD:
+            continue
+        if (
+            field.view == MASKED
+            and field.rule_type
+            and (field.when is None or field.when.holds(data))
+        ):
+            shown[name] = masking.apply_rule(value, rule_set.types[field.rule_type])
+        else:
+            shown[name] = value
+    return shown

@@ -1,0 +1,180 @@
+"""No second path to the data: every API route is either one that returns enterprise data
+and goes through the access decision, or is listed here with why it returns none.
+
+A route added later without being listed fails the first test; the second calls every data
+route and checks that it logged a decision, and that it shows nothing when the decision says
+no (the decision is replaced by one that always refuses).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.accounts import ENTERPRISE_CODE
+from tests.consent.world import LEGAL_REPRESENTATIVE, TAX_PAID, Auth, World, events, grant
+from xinyidai.consent import service as consent_service
+from xinyidai.consent.schemas import Decision
+
+CODE = ENTERPRISE_CODE
+
+# Routes that return an enterprise's records (or an answer about them), and how to call them.
+DATA_ROUTES: dict[tuple[str, str], Callable[[TestClient, dict[str, str]], Any]] = {
+    ("GET", "/api/v1/enterprises/{code}/records"): lambda c, h: c.get(
+        f"/api/v1/enterprises/{CODE}/records", headers=h
+    ),
+    ("GET", "/api/v1/enterprises/{code}/report"): lambda c, h: c.get(
+        f"/api/v1/enterprises/{CODE}/report", headers=h
+    ),
+    ("POST", "/api/v1/verify"): lambda c, h: c.post(
+        "/api/v1/verify",
+        json={"credit_code": CODE, "category": "tax_payment", "op": "exists"},
+        headers=h,
+    ),
+}
+EXPORTS: dict[str, Callable[[TestClient, dict[str, str]], Any]] = {
+    "records as CSV": lambda c, h: c.get(
+        f"/api/v1/enterprises/{CODE}/records", params={"format": "csv"}, headers=h
+    ),
+}
+
+# Routes that return no enterprise records, and why.
+NO_RECORDS = {
+    ("GET", "/api/v1/credit-codes/{code}"): "checks a code's check character; no data",
+    ("GET", "/api/v1/regions"): "reference codes",
+    ("GET", "/api/v1/industries"): "reference codes",
+    ("GET", "/api/v1/registry/enterprises"): "the public registry directory (公示 facts)",
+    ("GET", "/api/v1/registry/enterprises/{code}"): "the public registry directory (公示 facts)",
+    ("GET", "/api/v1/enterprises"): "the operator's search of the registry directory",
+    ("GET", "/api/v1/catalog/categories"): "the catalogue",
+    ("POST", "/api/v1/catalog/categories"): "the catalogue",
+    ("GET", "/api/v1/catalog/categories/{code}"): "the catalogue",
+    ("PUT", "/api/v1/catalog/categories/{code}"): "the catalogue",
+    ("GET", "/api/v1/catalog/categories/{code}/versions"): "the catalogue",
+    ("POST", "/api/v1/catalog/categories/{code}/retire"): "the catalogue",
+    ("POST", "/api/v1/catalog/categories/{code}/restore"): "the catalogue",
+    ("GET", "/api/v1/ledger/checkpoint"): "digests only",
+    ("GET", "/api/v1/ledger/key"): "the log's key",
+    ("GET", "/api/v1/ledger/entries"): "digests only; audit and consent leaves name nobody",
+    ("GET", "/api/v1/ledger/proof/inclusion"): "hashes",
+    ("GET", "/api/v1/ledger/proof/consistency"): "hashes",
+    ("GET", "/api/v1/ledger/lookup"): "indexes",
+    ("POST", "/api/v1/ledger/cosignatures"): "witnesses",
+    ("POST", "/api/v1/auth/token"): "sign-in",
+    ("POST", "/api/v1/auth/revoke"): "sign-out",
+    ("GET", "/api/v1/me"): "one's own account",
+    ("POST", "/api/v1/me/password"): "one's own account",
+    ("GET", "/api/v1/api-keys"): "keys",
+    ("POST", "/api/v1/api-keys"): "keys",
+    ("DELETE", "/api/v1/api-keys/{key_id}"): "keys",
+    ("POST", "/api/v1/registrations/enterprise"): "onboarding",
+    ("POST", "/api/v1/registrations/institution"): "onboarding",
+    ("GET", "/api/v1/organizations"): "members of the platform",
+    ("POST", "/api/v1/organizations"): "members of the platform",
+    ("GET", "/api/v1/organization-counts"): "members of the platform",
+    ("GET", "/api/v1/organizations/{org_id}"): "members of the platform",
+    ("POST", "/api/v1/organizations/{org_id}/approve"): "members of the platform",
+    ("POST", "/api/v1/organizations/{org_id}/reject"): "members of the platform",
+    ("POST", "/api/v1/organizations/{org_id}/suspend"): "members of the platform",
+    ("POST", "/api/v1/organizations/{org_id}/reactivate"): "members of the platform",
+    ("GET", "/api/v1/organizations/{org_id}/users"): "members of the platform",
+    ("POST", "/api/v1/organizations/{org_id}/users"): "members of the platform",
+    ("POST", "/api/v1/users/{user_id}/{transition}"): "members of the platform",
+    ("GET", "/api/v1/my-organization/users"): "members of the platform",
+    ("POST", "/api/v1/my-organization/users"): "members of the platform",
+    ("POST", "/api/v1/my-organization/users/{user_id}/{transition}"): "members",
+    ("POST", "/api/v1/ingest/batches"): "data in, not out",
+    ("GET", "/api/v1/ingest/batches"): "batch counts",
+    ("GET", "/api/v1/ingest/batches/{batch_id}"): "batch counts",
+    ("GET", "/api/v1/ingest/batches/{batch_id}/rejections"): (
+        "the rows a department sent and had refused, back to that department (or the "
+        "operator): its own submission, never stored as records"
+    ),
+    ("POST", "/api/v1/ingest/batches/{batch_id}/resubmit"): "data in, not out",
+    ("POST", "/api/v1/ingest/records"): "data in, not out",
+    ("GET", "/api/v1/ingest/quality"): "figures per department and category",
+    ("GET", "/api/v1/jobs/{job_id}"): "job progress",
+    ("GET", "/api/v1/records/conflicts"): "which fields differ between departments, no values",
+    ("POST", "/api/v1/records/conflicts/{conflict_id}/resolve"): "a conflict's state",
+    ("GET", "/api/v1/commitment"): "the commitment text",
+    ("POST", "/api/v1/commitment"): "the commitment text",
+    ("GET", "/api/v1/me/commitment"): "one's own signatures",
+    ("POST", "/api/v1/me/commitment"): "one's own signature",
+    ("GET", "/api/v1/letters"): "letters: who may see what, not the data",
+    ("POST", "/api/v1/letters"): "letters",
+    ("POST", "/api/v1/letters/requests"): "letters",
+    ("GET", "/api/v1/letters/{letter_id}"): "letters",
+    ("GET", "/api/v1/letters/{letter_id}/uses"): "access events, not the data",
+    ("POST", "/api/v1/letters/{letter_id}/approve"): "letters",
+    ("POST", "/api/v1/letters/{letter_id}/reject"): "letters",
+    ("POST", "/api/v1/letters/{letter_id}/pause"): "letters",
+    ("POST", "/api/v1/letters/{letter_id}/resume"): "letters",
+    ("POST", "/api/v1/letters/{letter_id}/revoke"): "letters",
+    ("GET", "/api/v1/me/access-log"): "access events about oneself",
+    ("GET", "/api/v1/audit/events"): "access events, not the data",
+    ("GET", "/api/v1/audit/counts"): "counts",
+    ("GET", "/api/v1/audit/flags"): "flags",
+    ("GET", "/api/v1/privacy/rules"): "the rules",
+    ("GET", "/api/v1/privacy/grades"): "the grading of the catalogue",
+    ("GET", "/healthz"): "health",
+}
+
+
+def _api_routes(client: TestClient) -> set[tuple[str, str]]:
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    return {(method.upper(), path) for path, ops in paths.items() for method in ops}
+
+
+def test_every_route_is_classified(client: TestClient) -> None:
+    routes = _api_routes(client)
+    unclassified = routes - set(DATA_ROUTES) - set(NO_RECORDS)
+    assert unclassified == set(), "classify these routes in this test"
+    gone = (set(DATA_ROUTES) | set(NO_RECORDS)) - routes
+    assert gone == set()
+
+
+ALL_DATA_CALLS = {f"{m} {p}": call for (m, p), call in DATA_ROUTES.items()} | EXPORTS
+
+
+@pytest.mark.parametrize("call", ALL_DATA_CALLS.values(), ids=list(ALL_DATA_CALLS))
+def test_every_data_route_goes_through_the_decision(
+    client: TestClient,
+    auth: Auth,
+    world: World,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    call: Callable[[TestClient, dict[str, str]], Any],
+) -> None:
+    grant(session, world, categories=["tax_payment", "registration"], levels=["personal"])
+    grant(session, world, purpose="verification")
+    real = consent_service.decide
+    seen: list[dict[str, Any]] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Decision:
+        seen.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(consent_service, "decide", spy)
+    answered = call(client, auth("bank"))
+    assert answered.status_code == 200, answered.text
+    assert len(seen) == 1
+    [event] = events(session)
+    assert (event.outcome, event.subject, event.actor) == ("allow", CODE, "user:bank")
+    assert event.channel.startswith("api:")
+
+    def refusing(*args: Any, **kwargs: Any) -> Decision:
+        decision = real(*args, **kwargs)
+        return dataclasses.replace(decision, outcome="deny", grants={}, reason="no_basis")
+
+    monkeypatch.setattr(consent_service, "decide", refusing)
+    refused = call(client, auth("bank"))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "no_basis"
+    assert TAX_PAID not in refused.text
+    assert LEGAL_REPRESENTATIVE not in refused.text
+    assert len(events(session)) == 2
