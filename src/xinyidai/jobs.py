@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 TASK_MODULES: tuple[str, ...] = (
+    "xinyidai.graph.jobs",
     "xinyidai.ingest.jobs",
     "xinyidai.ledger.jobs",
 )
