@@ -139,13 +139,13 @@ def pending(session: Session, *, limit: int = PENDING_LIMIT) -> Pending:
     subjects = load_links(session, changed)
     members: dict[Key, set[str]] = {}
     for code, subject in subjects.items():
-        for key in subject.index_keys():
-            members.setdefault(key, set()).add(code)
+        for held in subject.index_keys():
+            members.setdefault(held, set()).add(code)
     stale: dict[Key, set[str]] = {}
     columns = (AssociationKey.kind, AssociationKey.key, AssociationKey.credit_code)
     for condition in lookup_chunks(session, AssociationKey.credit_code, sorted(changed)):
-        for kind, key, code in session.execute(select(*columns).where(condition)):
-            stale.setdefault((kind, key), set()).add(code)
+        for kind, value, code in session.execute(select(*columns).where(condition)):
+            stale.setdefault((kind, value), set()).add(code)
     return Pending(subjects=subjects, members=members, stale=stale)
 
 

@@ -17,6 +17,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -376,7 +377,7 @@ def guarantee_detail(contracts: list[Guarantee]) -> dict[str, Any]:
 def links_among(
     subjects: dict[str, SubjectLinks],
     *,
-    hubs: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+    hubs: AbstractSet[tuple[str, str]] = frozenset(),
     max_group: int = MAX_GROUP,
 ) -> list[Link]:
     """Every link between the enterprises of ``subjects`` (both ends among them).
@@ -394,7 +395,7 @@ def links_among(
         if len(members) < 2 or len(members) > max_group or key in hubs:
             continue
         kind = key[0]
-        detail = {"basis": BASIS[kind], "value": values[key]}
+        detail: dict[str, Any] = {"basis": BASIS[kind], "value": values[key]}
         if kind in (REPRESENTATIVE, COMMON_SHAREHOLDER):
             detail["county"] = subjects[members[0]].county
         for i, first in enumerate(members):
@@ -404,8 +405,8 @@ def links_among(
         links_of = subjects[code]
         for holding in links_of.holders:
             if holding.holder in subjects and holding.holder != code:
-                detail = {"basis": BASIS[SHAREHOLDING], "share_ratio": holding.share_ratio}
-                links.append(Link(holding.holder, code, SHAREHOLDING, detail))
+                held = {"basis": BASIS[SHAREHOLDING], "share_ratio": holding.share_ratio}
+                links.append(Link(holding.holder, code, SHAREHOLDING, held))
         by_borrower: dict[str, list[Guarantee]] = {}
         for guarantee in links_of.guarantees:
             if guarantee.borrower in subjects and guarantee.borrower != code:

@@ -189,7 +189,9 @@ def associations(
     codes = sorted(found.distance, key=lambda c: (found.distance[c], c))
     circles = neighbourhood.circles_through(session, code=subject.credit_code)
     chains = structures_of(session, code=subject.credit_code, kind=cycles.CHAIN)
-    structure_codes = {m for s in [*circles, *chains] for m in s.members}
+    structure_codes = {m for c in circles for m in c.members} | {
+        m for row in chains for m in row.members
+    }
     names = _names(session, sorted(set(codes) | structure_codes), found.names())
     signals = bad_signals_of(session, codes)
     return AssociationsOut(
@@ -302,14 +304,14 @@ def structures(
         raise ValidationFailed(
             "kind must be one of {kinds}", field="kind", kinds=", ".join(cycles.KINDS)
         )
+    code = registry_service.parse_code_or_raise(member, field="member") if member else None
     analysis = latest_analysis(session)
     if analysis is None:
         return [], 0, None
     stmt = select(GuaranteeStructure).where(GuaranteeStructure.analysis_id == analysis.id)
     if kind is not None:
         stmt = stmt.where(GuaranteeStructure.kind == kind)
-    if member:
-        code = registry_service.parse_code_or_raise(member, field="member")
+    if code is not None:
         stmt = stmt.where(
             GuaranteeStructure.id.in_(
                 select(StructureMember.structure_id).where(StructureMember.credit_code == code)
