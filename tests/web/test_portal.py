@@ -161,6 +161,7 @@ MENUS = {
         "/data/quality",
         "/catalog",
         "/ledger",
+        "/graph/circles",
         "/account/api-keys",
         "/account/password",
     ],
@@ -173,7 +174,12 @@ MENUS = {
         "/account/api-keys",
         "/account/password",
     ],
-    "enterprise": ["/dashboard", "/account/members", "/account/password"],
+    "enterprise": [
+        "/dashboard",
+        "/graph/enterprises/91450100MA5K00001E",
+        "/account/members",
+        "/account/password",
+    ],
     "bank": ["/dashboard", "/catalog", "/account/members", "/account/password"],
     "auditor": [
         "/dashboard",
@@ -554,5 +560,9 @@ def test_an_enterprise_admin_adds_a_read_only_member_who_sees_no_admin_menu(
     client.cookies.clear()
     sign_in(client, "accountant", "a-good-password")
     html = client.get("/dashboard").text
-    assert re.findall(r'data-nav="([^"]+)"', html) == ["/dashboard", "/account/password"]
+    assert re.findall(r'data-nav="([^"]+)"', html) == [
+        "/dashboard",
+        "/graph/enterprises/91450100MA5K00001E",
+        "/account/password",
+    ]
     assert client.get("/account/members").status_code == 403

@@ -307,7 +307,6 @@ class BadSignal:
     """A negative list or record that makes an enterprise "bad" for those linked to it."""
 
     category: str
-    label: str  # English message id
     ended_by: tuple[str, ...] = ()  # fields that, once filled, say the listing has ended
     closed_values: frozenset[str] = frozenset()  # status values that say the case is over
     status_field: str = "status"
@@ -322,17 +321,14 @@ class BadSignal:
 BAD_SIGNALS: dict[str, BadSignal] = {
     signal.category: signal
     for signal in (
-        BadSignal("dishonest_debtor", "dishonest judgment debtor"),
+        BadSignal("dishonest_debtor"),
         BadSignal(
             "court_enforcement",
-            "under court enforcement",
             closed_values=frozenset({"已结案", "结案", "执行完毕", "已执行完毕"}),
         ),
-        BadSignal(
-            "abnormal_operation", "on the abnormal operations list", ended_by=("removed_on",)
-        ),
-        BadSignal("serious_dishonesty", "on the serious dishonesty list", ended_by=("removed_on",)),
-        BadSignal("black_list", "on a black list", ended_by=("removed_on",)),
+        BadSignal("abnormal_operation", ended_by=("removed_on",)),
+        BadSignal("serious_dishonesty", ended_by=("removed_on",)),
+        BadSignal("black_list", ended_by=("removed_on",)),
     )
 }
 BAD_CATEGORIES = tuple(BAD_SIGNALS)

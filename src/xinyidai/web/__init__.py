@@ -22,6 +22,7 @@ def mount_portal(app: FastAPI) -> None:
         auth,
         catalog_pages,
         dashboard,
+        graph_pages,
         keys,
         ledger_pages,
         members,
@@ -34,6 +35,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(data_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(ledger_pages.router)
+    app.include_router(graph_pages.router)
     auth.install_portal_error_handlers(app)
 
 
