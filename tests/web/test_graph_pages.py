@@ -46,6 +46,12 @@ def _demo_enterprise_in_a_circle(session: Session) -> str:
     return b
 
 
+def _analyse_form_token(html: str) -> str:
+    """The CSRF token inside the form that starts an analysis (not the sign-out form's)."""
+    form = html[html.index('action="/graph/circles/analyse"') :]
+    return csrf_of(form)
+
+
 def _chart(html: str) -> dict[str, object]:
     match = re.search(
         r'<script type="application/json" id="association-graph-data">(.*?)</script>', html, re.S
@@ -63,7 +69,7 @@ def test_operator_runs_an_analysis_and_sees_the_circle(portal: Portal, session: 
     assert 'data-nav="/graph/circles" aria-current="page">担保圈<' in before.text
     queued = client.post(
         "/graph/circles/analyse",
-        data={"csrf_token": csrf_of(before.text)},
+        data={"csrf_token": _analyse_form_token(before.text)},
         follow_redirects=False,
     )
     assert queued.status_code == 303

@@ -319,6 +319,18 @@ def records_of(
 BULK_ROWS = 5000
 
 
+def _disclosure_days(session: Session) -> dict[str, int | None]:
+    """Each category's disclosure period, read once per session (bulk reads come in many
+    small calls within one request or job)."""
+    cached = session.info.get("records.disclosure_days")
+    if cached is None:
+        cached = session.info["records.disclosure_days"] = {
+            c.code: c.disclosure_days
+            for c in catalog_service.list_categories(session, include_inactive=True)
+        }
+    return dict(cached)
+
+
 def current_data(
     session: Session,
     *,
@@ -332,10 +344,7 @@ def current_data(
     particular order. Records past their disclosure period are left out, as on screen,
     unless ``include_expired``.
     """
-    disclosure = {
-        c.code: c.disclosure_days
-        for c in catalog_service.list_categories(session, include_inactive=True)
-    }
+    disclosure = _disclosure_days(session)
     today = clock.today()
     columns = (
         CreditRecord.subject_code,

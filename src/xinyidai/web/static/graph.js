@@ -75,7 +75,7 @@
         roam: true,
         draggable: true,
         top: 36,
-        force: { repulsion: 260, edgeLength: [70, 150], gravity: 0.08 },
+        force: { repulsion: 900, edgeLength: [110, 220], gravity: 0.06, friction: 0.15 },
         categories: [{ name: labels.center }, { name: labels.bad }, { name: labels.other }],
         label: { show: data.nodes.length <= 40, position: "right", fontSize: 11,
                  formatter: function (item) { return item.data.name; } },
