@@ -16,6 +16,7 @@ from xinyidai import bootstrap
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core.db import new_session, session_scope
 from xinyidai.core.settings import get_settings
+from xinyidai.graph import service as graph_service
 from xinyidai.iam import service as iam_service
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ingest.models import Batch
@@ -115,6 +116,12 @@ def run(
         sequenced = ledger_service.integrate(session)
         checkpoint = ledger_service.publish_checkpoint(session)
         report(f"ledger: {sequenced} new leaves, signed checkpoint at size {checkpoint.size}")
+    with session_scope() as session:
+        analysis = graph_service.analyse(session, actor="system:demo")
+        report(
+            f"association analysis: {analysis.circles} guarantee circles, "
+            f"{analysis.chains} chains"
+        )
     result.enterprise_code = pick_demo_enterprise()
     with session_scope() as session:
         result.accounts = iam_service.ensure_demo_accounts(

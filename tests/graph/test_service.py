@@ -198,3 +198,21 @@ def test_listing_refuses_an_unknown_kind(session: Session) -> None:
     with pytest.raises(ValidationFailed) as caught:
         service.structures(session, kind="ring")
     assert caught.value.field == "kind"
+
+
+def test_the_periodic_tasks_refresh_the_index_and_analyse_the_region(
+    session: Session, circle_and_chain: dict[str, str]
+) -> None:
+    from xinyidai.core import jobs as core_jobs
+    from xinyidai.graph import jobs
+
+    jobs.refresh_index()
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AssociationKey)) > 0
+    jobs.nightly_analysis()
+    (job,) = core_jobs.list_recent(session, kind=service.JOB_KIND)
+    assert job.state == "succeeded"
+    assert job.actor == "system"
+    assert job.result is not None
+    assert job.result["circles"] == 1
+    assert service.latest_analysis_or_raise(session).id == job.result["analysis_id"]

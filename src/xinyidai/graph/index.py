@@ -11,7 +11,8 @@ what it finds is what the records say now; only when more subjects changed than
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
@@ -55,25 +56,29 @@ def _state(session: Session, *, lock: bool = False) -> IndexState:
     return state
 
 
-def _rows(subjects: dict[str, links.SubjectLinks]) -> list[dict[str, str]]:
-    return [
+def _row_chunks(subjects: dict[str, links.SubjectLinks]) -> Iterator[list[dict[str, str]]]:
+    """The index rows of ``subjects``, ``INSERT_ROWS`` at a time (never all in memory)."""
+    rows = (
         {"kind": kind, "key": key, "credit_code": code}
         for code in sorted(subjects)
         for kind, key in sorted(subjects[code].index_keys())
-    ]
+    )
+    while chunk := list(itertools.islice(rows, INSERT_ROWS)):
+        yield chunk
 
 
 def rebuild(session: Session, *, subjects: dict[str, links.SubjectLinks], mark: int) -> int:
     """Replace the whole index with the keys of ``subjects``, read up to version ``mark``."""
     state = _state(session, lock=True)
     session.execute(delete(AssociationKey))
-    rows = _rows(subjects)
-    for start in range(0, len(rows), INSERT_ROWS):
-        bulk_insert(session, AssociationKey.__table__, rows[start : start + INSERT_ROWS])
+    written = 0
+    for chunk in _row_chunks(subjects):
+        bulk_insert(session, AssociationKey.__table__, chunk)
+        written += len(chunk)
     state.version_mark = mark
     state.rebuilt_at = state.refreshed_at = clock.now()
     session.flush()
-    return len(rows)
+    return written
 
 
 def _replace(session: Session, subjects: dict[str, links.SubjectLinks]) -> None:
@@ -81,13 +86,12 @@ def _replace(session: Session, subjects: dict[str, links.SubjectLinks]) -> None:
     codes = sorted(subjects)
     for condition in lookup_chunks(session, AssociationKey.credit_code, codes):
         session.execute(delete(AssociationKey).where(condition))
-    rows = _rows(subjects)
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    for start in range(0, len(rows), INSERT_ROWS):
+    for chunk in _row_chunks(subjects):
         statement = insert(AssociationKey).on_conflict_do_nothing(
             index_elements=["kind", "key", "credit_code"]
         )
-        session.execute(statement, rows[start : start + INSERT_ROWS])
+        session.execute(statement, chunk)
 
 
 def refresh(session: Session) -> int:

@@ -381,17 +381,21 @@ def links_among(
     Shared keys in ``hubs``, or shared by more than ``max_group`` of them, link nobody.
     """
     links: list[Link] = []
-    groups: dict[tuple[str, str], list[str]] = {}
-    values: dict[tuple[str, str], str] = {}
+    # Most keys belong to one enterprise: remember the first holder, list only the shared.
+    first: dict[tuple[str, str], str] = {}
+    shared: dict[tuple[str, str], list[str]] = {}
     for code in sorted(subjects):
-        for key, value in subjects[code].shared_values().items():
-            groups.setdefault(key, []).append(code)
-            values[key] = value
-    for key, members in groups.items():
-        if len(members) < 2 or len(members) > max_group or key in hubs:
+        for key in subjects[code].shared_values():
+            holder = first.setdefault(key, code)
+            if holder != code:
+                shared.setdefault(key, [holder]).append(code)
+    del first
+    for key, members in shared.items():
+        if len(members) > max_group or key in hubs:
             continue
         kind = key[0]
-        detail: dict[str, Any] = {"basis": BASIS[kind], "value": values[key]}
+        value = subjects[members[0]].shared_values()[key]
+        detail: dict[str, Any] = {"basis": BASIS[kind], "value": value}
         if kind in (REPRESENTATIVE, COMMON_SHAREHOLDER):
             detail["county"] = subjects[members[0]].county
         for i, first in enumerate(members):
