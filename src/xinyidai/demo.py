@@ -119,8 +119,7 @@ def run(
     with session_scope() as session:
         analysis = graph_service.analyse(session, actor="system:demo")
         report(
-            f"association analysis: {analysis.circles} guarantee circles, "
-            f"{analysis.chains} chains"
+            f"association analysis: {analysis.circles} guarantee circles, {analysis.chains} chains"
         )
     result.enterprise_code = pick_demo_enterprise()
     with session_scope() as session:

@@ -382,14 +382,14 @@ def links_among(
     """
     links: list[Link] = []
     # Most keys belong to one enterprise: remember the first holder, list only the shared.
-    first: dict[tuple[str, str], str] = {}
+    first_holder: dict[tuple[str, str], str] = {}
     shared: dict[tuple[str, str], list[str]] = {}
     for code in sorted(subjects):
         for key in subjects[code].shared_values():
-            holder = first.setdefault(key, code)
+            holder = first_holder.setdefault(key, code)
             if holder != code:
                 shared.setdefault(key, [holder]).append(code)
-    del first
+    del first_holder
     for key, members in shared.items():
         if len(members) > max_group or key in hubs:
             continue
