@@ -90,7 +90,11 @@ def test_depth_beyond_three_is_refused(client: TestClient, auth: Auth) -> None:
         f"/api/v1/enterprises/{ENTERPRISE_CODE}/associations?depth=4", headers=auth("operator")
     )
     assert response.status_code == 422
-    assert response.json()["error"]["field"] == "depth"
+    assert response.json()["error"] == {
+        "code": "invalid",
+        "message": "depth：Input should be less than or equal to 3",
+        "field": "depth",
+    }
 
 
 def test_a_code_with_a_wrong_check_character_is_refused(client: TestClient, auth: Auth) -> None:
@@ -144,13 +148,22 @@ def test_a_bad_analysis_request_names_the_field_and_queues_nothing(
         "/api/v1/graph/analyses", json={"min_chain": 1}, headers=auth("operator")
     )
     assert response.status_code == 422
-    assert response.json()["error"]["field"] == "min_chain"
+    assert response.json()["error"] == {
+        "code": "invalid",
+        "message": "min_chain：Input should be greater than or equal to 2",
+        "field": "min_chain",
+    }
     bad_kind = client.get("/api/v1/graph/circles?kind=ring", headers=auth("operator"))
     assert bad_kind.status_code == 422
     assert bad_kind.json()["error"]["field"] == "kind"
+    assert "circle|chain" in bad_kind.json()["error"]["message"]
     bad_member = client.get("/api/v1/graph/circles?member=123", headers=auth("operator"))
     assert bad_member.status_code == 422
-    assert bad_member.json()["error"]["field"] == "member"
+    assert bad_member.json()["error"] == {
+        "code": "invalid",
+        "message": "信用代码应为 18 位，实际为 3 位",
+        "field": "member",
+    }
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Job)) == 0
     assert session.scalar(select(func.count()).select_from(GraphAnalysis)) == 0
@@ -159,7 +172,11 @@ def test_a_bad_analysis_request_names_the_field_and_queues_nothing(
 def test_no_latest_analysis_before_the_first(client: TestClient, auth: Auth) -> None:
     response = client.get("/api/v1/graph/analyses/latest", headers=auth("operator"))
     assert response.status_code == 404
-    assert response.json()["error"]["field"] == "analysis"
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": "尚未进行全区分析",
+        "field": "analysis",
+    }
 
 
 def test_operator_reads_bad_neighbours(client: TestClient, auth: Auth, session: Session) -> None:

@@ -175,6 +175,7 @@ def test_depth_outside_one_to_three_is_refused(session: Session, depth: int) -> 
     with pytest.raises(ValidationFailed) as caught:
         service.associations(session, code=a, depth=depth)
     assert caught.value.field == "depth"
+    assert caught.value.translated("en") == "depth must be from 1 to 3"
 
 
 def test_an_unknown_enterprise_has_no_associations(session: Session) -> None:
@@ -198,6 +199,7 @@ def test_listing_refuses_an_unknown_kind(session: Session) -> None:
     with pytest.raises(ValidationFailed) as caught:
         service.structures(session, kind="ring")
     assert caught.value.field == "kind"
+    assert caught.value.translated("zh_CN") == "类型须为以下之一：circle, chain"
 
 
 def test_the_periodic_tasks_refresh_the_index_and_analyse_the_region(

@@ -95,7 +95,7 @@ def test_an_analysis_without_the_csrf_token_is_refused(portal: Portal, session: 
 def test_a_bad_member_code_is_shown_next_to_its_field(portal: Portal) -> None:
     page = portal("operator").get("/graph/circles?member=12345")
     assert page.status_code == 422
-    assert 'data-error-for="member"' in page.text
+    assert 'data-error-for="member">信用代码应为 18 位，实际为 5 位<' in page.text
 
 
 def test_operator_sees_an_enterprises_association_graph(portal: Portal, session: Session) -> None:
@@ -142,7 +142,7 @@ def test_the_operator_looks_an_enterprise_up_by_code(portal: Portal, session: Se
     assert found.headers["location"] == f"/graph/enterprises/{ENTERPRISE_CODE}"
     wrong = client.get(f"/graph/enterprises?code={code(77)}")
     assert wrong.status_code == 422
-    assert 'data-error-for="code"' in wrong.text
+    assert f'data-error-for="code">没有信用代码为 {code(77)} 的主体<' in wrong.text
 
 
 def test_a_bank_has_no_association_pages(portal: Portal) -> None:
