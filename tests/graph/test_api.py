@@ -192,6 +192,7 @@ def test_operator_reads_bad_neighbours(client: TestClient, auth: Auth, session: 
             "distance": 1,
             "via": ["guarantee"],
             "signals": ["dishonest_debtor"],
+            "since": "2026-06-01",
         }
     ]
     assert code(1) not in {s["code"] for s in response.json()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -120,13 +121,15 @@ def test_released_guarantees_are_not_in_force() -> None:
 
 def test_a_listing_that_ended_is_not_a_bad_signal() -> None:
     rows = [
-        (code(1), "abnormal_operation", {"removed_on": "2025-01-01"}, None),
-        (code(2), "abnormal_operation", {"removed_on": None}, None),
-        (code(3), "court_enforcement", {"status": "已结案"}, None),
-        (code(4), "court_enforcement", {"status": "执行中"}, None),
-        (code(5), "tax_rating", {"grade": "D"}, None),
+        (code(1), "abnormal_operation", {"removed_on": "2025-01-01"}, date(2024, 1, 1)),
+        (code(2), "abnormal_operation", {"removed_on": None}, date(2024, 3, 1)),
+        (code(3), "court_enforcement", {"status": "已结案"}, date(2024, 1, 1)),
+        (code(4), "court_enforcement", {"status": "执行中"}, date(2025, 5, 1)),
+        (code(4), "court_enforcement", {"status": "执行中"}, date(2025, 9, 1)),
+        (code(4), "dishonest_debtor", {}, None),
+        (code(5), "tax_rating", {"grade": "D"}, date(2025, 4, 1)),
     ]
     assert links.bad_signals(rows) == {
-        code(2): {"abnormal_operation"},
-        code(4): {"court_enforcement"},
+        code(2): {"abnormal_operation": date(2024, 3, 1)},
+        code(4): {"court_enforcement": date(2025, 9, 1), "dishonest_debtor": None},
     }

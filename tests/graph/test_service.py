@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -135,9 +137,9 @@ def test_bad_neighbours_by_distance_and_kind(session: Session) -> None:
     session.commit()
     service.rebuild_index(session)
     signals = service.associated_bad_signals(session, code=a)
-    assert [(s.code, s.distance, s.via, s.signals) for s in signals] == [
-        (b, 1, ["representative"], ["dishonest_debtor"]),
-        (c, 2, ["guarantee"], ["dishonest_debtor"]),
+    assert [(s.code, s.distance, s.via, s.signals, s.since) for s in signals] == [
+        (b, 1, ["representative"], ["dishonest_debtor"], date(2026, 6, 1)),
+        (c, 2, ["guarantee"], ["dishonest_debtor"], date(2026, 6, 1)),
     ]
     counts = service.bad_neighbour_counts(session)
     assert (counts[a].depth1, counts[a].depth2) == (1, 1)

@@ -334,13 +334,19 @@ BAD_SIGNALS: dict[str, BadSignal] = {
 BAD_CATEGORIES = tuple(BAD_SIGNALS)
 
 
-def bad_signals(rows: Iterable[tuple[str, str, dict[str, Any], Any]]) -> dict[str, set[str]]:
-    """Subject → the bad-signal categories its current records show."""
-    found: dict[str, set[str]] = {}
-    for subject, category, data, _ in rows:
+def bad_signals(
+    rows: Iterable[tuple[str, str, dict[str, Any], Any]],
+) -> dict[str, dict[str, date | None]]:
+    """Subject → the bad-signal categories its current records show, each with the date of
+    its latest such record (when it last turned bad that way; None when undated)."""
+    found: dict[str, dict[str, date | None]] = {}
+    for subject, category, data, event_on in rows:
         signal = BAD_SIGNALS.get(category)
-        if signal is not None and signal.holds(data):
-            found.setdefault(subject, set()).add(category)
+        if signal is None or not signal.holds(data):
+            continue
+        dates = found.setdefault(subject, {})
+        known = dates.get(category)
+        dates[category] = event_on if known is None else max(known, event_on or known)
     return found
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -117,6 +117,10 @@ class AssociatedSignalOut(BaseModel):
     distance: int
     via: list[str] = Field(description="link kinds that reach it from one step closer")
     signals: list[str]
+    since: date | None = Field(
+        description="date of its latest bad record: when it last turned bad (a monitor "
+        "compares it with its last look)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

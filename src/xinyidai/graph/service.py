@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -94,8 +95,9 @@ def _names(session: Session, codes: Sequence[str], fallback: dict[str, str]) -> 
     return {c: known[c].name if c in known else fallback.get(c, "") for c in codes}
 
 
-def bad_signals_of(session: Session, codes: Sequence[str]) -> dict[str, set[str]]:
-    """Enterprise → the bad-signal categories its current records show (for these codes)."""
+def bad_signals_of(session: Session, codes: Sequence[str]) -> dict[str, dict[str, date | None]]:
+    """Enterprise → the bad-signal categories its current records show, each with the date
+    of its latest such record (for these codes)."""
     if not codes:
         return {}
     return links.bad_signals(
@@ -241,6 +243,7 @@ def associated_bad_signals(
             distance=found.distance[c],
             via=sorted(via.get(c, ())),
             signals=sorted(signals[c]),
+            since=max((d for d in signals[c].values() if d is not None), default=None),
         )
         for c in sorted(signals, key=lambda c: (found.distance[c], c))
     ]
