@@ -155,3 +155,13 @@ def test_an_unknown_enterprise_or_depth_is_not_found(portal: Portal) -> None:
     client = portal("operator")
     assert client.get(f"/graph/enterprises/{code(78)}").status_code == 404
     assert client.get(f"/graph/enterprises/{ENTERPRISE_CODE}?depth=9").status_code in (404, 422)
+
+
+def test_a_released_guarantee_is_shown_as_released(portal: Portal, session: Session) -> None:
+    b = _demo_enterprise_in_a_circle(session)
+    c = register(session, 3, region="450100", representative="周洁")
+    guarantee(session, c, b, amount="300000.00", status="已解除")
+    session.commit()
+    page = portal("operator").get(f"/graph/enterprises/{b}?depth=1")
+    assert page.status_code == 200
+    assert f"已解除 · DB-{c[-6:]}-{b[-6:]}" in page.text

@@ -49,6 +49,7 @@ SIGNAL_LABELS = {
     "black_list": N_("on a black list"),
 }
 STRUCTURE_LABELS = {"circle": N_("Circle"), "chain": N_("Chain")}
+RELEASED = N_("released")  # a guarantee no longer binding, in the links table
 JOB_STATE_LABELS = {
     jobs.QUEUED: N_("waiting for a worker"),
     jobs.RUNNING: N_("running"),
@@ -172,12 +173,15 @@ def find_enterprise(
     )
 
 
-def _detail_text(kind: str, detail: dict[str, Any]) -> str:
+def _detail_text(kind: str, detail: dict[str, Any], locale: str) -> str:
     """What a link matched on, as one line of the links table."""
     if kind == "guarantee":
         amount = detail.get("amount")
         contracts = detail.get("contracts") or []
-        text = f"{Decimal(amount):,.2f}" if amount is not None else "—"
+        if not detail.get("in_force"):
+            text = gettext(RELEASED, locale)
+        else:
+            text = f"{Decimal(amount):,.2f}" if amount is not None else "—"
         return f"{text} · {', '.join(contracts)}" if contracts else text
     if kind == "shareholding":
         ratio = detail.get("share_ratio")
@@ -249,7 +253,10 @@ def associations(
         depth=depth,
         depths=range(1, graph_service.MAX_DEPTH + 1),
         chart=chart_data(found, labels),
-        details={(e.source, e.target, e.kind): _detail_text(e.kind, e.detail) for e in found.edges},
+        details={
+            (e.source, e.target, e.kind): _detail_text(e.kind, e.detail, locale)
+            for e in found.edges
+        },
         operator=principal.organization_kind == KIND_OPERATOR,
         **LABELS,
     )

@@ -1,5 +1,5 @@
-// The association graph: enterprises as nodes, their links (by kind) as edges, drawn with
-// ECharts from a JSON block (CSP: no inline script). Any element with
+// The association graph: enterprises as nodes on rings by distance, their links (by kind)
+// as edges, drawn with ECharts from a JSON block (CSP: no inline script). Any element with
 // data-graph-source="<id of the JSON block>" is drawn; other pages (the enterprise
 // profile) may call XYDGraph.draw(holder, data, legendHolder) themselves.
 (function () {
@@ -30,6 +30,43 @@
     });
   }
 
+  function radial(data) {
+    // Rings by distance from the enterprise asked about; each ring ordered by where its
+    // nodes' links one ring in sit, so that links run outwards without crossing much.
+    var near = {};
+    data.edges.forEach(function (edge) {
+      (near[edge.source] = near[edge.source] || []).push(edge.target);
+      (near[edge.target] = near[edge.target] || []).push(edge.source);
+    });
+    var rings = [];
+    data.nodes.forEach(function (node) {
+      (rings[node.distance] = rings[node.distance] || []).push(node);
+    });
+    var angle = {}, place = {};
+    angle[data.center] = 0;
+    place[data.center] = [0, 0];
+    for (var d = 1; d < rings.length; d++) {
+      var ring = rings[d] || [];
+      ring.forEach(function (node) {
+        var sin = 0, cos = 0;
+        (near[node.id] || []).forEach(function (other) {
+          if (angle[other] !== undefined && (d === 1 || other !== data.center)) {
+            sin += Math.sin(angle[other]);
+            cos += Math.cos(angle[other]);
+          }
+        });
+        node.wanted = sin || cos ? Math.atan2(sin, cos) : 0;
+      });
+      ring.sort(function (a, b) { return a.wanted - b.wanted || (a.id < b.id ? -1 : 1); });
+      var start = ring.length ? ring[0].wanted : 0;
+      ring.forEach(function (node, i) {
+        angle[node.id] = start + 2 * Math.PI * i / ring.length;
+        place[node.id] = [d * 100 * Math.cos(angle[node.id]), d * 100 * Math.sin(angle[node.id])];
+      });
+    }
+    return place;
+  }
+
   function legend(holder, data) {
     if (!holder) { return; }
     var used = {};
@@ -54,6 +91,7 @@
     var byId = {};
     data.nodes.forEach(function (node) { byId[node.id] = node; });
     var bends = curveness(data.edges);
+    var place = radial(data);
     var chart = echarts.init(holder, null, { renderer: "svg" });
     chart.setOption({
       color: NODE_COLORS,
@@ -71,11 +109,15 @@
       legend: { top: 0, data: [labels.center, labels.bad, labels.other] },
       series: [{
         type: "graph",
-        layout: "force",
+        layout: "none",  // rings by distance, scaled to the frame (see radial)
         roam: true,
         draggable: true,
-        top: 36,
-        force: { repulsion: 900, edgeLength: [110, 220], gravity: 0.06, friction: 0.15 },
+        top: 48,
+        bottom: 24,
+        left: 24,
+        right: 170,  // room for the names, written to the right of the nodes
+        nodeScaleRatio: 0,  // nodes keep their size, round, whatever the scale
+        aspectScale: 1,
         categories: [{ name: labels.center }, { name: labels.bad }, { name: labels.other }],
         label: { show: data.nodes.length <= 40, position: "right", fontSize: 11,
                  formatter: function (item) { return item.data.name; } },
@@ -87,9 +129,8 @@
             name: node.name,
             category: category(node, data.center),
             symbolSize: node.id === data.center ? 30 : Math.max(12, 22 - 4 * node.distance),
-            fixed: node.id === data.center,
-            x: node.id === data.center ? holder.clientWidth / 2 : undefined,
-            y: node.id === data.center ? holder.clientHeight / 2 : undefined
+            x: place[node.id][0],
+            y: place[node.id][1]
           };
         }),
         links: data.edges.map(function (edge, index) {
