@@ -17,6 +17,7 @@ from xinyidai.core.api import install_error_handlers
 from xinyidai.core.db import database_status
 from xinyidai.core.i18n import set_locale
 from xinyidai.core.settings import get_settings
+from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
 from xinyidai.ingest.api import router as ingest_router
 from xinyidai.ledger.api import router as ledger_router
@@ -42,6 +43,7 @@ def api_router() -> APIRouter:
     router.include_router(consent_router)
     router.include_router(audit_router)
     router.include_router(privacy_router)
+    router.include_router(graph_router)
     return router
 
 

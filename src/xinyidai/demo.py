@@ -19,6 +19,7 @@ from xinyidai.catalog import service as catalog_service
 from xinyidai.consent import service as consent_service
 from xinyidai.core.db import new_session, session_scope
 from xinyidai.core.settings import get_settings
+from xinyidai.graph import service as graph_service
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import service as ingest_service
@@ -125,6 +126,11 @@ def run(
         sequenced = ledger_service.integrate(session)
         checkpoint = ledger_service.publish_checkpoint(session)
         report(f"ledger: {sequenced} new leaves, signed checkpoint at size {checkpoint.size}")
+    with session_scope() as session:
+        analysis = graph_service.analyse(session, actor="system:demo")
+        report(
+            f"association analysis: {analysis.circles} guarantee circles, {analysis.chains} chains"
+        )
     result.enterprise_code = pick_demo_enterprise()
     with session_scope() as session:
         result.accounts = iam_service.ensure_demo_accounts(

@@ -6,6 +6,7 @@ import importlib
 
 TASK_MODULES: tuple[str, ...] = (
     "xinyidai.consent.jobs",
+    "xinyidai.graph.jobs",
     "xinyidai.ingest.jobs",
     "xinyidai.ledger.jobs",
 )

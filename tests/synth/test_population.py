@@ -193,3 +193,30 @@ def test_tiny_regions_are_generated_whatever_the_seed() -> None:
             people = _population(size, seed)
             assert len(people) == size
             assert all(creditcode.is_valid(p.credit_code) for p in people)
+
+
+def test_the_truth_lists_every_planted_guarantee_circle(
+    region: tuple[Path, dict[str, Any]],
+) -> None:
+    out, manifest = region
+    clean = {row[0]: row for row in _clean_rows(out, "guarantee")}
+    with (out / "truth" / "guarantee_circles.csv").open(encoding="utf-8") as handle:
+        circles = list(csv.DictReader(handle))
+    assert manifest["truth"]["guarantee_circles"] == "truth/guarantee_circles.csv"
+    assert len(circles) == manifest["counts"]["guarantee_circles"] > 0
+    for circle in circles:
+        members = circle["members"].split(";")
+        contracts = circle["contracts"].split(";")
+        assert len(members) == len(contracts) >= 2
+        assert len(set(members)) == len(members)
+        assert circle["intact"] == str(int(all(c in clean for c in contracts)))
+        for position, contract in enumerate(contracts):
+            if contract not in clean:
+                continue
+            row = clean[contract]
+            guarantor, borrower = members[position], members[(position + 1) % len(members)]
+            assert (row[2], row[4]) == (guarantor, borrower)
+            assert row[7] == circle["amounts"].split(";")[position]
+        if circle["intact"] == "1":
+            statuses = {clean[c][10] for c in contracts}
+            assert circle["in_force"] == str(int(statuses == {"正常"}))

@@ -161,6 +161,7 @@ MENUS = {
         "/data/quality",
         "/catalog",
         "/ledger",
+        "/graph/circles",
         "/privacy",
         "/account/api-keys",
         "/account/password",
@@ -176,6 +177,7 @@ MENUS = {
     ],
     "enterprise": [
         "/dashboard",
+        "/graph/enterprises/91450100MA5K00001E",
         "/consent/letters",
         "/consent/access-log",
         "/consent/commitment",
@@ -575,6 +577,7 @@ def test_an_enterprise_admin_adds_a_read_only_member_who_sees_no_admin_menu(
     html = client.get("/dashboard").text
     assert re.findall(r'data-nav="([^"]+)"', html) == [
         "/dashboard",
+        "/graph/enterprises/91450100MA5K00001E",
         "/consent/letters",
         "/consent/access-log",
         "/consent/commitment",

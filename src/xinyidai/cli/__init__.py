@@ -9,6 +9,7 @@ from xinyidai.cli import (
     catalog,
     consent,
     db,
+    graph,
     iam,
     ingest,
     ledger,
@@ -35,6 +36,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(consent.app, name="consent")
 app.add_typer(audit.app, name="audit")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(graph.app, name="graph")
 ledger.register(app)
 platform.register(app)
 ingest.register(app)

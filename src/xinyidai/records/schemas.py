@@ -9,6 +9,15 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 
+class CurrentData(NamedTuple):
+    """The current data of one record, as bulk reads hand it out (no history, no metadata)."""
+
+    subject_code: str
+    category: str
+    data: dict[str, Any]
+    event_on: date | None
+
+
 class Fact(NamedTuple):
     """One validated row, ready to store: its record id, subject, canonical data and digest.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from xinyidai.ledger.schemas import LedgerEvent
 from xinyidai.records.models import CreditRecord, RecordConflict, RecordVersion
 from xinyidai.records.schemas import (
     CategoryRecords,
+    CurrentData,
     Fact,
     RecordOut,
     RecordVersionOut,
@@ -315,6 +316,91 @@ def records_of(
             )
         )
     return [group for group in grouped.values() if group.records or group.hidden_expired]
+
+
+BULK_ROWS = 5000
+
+
+def _disclosure_days(session: Session) -> dict[str, int | None]:
+    """Each category's disclosure period, read once per session (bulk reads come in many
+    small calls within one request or job)."""
+    cached = session.info.get("records.disclosure_days")
+    if cached is None:
+        cached = session.info["records.disclosure_days"] = {
+            c.code: c.disclosure_days
+            for c in catalog_service.list_categories(session, include_inactive=True)
+        }
+    return dict(cached)
+
+
+def current_data(
+    session: Session,
+    *,
+    categories: Sequence[str],
+    subject_codes: Iterable[str] | None = None,
+    include_expired: bool = False,
+) -> Iterator[CurrentData]:
+    """The current data of the records of some categories, for some subjects or for all.
+
+    The bulk read of region-wide work (association analysis, ratings): streamed, in no
+    particular order. Records past their disclosure period are left out, as on screen,
+    unless ``include_expired``.
+    """
+    disclosure = _disclosure_days(session)
+    today = clock.today()
+    columns = (
+        CreditRecord.subject_code,
+        CreditRecord.category,
+        CreditRecord.data,
+        CreditRecord.event_on,
+    )
+    wanted = list(categories)
+    if subject_codes is None:
+        statements = [
+            select(*columns)
+            .where(CreditRecord.category.in_(wanted))
+            .execution_options(yield_per=BULK_ROWS)
+        ]
+    else:
+        statements = [
+            select(*columns).where(condition, CreditRecord.category.in_(wanted))
+            for condition in lookup_chunks(
+                session, CreditRecord.subject_code, sorted(set(subject_codes))
+            )
+        ]
+    for statement in statements:
+        for subject, category, data, event_on in session.execute(statement):
+            if not include_expired and _expired(event_on, disclosure.get(category), today):
+                continue
+            yield CurrentData(subject, category, data, event_on)
+
+
+def last_version_id(session: Session) -> int:
+    """The id of the newest record version (0 when none): a mark to look for changes after."""
+    return int(session.scalar(select(func.max(RecordVersion.id))) or 0)
+
+
+def changed_subjects(
+    session: Session,
+    *,
+    categories: Sequence[str],
+    after_version: int,
+    up_to_version: int | None = None,
+    limit: int | None = None,
+) -> tuple[set[str], bool]:
+    """Subjects whose records of these categories got a version after ``after_version``
+    (up to ``up_to_version``): the set, and whether it is complete (False past ``limit``)."""
+    stmt = select(RecordVersion.subject_code).where(
+        RecordVersion.id > after_version, RecordVersion.category.in_(list(categories))
+    )
+    if up_to_version is not None:
+        stmt = stmt.where(RecordVersion.id <= up_to_version)
+    found: set[str] = set()
+    for (subject,) in session.execute(stmt.execution_options(yield_per=BULK_ROWS)):
+        found.add(subject)
+        if limit is not None and len(found) > limit:
+            return found, False
+    return found, True
 
 
 def get_or_raise(session: Session, *, record_id: str) -> CreditRecord:

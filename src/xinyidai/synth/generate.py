@@ -32,12 +32,14 @@ from xinyidai.synth.enterprises import (
 from xinyidai.synth.faults import FaultState, plant
 from xinyidai.synth.feeds import FEEDS, FeedSpec
 from xinyidai.synth.randomness import stream
+from xinyidai.synth.truth import CIRCLE_HEADERS, circle_rows
 from xinyidai.synth.writers import open_writer
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 50_000  # below this a second process costs more than it saves
 MANIFEST_VERSION = 1
 LANES = (0, 1)
+GUARANTEE = "guarantee"
 
 
 def _feeds_of(lane: int) -> list[FeedSpec]:
@@ -72,6 +74,16 @@ def _run_lane(
             )
             for spec in specs
         ]
+        circles = None
+        if any(spec.category == GUARANTEE for spec in specs):
+            handle = stack.enter_context(
+                (out_dir / "truth" / "guarantee_circles.csv").open(
+                    "w", encoding="utf-8", newline=""
+                )
+            )
+            circles = csv.writer(handle, lineterminator="\n")
+            circles.writerow(CIRCLE_HEADERS)
+        circle_count = 0
         defaults = None
         if lane == 0:
             handle = stack.enter_context(
@@ -82,9 +94,13 @@ def _run_lane(
         for number, start, stop in blocks_of(enterprises):
             block = build_block(seed, number, start, stop)
             for spec, writer, state, part in zip(specs, writers, states, parts, strict=True):
-                columns = spec.build(block, seed, spec.date_style)
+                built = spec.build(block, seed, spec.date_style)
                 rng = stream(seed, "faults", spec.category, number)
-                columns, planted = plant(spec, columns, rng, state)
+                columns, planted = plant(spec, built, rng, state)
+                if circles is not None and spec.category == GUARANTEE:
+                    found = circle_rows(block, built, columns, planted, circle_count + 1)
+                    circles.writerows(found)
+                    circle_count += len(found)
                 located = writer.append(columns, planted)
                 part.writerows(located)
                 bad[spec.path] += len(located)
@@ -101,6 +117,7 @@ def _run_lane(
         "bad": bad,
         "kinds": kinds,
         "defaulted": defaulted,
+        "guarantee_circles": circle_count,
     }
 
 
@@ -219,6 +236,7 @@ def _finish(
             "feed_rows": sum(rows.values()),
             "bad_rows": bad,
             "defaulted": results[0]["defaulted"],
+            "guarantee_circles": sum(r["guarantee_circles"] for r in results.values()),
         },
         "feeds": [
             {
@@ -233,7 +251,11 @@ def _finish(
             }
             for spec in FEEDS
         ],
-        "truth": {"bad_rows": "truth/bad_rows.csv", "defaults": "truth/defaults.csv"},
+        "truth": {
+            "bad_rows": "truth/bad_rows.csv",
+            "defaults": "truth/defaults.csv",
+            "guarantee_circles": "truth/guarantee_circles.csv",
+        },
     }
     (out_dir / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

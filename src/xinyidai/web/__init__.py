@@ -24,6 +24,7 @@ def mount_portal(app: FastAPI) -> None:
         catalog_pages,
         consent_pages,
         dashboard,
+        graph_pages,
         keys,
         ledger_pages,
         members,
@@ -38,6 +39,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(ledger_pages.router)
     app.include_router(consent_pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(graph_pages.router)
     auth.install_portal_error_handlers(app)
 
 

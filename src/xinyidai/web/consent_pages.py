@@ -47,7 +47,7 @@ ANY_INSTITUTION = "any"
 
 LETTER_STATE_LABELS = {
     "pending": N_("Waiting for the enterprise"),
-    "active": N_("In force"),
+    "active": N_("Letter in force"),
     "rejected": N_("Declined"),
     "paused": N_("Paused"),
     "expired": N_("Expired"),

@@ -119,6 +119,9 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         items.append(NavItem("/data/batches", N_("Upload batches")))
     if active and principal.organization_kind == KIND_OPERATOR:
         items += [NavItem("/catalog", N_("Credit catalogue")), NavItem("/ledger", N_("Ledger"))]
+        items.append(NavItem("/graph/circles", N_("Guarantee circles")))
+    if active and principal.organization_kind == KIND_ENTERPRISE and principal.credit_code:
+        items.append(NavItem(f"/graph/enterprises/{principal.credit_code}", N_("Associations")))
     elif active and principal.organization_kind == KIND_AUDITOR:
         items += [NavItem("/ledger", N_("Ledger")), NavItem("/catalog", N_("Credit catalogue"))]
     elif active and principal.organization_kind in (KIND_PROVIDER, KIND_INSTITUTION):

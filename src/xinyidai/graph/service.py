@@ -1,0 +1,355 @@
+"""Business logic of association analysis, as the API, the portal, the CLI and jobs use it.
+
+- ``associations``: one enterprise's neighbourhood (who is linked to it, how, which of
+  them are bad now) and the guarantee circles and chains it is part of;
+- ``analyse`` / ``start_analysis``: the region-wide search for guarantee circles and
+  chains, stored as the latest analysis; ``structures`` lists what it found;
+- ``associated_bad_signals`` (one enterprise) and ``bad_neighbour_counts`` (all at once):
+  the risk an enterprise draws from bad neighbours, an indicator of the rating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyidai.core import jobs
+from xinyidai.core.errors import NotFound, ValidationFailed
+from xinyidai.core.pagination import paginate
+from xinyidai.graph import cycles, index, links, neighbourhood, region
+from xinyidai.graph.models import DONE, GraphAnalysis, GuaranteeStructure, StructureMember
+from xinyidai.graph.schemas import (
+    AnalysisIn,
+    AssociatedSignalOut,
+    AssociationsOut,
+    BadNeighbours,
+    EdgeOut,
+    HubOut,
+    NodeOut,
+    StructureEdgeOut,
+    StructureOut,
+)
+from xinyidai.records import service as records_service
+from xinyidai.registry import service as registry_service
+
+JOB_KIND = "graph.analyse"
+MAX_DEPTH = neighbourhood.MAX_DEPTH
+DEFAULT_DEPTH = 2
+
+analyse = region.analyse
+bad_neighbour_counts = region.bad_neighbour_counts
+refresh_index = index.refresh
+
+
+def rebuild_index(session: Session) -> int:
+    """Rebuild the index of link keys from every link record; the number of keys."""
+    mark = records_service.last_version_id(session)
+    return index.rebuild(session, subjects=index.load_links(session, None), mark=mark)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at a neighbourhood: the operator sees everything; anyone else sees
+    people's names and phones masked (PIPL) and amounts only of guarantees it is party to."""
+
+    sees_everything: bool
+    credit_code: str | None = None
+
+
+OPERATOR_VIEW = Viewer(sees_everything=True)
+
+PERSON_FIELDS = {links.REPRESENTATIVE, links.COMMON_SHAREHOLDER, links.PHONE}
+
+
+def mask_person(name: str) -> str:
+    """张三丰 → 张**: the surname stays, the given name does not."""
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(phone: str) -> str:
+    """13912345678 → 139****5678."""
+    if len(phone) <= 7:
+        return phone[:2] + "*" * (len(phone) - 2)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def check_depth(depth: int) -> int:
+    if not 1 <= depth <= MAX_DEPTH:
+        raise ValidationFailed(
+            "depth must be from 1 to {maximum}", field="depth", maximum=MAX_DEPTH
+        )
+    return depth
+
+
+# ----------------------------------------------------------------------- neighbourhood
+
+
+def _names(session: Session, codes: Sequence[str], fallback: dict[str, str]) -> dict[str, str]:
+    known = registry_service.get_many_by_code(session, credit_codes=codes)
+    return {c: known[c].name if c in known else fallback.get(c, "") for c in codes}
+
+
+def bad_signals_of(session: Session, codes: Sequence[str]) -> dict[str, dict[str, date | None]]:
+    """Enterprise → the bad-signal categories its current records show, each with the date
+    of its latest such record (for these codes)."""
+    if not codes:
+        return {}
+    return links.bad_signals(
+        records_service.current_data(session, categories=links.BAD_CATEGORIES, subject_codes=codes)
+    )
+
+
+def _edge_out(link: links.Link, viewer: Viewer) -> EdgeOut:
+    detail: dict[str, Any] = dict(link.detail)
+    if not viewer.sees_everything:
+        if link.kind in (links.REPRESENTATIVE, links.COMMON_SHAREHOLDER):
+            detail["value"] = mask_person(str(detail["value"]))
+        elif link.kind == links.PHONE:
+            detail["value"] = mask_phone(str(detail["value"]))
+        elif link.kind == links.GUARANTEE and viewer.credit_code not in (link.source, link.target):
+            detail["amount"] = None
+            detail["contracts"] = None
+    return EdgeOut(
+        source=link.source,
+        target=link.target,
+        kind=link.kind,
+        directed=link.kind in links.DIRECTED_KINDS,
+        detail=detail,
+    )
+
+
+def structure_out(
+    structure: cycles.Structure | GuaranteeStructure,
+    *,
+    names: dict[str, str],
+    viewer: Viewer = OPERATOR_VIEW,
+) -> StructureOut:
+    """A circle or chain as the API gives it; amounts hidden where they are not the
+    viewer's to see (guarantees between two other enterprises)."""
+    if isinstance(structure, GuaranteeStructure):
+        members = list(structure.members)
+        raw_edges = [
+            (
+                e["guarantor"],
+                e["borrower"],
+                Decimal(e["amount"]),
+                list(e["contracts"]),
+                bool(e["in_force"]),
+            )
+            for e in structure.edges
+        ]
+        extra: dict[str, Any] = {"id": structure.id, "analysis_id": structure.analysis_id}
+    else:
+        members = list(structure.members)
+        raw_edges = [
+            (e.guarantor, e.borrower, e.amount, list(e.contracts), e.in_force)
+            for e in structure.edges
+        ]
+        extra = {}
+    edges = []
+    hidden = False
+    for guarantor, borrower, amount, contracts, in_force in raw_edges:
+        mine = viewer.sees_everything or viewer.credit_code in (guarantor, borrower)
+        hidden = hidden or not mine
+        edges.append(
+            StructureEdgeOut(
+                guarantor=guarantor,
+                borrower=borrower,
+                amount=amount if mine else None,
+                contracts=contracts if mine else None,
+                in_force=in_force,
+            )
+        )
+    total = sum((e[2] for e in raw_edges), Decimal("0.00"))
+    return StructureOut(
+        kind=structure.kind,
+        size=len(members),
+        members=members,
+        names=[names.get(c) for c in members],
+        edges=edges,
+        total_amount=None if hidden else total,
+        in_force=all(e[4] for e in raw_edges),
+        fingerprint=structure.fingerprint,
+        **extra,
+    )
+
+
+def associations(
+    session: Session, *, code: str, depth: int = DEFAULT_DEPTH, viewer: Viewer = OPERATOR_VIEW
+) -> AssociationsOut:
+    """The enterprises within ``depth`` links of ``code``, the links among them, whether
+    each is bad now, and the guarantee circles and chains ``code`` is part of."""
+    check_depth(depth)
+    subject = registry_service.get_by_code_or_raise(session, credit_code=code)
+    found = neighbourhood.explore(session, code=subject.credit_code, depth=depth)
+    codes = sorted(found.distance, key=lambda c: (found.distance[c], c))
+    circles = neighbourhood.circles_through(session, code=subject.credit_code)
+    chains = structures_of(session, code=subject.credit_code, kind=cycles.CHAIN)
+    structure_codes = {m for c in circles for m in c.members} | {
+        m for row in chains for m in row.members
+    }
+    names = _names(session, sorted(set(codes) | structure_codes), found.names())
+    signals = bad_signals_of(session, codes)
+    return AssociationsOut(
+        code=subject.credit_code,
+        depth=depth,
+        nodes=[
+            NodeOut(
+                code=c,
+                name=names.get(c) or None,
+                distance=found.distance[c],
+                bad=bool(signals.get(c)),
+                signals=sorted(signals.get(c, ())),
+            )
+            for c in codes
+        ],
+        edges=[_edge_out(link, viewer) for link in found.links],
+        circles=[structure_out(s, names=names, viewer=viewer) for s in circles],
+        chains=[structure_out(s, names=names, viewer=viewer) for s in chains],
+        hubs=[
+            HubOut(kind=kind, members=n)
+            for (kind, _), n in sorted(found.hubs.items(), key=lambda item: (item[0][0], -item[1]))
+        ],
+        truncated=found.truncated,
+        index_current=found.index_current,
+    )
+
+
+def associated_bad_signals(
+    session: Session, *, code: str, depth: int = DEFAULT_DEPTH
+) -> list[AssociatedSignalOut]:
+    """The bad enterprises linked to ``code`` within ``depth``, by distance and link kind."""
+    check_depth(depth)
+    subject = registry_service.get_by_code_or_raise(session, credit_code=code)
+    found = neighbourhood.explore(session, code=subject.credit_code, depth=depth)
+    others = [c for c in found.distance if c != subject.credit_code]
+    signals = bad_signals_of(session, others)
+    via: dict[str, set[str]] = {}
+    for link in found.links:
+        for near, far in ((link.source, link.target), (link.target, link.source)):
+            if found.distance.get(near, -1) == found.distance.get(far, -1) - 1:
+                via.setdefault(far, set()).add(link.kind)
+    names = _names(session, sorted(signals), found.names())
+    return [
+        AssociatedSignalOut(
+            code=c,
+            name=names.get(c) or None,
+            distance=found.distance[c],
+            via=sorted(via.get(c, ())),
+            signals=sorted(signals[c]),
+            since=max((d for d in signals[c].values() if d is not None), default=None),
+        )
+        for c in sorted(signals, key=lambda c: (found.distance[c], c))
+    ]
+
+
+def bad_neighbours_of(session: Session, *, code: str) -> BadNeighbours:
+    """``code``'s bad neighbours at depth 1 and 2 (the one-enterprise form of the indicator)."""
+    found = associated_bad_signals(session, code=code, depth=2)
+    return BadNeighbours(
+        depth1=sum(1 for s in found if s.distance == 1),
+        depth2=sum(1 for s in found if s.distance == 2),
+    )
+
+
+# ---------------------------------------------------------------------------- analyses
+
+
+def latest_analysis(session: Session) -> GraphAnalysis | None:
+    """The newest finished region analysis, or None."""
+    return session.scalar(
+        select(GraphAnalysis)
+        .where(GraphAnalysis.state == DONE)
+        .order_by(GraphAnalysis.finished_at.desc(), GraphAnalysis.id.desc())
+        .limit(1)
+    )
+
+
+def latest_analysis_or_raise(session: Session) -> GraphAnalysis:
+    analysis = latest_analysis(session)
+    if analysis is None:
+        raise NotFound("no region analysis has run yet", field="analysis")
+    return analysis
+
+
+def get_analysis_or_raise(session: Session, *, analysis_id: str) -> GraphAnalysis:
+    analysis = session.get(GraphAnalysis, analysis_id)
+    if analysis is None:
+        raise NotFound("no analysis {id}", field="analysis_id", id=analysis_id)
+    return analysis
+
+
+def recent_analyses(session: Session, *, limit: int = 10) -> list[GraphAnalysis]:
+    return list(
+        session.scalars(
+            select(GraphAnalysis).order_by(GraphAnalysis.started_at.desc()).limit(limit)
+        )
+    )
+
+
+def structures(
+    session: Session,
+    *,
+    kind: str | None = None,
+    member: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> tuple[list[GuaranteeStructure], int, GraphAnalysis | None]:
+    """One page of the latest analysis's circles and chains (circles first, the largest
+    amounts first), optionally of one kind or through one enterprise."""
+    if kind is not None and kind not in cycles.KINDS:
+        raise ValidationFailed(
+            "kind must be one of {kinds}", field="kind", kinds=", ".join(cycles.KINDS)
+        )
+    code = registry_service.parse_code_or_raise(member, field="member") if member else None
+    analysis = latest_analysis(session)
+    if analysis is None:
+        return [], 0, None
+    stmt = select(GuaranteeStructure).where(GuaranteeStructure.analysis_id == analysis.id)
+    if kind is not None:
+        stmt = stmt.where(GuaranteeStructure.kind == kind)
+    if code is not None:
+        stmt = stmt.where(
+            GuaranteeStructure.id.in_(
+                select(StructureMember.structure_id).where(StructureMember.credit_code == code)
+            )
+        )
+    stmt = stmt.order_by(
+        GuaranteeStructure.kind.desc(),  # circle before chain
+        GuaranteeStructure.total_amount.desc(),
+        GuaranteeStructure.id,
+    )
+    rows, total = paginate(session, stmt, page=page, size=size)
+    return rows, total, analysis
+
+
+def structures_of(
+    session: Session, *, code: str, kind: str | None = None
+) -> list[GuaranteeStructure]:
+    """The latest analysis's circles and chains ``code`` is a member of."""
+    rows, _, _ = structures(session, kind=kind, member=code, size=200)
+    return rows
+
+
+def member_names(session: Session, rows: Sequence[GuaranteeStructure]) -> dict[str, str]:
+    """Names of every member of these structures (registry names)."""
+    codes = sorted({c for row in rows for c in row.members})
+    known = registry_service.get_many_by_code(session, credit_codes=codes)
+    return {c: e.name for c, e in known.items()}
+
+
+def start_analysis(session: Session, *, options: AnalysisIn, actor: str | None) -> jobs.Job:
+    """Queue a region analysis as a job (the caller's transaction is committed first)."""
+    job = jobs.create(session, kind=JOB_KIND, params=options.model_dump(), actor=actor)
+    session.commit()
+    from xinyidai.graph.jobs import analyse_region
+
+    analyse_region(job.id)
+    session.expire_all()
+    return jobs.get_or_raise(session, job_id=job.id)
