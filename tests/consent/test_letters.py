@@ -322,3 +322,40 @@ def test_expired_letters_are_swept_by_the_clock(world: World, session: Session) 
     session.commit()
     session.refresh(letter)
     assert (letter.state, letter.state_changed_by) == ("expired", "system:expiry")
+
+
+def test_a_bad_request_is_refused_with_its_field_and_nothing_is_stored(
+    client: TestClient, auth: Auth, world: World, session: Session
+) -> None:
+    from tests.accounts import OTHER_CODE
+    from xinyidai.registry import creditcode
+
+    before = _stored(session)
+    cases = [
+        ({"credit_code": creditcode.make("91450100MA5K99999")}, 404, "credit_code"),
+        ({"credit_code": OTHER_CODE}, 422, "credit_code"),  # no enterprise account to answer
+        ({"credit_code": ENTERPRISE_CODE, "categories": ["horoscope"]}, 422, "categories.0"),
+        (
+            {
+                "credit_code": ENTERPRISE_CODE,
+                "valid_from": (clock.now() + timedelta(days=5)).isoformat(),
+                "valid_until": (clock.now() + timedelta(days=1)).isoformat(),
+            },
+            422,
+            "valid_until",
+        ),
+    ]
+    for change, status, field in cases:
+        response = client.post(
+            "/api/v1/letters/requests",
+            json=_terms(world, **change) | {"grantee_id": None},
+            headers=auth("bank"),
+        )
+        assert (response.status_code, response.json()["error"]["field"]) == (status, field), change
+    refused = client.post(
+        "/api/v1/letters/requests",
+        json=_terms(world, credit_code=ENTERPRISE_CODE),
+        headers=auth("enterprise"),
+    )
+    assert refused.status_code == 403
+    assert _stored(session) == before

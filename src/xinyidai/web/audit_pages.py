@@ -55,8 +55,9 @@ def _filter(
 
 
 def _organizations(session: SessionDep) -> list[tuple[str, str]]:
+    """The institutions and platforms to filter by (enterprises are searched by code)."""
     found: list[tuple[str, str]] = []
-    for kind in ("institution", "platform", "enterprise", "operator", "provider", "auditor"):
+    for kind in ("institution", "platform"):
         rows, _ = iam_service.list_organizations(session, kind=kind, size=MAX_SIZE)
         found += [(o.public_id, o.name) for o in rows]
     return sorted(found, key=lambda item: item[1])
