@@ -31,6 +31,9 @@ DATA_ROUTES: dict[tuple[str, str], Callable[[TestClient, dict[str, str]], Any]] 
     ("GET", "/api/v1/enterprises/{code}/report"): lambda c, h: c.get(
         f"/api/v1/enterprises/{CODE}/report", headers=h
     ),
+    ("GET", "/api/v1/enterprises/{code}/associations"): lambda c, h: c.get(
+        f"/api/v1/enterprises/{CODE}/associations", headers=h
+    ),
     ("POST", "/api/v1/verify"): lambda c, h: c.post(
         "/api/v1/verify",
         json={"credit_code": CODE, "category": "tax_payment", "op": "exists"},
@@ -122,6 +125,16 @@ NO_RECORDS = {
     ("GET", "/api/v1/privacy/rules"): "the rules",
     ("GET", "/api/v1/privacy/grades"): "the grading of the catalogue",
     ("GET", "/healthz"): "health",
+    ("GET", "/api/v1/enterprises/{code}/associations/signals"): (
+        "operator only; goes through the decision (operator's duty), tested in tests/graph"
+    ),
+    ("GET", "/api/v1/graph/circles"): (
+        "the region's guarantee circles for the operator's supervision duty, not one "
+        "enterprise's records"
+    ),
+    ("GET", "/api/v1/graph/analyses"): "analysis runs and their counts",
+    ("GET", "/api/v1/graph/analyses/latest"): "analysis runs and their counts",
+    ("POST", "/api/v1/graph/analyses"): "queues an analysis",
 }
 
 
@@ -150,7 +163,12 @@ def test_every_data_route_goes_through_the_decision(
     monkeypatch: pytest.MonkeyPatch,
     call: Callable[[TestClient, dict[str, str]], Any],
 ) -> None:
-    grant(session, world, categories=["tax_payment", "registration"], levels=["personal"])
+    grant(
+        session,
+        world,
+        categories=["tax_payment", "registration", "shareholder", "guarantee"],
+        levels=["personal"],
+    )
     grant(session, world, purpose="verification")
     real = consent_service.decide
     seen: list[dict[str, Any]] = []

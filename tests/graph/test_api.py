@@ -74,14 +74,18 @@ def test_the_enterprise_reads_its_own_associations_only(
     own = client.get(f"/api/v1/enterprises/{me}/associations", headers=auth("enterprise"))
     assert own.status_code == 200, own.text
     other = client.get(f"/api/v1/enterprises/{b}/associations", headers=auth("enterprise"))
-    assert other.status_code == 404
-    assert other.json()["error"]["field"] == "credit_code"
+    # Another enterprise's guarantees are not its to see: refused by the access decision.
+    assert other.status_code == 403
+    assert other.json()["error"]["code"] == "no_basis"
 
 
-def test_a_bank_may_not_read_associations(client: TestClient, auth: Auth, session: Session) -> None:
+def test_a_bank_without_a_letter_may_not_read_associations(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
     me, _ = _circle_with_the_demo_enterprise(session)
     response = client.get(f"/api/v1/enterprises/{me}/associations", headers=auth("bank"))
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "no_basis"
     assert client.get(f"/api/v1/enterprises/{me}/associations").status_code == 401
 
 

@@ -7,9 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
+from xinyidai.consent import service as consent_service
+from xinyidai.consent.api import enforce
+from xinyidai.consent.schemas import BASIS_OPERATOR
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
-from xinyidai.core.errors import NotFound
 from xinyidai.core.pagination import Page
 from xinyidai.graph import service
 from xinyidai.graph.schemas import (
@@ -26,17 +29,41 @@ from xinyidai.registry import service as registry
 router = APIRouter(tags=["graph"], responses=ERROR_RESPONSES)
 
 
-def association_viewer(principal: Principal, code: str) -> service.Viewer:
-    """Who may see an enterprise's associations, and how much: the operator everything,
-    the enterprise itself its own (people masked). Everyone else is told there is no such
-    subject. The one place this is decided, until the access decision of ``consent``."""
-    if principal.organization_kind == "operator":
-        return service.OPERATOR_VIEW
-    if principal.organization_kind == "enterprise" and principal.credit_code == code:
-        return service.Viewer(sees_everything=False, credit_code=code)
-    raise NotFound(
-        "no credit subject with code {credit_code}", field="credit_code", credit_code=code
+# The categories an association view is made of: who represents and owns an enterprise,
+# where it is, and whom it guarantees.
+ASSOCIATION_CATEGORIES = ("registration", "shareholder", "guarantee")
+
+
+def association_viewer(
+    session: Session,
+    principal: Principal,
+    code: str,
+    *,
+    purpose: str | None = None,
+    letter: str | None = None,
+    channel: str = "api:associations",
+) -> service.Viewer:
+    """How much of an enterprise's associations ``principal`` sees, decided (and logged) by
+    the access decision over the categories the links come from: the operator on its duty
+    sees everything; the enterprise itself and a holder of a letter covering those
+    categories see people masked and only the amounts of guarantees they are party to.
+    A refusal is logged and raised."""
+    decision = enforce(
+        session,
+        consent_service.decide(
+            session,
+            actor=principal,
+            subject=code,
+            categories=list(ASSOCIATION_CATEGORIES),
+            purpose=purpose,
+            letter_id=letter,
+            channel=channel,
+        ),
     )
+    if decision.basis == BASIS_OPERATOR:
+        return service.OPERATOR_VIEW
+    own = principal.credit_code if principal.organization_kind == "enterprise" else None
+    return service.Viewer(sees_everything=False, credit_code=own)
 
 
 @router.get("/enterprises/{code}/associations", response_model=AssociationsOut)
@@ -47,12 +74,16 @@ def read_associations(
     depth: Annotated[
         int, Query(ge=1, le=service.MAX_DEPTH, description="links to follow from the enterprise")
     ] = service.DEFAULT_DEPTH,
+    purpose: Annotated[str | None, Query(description="why you read; default by role")] = None,
+    letter: Annotated[str | None, Query(description="the authorization letter you rely on")] = None,
 ) -> AssociationsOut:
     """Enterprises linked to this one within ``depth`` links: each with whether it is bad
     now, each link with its kind and detail, and the guarantee circles and chains it is in
-    (operator, and the enterprise itself)."""
+    (through the access decision over registration, shareholders and guarantees)."""
     subject = registry.get_by_code_or_raise(session, credit_code=code)
-    viewer = association_viewer(principal, subject.credit_code)
+    viewer = association_viewer(
+        session, principal, subject.credit_code, purpose=purpose, letter=letter
+    )
     return service.associations(session, code=subject.credit_code, depth=depth, viewer=viewer)
 
 
@@ -63,8 +94,11 @@ def read_associated_signals(
     principal: OperatorUser,
     depth: Annotated[int, Query(ge=1, le=service.MAX_DEPTH)] = service.DEFAULT_DEPTH,
 ) -> list[AssociatedSignalOut]:
-    """The bad enterprises linked to this one, by distance and link kind (operator)."""
-    return service.associated_bad_signals(session, code=code, depth=depth)
+    """The bad enterprises linked to this one, by distance and link kind (operator, on its
+    duty, through the access decision)."""
+    subject = registry.get_by_code_or_raise(session, credit_code=code)
+    association_viewer(session, principal, subject.credit_code, channel="api:associations.signals")
+    return service.associated_bad_signals(session, code=subject.credit_code, depth=depth)
 
 
 @router.get("/graph/circles", response_model=Page[StructureOut])

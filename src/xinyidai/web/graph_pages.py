@@ -228,7 +228,9 @@ def associations(
     """One enterprise's associations: the graph, the links, circles and chains it is in."""
     try:
         subject = registry_service.get_by_code_or_raise(session, credit_code=code)
-        viewer = association_viewer(principal, subject.credit_code)
+        viewer = association_viewer(
+            session, principal, subject.credit_code, channel="portal:associations"
+        )
         found = graph_service.associations(
             session, code=subject.credit_code, depth=depth, viewer=viewer
         )
