@@ -20,6 +20,7 @@ from xinyidai.ingest.api import router as ingest_router
 from xinyidai.ledger.api import router as ledger_router
 from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
+from xinyidai.scoring.api import router as scoring_router
 from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
 
 API_PREFIX = "/api/v1"
@@ -36,6 +37,7 @@ def api_router() -> APIRouter:
     router.include_router(iam_router)
     router.include_router(ingest_router)
     router.include_router(records_router)
+    router.include_router(scoring_router)
     return router
 
 

@@ -7,6 +7,7 @@ import importlib
 TASK_MODULES: tuple[str, ...] = (
     "xinyidai.ingest.jobs",
     "xinyidai.ledger.jobs",
+    "xinyidai.scoring.jobs",
 )
 
 

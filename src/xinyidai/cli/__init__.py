@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from xinyidai.cli import catalog, db, iam, ingest, ledger, platform, records, registry, synth
+from xinyidai.cli import (
+    catalog,
+    db,
+    iam,
+    ingest,
+    ledger,
+    platform,
+    rating,
+    records,
+    registry,
+    scorecard,
+    synth,
+)
 
 app = typer.Typer(
     name="xyd",
@@ -19,6 +31,8 @@ app.add_typer(iam.app, name="iam")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(records.app, name="records")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(scorecard.app, name="scorecard")
+app.add_typer(rating.app, name="rate")
 ledger.register(app)
 platform.register(app)
 ingest.register(app)

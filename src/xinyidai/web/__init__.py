@@ -25,6 +25,7 @@ def mount_portal(app: FastAPI) -> None:
         keys,
         ledger_pages,
         members,
+        rating_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -34,6 +35,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(data_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(ledger_pages.router)
+    app.include_router(rating_pages.router)
     auth.install_portal_error_handlers(app)
 
 

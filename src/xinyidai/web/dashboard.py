@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from xinyidai.core.api import SessionDep
+from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR, KINDS, ORG_STATES
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import EnterpriseOut
 from xinyidai.web.auth import PortalUser
+from xinyidai.web.rating_pages import rating_view
 from xinyidai.web.templating import KIND_LABELS, STATE_LABELS, render
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +51,10 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
     if principal.organization_kind == KIND_ENTERPRISE and organization.credit_code:
         subject = registry_service.get_by_code(session, credit_code=organization.credit_code)
         context["subject"] = EnterpriseOut.model_validate(subject) if subject else None
+        if subject is not None and active:
+            context["rating"] = rating_view(
+                session, credit_code=subject.credit_code, locale=request_locale(request)
+            )
     if principal.is_admin and active and iam_service.KIND_SCOPES.get(organization.kind):
         keys = iam_service.list_api_keys(session, organization_id=organization.id)
         context["live_keys"] = sum(1 for key in keys if key.revoked_at is None)
