@@ -9,6 +9,8 @@ from tests.ingest.tables import code
 
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ingest.models import Batch
+from xinyidai.scoring import platform_model
+from xinyidai.scoring.scorecard.model import Feature
 
 REGION = "640104"
 
@@ -239,3 +241,12 @@ def build_enterprise_a(session: Session) -> str:
         ],
     )
     return a
+
+
+def enforcement_feature() -> Feature:
+    """The court-enforcement indicator the rating model in force uses (it keeps one of the
+    three; which depends on the training data)."""
+    model = platform_model.current()
+    found = [f for f in model.features if f.name.startswith("enforcement_")]
+    assert len(found) == 1, [f.name for f in model.features]
+    return found[0]

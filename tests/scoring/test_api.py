@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
-from tests.scoring.records import push
+from tests.scoring.records import enforcement_feature, push
 
 from xinyidai.core import clock
 from xinyidai.registry import service as registry_service
@@ -89,7 +89,7 @@ def test_the_operator_reads_a_rating_with_its_reasons(
     assert 0 < body["probability"] < 1
     assert body["grade"]
     codes = [r["code"] for r in body["reasons"]]
-    assert "ENFORCEMENT_AMOUNT" in codes
+    assert enforcement_feature().reason_text.code in codes
     assert all(set(r) == {"code", "text", "impact"} and r["impact"] < 0 for r in body["reasons"])
     assert all("：" in r["text"] for r in body["reasons"])  # Chinese by default
 
@@ -102,7 +102,8 @@ def test_reasons_follow_the_callers_language(
         headers=auth("operator") | {"Accept-Language": "en"},
     ).json()
     texts = {r["code"]: r["text"] for r in english["reasons"]}
-    assert texts["ENFORCEMENT_AMOUNT"].startswith("Amounts under enforcement (yuan): ")
+    reason = enforcement_feature().reason_text
+    assert texts[reason.code].startswith(f"{reason.en}: ")
 
 
 def test_the_enterprise_reads_its_own_rating_only(

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.ingest.tables import code as code_of
-from tests.scoring.records import push
+from tests.scoring.records import enforcement_feature, push
 
 from xinyidai.core import clock, jobs
 from xinyidai.core.errors import NotFound
@@ -161,7 +161,8 @@ def test_a_negative_record_re_rates_its_enterprise_on_arrival(session: Session) 
     after = ratings[-1]
     assert after.as_of == clock.today()
     assert after.score < before.score
-    assert {"enforcement_amount", "dishonest_listings"} <= {name for name, _, _ in after.reasons}
+    reasons = {name for name, _, _ in after.reasons}
+    assert {enforcement_feature().name, "dishonest_listings"} <= reasons
 
 
 def test_only_negative_records_re_rate(session: Session) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
-from tests.scoring.records import push
+from tests.scoring.records import enforcement_feature, push
 from tests.web.conftest import csrf_of
 from xinyidai.core import clock
 from xinyidai.scoring.models import RatingRun
@@ -44,10 +44,11 @@ def test_the_enterprise_sees_its_rating_on_its_dashboard(portal: Portal, session
     assert page.status_code == 200
     assert 'data-testid="rating-card"' in page.text
     assert re.search(r'data-testid="rating-grade">(AAA|AA|A|BBB|BB|B|CCC|CC|C)<', page.text)
-    assert 'data-code="ENFORCEMENT_AMOUNT"' in page.text
-    assert "执行标的合计（元）" in page.text  # Chinese by default
+    reason = enforcement_feature().reason_text
+    assert f'data-code="{reason.code}"' in page.text
+    assert reason.zh in page.text  # Chinese by default
     english = portal("enterprise").get("/dashboard?lang=en")
-    assert "Amounts under enforcement (yuan)" in english.text
+    assert reason.en in english.text
 
 
 def test_the_operator_looks_up_a_rating(portal: Portal, session: Session) -> None:
@@ -75,8 +76,11 @@ def test_the_operator_starts_a_full_run(portal: Portal, session: Session) -> Non
     client = portal("operator")
     page = client.get("/ratings")
     assert "No full run yet." in client.get("/ratings?lang=en").text
+    form = re.search(r'action="/ratings/runs"[^>]*>\s*<input[^>]*value="([^"]+)"', page.text)
+    assert form, "the run form carries no CSRF token"
+    assert form.group(1) == csrf_of(page.text)
     response = client.post(
-        "/ratings/runs", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+        "/ratings/runs", data={"csrf_token": form.group(1)}, follow_redirects=False
     )
     assert response.status_code == 303
     assert response.headers["location"].startswith("/ratings?queued=job_")

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Text, bindparam, cast, func, insert, or_, select, update
@@ -341,6 +342,7 @@ def category_frames(
     fields: Mapping[str, Sequence[str]],
     subject_codes: Sequence[str] | None = None,
     on: date | None = None,
+    skip_unknown: bool = False,
 ) -> dict[str, pl.DataFrame]:
     """Current records of several categories, in bulk, as text columns per category:
     ``subject_code`` and the data ``fields`` asked of that category (null where a record
@@ -350,29 +352,33 @@ def category_frames(
     COPY and parsed by polars); for ``subject_codes``, one statement for all categories.
     With ``on``, only records of events up to that day and, for a category with a
     disclosure period, not past it (a record past its period is not used, as it is not
-    shown).
+    shown). A category the catalogue does not have is an error, or with ``skip_unknown``
+    an empty frame (it cannot hold records).
     """
     disclosure = catalog_service.disclosure_periods(session)
-    for category in fields:
-        if category not in disclosure:
-            raise NotFound("no catalogue category {code}", field="category", code=category)
+    unknown = [category for category in fields if category not in disclosure]
+    if unknown and not skip_unknown:
+        raise NotFound("no catalogue category {code}", field="category", code=unknown[0])
     wanted = {
-        category: ["credit_code", *(f for f in names if f != "credit_code")]
-        for category, names in fields.items()
+        category: [f for f in names if f != "credit_code"] for category, names in fields.items()
     }
+    frames = {category: _empty_frame(tuple(wanted[category])) for category in unknown}
+    known = {c: names for c, names in wanted.items() if c not in frames}
     if subject_codes is None:
-        frames = {
-            category: _bulk_category(session, category, wanted[category], disclosure, on)
-            for category in fields
-        }
+        for category, names in known.items():
+            frame = _bulk_category(session, category, ["credit_code", *names], disclosure, on)
+            frames[category] = frame.rename({"credit_code": "subject_code"})
     else:
-        frames = _subjects_categories(session, wanted, subject_codes, disclosure, on)
-    return {
-        category: frame.rename({"credit_code": "subject_code"}).select(
-            "subject_code", *wanted[category][1:]
-        )
-        for category, frame in frames.items()
-    }
+        frames |= _subjects_categories(session, known, subject_codes, disclosure, on)
+    return frames
+
+
+@lru_cache(maxsize=64)
+def _empty_frame(fields: tuple[str, ...]) -> pl.DataFrame:
+    """No records: ``subject_code`` and ``fields``, all text (shared; never changed)."""
+    import polars as pl
+
+    return pl.DataFrame(schema=dict.fromkeys(("subject_code", *fields), pl.String))
 
 
 def _since(on: date, days: int | None) -> date | None:
@@ -425,18 +431,14 @@ def _subjects_categories(
             texts[category].append(text)
     frames = {}
     for category, names in wanted.items():
-        schema = dict.fromkeys(names, pl.String)
         if not texts[category]:
-            frames[category] = pl.DataFrame(schema=schema)
+            frames[category] = _empty_frame(tuple(names))
             continue
         documents = [json.loads(text) for text in texts[category]]
-        frames[category] = pl.DataFrame(
-            {
-                name: [None if d.get(name) is None else str(d[name]) for d in documents]
-                for name in names
-            },
-            schema=schema,
-        )
+        columns = {"subject_code": [d.get("credit_code") for d in documents]}
+        for name in names:
+            columns[name] = [None if d.get(name) is None else str(d[name]) for d in documents]
+        frames[category] = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
     return frames
 
 

@@ -9,6 +9,7 @@ below) inside the storing transaction.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -88,8 +89,6 @@ def model_in_force(session: Session) -> ScorecardModel:
 
 @lru_cache(maxsize=16)
 def _model_from_body(version: str, body: str) -> ScorecardModel:
-    import json
-
     return ScorecardModel.from_dict(json.loads(body))
 
 
@@ -101,8 +100,6 @@ def model_by_version(session: Session, *, version: str) -> ScorecardModel:
     row = session.get(RatingModel, version)
     if row is None:
         raise NotFound("no rating model {version}", field="model_version", version=version)
-    import json
-
     return _model_from_body(version, json.dumps(row.body, sort_keys=True))
 
 
@@ -133,33 +130,26 @@ def model_out(model: ScorecardModel, *, locale: str) -> ModelOut:
 
 # ------------------------------------------------------------------------------ rating
 def _reasons_json(scored: Scored) -> list[str]:
-    """Each row's reasons as JSON text ``[[feature, bin, impact], ...]``, built column-wise."""
-    import polars as pl
+    """Each row's reasons as JSON text ``[[feature, bin, impact], ...]``.
 
-    order, impacts = scored.reason_matrix()
-    names = np.array([*scored.model.feature_names, ""], dtype=object)
-    safe = np.where(order >= 0, order, 0)
-    bins = np.take_along_axis(scored.bins, safe, axis=1)
-    columns: dict[str, Any] = {}
-    items = []
-    for r in range(order.shape[1]):
-        columns[f"f{r}"] = names[order[:, r]].astype(str)
-        columns[f"b{r}"] = bins[:, r]
-        columns[f"i{r}"] = np.round(impacts[:, r], 2)
-        items.append(
-            pl.when(pl.col(f"f{r}") != "").then(
-                pl.format('["{}",{},{}]', pl.col(f"f{r}"), pl.col(f"b{r}"), pl.col(f"i{r}"))
-            )
-        )
-    if not items:
-        return ["[]"] * len(scored)
-    frame = pl.DataFrame(columns)
-    joined = frame.select(
-        pl.concat_str(
-            [pl.lit("["), pl.concat_str(items, separator=",", ignore_nulls=True), pl.lit("]")]
-        )
-    )
-    return joined.to_series().to_list()
+    Reasons depend on a row's bins only, and a million enterprises fall into a few
+    thousand combinations of bins: the text is built once per combination.
+    """
+    first, inverse = scored.distinct()
+    order, impacts = scored.reason_matrix(rows=first)
+    names = scored.model.feature_names
+    texts = []
+    for row, positions, losses in zip(
+        first.tolist(), order.tolist(), impacts.tolist(), strict=True
+    ):
+        items = [
+            [names[p], int(scored.bins[row, p]), round(loss, 2)]
+            for p, loss in zip(positions, losses, strict=True)
+            if p >= 0
+        ]
+        texts.append(json.dumps(items, ensure_ascii=False, separators=(",", ":")))
+    spread: list[str] = np.array(texts, dtype=object)[inverse].tolist()
+    return spread
 
 
 def _rating_frame(
@@ -217,10 +207,18 @@ def rate_one(
     session: Session, *, credit_code: str, on: date | None = None, trigger: str = TRIGGER_REQUEST
 ) -> CreditRating:
     """Rate one subject now and return its new rating."""
-    subject = registry_service.get_by_code_or_raise(session, credit_code=credit_code)
-    rate_subjects(session, credit_codes=[subject.credit_code], on=on, trigger=trigger)
-    rating = current_rating(session, credit_code=subject.credit_code)
-    assert rating is not None
+    code = registry_service.parse_code_or_raise(credit_code)
+    model = model_in_force(session)
+    table = features.compute(session, on=on or clock.today(), credit_codes=[code])
+    if table.height == 0:
+        raise NotFound(
+            "no credit subject with code {credit_code}", field="credit_code", credit_code=code
+        )
+    rows, _ = _rating_frame(table, model, trigger=trigger, run_id=None)
+    values = rows.row(0, named=True)
+    rating = CreditRating(**(values | {"reasons": json.loads(values["reasons"])}))
+    session.add(rating)
+    session.flush()
     return rating
 
 
@@ -327,6 +325,11 @@ def runs(session: Session, *, page: int = 1, size: int = 20) -> tuple[Sequence[R
     return paginate(
         session, select(RatingRun).order_by(RatingRun.finished_at.desc()), page=page, size=size
     )
+
+
+def ratings_of_run(session: Session, *, run_id: str) -> Sequence[CreditRating]:
+    """Every rating a full run gave."""
+    return session.scalars(select(CreditRating).where(CreditRating.run_id == run_id)).all()
 
 
 def latest_run(session: Session) -> RatingRun | None:

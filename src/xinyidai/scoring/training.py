@@ -61,7 +61,8 @@ def labelled_features(session: Session, outcomes: Outcomes) -> Any:
     """The indicators of every subject with an outcome, as a pandas frame with the target."""
     import pandas as pd
 
-    table = features.compute(session, on=outcomes.as_of)
+    # in code order, so that the seeded split does not depend on how the database stores rows
+    table = features.compute(session, on=outcomes.as_of).sort("credit_code")
     codes = table["credit_code"].to_list()
     known = [code in outcomes.values for code in codes]
     if not any(known):

@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -197,12 +198,18 @@ class Feature:
             return index.astype(np.int64)
         lookup = {c: i for i, b in enumerate(self.bins) for c in b.categories}
         missing, other = self.missing_index, self.other_index
-        keys = [category_key(v) for v in np.asarray(values, dtype=object).tolist()]
-        return np.fromiter(
-            (missing if k is None else lookup.get(k, other) for k in keys),
-            dtype=np.int64,
-            count=len(keys),
-        )
+
+        def index_of(value: Any) -> int:
+            key = category_key(value)
+            return missing if key is None else lookup.get(key, other)
+
+        raw = np.asarray(values, dtype=object).tolist()
+        try:
+            # a column holds few distinct categories: find each one's bin once
+            found = {value: index_of(value) for value in set(raw)}
+        except TypeError:  # an unhashable value: take them one by one
+            return np.fromiter(map(index_of, raw), dtype=np.int64, count=len(raw))
+        return np.fromiter(map(found.__getitem__, raw), dtype=np.int64, count=len(raw))
 
     def label(self, index: int, locale: str) -> str:
         """How bin ``index`` is shown in a reason, in ``locale``."""
@@ -291,15 +298,32 @@ class Scored:
     def __len__(self) -> int:
         return len(self.score)
 
-    def reason_matrix(self, max_reasons: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The top negative factors of every row: (feature positions, impacts), ``rows x k``.
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows in the same bins score alike: the first row of each distinct combination of
+        bins, and for every row the position of its combination among those."""
+        widths = [len(f.all_bins) for f in self.model.features]
+        if math.prod(widths) < 2**62:
+            key = np.zeros(len(self.bins), dtype=np.int64)
+            for column, width in enumerate(widths):
+                key = key * width + self.bins[:, column]
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        else:
+            _, first, inverse = np.unique(self.bins, axis=0, return_index=True, return_inverse=True)
+        return first, inverse.reshape(-1)
+
+    def reason_matrix(
+        self, max_reasons: int | None = None, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top negative factors of every row (or of ``rows``): (feature positions,
+        impacts), ``rows x k``.
 
         A factor is a feature whose bin gives fewer points than its best bin; the impact is
         that difference (negative). Positions are -1 where a row has fewer factors.
         """
         k = min(max_reasons or self.model.max_reasons, len(self.model.features))
         best = np.array([f.best_points for f in self.model.features])
-        losses = self.points - best
+        points = self.points if rows is None else self.points[rows]
+        losses = points - best
         order = np.argsort(losses, axis=1, kind="stable")[:, :k]
         impacts = np.take_along_axis(losses, order, axis=1)
         order = np.where(impacts < -1e-9, order, -1)
@@ -345,11 +369,11 @@ class ScorecardModel:
         if len(set(names)) != len(names):
             raise ValidationFailed("feature names must be unique", field="features")
 
-    @property
+    @cached_property
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
 
-    @property
+    @cached_property
     def version(self) -> str:
         """``name-<digest>``: the same bins, points and settings give the same version."""
         body = json.dumps(self._body(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -383,8 +407,7 @@ class ScorecardModel:
         """Score a table given as columns (a dict of arrays, a pandas or polars frame)."""
         bins = self.locate(columns)
         points = np.empty(bins.shape, dtype=float)
-        for j, item in enumerate(self.features):
-            table = np.array([b.points for b in item.all_bins], dtype=float)
+        for j, table in enumerate(self._points_tables):
             points[:, j] = table[bins[:, j]]
         score = points.sum(axis=1)
         return Scored(
@@ -395,6 +418,10 @@ class ScorecardModel:
             probability=self.scaling.probability(score),
             grade=self.grades.of(score),
         )
+
+    @cached_property
+    def _points_tables(self) -> list[np.ndarray]:
+        return [np.array([b.points for b in f.all_bins], dtype=float) for f in self.features]
 
     def _body(self) -> dict[str, Any]:
         return {
