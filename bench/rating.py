@@ -34,9 +34,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import random
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -91,7 +93,15 @@ def region(folder: Path, size: int, seed: int) -> Path:
 
 
 def singles(url: str, codes: list[str], on: date | None) -> list[float]:
-    """Milliseconds to rate each of ``codes`` (a fresh session per database, warmed once)."""
+    """Milliseconds to rate each of ``codes``, in a fresh process as a web worker would."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        times: list[float] = pool.apply(_singles, (url, codes, on))
+    return times
+
+
+def _singles(url: str, codes: list[str], on: date | None) -> list[float]:
+    """Milliseconds to rate each of ``codes`` (one session, warmed once)."""
     from sqlalchemy.orm import Session
 
     from xinyidai.core.db import build_engine
@@ -128,14 +138,21 @@ def ranking(args: argparse.Namespace, workdir: Path) -> str:
     from xinyidai.scoring.scorecard.challenger import fit_challenger
     from xinyidai.scoring.scorecard.table import prepare
 
-    train_dir = region(workdir / "train", args.train_size, args.train_seed)
-    test_dir = region(workdir / "test", args.test_size, args.test_seed)
-    train_url = f"sqlite:///{workdir / 'train.db'}"
-    test_url = f"sqlite:///{workdir / 'test.db'}"
-    for folder, url in ((train_dir, train_url), (test_dir, test_url)):
-        started = time.perf_counter()
-        load_region(folder, url)
-        note(f"ingested {folder.name}: {time.perf_counter() - started:.1f} s")
+    train_dir = workdir / f"train-{args.train_size}-{args.train_seed}"
+    test_dir = workdir / f"test-{args.test_size}-{args.test_seed}"
+    for folder, size, seed in (
+        (train_dir, args.train_size, args.train_seed),
+        (test_dir, args.test_size, args.test_seed),
+    ):
+        database = folder.with_suffix(".db")
+        if not database.exists():  # a --workdir may hold them from an earlier run
+            region(folder, size, seed)
+            started = time.perf_counter()
+            load_region(folder, f"sqlite:///{database}.part")
+            database.with_suffix(".db.part").rename(database)
+            note(f"ingested {folder.name}: {time.perf_counter() - started:.1f} s")
+    train_url = f"sqlite:///{train_dir.with_suffix('.db')}"
+    test_url = f"sqlite:///{test_dir.with_suffix('.db')}"
 
     train_outcomes = training.outcomes_of(train_dir)
     test_outcomes = training.outcomes_of(test_dir)
@@ -318,16 +335,29 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the generated regions and SQLite databases here, and reuse them next time",
+    )
+    parser.add_argument(
         "--reuse", metavar="NAME", help="time again on a database kept by --keep (no set-up)"
     )
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="xyd-bench-rating-"))
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="xyd-bench-rating-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     os.environ["XYD_DATA_DIR"] = str(workdir)
-    if not args.skip_auc:
-        ranking(args, workdir)
-    if args.skip_speed:
-        return
+    try:
+        if not args.skip_auc:
+            ranking(args, workdir)
+        if not args.skip_speed:
+            full_coverage(args, workdir)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def full_coverage(args: argparse.Namespace, workdir: Path) -> None:
     from xinyidai.core.settings import normalize_database_url
 
     admin_url = normalize_database_url(args.postgres)

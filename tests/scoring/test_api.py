@@ -203,3 +203,34 @@ def test_the_model_in_force_is_published(client: TestClient, auth: Auth, demo: o
     assert body["base_score"] == 600
     assert [f["name"] for f in body["features"]] == model.feature_names
     assert body["grades"][0] == {"grade": "AAA", "min_score": 660.0}
+
+
+def test_a_department_push_re_rates_the_enterprise_it_concerns(
+    client: TestClient, auth: Auth, session: Session, demo: object
+) -> None:
+    """Through the whole app: a court pushes an enforcement case; the rating follows."""
+    before = client.get(f"/api/v1/enterprises/{ENTERPRISE_CODE}/rating", headers=auth("operator"))
+    key = client.post(
+        "/api/v1/api-keys",
+        json={"name": "court system", "scopes": ["ingest:write"]},
+        headers=auth("provider-tax"),
+    ).json()["key"]
+    row = {
+        "统一社会信用代码": ENTERPRISE_CODE,
+        "被执行人名称": "南宁示范科技有限公司",
+        "案号": "(2026)桂0103执88号",
+        "立案日期": _days_ago(5),
+        "执行标的（元）": "1200000.00",
+        "法院所在区划": "450103",
+    }
+    pushed = client.post(
+        "/api/v1/ingest/records",
+        params={"category": "court_enforcement"},
+        json=[row],
+        headers={"X-API-Key": key, "Idempotency-Key": "court-1"},
+    )
+    assert pushed.status_code == 201, pushed.text
+    after = client.get(f"/api/v1/enterprises/{ENTERPRISE_CODE}/rating", headers=auth("operator"))
+    assert after.json()["trigger"] == "arrival"
+    assert after.json()["score"] < before.json()["score"]
+    assert enforcement_feature().reason_text.code in [r["code"] for r in after.json()["reasons"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -252,3 +253,38 @@ def test_bad_grade_cut_offs_are_refused(text: str) -> None:
 def test_grade_cut_offs_are_configurable(loans: Table) -> None:
     card = Scorecard(grades=Grades.parse("GOOD:600,FAIR:560,POOR")).fit(loans.X, loans.y)
     assert set(card.model_.apply(loans.X).grade) <= {"GOOD", "FAIR", "POOR"}
+
+
+def test_a_missing_value_can_be_kept_from_scoring_above_average(
+    card: Scorecard, loans: Table
+) -> None:
+    region = card.model_.feature("region")
+    assert region.missing.count > 0  # a few loans have no region,
+    assert region.missing.woe > 0  # and by chance fewer bads than average
+    capped = Scorecard(name="loans", cap_missing=True).fit(loans.X, loans.y)
+    assert capped.model_.feature("region").missing.woe == 0.0
+    income = capped.model_.feature("income")
+    assert income.missing.woe == card.model_.feature("income").missing.woe < 0
+    assert capped.model_.training["settings"]["cap_missing"] is True
+
+
+def test_reasons_never_count_a_missing_bin_as_the_best(card: Scorecard) -> None:
+    region = card.model_.feature("region")
+    boosted = replace(region, missing=replace(region.missing, points=region.best_points + 30))
+    model = replace(
+        card.model_,
+        features=tuple(boosted if f.name == "region" else f for f in card.model_.features),
+    )
+    rows = pd.DataFrame(
+        {
+            "late_payments": [0, 0],
+            "income": [20000, 20000],
+            "region": [None, "west"],
+            "noise": [0.0, 0.0],
+        }
+    )
+    unknown, west = model.apply(rows).reasons()
+    assert "region" not in [r.feature.name for r in unknown]
+    lost = {r.feature.name: r.impact for r in west}
+    worst = min(b.points for b in region.bins)
+    assert lost["region"] == worst - region.best_points  # against the best category

@@ -197,3 +197,78 @@ def test_show_prints_the_summary(fitted: Path) -> None:
     assert result.exit_code == 0
     assert "late_payments" in result.stdout
     assert "points" in result.stdout
+
+
+def test_reason_texts_can_name_the_columns(tmp_path: Path) -> None:
+    texts = tmp_path / "reasons.json"
+    texts.write_text(
+        json.dumps(
+            {
+                "late_payments": {"code": "R01", "zh": "逾期次数", "en": "Late payments"},
+                "income": {
+                    "code": "R02",
+                    "zh": "月收入",
+                    "en": "Monthly income",
+                    "missing": {"zh": "未申报收入", "en": "income not declared"},
+                },
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "model"
+    fitted = runner.invoke(
+        app,
+        [
+            "scorecard",
+            "fit",
+            "--data",
+            str(LOANS),
+            "--target",
+            "bad",
+            "--id",
+            "loan_id",
+            "--reasons",
+            str(texts),
+            "--no-challenger",
+            "--out",
+            str(out),
+        ],
+    )
+    assert fitted.exit_code == 0, fitted.output
+    new = tmp_path / "new.csv"
+    new.write_text("loan_id,late_payments,income,region,noise\nN1,6,,west,0\n", encoding="utf-8")
+    scored = tmp_path / "scored.csv"
+    result = runner.invoke(
+        app, ["scorecard", "score", "--model", str(out), "--data", str(new), "--out", str(scored)]
+    )
+    assert result.exit_code == 0, result.output
+    with scored.open(encoding="utf-8") as handle:
+        reasons = {r["code"]: r for r in json.loads(next(csv.DictReader(handle))["reasons"])}
+    assert reasons["R01"]["text_zh"].startswith("逾期次数：")
+    assert reasons["R01"]["text_en"].startswith("Late payments: ")
+    assert reasons["R02"]["text_zh"] == "月收入：未申报收入"
+
+
+def test_reason_texts_for_unknown_columns_are_refused(tmp_path: Path) -> None:
+    texts = tmp_path / "reasons.json"
+    texts.write_text('{"salary": {"code": "R9", "zh": "工资", "en": "Salary"}}', encoding="utf-8")
+    out = tmp_path / "model"
+    result = runner.invoke(
+        app,
+        [
+            "scorecard",
+            "fit",
+            "--data",
+            str(LOANS),
+            "--target",
+            "bad",
+            "--reasons",
+            str(texts),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "(reasons)" in result.output
+    assert not out.exists()

@@ -12,6 +12,7 @@ from xinyidai.core.errors import ValidationFailed, XydError
 
 if TYPE_CHECKING:
     from xinyidai.scoring.scorecard import Scorecard
+    from xinyidai.scoring.scorecard.table import ReasonTexts
 
 app = typer.Typer(
     help="Credit scorecards on any table: fit (bins, points, report), score, compare.",
@@ -36,10 +37,13 @@ def _estimator(
     base_odds: float,
     pdo: float,
     grades: str | None,
+    texts: ReasonTexts | None = None,
 ) -> Scorecard:
     from xinyidai.scoring.scorecard import Grades, Scaling, Scorecard
 
     return Scorecard(
+        reasons=texts.reasons if texts else None,
+        special_labels=texts.missing if texts else None,
         name=name,
         categorical=categorical,
         monotonic_trend=None if monotonic == "none" else monotonic,
@@ -79,12 +83,17 @@ def fit(
     min_iv: float = typer.Option(0.02, help="least information value a feature needs"),
     max_correlation: float = typer.Option(0.7, help="largest correlation between two features"),
     challenger: bool = typer.Option(True, help="also fit the LightGBM challenger"),
+    reasons: Path = typer.Option(
+        None,
+        "--reasons",
+        help='reason texts, JSON: {"column": {"code", "zh", "en", "missing": {"zh", "en"}}}',
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Fit a scorecard; write the model (JSON) and its report (JSON, HTML, PNG charts)."""
     setup_logging()
     from xinyidai.scoring.scorecard.report import evaluate, report_dict, write_report
-    from xinyidai.scoring.scorecard.table import read_table
+    from xinyidai.scoring.scorecard.table import read_reasons, read_table
 
     try:
         table = read_table(
@@ -94,6 +103,7 @@ def fit(
             exclude=_names(exclude),
             categorical=_names(categorical),
         )
+        texts = read_reasons(reasons, table.features) if reasons else None
         card = _estimator(
             name=name,
             categorical=_names(categorical),
@@ -106,6 +116,7 @@ def fit(
             base_odds=base_odds,
             pdo=pdo,
             grades=grades,
+            texts=texts,
         )
         evaluation = evaluate(
             table,

@@ -77,4 +77,5 @@ def estimator() -> Scorecard:
         max_correlation=MAX_CORRELATION,
         reasons=indicators.reasons(),
         special_labels=indicators.special_labels(),
+        cap_missing=True,
     )

@@ -83,7 +83,9 @@ def register_model(session: Session, *, model: ScorecardModel, source: str) -> R
 def model_in_force(session: Session) -> ScorecardModel:
     """The rating model in force, registered by version."""
     model = platform_model.current()
-    register_model(session, model=model, source=str(platform_model.path_in_force().name))
+    row = register_model(session, model=model, source=str(platform_model.path_in_force().name))
+    # held by the session, so that the next rating finds it without asking the database
+    session.info["xyd_rating_model"] = row
     return model
 
 

@@ -72,6 +72,9 @@ class Scorecard:
     stronger one, fits a logistic regression on their weights of evidence and scales it
     into points. ``transform`` gives the weights of evidence, ``predict_proba`` the
     probabilities, ``score`` the scores, ``explain`` the reasons, ``summary`` a text report.
+
+    ``cap_missing`` is a credit policy: a missing value never scores above average (its
+    bin's weight of evidence is at most 0), whatever the training data happened to show.
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class Scorecard:
         special_labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
         max_categories: int = 50,
         time_limit: int = 30,
+        cap_missing: bool = False,
     ) -> None:
         self.name = name
         self.categorical = tuple(categorical)
@@ -114,6 +118,7 @@ class Scorecard:
         self.special_labels = dict(special_labels or {})
         self.max_categories = max_categories
         self.time_limit = time_limit
+        self.cap_missing = cap_missing
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Any) -> Scorecard:  # noqa: N803
@@ -193,6 +198,7 @@ class Scorecard:
             "max_features": self.max_features,
             "C": self.C,
             "categorical": list(self.categorical),
+            "cap_missing": self.cap_missing,
         }
 
     def _check_parameters(self) -> None:
@@ -294,6 +300,9 @@ class Scorecard:
         goods_total = float(len(y) - y.sum())
         bads_total = float(y.sum())
         weighed = [_with_woe(b, goods_total, bads_total) for b in (*bins, missing_bin)]
+        if self.cap_missing and weighed[-1].woe > 0:
+            # policy: not knowing a value never earns more than an average enterprise
+            weighed[-1] = replace(weighed[-1], woe=0.0)
         if other is not None and other.count:
             other = _with_woe(other, goods_total, bads_total)
         iv = sum(((b.count - b.bads) / goods_total - b.bads / bads_total) * b.woe for b in weighed)

@@ -179,8 +179,9 @@ class Feature:
 
     @property
     def best_points(self) -> float:
-        """The most points this feature gives (over its bins and the missing bin)."""
-        return max(b.points for b in (*self.bins, self.missing))
+        """The most points a value of this feature gives: what a reason's loss is measured
+        against (a missing value is no standard to be measured by)."""
+        return max(b.points for b in self.bins)
 
     @property
     def reason_text(self) -> ReasonText:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xinyidai.core.errors import ValidationFailed
-from xinyidai.scoring.scorecard.model import CATEGORICAL, NUMERIC
+from xinyidai.scoring.scorecard.model import CATEGORICAL, MISSING, NUMERIC, ReasonText
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -184,3 +184,44 @@ def read_table(
         exclude=exclude,
         categorical=categorical,
     )
+
+
+@dataclass
+class ReasonTexts:
+    """What each column is called in reasons, and what its missing value is called."""
+
+    reasons: dict[str, ReasonText]
+    missing: dict[str, dict[str, dict[str, str]]]
+
+
+def read_reasons(path: Path, columns: Sequence[str]) -> ReasonTexts:
+    """Read reason texts: ``{"column": {"code", "zh", "en", "missing": {"zh", "en"}}}``."""
+    import json
+
+    if not path.exists():
+        raise ValidationFailed("no such file: {path}", field="reasons", path=str(path))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            "{path} is not JSON: {problem}", field="reasons", path=str(path), problem=str(exc)
+        ) from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("reason texts must be an object keyed by column", field="reasons")
+    texts = ReasonTexts(reasons={}, missing={})
+    for column, entry in data.items():
+        if column not in columns:
+            raise ValidationFailed("no column {names} in the data", field="reasons", names=column)
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(key), str) and entry[key].strip() for key in ("code", "zh", "en")
+        ):
+            raise ValidationFailed(
+                "the reason of {column} needs a code, a Chinese and an English text",
+                field="reasons",
+                column=column,
+            )
+        texts.reasons[column] = ReasonText(entry["code"], entry["zh"], entry["en"])
+        missing = entry.get("missing")
+        if isinstance(missing, dict) and {"zh", "en"} <= set(missing):
+            texts.missing[column] = {MISSING: {"zh": str(missing["zh"]), "en": str(missing["en"])}}
+    return texts
