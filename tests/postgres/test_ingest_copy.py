@@ -156,8 +156,11 @@ def test_a_folder_ingested_side_by_side_equals_one_file_at_a_time(
     from xinyidai.ingest import folder
     from xinyidai.ingest.models import Batch
     from xinyidai.registry.models import Enterprise
+    from xinyidai.scoring import service as rating  # listens to stored records
+    from xinyidai.scoring.models import CreditRating
     from xinyidai.synth import generate
 
+    assert "xinyidai.scoring.service" in records.listener_modules()
     region = tmp_path / "region"
     generate(region, enterprises=150, seed=7)
     feeds = service.feeds_in(region, provider=None, category=None)
@@ -182,6 +185,9 @@ def test_a_folder_ingested_side_by_side_equals_one_file_at_a_time(
         codes = session.scalars(select(Enterprise.credit_code)).all()
         assert len(codes) == len(set(codes))
         assert records.orphan_versions(session) == 0
+        # The workers listened as this process does: negative records re-rated on arrival.
+        rerated = select(func.count()).where(CreditRating.trigger == rating.TRIGGER_ARRIVAL)
+        assert session.scalar(rerated.select_from(CreditRating)) > 0
     finally:
         session.close()
     # The parent's own connection still works after the workers forked from it.

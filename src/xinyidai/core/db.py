@@ -48,27 +48,9 @@ def build_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-_built: dict[str, Engine] = {}
-
-
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    engine = build_engine(url)
-    _built[url] = engine
-    return engine
-
-
-def after_fork() -> None:
-    """In a forked child: leave the parent's pooled connections alone, open fresh ones.
-
-    ``dispose(close=False)`` drops the inherited pool without closing its sockets, which
-    the parent still uses; the next ``new_session`` builds a new engine in the child.
-    """
-    for engine in _built.values():
-        engine.dispose(close=False)
-    _built.clear()
-    _sessionmaker.cache_clear()
-    engine_for.cache_clear()
+    return build_engine(url)
 
 
 def get_engine() -> Engine:
@@ -297,7 +279,6 @@ def database_status() -> dict[str, str]:
 def reset_engines() -> None:
     """Dispose and forget cached engines (tests and commands that switch databases)."""
     get_settings.cache_clear()
-    _built.clear()
     _sessionmaker.cache_clear()
     engine_for.cache_clear()
 

@@ -2,13 +2,19 @@
 
 A folder's files are independent once the subjects exist: each carries one category, and a
 record's key starts with its category, so two files never write the same record. On
-PostgreSQL they are ingested by up to ``XYD_INGEST_WORKERS`` forked processes, each with its
-own connection and its own batch, committing chunk by chunk as a single file does. SQLite
-takes one writer at a time, so there the files go one after another.
+PostgreSQL they are ingested by up to ``XYD_INGEST_WORKERS`` processes, each with its own
+connection and its own batch, committing chunk by chunk as a single file does. SQLite takes
+one writer at a time, so there the files go one after another.
+
+The workers are started fresh (``spawn``), not forked: what listens to stored records (the
+rating, with polars' thread pool) must not inherit a parent's threads mid-flight, and a
+fork of a process whose threads hold locks can hang. Each worker imports the modules whose
+listeners the parent has, so records arriving there are handled the same way.
 """
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import queue
@@ -20,6 +26,7 @@ from xinyidai.core import db as core_db
 from xinyidai.core.settings import get_settings
 from xinyidai.ingest.models import Batch
 from xinyidai.ingest.service import REGISTRATION, FeedFile, ingest_file, summary
+from xinyidai.records import service as records_service
 
 # (feed, rows read so far) while a file is read; (feed, its summary) when it is done.
 ProgressHook = Callable[[FeedFile, int], None]
@@ -62,9 +69,10 @@ def ingest_one(
         session.close()
 
 
-def _worker_start(progress: Any) -> None:
+def _worker_start(progress: Any, listeners: list[str]) -> None:
     global _progress
-    core_db.after_fork()
+    for module in listeners:
+        importlib.import_module(module)
     _progress = progress
 
 
@@ -114,7 +122,7 @@ def _side_by_side(
     on_progress: ProgressHook | None,
     on_done: DoneHook | None,
 ) -> None:
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     progress: Any = context.Queue()
 
     def drain() -> None:
@@ -133,7 +141,7 @@ def _side_by_side(
         max_workers=min(count, len(ordered)),
         mp_context=context,
         initializer=_worker_start,
-        initargs=(progress,),
+        initargs=(progress, records_service.listener_modules()),
     ) as pool:
         running: dict[Future[dict[str, Any]], FeedFile] = {
             pool.submit(_in_worker, feed, actor, source): feed for feed in ordered

@@ -54,6 +54,11 @@ def on_stored(listener: StoredListener) -> None:
         _stored_listeners.append(listener)
 
 
+def listener_modules() -> list[str]:
+    """The modules that registered listeners: a fresh process imports them to listen too."""
+    return sorted({listener.__module__ for listener in _stored_listeners})
+
+
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
