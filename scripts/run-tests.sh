@@ -3,7 +3,9 @@
 # a suite that runs nothing must never pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/pytest "$@"
+# Two workers by default (the reference machine has 2 cores); XYD_TEST_WORKERS=0 runs in
+# one process.
+.venv/bin/pytest -n "${XYD_TEST_WORKERS:-2}" "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: failing" >&2
