@@ -1,0 +1,233 @@
+"""HTTP routes of the financing marketplace: the product supermarket, institutions'
+products, enterprises' needs and their matches."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.pagination import Page
+from xinyidai.iam.api import (
+    CurrentUser,
+    InstitutionUser,
+    optional_principal,
+    require_roles,
+)
+from xinyidai.iam.schemas import Principal
+from xinyidai.market import service
+from xinyidai.market.models import Need, Product
+from xinyidai.market.schemas import (
+    MatchOut,
+    NeedIn,
+    NeedMatchOut,
+    NeedOut,
+    ProductIn,
+    ProductOut,
+)
+
+router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
+
+InstitutionWriter = Annotated[Principal, Depends(require_roles("institution", write=True))]
+EnterpriseWriter = Annotated[Principal, Depends(require_roles("enterprise", write=True))]
+EnterpriseUser = Annotated[Principal, Depends(require_roles("enterprise"))]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def product_out(product: Product) -> ProductOut:
+    return ProductOut.model_validate(product)
+
+
+def need_out(need: Need) -> NeedOut:
+    return NeedOut.model_validate(need)
+
+
+def _page(items: list[object], paging: PageDep) -> tuple[list[object], int]:
+    start = (paging.page - 1) * paging.size
+    return items[start : start + paging.size], len(items)
+
+
+# --------------------------------------------------------------------------- products
+
+
+@router.get("/products", response_model=Page[ProductOut])
+def browse_products(
+    session: SessionDep,
+    paging: PageDep,
+    type: Annotated[str | None, Query(description="product type")] = None,
+    zone: Annotated[str | None, Query(description="zone tag")] = None,
+    region: Annotated[str | None, Query(description="region code served")] = None,
+    amount: Annotated[Decimal | None, Query(description="yuan within the product's range")] = None,
+    institution: Annotated[str | None, Query(description="institution public id")] = None,
+    q: Annotated[str | None, Query(description="words in the name")] = None,
+) -> Page[ProductOut]:
+    """The product supermarket (public): published products of active institutions."""
+    rows = service.products.supermarket(
+        session,
+        product_type=type,
+        zone=zone,
+        region=region,
+        amount=amount,
+        institution=institution,
+        q=q,
+    )
+    items, total = _page(list(rows), paging)
+    return Page(
+        items=[product_out(p) for p in items if isinstance(p, Product)],
+        total=total,
+        page=paging.page,
+        size=paging.size,
+    )
+
+
+@router.get("/products/{product_id}", response_model=ProductOut)
+def read_product(product_id: str, session: SessionDep, principal: MaybePrincipal) -> ProductOut:
+    """One product: published ones for anyone, others for their institution and the operator."""
+    return product_out(
+        service.products.visible_or_raise(session, principal=principal, product_id=product_id)
+    )
+
+
+@router.get("/institution/products", response_model=list[ProductOut])
+def list_own_products(
+    session: SessionDep,
+    principal: InstitutionUser,
+    state: Annotated[str | None, Query(description="draft, published, paused, withdrawn")] = None,
+) -> list[ProductOut]:
+    """Your institution's products in every state."""
+    rows = service.products.of_institution(
+        session, institution_id=principal.organization_public_id, state=state
+    )
+    return [product_out(p) for p in rows]
+
+
+@router.post("/products", response_model=ProductOut, status_code=201)
+def create_product(
+    data: ProductIn, session: SessionDep, principal: InstitutionWriter
+) -> ProductOut:
+    """Draft a product (institution); publish it to show it in the supermarket."""
+    return product_out(service.products.create(session, principal=principal, data=data))
+
+
+@router.put("/products/{product_id}", response_model=ProductOut)
+def update_product(
+    product_id: str, data: ProductIn, session: SessionDep, principal: InstitutionWriter
+) -> ProductOut:
+    """Change a product's terms (its institution)."""
+    product = service.products.get_or_raise(session, product_id=product_id)
+    return product_out(
+        service.products.update(session, principal=principal, product=product, data=data)
+    )
+
+
+def _move(
+    session: SessionDep, principal: Principal, product_id: str, transition: str
+) -> ProductOut:
+    product = service.products.get_or_raise(session, product_id=product_id)
+    return product_out(
+        service.products.move(session, principal=principal, product=product, transition=transition)
+    )
+
+
+@router.post("/products/{product_id}/publish", response_model=ProductOut)
+def publish_product(
+    product_id: str, session: SessionDep, principal: InstitutionWriter
+) -> ProductOut:
+    """Draft or paused → published (an approved, active institution only)."""
+    return _move(session, principal, product_id, "publish")
+
+
+@router.post("/products/{product_id}/pause", response_model=ProductOut)
+def pause_product(product_id: str, session: SessionDep, principal: InstitutionWriter) -> ProductOut:
+    """Published → paused: hidden from the supermarket, no new applications."""
+    return _move(session, principal, product_id, "pause")
+
+
+@router.post("/products/{product_id}/withdraw", response_model=ProductOut)
+def withdraw_product(
+    product_id: str, session: SessionDep, principal: InstitutionWriter
+) -> ProductOut:
+    """Withdraw a product for good."""
+    return _move(session, principal, product_id, "withdraw")
+
+
+# --------------------------------------------------------------------------- needs
+
+
+@router.post("/needs", response_model=NeedOut, status_code=201)
+def post_need(data: NeedIn, session: SessionDep, principal: EnterpriseWriter) -> NeedOut:
+    """Post a financing need (enterprise)."""
+    return need_out(service.matching.post_need(session, principal=principal, data=data))
+
+
+@router.get("/needs", response_model=list[NeedOut])
+def list_needs(session: SessionDep, principal: CurrentUser) -> list[NeedOut]:
+    """Your enterprise's needs; the open needs for institutions and the operator."""
+    if principal.organization_kind == "enterprise" and principal.credit_code:
+        rows = service.matching.needs_of(session, credit_code=principal.credit_code)
+    elif principal.organization_kind in ("institution", "operator"):
+        rows = service.matching.open_needs(session)
+    else:
+        rows = []
+    return [need_out(n) for n in rows]
+
+
+@router.get("/needs/{need_id}", response_model=NeedOut)
+def read_need(need_id: str, session: SessionDep, principal: CurrentUser) -> NeedOut:
+    return need_out(
+        service.matching.visible_need_or_raise(session, principal=principal, need_id=need_id)
+    )
+
+
+@router.post("/needs/{need_id}/close", response_model=NeedOut)
+def close_need(need_id: str, session: SessionDep, principal: EnterpriseWriter) -> NeedOut:
+    """Close your need (met or no longer wanted)."""
+    need = service.matching.get_need_or_raise(session, need_id=need_id)
+    return need_out(service.matching.close_need(session, principal=principal, need=need))
+
+
+@router.get("/needs/{need_id}/matches", response_model=list[MatchOut])
+def need_matches(
+    need_id: str,
+    session: SessionDep,
+    principal: CurrentUser,
+    eligible_only: Annotated[bool, Query(description="leave out excluded products")] = False,
+) -> list[MatchOut]:
+    """Published products ranked for a need, each with why it matched or was excluded."""
+    need = service.matching.visible_need_or_raise(session, principal=principal, need_id=need_id)
+    out = []
+    for product, eligible, score, checks in service.matching.matches_for_need(session, need=need):
+        if eligible_only and not eligible:
+            continue
+        if principal.organization_kind == "institution" and (
+            product.institution_id != principal.organization_public_id
+        ):
+            continue
+        out.append(
+            MatchOut(product=product_out(product), eligible=eligible, score=score, checks=checks)
+        )
+    return out
+
+
+@router.get("/institution/matches", response_model=list[NeedMatchOut])
+def institution_matches(
+    session: SessionDep,
+    principal: InstitutionUser,
+    eligible_only: Annotated[bool, Query()] = True,
+) -> list[NeedMatchOut]:
+    """Open needs that match your institution's published products, best first."""
+    rows = service.matching.needs_for_institution(
+        session, institution_id=principal.organization_public_id, eligible_only=eligible_only
+    )
+    return [
+        NeedMatchOut(
+            need=need_out(need),
+            product_id=product.public_id,
+            eligible=eligible,
+            score=score,
+            checks=checks,
+        )
+        for need, product, eligible, score, checks in rows
+    ]

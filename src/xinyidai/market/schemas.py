@@ -1,0 +1,186 @@
+"""What the marketplace takes in and gives out: products, needs, matches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+# --------------------------------------------------------------------------- vocabularies
+
+PRODUCT_TYPES = (
+    "credit",  # pure credit loan
+    "tax",  # tax-based loan (银税贷)
+    "procurement",  # government-procurement loan (政采贷)
+    "tech",  # technology-enterprise loan (宁科贷-style)
+    "supply_order",  # supply-chain finance on orders
+    "supply_warehouse",  # on warehouse receipts
+    "supply_inventory",  # on inventory
+    "supply_receivable",  # on receivables
+    "policy",  # insurance-policy loan
+    "ip_pledge",  # intellectual-property pledge
+    "guarantee",  # guarantee
+)
+ZONES = ("rural", "green", "regional", "fast", "relief")
+REPAYMENT_METHODS = ("equal_instalment", "equal_principal", "interest_only")
+COLLATERAL = (
+    "none",
+    "property",
+    "equipment",
+    "receivables",
+    "orders",
+    "warehouse_receipt",
+    "inventory",
+    "ip",
+    "policy",
+    "guarantee",
+    "procurement_contract",
+)
+URGENCIES = ("normal", "urgent")
+GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
+TAX_GRADES = ("A", "B", "M", "C", "D")
+ELIGIBILITY_KEYS = ("min_grade", "no_dishonest", "min_years", "min_tax_grade")
+
+DRAFT, PUBLISHED, PAUSED, WITHDRAWN = "draft", "published", "paused", "withdrawn"
+PRODUCT_STATES = (DRAFT, PUBLISHED, PAUSED, WITHDRAWN)
+# transition → (states it may start from, state it ends in)
+PRODUCT_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "publish": ((DRAFT, PAUSED), PUBLISHED),
+    "pause": ((PUBLISHED,), PAUSED),
+    "withdraw": ((DRAFT, PUBLISHED, PAUSED), WITHDRAWN),
+}
+
+NEED_OPEN, NEED_CLOSED = "open", "closed"
+
+
+# --------------------------------------------------------------------------- products
+
+
+class Eligibility(BaseModel):
+    """Who may borrow: each rule optional."""
+
+    min_grade: str | None = Field(default=None, description="lowest platform grade, AAA..C")
+    no_dishonest: bool = Field(default=False, description="no dishonest or enforcement record")
+    min_years: int | None = Field(default=None, ge=0, le=100, description="years in business")
+    min_tax_grade: str | None = Field(default=None, description="lowest tax grade, A B M C D")
+
+
+class ProductIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    product_type: str = Field(description=", ".join(PRODUCT_TYPES))
+    description: str | None = Field(default=None, max_length=4000)
+    amount_min: Decimal = Field(description="yuan")
+    amount_max: Decimal = Field(description="yuan")
+    term_min: int = Field(description="months")
+    term_max: int = Field(description="months")
+    rate_min: Decimal = Field(description="annual rate, percent")
+    rate_max: Decimal = Field(description="annual rate, percent")
+    repayment_methods: list[str] = Field(description=", ".join(REPAYMENT_METHODS))
+    regions: list[str] = Field(default_factory=list, description="region codes; empty: all")
+    industries: list[str] = Field(
+        default_factory=list, description="industry sections or codes; empty: all"
+    )
+    collateral: list[str] = Field(
+        default_factory=list, description="collateral accepted; empty: none needed"
+    )
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    documents: list[str] = Field(default_factory=list, description="documents required")
+    zones: list[str] = Field(default_factory=list, description=", ".join(ZONES))
+
+
+class ProductOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="prd_…")
+    institution_id: str
+    institution_name: str
+    name: str
+    product_type: str
+    description: str | None
+    amount_min: Decimal
+    amount_max: Decimal
+    term_min: int
+    term_max: int
+    rate_min: Decimal
+    rate_max: Decimal
+    repayment_methods: list[str]
+    regions: list[str]
+    industries: list[str]
+    collateral: list[str]
+    eligibility: dict[str, Any]
+    documents: list[str]
+    zones: list[str]
+    state: str
+    state_changed_at: datetime
+    state_changed_by: str
+    created_at: datetime
+
+
+# --------------------------------------------------------------------------- needs
+
+
+class NeedIn(BaseModel):
+    amount: Decimal = Field(description="yuan")
+    term_months: int
+    purpose: str = Field(min_length=1, max_length=500)
+    max_rate: Decimal | None = Field(default=None, description="highest acceptable annual rate, %")
+    collateral: list[str] = Field(default_factory=list, description=", ".join(COLLATERAL))
+    urgency: str = Field(default="normal", description=", ".join(URGENCIES))
+
+
+class NeedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="ned_…")
+    credit_code: str
+    enterprise_name: str
+    region_code: str | None
+    industry_code: str | None
+    amount: Decimal
+    term_months: int
+    purpose: str
+    max_rate: Decimal | None
+    collateral: list[str]
+    urgency: str
+    state: str
+    created_at: datetime
+
+
+# --------------------------------------------------------------------------- matching
+
+
+class Check(BaseModel):
+    """One reason a product fits a need or does not."""
+
+    rule: str = Field(description="amount, term, rate, region, industry, collateral, grade...")
+    passed: bool
+    reason: str = Field(description="why, in the caller's language")
+
+
+class MatchOut(BaseModel):
+    product: ProductOut
+    eligible: bool
+    score: int = Field(description="fit, 0..100; eligible products first, best first")
+    checks: list[Check]
+
+
+class NeedMatchOut(BaseModel):
+    need: NeedOut
+    product_id: str
+    eligible: bool
+    score: int
+    checks: list[Check]
+
+
+class EnterpriseFacts(BaseModel):
+    """What eligibility looks at about a borrower; unknown facts are None."""
+
+    credit_code: str
+    region_code: str | None = None
+    industry_code: str | None = None
+    years_in_business: int | None = None
+    grade: str | None = None
+    dishonest: bool | None = None
+    tax_grade: str | None = None

@@ -1,0 +1,12 @@
+"""Business logic of the marketplace; each function adds and flushes, the caller commits.
+
+Callers use this package (``from xinyidai.market import service``); the modules behind it:
+``products`` (publishing and the product supermarket), ``matching`` (needs, eligibility,
+fit and the reasons for each).
+"""
+
+from __future__ import annotations
+
+from xinyidai.market.service import matching, products
+
+__all__ = ["matching", "products"]
