@@ -26,6 +26,9 @@ from xinyidai.market.schemas import (
     NeedOut,
     ProductIn,
     ProductOut,
+    WebhookDeliveryOut,
+    WebhookEndpointIn,
+    WebhookEndpointOut,
 )
 
 router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
@@ -159,7 +162,9 @@ def withdraw_product(
 @router.post("/needs", response_model=NeedOut, status_code=201)
 def post_need(data: NeedIn, session: SessionDep, principal: EnterpriseWriter) -> NeedOut:
     """Post a financing need (enterprise)."""
-    return need_out(service.matching.post_need(session, principal=principal, data=data))
+    need = service.matching.post_need(session, principal=principal, data=data)
+    service.webhooks.announce_need(session, need=need)
+    return need_out(need)
 
 
 @router.get("/needs", response_model=list[NeedOut])
@@ -230,4 +235,52 @@ def institution_matches(
             checks=checks,
         )
         for need, product, eligible, score, checks in rows
+    ]
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+@router.post("/institution/webhooks", response_model=WebhookEndpointOut, status_code=201)
+def register_webhook(
+    data: WebhookEndpointIn, session: SessionDep, principal: InstitutionWriter
+) -> WebhookEndpointOut:
+    """Register an endpoint for ``need.matched`` events; keep the secret to verify them."""
+    endpoint = service.webhooks.register(session, principal=principal, url=data.url)
+    return WebhookEndpointOut.model_validate(endpoint)
+
+
+@router.get("/institution/webhooks", response_model=list[WebhookEndpointOut])
+def list_webhooks(session: SessionDep, principal: InstitutionUser) -> list[WebhookEndpointOut]:
+    rows = service.webhooks.endpoints_of(session, institution_id=principal.organization_public_id)
+    return [WebhookEndpointOut.model_validate(e) for e in rows]
+
+
+@router.delete("/institution/webhooks/{endpoint_id}", response_model=WebhookEndpointOut)
+def deactivate_webhook(
+    endpoint_id: str, session: SessionDep, principal: InstitutionWriter
+) -> WebhookEndpointOut:
+    """Stop sending to an endpoint."""
+    endpoint = service.webhooks.deactivate(session, principal=principal, endpoint_id=endpoint_id)
+    return WebhookEndpointOut.model_validate(endpoint)
+
+
+@router.get("/institution/webhooks/deliveries", response_model=list[WebhookDeliveryOut])
+def list_deliveries(session: SessionDep, principal: InstitutionUser) -> list[WebhookDeliveryOut]:
+    """The delivery log: each event, its attempts and the receiver's last answer."""
+    rows = service.webhooks.deliveries_of(session, institution_id=principal.organization_public_id)
+    return [
+        WebhookDeliveryOut(
+            id=d.public_id,
+            endpoint_id=e.public_id,
+            event_type=d.event_type,
+            state=d.state,
+            attempts=d.attempts,
+            last_status=d.last_status,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            delivered_at=d.delivered_at,
+            payload=d.payload,
+        )
+        for d, e in rows
     ]

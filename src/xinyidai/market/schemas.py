@@ -184,3 +184,33 @@ class EnterpriseFacts(BaseModel):
     grade: str | None = None
     dishonest: bool | None = None
     tax_grade: str | None = None
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+class WebhookEndpointIn(BaseModel):
+    url: str = Field(max_length=500, description="http(s) address that receives need.matched")
+
+
+class WebhookEndpointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="whk_…")
+    url: str
+    secret: str = Field(description="Standard Webhooks signing secret (whsec_…)")
+    active: bool
+    created_at: datetime
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: str = Field(description="the webhook-id header, msg_…")
+    endpoint_id: str
+    event_type: str
+    state: str = Field(description="pending, delivered or failed")
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: dict[str, Any]

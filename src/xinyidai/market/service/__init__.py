@@ -2,11 +2,11 @@
 
 Callers use this package (``from xinyidai.market import service``); the modules behind it:
 ``products`` (publishing and the product supermarket), ``matching`` (needs, eligibility,
-fit and the reasons for each).
+fit and the reasons for each), ``webhooks`` (need.matched to institutions' endpoints).
 """
 
 from __future__ import annotations
 
-from xinyidai.market.service import matching, products
+from xinyidai.market.service import matching, products, webhooks
 
-__all__ = ["matching", "products"]
+__all__ = ["matching", "products", "webhooks"]
