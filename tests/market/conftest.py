@@ -10,7 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD, ENTERPRISE_CODE
+from tests.consent.world import seed_records
+from xinyidai.consent import service as consent_service
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service import DemoAccount
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import EnterpriseIn
@@ -97,3 +100,44 @@ def publish(client: TestClient, headers: dict[str, str], **overrides: Any) -> di
     published = client.post(f"/api/v1/products/{created.json()['id']}/publish", headers=headers)
     assert published.status_code == 200, published.text
     return dict(published.json())
+
+
+def principal_of(session: Session, username: str) -> Principal:
+    return iam_service.principal_for_user(
+        iam_service.get_user_or_raise(session, username=username), via="token"
+    )
+
+
+@pytest.fixture
+def signed(session: Session, market: None) -> None:
+    """The demo enterprise signed the credit commitment and has records in seven categories."""
+    consent_service.sign(
+        session,
+        principal=principal_of(session, "enterprise"),
+        version=consent_service.latest_text_or_raise(session).version,
+    )
+    seed_records(session)
+    session.commit()
+
+
+def application_payload(product_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "product_id": product_id,
+        "amount": "500000.00",
+        "term_months": 12,
+        "repayment_method": "equal_instalment",
+        "purpose": "采购原材料",
+        "authorize": True,
+    }
+    body.update(overrides)
+    return body
+
+
+def apply(
+    client: TestClient, headers: dict[str, str], product_id: str, **overrides: Any
+) -> dict[str, Any]:
+    response = client.post(
+        "/api/v1/applications", json=application_payload(product_id, **overrides), headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())

@@ -6,9 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query, Response
 
+from xinyidai.consent import service as consent_service
+from xinyidai.consent.api import enforce
+from xinyidai.consent.schemas import ReportOut
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page
 from xinyidai.iam.api import (
     CurrentUser,
@@ -18,14 +22,21 @@ from xinyidai.iam.api import (
 )
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import service
-from xinyidai.market.models import Need, Product
+from xinyidai.market.models import Application, Need, Product
 from xinyidai.market.schemas import (
+    ApplicationDetailOut,
+    ApplicationIn,
+    ApplicationOut,
+    DecisionIn,
+    LatencyOut,
     MatchOut,
     NeedIn,
     NeedMatchOut,
     NeedOut,
+    NoteIn,
     ProductIn,
     ProductOut,
+    TransitionOut,
     WebhookDeliveryOut,
     WebhookEndpointIn,
     WebhookEndpointOut,
@@ -284,3 +295,194 @@ def list_deliveries(session: SessionDep, principal: InstitutionUser) -> list[Web
         )
         for d, e in rows
     ]
+
+
+# --------------------------------------------------------------------------- applications
+
+
+def application_out(application: Application) -> ApplicationOut:
+    return ApplicationOut.model_validate(application)
+
+
+def application_detail(session: SessionDep, application: Application) -> ApplicationDetailOut:
+    rows = service.applications.transitions_of(
+        session, kind=service.applications.KIND, subject_id=application.public_id
+    )
+    return ApplicationDetailOut.model_validate(
+        {
+            **application_out(application).model_dump(),
+            "transitions": [TransitionOut.model_validate(r) for r in rows],
+        }
+    )
+
+
+@router.post(
+    "/applications",
+    response_model=ApplicationDetailOut,
+    status_code=201,
+    responses={200: {"description": "the same Idempotency-Key: the application made before"}},
+)
+def submit_application(
+    data: ApplicationIn,
+    session: SessionDep,
+    principal: EnterpriseWriter,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", description="repeat safely with the same key")
+    ] = None,
+) -> ApplicationDetailOut:
+    """Apply to a product (enterprise), granting the institution a letter for this
+    application; the institution's automatic rules may decide it at once."""
+    application, made = service.applications.submit(
+        session, principal=principal, data=data, idempotency_key=idempotency_key
+    )
+    if not made:
+        response.status_code = 200
+    return application_detail(session, application)
+
+
+@router.get("/applications", response_model=Page[ApplicationOut])
+def list_applications(
+    session: SessionDep,
+    principal: CurrentUser,
+    paging: PageDep,
+    state: Annotated[str | None, Query(description="only this state")] = None,
+) -> Page[ApplicationOut]:
+    """Your enterprise's applications; your institution's queue; all for the operator."""
+    kind = principal.organization_kind
+    if kind == "enterprise" and principal.credit_code:
+        rows = service.applications.of_enterprise(session, credit_code=principal.credit_code)
+        rows = [r for r in rows if not state or r.state == state]
+    elif kind == "institution":
+        rows = service.applications.of_institution(
+            session, institution_id=principal.organization_public_id, state=state
+        )
+    elif kind == "operator":
+        rows = [
+            r
+            for r in service.applications.all_applications(session)
+            if not state or r.state == state
+        ]
+    else:
+        raise Forbidden("applications are for enterprises, institutions and the operator")
+    items, total = _page(list(rows), paging)
+    return Page(
+        items=[application_out(a) for a in items if isinstance(a, Application)],
+        total=total,
+        page=paging.page,
+        size=paging.size,
+    )
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationDetailOut)
+def read_application(
+    application_id: str, session: SessionDep, principal: CurrentUser
+) -> ApplicationDetailOut:
+    """One application with every transition: who moved it, when, why."""
+    application = service.applications.visible_or_raise(
+        session, principal=principal, application_id=application_id
+    )
+    return application_detail(session, application)
+
+
+def _act(
+    session: SessionDep, principal: Principal, application_id: str, transition: str, note: NoteIn
+) -> ApplicationDetailOut:
+    application = service.applications.act(
+        session,
+        principal=principal,
+        application_id=application_id,
+        transition=transition,
+        note=note.note,
+    )
+    return application_detail(session, application)
+
+
+@router.post("/applications/{application_id}/accept", response_model=ApplicationDetailOut)
+def accept_application(
+    application_id: str,
+    session: SessionDep,
+    principal: InstitutionWriter,
+    note: NoteIn | None = None,
+) -> ApplicationDetailOut:
+    """Submitted → accepted for review (institution)."""
+    return _act(session, principal, application_id, "accept", note or NoteIn())
+
+
+@router.post("/applications/{application_id}/request-info", response_model=ApplicationDetailOut)
+def request_information(
+    application_id: str, session: SessionDep, principal: InstitutionWriter, note: NoteIn
+) -> ApplicationDetailOut:
+    """Ask the enterprise for more information (institution; ``note`` says what)."""
+    return _act(session, principal, application_id, "request_info", note)
+
+
+@router.post("/applications/{application_id}/supply-info", response_model=ApplicationDetailOut)
+def supply_information(
+    application_id: str,
+    session: SessionDep,
+    principal: EnterpriseWriter,
+    note: NoteIn | None = None,
+) -> ApplicationDetailOut:
+    """The enterprise answers the request; the application is under review again."""
+    return _act(session, principal, application_id, "supply_info", note or NoteIn())
+
+
+@router.post("/applications/{application_id}/withdraw", response_model=ApplicationDetailOut)
+def withdraw_application(
+    application_id: str,
+    session: SessionDep,
+    principal: EnterpriseWriter,
+    note: NoteIn | None = None,
+) -> ApplicationDetailOut:
+    """The enterprise withdraws its open application."""
+    return _act(session, principal, application_id, "withdraw", note or NoteIn())
+
+
+@router.post("/applications/{application_id}/decision", response_model=ApplicationDetailOut)
+def decide_application(
+    application_id: str, data: DecisionIn, session: SessionDep, principal: InstitutionWriter
+) -> ApplicationDetailOut:
+    """Approve (amount, rate, term within the product's ranges) or reject (with a reason).
+    Two decisions at once: one wins, the other gets 409."""
+    application = service.applications.decide(
+        session,
+        principal=principal,
+        application_id=application_id,
+        outcome=data.outcome,
+        amount=data.amount,
+        rate=data.rate,
+        term=data.term_months,
+        reason=data.reason,
+    )
+    return application_detail(session, application)
+
+
+@router.get("/applications/{application_id}/report", response_model=ReportOut)
+def application_report(
+    application_id: str, session: SessionDep, principal: InstitutionUser
+) -> ReportOut:
+    """The applicant's credit report, through the access decision under the application's
+    letter (logged; refused with the reason when the letter no longer allows it)."""
+    application = service.applications.visible_or_raise(
+        session, principal=principal, application_id=application_id
+    )
+    decision = enforce(
+        session,
+        service.applications.report(session, principal=principal, application=application),
+    )
+    return consent_service.credit_report(session, decision, actor=principal)
+
+
+@router.get("/market/decision-times", response_model=list[LatencyOut])
+def decision_times(session: SessionDep, principal: CurrentUser) -> list[LatencyOut]:
+    """Decision time, automatic and manual: median and p95 (your institution; all for the
+    operator)."""
+    if principal.organization_kind == "institution":
+        scope: str | None = principal.organization_public_id
+    elif principal.organization_kind == "operator":
+        scope = None
+    else:
+        raise Forbidden("decision times are for institutions and the operator")
+    figures = service.applications.decision_latency(session, institution_id=scope)
+    return [LatencyOut(mode=mode, **values) for mode, values in figures.items()]

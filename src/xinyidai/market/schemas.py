@@ -214,3 +214,116 @@ class WebhookDeliveryOut(BaseModel):
     created_at: datetime
     delivered_at: datetime | None
     payload: dict[str, Any]
+
+
+# --------------------------------------------------------------------------- applications
+
+SUBMITTED, ACCEPTED, INFO_REQUESTED = "submitted", "accepted", "info_requested"
+APPROVED, REJECTED, APP_WITHDRAWN, EXPIRED = "approved", "rejected", "withdrawn", "expired"
+APPLICATION_STATES = (
+    SUBMITTED,
+    ACCEPTED,
+    INFO_REQUESTED,
+    APPROVED,
+    REJECTED,
+    APP_WITHDRAWN,
+    EXPIRED,
+)
+OPEN_APPLICATION_STATES = (SUBMITTED, ACCEPTED, INFO_REQUESTED)
+# transition → (states it may start from, state it ends in, who moves it)
+APPLICATION_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "accept": ((SUBMITTED,), ACCEPTED, "institution"),
+    "request_info": ((SUBMITTED, ACCEPTED), INFO_REQUESTED, "institution"),
+    "supply_info": ((INFO_REQUESTED,), ACCEPTED, "enterprise"),
+    "approve": (OPEN_APPLICATION_STATES, APPROVED, "institution"),
+    "reject": (OPEN_APPLICATION_STATES, REJECTED, "institution"),
+    "withdraw": (OPEN_APPLICATION_STATES, APP_WITHDRAWN, "enterprise"),
+    "expire": (OPEN_APPLICATION_STATES, EXPIRED, "system"),
+}
+AUTOMATIC, MANUAL = "automatic", "manual"
+# The sensitivity levels an application's letter opens to the institution (not personal data).
+APPLICATION_LEVELS = ("public", "restricted", "confidential")
+APPLICATION_LETTER_DAYS = 90
+
+
+class ApplicationIn(BaseModel):
+    product_id: str
+    need_id: str | None = Field(default=None, description="the need this answers, if any")
+    amount: Decimal = Field(description="yuan")
+    term_months: int
+    repayment_method: str = Field(description=", ".join(REPAYMENT_METHODS))
+    purpose: str = Field(min_length=1, max_length=500)
+    authorize: bool = Field(
+        default=False,
+        description="must be true: the enterprise grants the institution an authorization "
+        "letter to read its credit report for this application",
+    )
+
+
+class DecisionIn(BaseModel):
+    """The institution's manual decision."""
+
+    outcome: str = Field(description="approve or reject")
+    amount: Decimal | None = Field(default=None, description="approved amount, yuan")
+    rate: Decimal | None = Field(default=None, description="approved annual rate, percent")
+    term_months: int | None = None
+    reason: str | None = Field(default=None, max_length=1000, description="required to reject")
+
+
+class NoteIn(BaseModel):
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class TransitionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    transition: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+class ApplicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="app_…")
+    product_id: str
+    product_name: str
+    need_id: str | None
+    institution_id: str
+    institution_name: str
+    credit_code: str
+    enterprise_name: str
+    region_code: str | None
+    amount: Decimal
+    term_months: int
+    repayment_method: str
+    purpose: str
+    letter_id: str | None
+    state: str
+    submitted_at: datetime
+    state_changed_at: datetime
+    state_changed_by: str
+    info_request: str | None
+    decision_mode: str | None
+    decided_amount: Decimal | None
+    decided_rate: Decimal | None
+    decided_term: int | None
+    decision_reason: str | None
+    decision_trace: list[dict[str, Any]] | None
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_ms: int | None
+
+
+class ApplicationDetailOut(ApplicationOut):
+    transitions: list[TransitionOut]
+
+
+class LatencyOut(BaseModel):
+    mode: str
+    count: int
+    median_ms: int | None
+    p95_ms: int | None
