@@ -25,6 +25,7 @@ from xinyidai.market.api import router as market_router
 from xinyidai.privacy.api import router as privacy_router
 from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
+from xinyidai.scoring.api import router as scoring_router
 from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
 
 API_PREFIX = "/api/v1"
@@ -45,6 +46,7 @@ def api_router() -> APIRouter:
     router.include_router(audit_router)
     router.include_router(privacy_router)
     router.include_router(graph_router)
+    router.include_router(scoring_router)
     router.include_router(market_router)
     return router
 

@@ -29,6 +29,7 @@ from xinyidai.ledger import service as ledger_service
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.models import STATUS_ACTIVE
+from xinyidai.scoring import service as rating_service
 from xinyidai.synth import generate
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class DemoResult:
     rows: int = 0
     accepted: int = 0
     rejected: int = 0
+    rated: int = 0
     enterprise_code: str = ""
     accounts: list[iam_service.DemoAccount] = field(default_factory=list)
     letter_id: str = ""
@@ -99,26 +101,37 @@ def run(
     region = demo_region(enterprises=enterprises, seed=seed)
     report(f"demo region: {region}")
     result = DemoResult(region=region, enterprises=enterprises)
-    for feed in ingest_service.feeds_in(region, provider=None, category=None):
-        session = new_session()
+    # the whole region is rated once it is in, rather than record by record as it arrives
+    with rating_service.arrival_paused():
+        for feed in ingest_service.feeds_in(region, provider=None, category=None):
+            session = new_session()
 
-        def committed(_batch: Batch, session=session) -> None:  # type: ignore[no-untyped-def]
-            session.commit()
+            def committed(_batch: Batch, session=session) -> None:  # type: ignore[no-untyped-def]
+                session.commit()
 
-        try:
-            batch = ingest_service.ingest_file(
-                session, feed=feed, actor="system:demo", source="demo", on_chunk=committed
-            )
-            session.commit()
-        finally:
-            session.close()
-        result.rows += batch.total
-        result.accepted += batch.accepted
-        result.rejected += batch.rejected
+            try:
+                batch = ingest_service.ingest_file(
+                    session, feed=feed, actor="system:demo", source="demo", on_chunk=committed
+                )
+                session.commit()
+            finally:
+                session.close()
+            result.rows += batch.total
+            result.accepted += batch.accepted
+            result.rejected += batch.rejected
     report(
         f"ingested {result.rows} rows: {result.accepted} new, {result.rejected} rejected "
         "(the planted bad rows, kept with their reasons)"
     )
+    with session_scope() as session:
+        run = rating_service.latest_run(session)
+        if run is None:
+            run = rating_service.rate_all(session, actor="system:demo")
+            report(
+                f"rated {run.rated} enterprises with {run.model_version} in {run.seconds:.1f}s: "
+                + ", ".join(f"{grade} {count}" for grade, count in run.grades.items())
+            )
+        result.rated = run.rated
     if not ledger_keys.key_path().exists():
         ledger_keys.create_key()
         report(f"ledger signing key created at {ledger_keys.key_path()}")

@@ -20,6 +20,7 @@ from tests.accounts import ENTERPRISE_CODE
 from tests.consent.world import LEGAL_REPRESENTATIVE, TAX_PAID, Auth, World, events, grant
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.schemas import Decision
+from xinyidai.scoring import features
 
 CODE = ENTERPRISE_CODE
 
@@ -33,6 +34,12 @@ DATA_ROUTES: dict[tuple[str, str], Callable[[TestClient, dict[str, str]], Any]] 
     ),
     ("GET", "/api/v1/enterprises/{code}/associations"): lambda c, h: c.get(
         f"/api/v1/enterprises/{CODE}/associations", headers=h
+    ),
+    ("GET", "/api/v1/enterprises/{code}/rating"): lambda c, h: c.get(
+        f"/api/v1/enterprises/{CODE}/rating", headers=h
+    ),
+    ("GET", "/api/v1/enterprises/{code}/rating/history"): lambda c, h: c.get(
+        f"/api/v1/enterprises/{CODE}/rating/history", headers=h
     ),
     ("POST", "/api/v1/verify"): lambda c, h: c.post(
         "/api/v1/verify",
@@ -125,6 +132,9 @@ NO_RECORDS = {
     ("GET", "/api/v1/privacy/rules"): "the rules",
     ("GET", "/api/v1/privacy/grades"): "the grading of the catalogue",
     ("GET", "/healthz"): "health",
+    ("GET", "/api/v1/ratings/runs"): "rating runs and their grade counts",
+    ("POST", "/api/v1/ratings/runs"): "queues a rating run",
+    ("GET", "/api/v1/ratings/model"): "the rating model in force (bins and points)",
     ("GET", "/api/v1/enterprises/{code}/associations/signals"): (
         "operator only; goes through the decision (operator's duty), tested in tests/graph"
     ),
@@ -203,7 +213,10 @@ def test_every_data_route_goes_through_the_decision(
     grant(
         session,
         world,
-        categories=["tax_payment", "registration", "shareholder", "guarantee"],
+        categories=sorted(
+            {"tax_payment", "registration", "shareholder", "guarantee"}
+            | set(features.source_categories())
+        ),
         levels=["personal"],
     )
     grant(session, world, purpose="verification")

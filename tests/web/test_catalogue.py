@@ -1,4 +1,4 @@
-"""Every message id of the portal, iam, core and registry has a Chinese translation."""
+"""Every message id of the portal, iam, core, registry and scoring has a Chinese translation."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ METHODS = [
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n"}}
 
 
-@pytest.mark.parametrize("area", ["core", "registry", "iam", "web"])
+@pytest.mark.parametrize("area", ["core", "registry", "iam", "web", "scoring"])
 def test_every_message_id_has_a_chinese_translation(area: str) -> None:
     ids = {
         message if isinstance(message, str) else message[0]

@@ -159,6 +159,7 @@ MENUS = {
         "/admin/users",
         "/data/batches",
         "/data/quality",
+        "/ratings",
         "/catalog",
         "/ledger",
         "/graph/circles",

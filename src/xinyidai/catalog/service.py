@@ -73,6 +73,18 @@ def list_categories(
     return session.scalars(stmt).all()
 
 
+def disclosure_periods(session: Session) -> dict[str, int | None]:
+    """Each category's disclosure period in days (None: no limit), retired ones too."""
+    rows = session.execute(select(Category.code, Category.disclosure_days))
+    return {code: days for code, days in rows}
+
+
+def polarities(session: Session) -> dict[str, str]:
+    """Each category's polarity (positive, negative, neutral), retired ones too."""
+    rows = session.execute(select(Category.code, Category.polarity))
+    return {code: polarity for code, polarity in rows}
+
+
 def search_categories(
     session: Session,
     *,

@@ -15,8 +15,10 @@ from xinyidai.cli import (
     ledger,
     platform,
     privacy,
+    rating,
     records,
     registry,
+    scorecard,
     synth,
 )
 
@@ -37,6 +39,8 @@ app.add_typer(consent.app, name="consent")
 app.add_typer(audit.app, name="audit")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(graph.app, name="graph")
+app.add_typer(scorecard.app, name="scorecard")
+app.add_typer(rating.app, name="rate")
 ledger.register(app)
 platform.register(app)
 ingest.register(app)

@@ -6,12 +6,13 @@ a CLI command) commits or rolls back through ``session_scope``.
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -19,6 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyidai.core.settings import get_settings, normalize_database_url
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -159,6 +163,124 @@ def bulk_insert(
                 if value is not None and not isinstance(value, RawJSON):
                     values[i] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
             write(values)
+
+
+def statement_sql(session: Session, statement: Any) -> str:
+    """The SQL text of a statement with its parameters written in (for COPY)."""
+    return str(
+        statement.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+
+
+# Unit and record separators: JSON text never holds them raw, so with these as delimiter
+# and quote character COPY writes a JSON column exactly as stored, one value per line.
+_RAW_LINES = "FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e'"
+
+
+def copy_out(session: Session, statement: Any, *, raw_lines: bool = False) -> io.BytesIO:
+    """The rows of a SELECT as CSV bytes, by ``COPY ... TO STDOUT`` (PostgreSQL only).
+
+    ``raw_lines`` is for one text column holding JSON: each row comes out as its text,
+    unquoted, one per line (newline-delimited JSON).
+    """
+    options = _RAW_LINES if raw_lines else "FORMAT csv"
+    sql = f"COPY ({statement_sql(session, statement)}) TO STDOUT WITH ({options})"
+    connection = session.connection().connection.driver_connection
+    assert connection is not None  # a live psycopg connection inside the transaction
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    return buffer
+
+
+def read_frame(
+    session: Session, statement: Any, schema: dict[str, pl.DataType], *, copy: bool = True
+) -> pl.DataFrame:
+    """A SELECT's rows as a polars frame with ``schema`` (its columns in order).
+
+    On PostgreSQL by COPY (``copy=False`` for a small, selective query); elsewhere the
+    fetched rows. Values are read as text and cast, so both paths give the same frame.
+    """
+    import polars as pl
+
+    names = list(schema)
+    text = {name: pl.String for name in names}
+    if copy and is_postgres(session):
+        buffer = copy_out(session, statement)
+        if buffer.getbuffer().nbytes == 0:
+            return pl.DataFrame(schema=schema)
+        frame = pl.read_csv(buffer, has_header=False, new_columns=names, schema=text)
+    else:
+        rows = session.execute(statement).all()
+        frame = pl.DataFrame(
+            [[None if v is None else str(v) for v in row] for row in rows],
+            schema=text,
+            orient="row",
+        )
+    return frame.with_columns(_cast(name, dtype) for name, dtype in schema.items())
+
+
+def _cast(name: str, dtype: Any) -> pl.Expr:
+    import polars as pl
+
+    column = pl.col(name)
+    if dtype == pl.Date:
+        return column.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    return column.cast(dtype, strict=False)
+
+
+def read_json_lines(
+    session: Session, statement: Any, fields: Sequence[str], *, copy: bool = True
+) -> pl.DataFrame:
+    """A SELECT of one JSON text column as a frame of the ``fields`` of each value (text).
+
+    On PostgreSQL the values stream out by COPY as newline-delimited JSON; elsewhere they
+    are fetched. Either way polars parses them, so a missing field is null in both.
+    """
+    import polars as pl
+
+    schema = {name: pl.String for name in fields}
+    if copy and is_postgres(session):
+        buffer = copy_out(session, statement, raw_lines=True)
+    else:
+        lines = [row[0] for row in session.execute(statement) if row[0] is not None]
+        buffer = io.BytesIO(("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
+    if buffer.getbuffer().nbytes == 0:
+        return pl.DataFrame(schema=schema)
+    return pl.read_ndjson(buffer, schema=schema)
+
+
+def insert_frame(
+    session: Session, table: Any, frame: pl.DataFrame, *, json_columns: Iterable[str] = ()
+) -> None:
+    """Insert a polars frame's rows (columns named as the table's): COPY on PostgreSQL.
+
+    ``json_columns`` hold JSON text, written as it is.
+    """
+    if frame.height == 0:
+        return
+    if not is_postgres(session):
+        encoded = set(json_columns)
+        rows = frame.to_dicts()
+        for row in rows:
+            for name in encoded:
+                if row[name] is not None:
+                    row[name] = json.loads(row[name])
+        session.execute(insert(table), rows)
+        return
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="")
+    buffer.seek(0)
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    statement = f"COPY {table.name} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        while chunk := buffer.read(1 << 20):
+            copy.write(chunk)
 
 
 def database_status() -> dict[str, str]:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Text, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core import clock
-from xinyidai.core.db import RawJSON, bulk_insert, lookup_chunks
+from xinyidai.core.db import RawJSON, bulk_insert, is_postgres, lookup_chunks, read_json_lines
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import LedgerEvent
@@ -34,7 +36,22 @@ from xinyidai.records.schemas import (
     StoreResult,
 )
 
+if TYPE_CHECKING:
+    import polars as pl
+
 LEDGER_KIND = "record.version"
+
+# Called after facts of one category were stored as new versions (new or changed), inside
+# the same transaction: how a domain above (the rating) learns of records as they arrive
+# without records knowing it.
+StoredListener = Callable[[Session, str, Sequence[Fact]], None]
+_stored_listeners: list[StoredListener] = []
+
+
+def on_stored(listener: StoredListener) -> None:
+    """Call ``listener(session, category, facts)`` whenever facts are stored as new versions."""
+    if listener not in _stored_listeners:
+        _stored_listeners.append(listener)
 
 
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -216,6 +233,10 @@ def store(
     result.versions.extend(
         (v["record_id"], v["version"], v["subject_code"], v["digest"]) for v in versions
     )
+    if versions and _stored_listeners:
+        stored = [latest[v["record_id"]] for v in versions]
+        for listener in list(_stored_listeners):
+            listener(session, category, stored)
     return result
 
 
@@ -401,6 +422,112 @@ def changed_subjects(
         if limit is not None and len(found) > limit:
             return found, False
     return found, True
+
+
+def category_frames(
+    session: Session,
+    *,
+    fields: Mapping[str, Sequence[str]],
+    subject_codes: Sequence[str] | None = None,
+    on: date | None = None,
+    skip_unknown: bool = False,
+) -> dict[str, pl.DataFrame]:
+    """Current records of several categories, in bulk, as text columns per category:
+    ``subject_code`` and the data ``fields`` asked of that category (null where a record
+    has none).
+
+    Set-based: for every subject, one statement per category (on PostgreSQL streamed out by
+    COPY and parsed by polars); for ``subject_codes``, one statement for all categories.
+    With ``on``, only records of events up to that day and, for a category with a
+    disclosure period, not past it (a record past its period is not used, as it is not
+    shown). A category the catalogue does not have is an error, or with ``skip_unknown``
+    an empty frame (it cannot hold records).
+    """
+    disclosure = catalog_service.disclosure_periods(session)
+    unknown = [category for category in fields if category not in disclosure]
+    if unknown and not skip_unknown:
+        raise NotFound("no catalogue category {code}", field="category", code=unknown[0])
+    wanted = {
+        category: [f for f in names if f != "credit_code"] for category, names in fields.items()
+    }
+    frames = {category: _empty_frame(tuple(wanted[category])) for category in unknown}
+    known = {c: names for c, names in wanted.items() if c not in frames}
+    if subject_codes is None:
+        for category, names in known.items():
+            frame = _bulk_category(session, category, ["credit_code", *names], disclosure, on)
+            frames[category] = frame.rename({"credit_code": "subject_code"})
+    else:
+        frames |= _subjects_categories(session, known, subject_codes, disclosure, on)
+    return frames
+
+
+@lru_cache(maxsize=64)
+def _empty_frame(fields: tuple[str, ...]) -> pl.DataFrame:
+    """No records: ``subject_code`` and ``fields``, all text (shared; never changed)."""
+    import polars as pl
+
+    return pl.DataFrame(schema=dict.fromkeys(("subject_code", *fields), pl.String))
+
+
+def _since(on: date, days: int | None) -> date | None:
+    return None if days is None else on - timedelta(days=days)
+
+
+def _bulk_category(
+    session: Session,
+    category: str,
+    wanted: list[str],
+    disclosure: Mapping[str, int | None],
+    on: date | None,
+) -> pl.DataFrame:
+    statement = select(cast(CreditRecord.data, Text)).where(CreditRecord.category == category)
+    if on is not None:
+        statement = statement.where(
+            or_(CreditRecord.event_on.is_(None), CreditRecord.event_on <= on)
+        )
+        since = _since(on, disclosure[category])
+        if since is not None:
+            statement = statement.where(
+                or_(CreditRecord.event_on.is_(None), CreditRecord.event_on >= since)
+            )
+    if is_postgres(session):
+        # A category's records arrive together and lie together on disk: reading them
+        # through the (category, event_on) index beats the planner's default choice of
+        # scanning the whole table. Local to this transaction.
+        session.execute(text_sql("SET LOCAL random_page_cost = 1.1"))
+    return read_json_lines(session, statement, wanted)
+
+
+def _subjects_categories(
+    session: Session,
+    wanted: Mapping[str, list[str]],
+    subject_codes: Sequence[str],
+    disclosure: Mapping[str, int | None],
+    on: date | None,
+) -> dict[str, pl.DataFrame]:
+    import polars as pl
+
+    texts: dict[str, list[str]] = {category: [] for category in wanted}
+    statement = select(CreditRecord.category, CreditRecord.event_on, cast(CreditRecord.data, Text))
+    statement = statement.where(CreditRecord.category.in_(list(wanted)))
+    for condition in lookup_chunks(session, CreditRecord.subject_code, list(subject_codes)):
+        for category, event_on, text in session.execute(statement.where(condition)):
+            if on is not None and event_on is not None:
+                since = _since(on, disclosure[category])
+                if event_on > on or (since is not None and event_on < since):
+                    continue
+            texts[category].append(text)
+    frames = {}
+    for category, names in wanted.items():
+        if not texts[category]:
+            frames[category] = _empty_frame(tuple(names))
+            continue
+        documents = [json.loads(text) for text in texts[category]]
+        columns = {"subject_code": [d.get("credit_code") for d in documents]}
+        for name in names:
+            columns[name] = [None if d.get(name) is None else str(d[name]) for d in documents]
+        frames[category] = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+    return frames
 
 
 def get_or_raise(session: Session, *, record_id: str) -> CreditRecord:
@@ -627,7 +754,7 @@ def partitions(session: Session) -> list[Partition]:
     if session.get_bind().dialect.name != "postgresql":
         return []
     rows = session.execute(
-        text(
+        text_sql(
             "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), "
             "coalesce(s.n_live_tup, 0) "
             "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
@@ -662,7 +789,7 @@ def add_partition(session: Session, *, category: str) -> Partition:
             category=spec.code,
         )
     waiting = session.scalar(
-        text(f"SELECT count(*) FROM {DEFAULT_PARTITION} WHERE category = :c"), {"c": spec.code}
+        text_sql(f"SELECT count(*) FROM {DEFAULT_PARTITION} WHERE category = :c"), {"c": spec.code}
     )
     if waiting:
         raise Conflict(
@@ -674,7 +801,7 @@ def add_partition(session: Session, *, category: str) -> Partition:
         )
     name = f"{PARTITION_PREFIX}{spec.code}"
     session.execute(
-        text(f"CREATE TABLE {name} PARTITION OF credit_record FOR VALUES IN ('{spec.code}')")
+        text_sql(f"CREATE TABLE {name} PARTITION OF credit_record FOR VALUES IN ('{spec.code}')")
     )
     return Partition(name=name, category=spec.code, rows=0)
 

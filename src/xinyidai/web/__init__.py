@@ -28,6 +28,7 @@ def mount_portal(app: FastAPI) -> None:
         keys,
         ledger_pages,
         members,
+        rating_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -40,6 +41,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(consent_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(graph_pages.router)
+    app.include_router(rating_pages.router)
     auth.install_portal_error_handlers(app)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from xinyidai.audit import service as audit_service
 from xinyidai.consent import service as consent_service
-from xinyidai.core.api import SessionDep
+from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import (
     KIND_AUDITOR,
@@ -24,6 +24,7 @@ from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import EnterpriseOut
 from xinyidai.web.auth import PortalUser
 from xinyidai.web.consent_pages import LABELS
+from xinyidai.web.rating_pages import rating_view
 from xinyidai.web.templating import KIND_LABELS, STATE_LABELS, render
 
 router = APIRouter(include_in_schema=False)
@@ -73,6 +74,10 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
         context["signed"] = consent_service.has_signed(
             session, credit_code=organization.credit_code
         )
+        if subject is not None and active:
+            context["rating"] = rating_view(
+                session, credit_code=subject.credit_code, locale=request_locale(request)
+            )
     if active and principal.organization_kind in (
         KIND_ENTERPRISE,
         KIND_INSTITUTION,

@@ -112,6 +112,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         items += [
             NavItem("/data/batches", N_("Upload batches")),
             NavItem("/data/quality", N_("Data quality")),
+            NavItem("/ratings", N_("Credit ratings")),
         ]
     if principal.organization_kind == KIND_PROVIDER and active:
         if principal.can_write:
@@ -190,7 +191,13 @@ REGISTRY_STATUS_LABELS = {
     "pending_verification": N_("Pending verification"),
     "deregistered": N_("Deregistered"),
 }
+TRIGGER_LABELS = {
+    "run": N_("full run"),
+    "arrival": N_("a negative record arrived"),
+    "request": N_("on request"),
+}
 environment.globals.update(
+    TRIGGER_LABELS=TRIGGER_LABELS,
     REGISTRY_STATUS_LABELS=REGISTRY_STATUS_LABELS,
     TRANSITION_LABELS=TRANSITION_LABELS,
     KIND_LABELS=KIND_LABELS,

@@ -2,7 +2,7 @@
 instalments, repayments, webhook endpoints and deliveries
 
 Revision ID: 0010_market
-Revises: 0008_graph
+Revises: 0009_scoring
 Create Date: 2026-11-23 15:18:47
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import xinyidai.core.models
 
 revision: str = "0010_market"
-down_revision: str | Sequence[str] | None = "0008_graph"
+down_revision: str | Sequence[str] | None = "0009_scoring"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Credit evaluation: the scorecard toolkit and the platform rating of every enterprise."""
