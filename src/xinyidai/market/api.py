@@ -12,7 +12,7 @@ from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import enforce
 from xinyidai.consent.schemas import ReportOut
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
-from xinyidai.core.errors import Forbidden
+from xinyidai.core.errors import Forbidden, NotFound
 from xinyidai.core.pagination import Page
 from xinyidai.iam.api import (
     CurrentUser,
@@ -36,6 +36,8 @@ from xinyidai.market.schemas import (
     NoteIn,
     ProductIn,
     ProductOut,
+    RulesIn,
+    RulesOut,
     TransitionOut,
     WebhookDeliveryOut,
     WebhookEndpointIn,
@@ -165,6 +167,36 @@ def withdraw_product(
 ) -> ProductOut:
     """Withdraw a product for good."""
     return _move(session, principal, product_id, "withdraw")
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def rules_out(rule: object) -> RulesOut:
+    return RulesOut.model_validate(rule)
+
+
+@router.get("/products/{product_id}/rules", response_model=RulesOut)
+def read_rules(product_id: str, session: SessionDep, principal: InstitutionUser) -> RulesOut:
+    """A product's automatic-approval rules (its institution)."""
+    product = service.products.get_or_raise(session, product_id=product_id)
+    service.products.own_or_raise(principal, product)
+    rule = service.rules.get(session, product_id=product.public_id)
+    if rule is None:
+        raise NotFound("no automatic rules for {product}", field="product_id", product=product_id)
+    return rules_out(rule)
+
+
+@router.put("/products/{product_id}/rules", response_model=RulesOut)
+def configure_rules(
+    product_id: str, data: RulesIn, session: SessionDep, principal: InstitutionWriter
+) -> RulesOut:
+    """Set a product's automatic-approval rules: grade threshold, amount caps and rates by
+    grade, hard declines. Applications they settle are decided at once."""
+    product = service.products.get_or_raise(session, product_id=product_id)
+    return rules_out(
+        service.rules.configure(session, principal=principal, product=product, data=data)
+    )
 
 
 # --------------------------------------------------------------------------- needs
@@ -333,7 +365,7 @@ def submit_application(
 ) -> ApplicationDetailOut:
     """Apply to a product (enterprise), granting the institution a letter for this
     application; the institution's automatic rules may decide it at once."""
-    application, made = service.applications.submit(
+    application, made = service.rules.submit_and_decide(
         session, principal=principal, data=data, idempotency_key=idempotency_key
     )
     if not made:

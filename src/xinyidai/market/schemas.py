@@ -183,6 +183,7 @@ class EnterpriseFacts(BaseModel):
     years_in_business: int | None = None
     grade: str | None = None
     dishonest: bool | None = None
+    enforcement: bool | None = None
     tax_grade: str | None = None
 
 
@@ -327,3 +328,37 @@ class LatencyOut(BaseModel):
     count: int
     median_ms: int | None
     p95_ms: int | None
+
+
+# --------------------------------------------------------------------------- decision rules
+
+HARD_DECLINES = ("dishonest", "enforcement")
+
+
+class RulesIn(BaseModel):
+    """Automatic-approval rules of one product."""
+
+    enabled: bool = True
+    min_grade: str = Field(description="lowest grade approved automatically; below: rejected")
+    amount_caps: dict[str, Decimal] = Field(
+        default_factory=dict, description="grade → highest amount approved automatically"
+    )
+    rates: dict[str, Decimal] = Field(
+        default_factory=dict, description="grade → annual rate, %; better grades pay less"
+    )
+    hard_declines: list[str] = Field(
+        default_factory=lambda: list(HARD_DECLINES), description=", ".join(HARD_DECLINES)
+    )
+
+
+class RulesOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: str
+    enabled: bool
+    min_grade: str
+    amount_caps: dict[str, Decimal]
+    rates: dict[str, Decimal]
+    hard_declines: list[str]
+    updated_by: str
+    updated_at: datetime

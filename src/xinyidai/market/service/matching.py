@@ -3,7 +3,7 @@ against it rule by rule, and every rule says why it passed or failed.
 
 Eligibility reads only what an automatic check needs about a borrower: its registration
 (region, industry, age), whether it is on a public dishonesty or enforcement list, and
-its tax grade and platform grade as pass/fail against a product's minimum.
+its tax grade and platform rating (``scoring``) as pass/fail against a product's minimum.
 """
 
 from __future__ import annotations
@@ -32,15 +32,20 @@ from xinyidai.market.schemas import (
 from xinyidai.market.service import products as products_service
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
+from xinyidai.scoring import service as scoring_service
 
 # Public lists that bar a borrower while the entry stands (no ``removed_on``).
 DISHONEST_CATEGORIES = ("dishonest_debtor", "serious_dishonesty", "black_list", "court_enforcement")
 CLOSED_ENFORCEMENT = ("closed", "结案", "终结", "执行完毕")
 
 
-def _grade_of(session: Session, credit_code: str) -> str | None:
-    """The enterprise's platform grade, when the platform has rated it."""
-    return None
+def grade_of(session: Session, credit_code: str, *, rate_missing: bool = False) -> str | None:
+    """The enterprise's platform grade; an enterprise not rated yet is rated now when
+    ``rate_missing`` (an automatic decision), otherwise its grade is unknown (None)."""
+    if rate_missing:
+        return scoring_service.current_or_rate(session, credit_code=credit_code).grade
+    rating = scoring_service.current_rating(session, credit_code=credit_code)
+    return rating.grade if rating is not None else None
 
 
 def _lifted(category: str, data: dict[str, object]) -> bool:
@@ -50,13 +55,13 @@ def _lifted(category: str, data: dict[str, object]) -> bool:
     return category == "court_enforcement" and str(data.get("status") or "") in CLOSED_ENFORCEMENT
 
 
-def facts_for(session: Session, *, credit_code: str) -> EnterpriseFacts:
+def facts_for(session: Session, *, credit_code: str, rate_missing: bool = False) -> EnterpriseFacts:
     """What eligibility looks at about one enterprise."""
     subject = registry_service.get_by_code_or_raise(session, credit_code=credit_code)
     years = None
     if subject.established_on is not None:
         years = (clock.today() - subject.established_on).days // 365
-    dishonest = False
+    dishonest = enforcement = False
     tax_grade: tuple[str, str] | None = None
     for row in records_service.current_data(
         session, categories=[*DISHONEST_CATEGORIES, "tax_rating"], subject_codes=[credit_code]
@@ -66,15 +71,20 @@ def facts_for(session: Session, *, credit_code: str) -> EnterpriseFacts:
             grade = str(row.data.get("grade") or "").upper()
             if grade in TAX_GRADES and (tax_grade is None or year > tax_grade[0]):
                 tax_grade = (year, grade)
-        elif not _lifted(row.category, row.data):
+        elif _lifted(row.category, row.data):
+            continue
+        elif row.category == "court_enforcement":
+            enforcement = True
+        else:
             dishonest = True
     return EnterpriseFacts(
         credit_code=credit_code,
         region_code=subject.region_code,
         industry_code=subject.industry_code,
         years_in_business=years,
-        grade=_grade_of(session, credit_code),
+        grade=grade_of(session, credit_code, rate_missing=rate_missing),
         dishonest=dishonest,
+        enforcement=enforcement,
         tax_grade=tax_grade[1] if tax_grade else None,
     )
 
@@ -230,7 +240,7 @@ def eligibility_checks(product: Product, facts: EnterpriseFacts) -> list[Check]:
                 )
             )
     if rules.get("no_dishonest"):
-        ok = facts.dishonest is False
+        ok = facts.dishonest is False and facts.enforcement is False
         checks.append(
             _check(
                 "dishonest",
