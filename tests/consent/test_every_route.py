@@ -154,6 +154,8 @@ NO_RECORDS = {
     ("POST", "/api/v1/products/{product_id}/pause"): "an institution's product",
     ("POST", "/api/v1/products/{product_id}/withdraw"): "an institution's product",
     ("GET", "/api/v1/institution/products"): "an institution's products",
+    ("GET", "/api/v1/products/{product_id}/rules"): "an institution's rules",
+    ("PUT", "/api/v1/products/{product_id}/rules"): "an institution's rules",
     ("POST", "/api/v1/needs"): "a need the enterprise posts to the market itself",
     ("GET", "/api/v1/needs"): "needs the enterprise posted to the market itself",
     ("GET", "/api/v1/needs/{need_id}"): "a need the enterprise posted to the market itself",
