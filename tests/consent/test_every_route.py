@@ -184,6 +184,13 @@ NO_RECORDS = {
         "(logged, refused after revocation), tested in tests/market"
     ),
     ("GET", "/api/v1/market/decision-times"): "decision-time figures",
+    ("POST", "/api/v1/applications/{application_id}/disburse"): "a loan between the parties",
+    ("GET", "/api/v1/loans"): "loans between the parties (the lender's loan book)",
+    ("GET", "/api/v1/loans/{loan_id}"): "a loan between the parties",
+    ("POST", "/api/v1/loans/{loan_id}/repayments"): "a loan between the parties",
+    ("POST", "/api/v1/loans/{loan_id}/default"): "a loan's state",
+    ("POST", "/api/v1/loans/{loan_id}/write-off"): "a loan's state",
+    ("GET", "/api/v1/institution/loan-book"): "the lender's own loan book",
 }
 
 

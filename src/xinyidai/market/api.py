@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import PlainTextResponse
 
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import enforce
 from xinyidai.consent.schemas import ReportOut
+from xinyidai.core import clock
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden, NotFound
 from xinyidai.core.pagination import Page
@@ -22,13 +24,17 @@ from xinyidai.iam.api import (
 )
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import service
-from xinyidai.market.models import Application, Need, Product
+from xinyidai.market.models import Application, Loan, Need, Product
 from xinyidai.market.schemas import (
     ApplicationDetailOut,
     ApplicationIn,
     ApplicationOut,
     DecisionIn,
+    DisburseIn,
+    InstalmentOut,
     LatencyOut,
+    LoanDetailOut,
+    LoanOut,
     MatchOut,
     NeedIn,
     NeedMatchOut,
@@ -36,6 +42,9 @@ from xinyidai.market.schemas import (
     NoteIn,
     ProductIn,
     ProductOut,
+    ReasonIn,
+    RepaymentIn,
+    RepaymentOut,
     RulesIn,
     RulesOut,
     TransitionOut,
@@ -45,6 +54,8 @@ from xinyidai.market.schemas import (
 )
 
 router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 InstitutionWriter = Annotated[Principal, Depends(require_roles("institution", write=True))]
 EnterpriseWriter = Annotated[Principal, Depends(require_roles("enterprise", write=True))]
@@ -518,3 +529,155 @@ def decision_times(session: SessionDep, principal: CurrentUser) -> list[LatencyO
         raise Forbidden("decision times are for institutions and the operator")
     figures = service.applications.decision_latency(session, institution_id=scope)
     return [LatencyOut(mode=mode, **values) for mode, values in figures.items()]
+
+
+# --------------------------------------------------------------------------- loans
+
+
+def loan_out(session: SessionDep, loan: Loan) -> LoanOut:
+    days = service.loans.overdue_days(
+        service.loans.instalments_of(session, loan=loan), clock.today()
+    )
+    running = loan.state in ("current", "overdue", "defaulted")
+    return LoanOut.model_validate(loan).model_copy(update={"overdue_days": days if running else 0})
+
+
+def loan_detail(session: SessionDep, loan: Loan) -> LoanDetailOut:
+    return LoanDetailOut.model_validate(
+        {
+            **loan_out(session, loan).model_dump(),
+            "schedule": [
+                InstalmentOut.model_validate(i)
+                for i in service.loans.instalments_of(session, loan=loan)
+            ],
+            "repayments": [
+                RepaymentOut.model_validate(r)
+                for r in service.loans.repayments_of(session, loan=loan)
+            ],
+            "transitions": [
+                TransitionOut.model_validate(t)
+                for t in service.applications.transitions_of(
+                    session, kind=service.loans.KIND, subject_id=loan.public_id
+                )
+            ],
+        }
+    )
+
+
+@router.post(
+    "/applications/{application_id}/disburse", response_model=LoanDetailOut, status_code=201
+)
+def disburse_application(
+    application_id: str,
+    session: SessionDep,
+    principal: InstitutionWriter,
+    data: DisburseIn | None = None,
+) -> LoanDetailOut:
+    """Pay out an approved application: the loan, its contract number and its schedule."""
+    body = data or DisburseIn()
+    loan = service.loans.disburse(
+        session,
+        principal=principal,
+        application_id=application_id,
+        start_on=body.start_on,
+        contract=body.contract_number,
+    )
+    return loan_detail(session, loan)
+
+
+def _visible_loans(session: SessionDep, principal: Principal, state: str | None) -> list[Loan]:
+    kind = principal.organization_kind
+    if kind == "enterprise" and principal.credit_code:
+        return service.loans.book(session, credit_code=principal.credit_code, state=state)
+    if kind == "institution":
+        return service.loans.book(
+            session, institution_id=principal.organization_public_id, state=state
+        )
+    if kind == "operator":
+        return service.loans.book(session, state=state)
+    raise Forbidden("loans are for enterprises, institutions and the operator")
+
+
+@router.get("/loans", response_model=Page[LoanOut])
+def list_loans(
+    session: SessionDep,
+    principal: CurrentUser,
+    paging: PageDep,
+    state: Annotated[str | None, Query(description="current, overdue, repaid, ...")] = None,
+) -> Page[LoanOut]:
+    """Your enterprise's loans; your institution's loan book; all for the operator."""
+    items, total = _page(list(_visible_loans(session, principal, state)), paging)
+    return Page(
+        items=[loan_out(session, loan) for loan in items if isinstance(loan, Loan)],
+        total=total,
+        page=paging.page,
+        size=paging.size,
+    )
+
+
+@router.get(
+    "/institution/loan-book",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
+def export_loan_book(
+    session: SessionDep,
+    principal: InstitutionUser,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+    state: Annotated[str | None, Query()] = None,
+) -> Response:
+    """Your institution's loan book as CSV or Excel."""
+    loans = _visible_loans(session, principal, state)
+    day = clock.today().isoformat()
+    if format == "xlsx":
+        return Response(
+            service.loans.book_xlsx(session, loans),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="loan-book-{day}.xlsx"'},
+        )
+    return Response(
+        service.loans.book_csv(session, loans),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="loan-book-{day}.csv"'},
+    )
+
+
+@router.get("/loans/{loan_id}", response_model=LoanDetailOut)
+def read_loan(loan_id: str, session: SessionDep, principal: CurrentUser) -> LoanDetailOut:
+    """One loan: its schedule, repayments, transitions and days overdue."""
+    return loan_detail(
+        session, service.loans.visible_or_raise(session, principal=principal, loan_id=loan_id)
+    )
+
+
+@router.post("/loans/{loan_id}/repayments", response_model=LoanDetailOut, status_code=201)
+def record_repayment(
+    loan_id: str, data: RepaymentIn, session: SessionDep, principal: InstitutionWriter
+) -> LoanDetailOut:
+    """Record a repayment (the lender): interest then principal, oldest instalment first."""
+    service.loans.repay(
+        session, principal=principal, loan_id=loan_id, amount=data.amount, paid_on=data.paid_on
+    )
+    return loan_detail(session, service.loans.get_or_raise(session, loan_id=loan_id))
+
+
+@router.post("/loans/{loan_id}/default", response_model=LoanDetailOut)
+def default_loan(
+    loan_id: str, data: ReasonIn, session: SessionDep, principal: InstitutionWriter
+) -> LoanDetailOut:
+    """Declare an overdue loan defaulted (the lender, with a reason)."""
+    loan = service.loans.declare(
+        session, principal=principal, loan_id=loan_id, transition="default", reason=data.reason
+    )
+    return loan_detail(session, loan)
+
+
+@router.post("/loans/{loan_id}/write-off", response_model=LoanDetailOut)
+def write_off_loan(
+    loan_id: str, data: ReasonIn, session: SessionDep, principal: InstitutionWriter
+) -> LoanDetailOut:
+    """Write off a defaulted loan (the lender, with a reason)."""
+    loan = service.loans.declare(
+        session, principal=principal, loan_id=loan_id, transition="write_off", reason=data.reason
+    )
+    return loan_detail(session, loan)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 
+from huey import crontab
+
 from xinyidai.core.db import session_scope
 from xinyidai.core.queue import huey
-from xinyidai.market.service import webhooks
+from xinyidai.market.service import applications, loans, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +41,14 @@ def enqueue_deliveries(delivery_ids: list[str]) -> None:
             deliver_webhook(delivery_id)
         except DeliveryNotYetAccepted:
             log.info("webhook %s not accepted yet; it will be retried", delivery_id)
+
+
+@huey.periodic_task(crontab(minute="20", hour="0"), retries=0)  # type: ignore[untyped-decorator]
+def daily_market_sweep() -> None:
+    """Every night: loans fall overdue (or are cured) as the clock says, and open
+    applications nobody decided in time expire."""
+    with session_scope() as session:
+        moved = loans.refresh_all(session)
+    with session_scope() as session:
+        expired = applications.expire_due(session)
+    log.info("market sweep: %d loans changed state, %d applications expired", moved, expired)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -362,3 +362,81 @@ class RulesOut(BaseModel):
     hard_declines: list[str]
     updated_by: str
     updated_at: datetime
+
+
+# --------------------------------------------------------------------------- loans
+
+LOAN_CURRENT, LOAN_OVERDUE, LOAN_REPAID = "current", "overdue", "repaid"
+LOAN_DEFAULTED, LOAN_WRITTEN_OFF = "defaulted", "written_off"
+LOAN_STATES = (LOAN_CURRENT, LOAN_OVERDUE, LOAN_REPAID, LOAN_DEFAULTED, LOAN_WRITTEN_OFF)
+
+
+class DisburseIn(BaseModel):
+    contract_number: str | None = Field(default=None, description="default: XYD-date-id")
+    start_on: date | None = Field(default=None, description="default: today")
+
+
+class RepaymentIn(BaseModel):
+    amount: Decimal = Field(description="yuan")
+    paid_on: date | None = Field(default=None, description="default: today")
+
+
+class ReasonIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class InstalmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    due_on: date
+    principal: Decimal
+    interest: Decimal
+    paid_principal: Decimal
+    paid_interest: Decimal
+    paid_on: date | None
+
+
+class RepaymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="rpy_…")
+    amount: Decimal
+    principal: Decimal
+    interest: Decimal
+    paid_on: date
+    recorded_at: datetime
+    recorded_by: str
+
+
+class LoanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="loan_…")
+    contract_number: str
+    application_id: str
+    product_id: str
+    product_type: str
+    institution_id: str
+    institution_name: str
+    credit_code: str
+    enterprise_name: str
+    region_code: str | None
+    principal: Decimal
+    rate: Decimal
+    term_months: int
+    repayment_method: str
+    start_on: date
+    maturity_on: date
+    balance: Decimal
+    interest_paid: Decimal
+    state: str
+    state_changed_at: datetime
+    state_changed_by: str
+    overdue_days: int = 0
+
+
+class LoanDetailOut(LoanOut):
+    schedule: list[InstalmentOut]
+    repayments: list[RepaymentOut]
+    transitions: list[TransitionOut]

@@ -3,11 +3,13 @@
 Callers use this package (``from xinyidai.market import service``); the modules behind it:
 ``products`` (publishing and the product supermarket), ``matching`` (needs, eligibility,
 fit and the reasons for each), ``applications`` (applying, the letter, reviewing and
-deciding), ``rules`` (automatic approval), ``webhooks`` (need.matched to institutions' endpoints).
+deciding), ``rules`` (automatic approval),
+``loans`` (disbursement, schedules, repayments, the loan book), ``webhooks``
+(need.matched to institutions' endpoints).
 """
 
 from __future__ import annotations
 
-from xinyidai.market.service import applications, matching, products, rules, webhooks
+from xinyidai.market.service import applications, loans, matching, products, rules, webhooks
 
-__all__ = ["applications", "matching", "products", "rules", "webhooks"]
+__all__ = ["applications", "loans", "matching", "products", "rules", "webhooks"]
