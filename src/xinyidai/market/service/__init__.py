@@ -10,6 +10,6 @@ deciding), ``rules`` (automatic approval),
 
 from __future__ import annotations
 
-from xinyidai.market.service import applications, loans, matching, products, rules, webhooks
+from xinyidai.market.service import applications, demo, loans, matching, products, rules, webhooks
 
-__all__ = ["applications", "loans", "matching", "products", "rules", "webhooks"]
+__all__ = ["applications", "demo", "loans", "matching", "products", "rules", "webhooks"]
