@@ -21,6 +21,7 @@ from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
 from xinyidai.ingest.api import router as ingest_router
 from xinyidai.ledger.api import router as ledger_router
+from xinyidai.market.api import router as market_router
 from xinyidai.privacy.api import router as privacy_router
 from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
@@ -46,6 +47,7 @@ def api_router() -> APIRouter:
     router.include_router(privacy_router)
     router.include_router(graph_router)
     router.include_router(scoring_router)
+    router.include_router(market_router)
     return router
 
 

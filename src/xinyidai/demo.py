@@ -26,6 +26,7 @@ from xinyidai.ingest import service as ingest_service
 from xinyidai.ingest.models import Batch
 from xinyidai.ledger import keys as ledger_keys
 from xinyidai.ledger import service as ledger_service
+from xinyidai.market.service import demo as market_demo
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.models import STATUS_ACTIVE
@@ -160,6 +161,21 @@ def run(
             report(
                 f"consent: the enterprise signed the credit commitment and granted the bank "
                 f"letter {story.letter_id}; {story.events} access events logged"
+            )
+    with session_scope() as session:
+        candidates, _ = registry_service.search(session, page=1, size=50)
+        codes = [result.enterprise_code] + [
+            s.credit_code
+            for s in candidates
+            if s.kind == "enterprise"
+            and s.status == STATUS_ACTIVE
+            and s.credit_code != result.enterprise_code
+        ]
+        market = market_demo.ensure_demo_market(session, enterprise_codes=codes)
+        if market.created:
+            report(
+                f"market: {market.products} products from 4 institutions, "
+                f"{market.applications} applications, {market.loans} loans in every state"
             )
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")

@@ -9,6 +9,7 @@ TASK_MODULES: tuple[str, ...] = (
     "xinyidai.graph.jobs",
     "xinyidai.ingest.jobs",
     "xinyidai.ledger.jobs",
+    "xinyidai.market.jobs",
     "xinyidai.scoring.jobs",
 )
 

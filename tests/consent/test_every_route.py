@@ -145,6 +145,52 @@ NO_RECORDS = {
     ("GET", "/api/v1/graph/analyses"): "analysis runs and their counts",
     ("GET", "/api/v1/graph/analyses/latest"): "analysis runs and their counts",
     ("POST", "/api/v1/graph/analyses"): "queues an analysis",
+    # the financing marketplace (tests/market)
+    ("GET", "/api/v1/products"): "the product supermarket: institutions' offers",
+    ("POST", "/api/v1/products"): "an institution's product",
+    ("GET", "/api/v1/products/{product_id}"): "an institution's product",
+    ("PUT", "/api/v1/products/{product_id}"): "an institution's product",
+    ("POST", "/api/v1/products/{product_id}/publish"): "an institution's product",
+    ("POST", "/api/v1/products/{product_id}/pause"): "an institution's product",
+    ("POST", "/api/v1/products/{product_id}/withdraw"): "an institution's product",
+    ("GET", "/api/v1/institution/products"): "an institution's products",
+    ("GET", "/api/v1/products/{product_id}/rules"): "an institution's rules",
+    ("PUT", "/api/v1/products/{product_id}/rules"): "an institution's rules",
+    ("POST", "/api/v1/needs"): "a need the enterprise posts to the market itself",
+    ("GET", "/api/v1/needs"): "needs the enterprise posted to the market itself",
+    ("GET", "/api/v1/needs/{need_id}"): "a need the enterprise posted to the market itself",
+    ("POST", "/api/v1/needs/{need_id}/close"): "a need the enterprise posted",
+    ("GET", "/api/v1/needs/{need_id}/matches"): (
+        "products against a posted need: pass or fail per rule over registration facts and "
+        "public lists, a grade only as pass or fail against the product's minimum"
+    ),
+    ("GET", "/api/v1/institution/matches"): (
+        "posted needs against the institution's products: pass or fail per rule, as above"
+    ),
+    ("POST", "/api/v1/institution/webhooks"): "an institution's endpoints",
+    ("GET", "/api/v1/institution/webhooks"): "an institution's endpoints",
+    ("DELETE", "/api/v1/institution/webhooks/{endpoint_id}"): "an institution's endpoints",
+    ("GET", "/api/v1/institution/webhooks/deliveries"): "need.matched deliveries, as above",
+    ("POST", "/api/v1/applications"): "an application; grants the letter, returns no records",
+    ("GET", "/api/v1/applications"): "applications between the two parties",
+    ("GET", "/api/v1/applications/{application_id}"): "an application between the parties",
+    ("POST", "/api/v1/applications/{application_id}/accept"): "an application's state",
+    ("POST", "/api/v1/applications/{application_id}/request-info"): "an application's state",
+    ("POST", "/api/v1/applications/{application_id}/supply-info"): "an application's state",
+    ("POST", "/api/v1/applications/{application_id}/withdraw"): "an application's state",
+    ("POST", "/api/v1/applications/{application_id}/decision"): "an application's state",
+    ("GET", "/api/v1/applications/{application_id}/report"): (
+        "the credit report under the application's letter: goes through the decision "
+        "(logged, refused after revocation), tested in tests/market"
+    ),
+    ("GET", "/api/v1/market/decision-times"): "decision-time figures",
+    ("POST", "/api/v1/applications/{application_id}/disburse"): "a loan between the parties",
+    ("GET", "/api/v1/loans"): "loans between the parties (the lender's loan book)",
+    ("GET", "/api/v1/loans/{loan_id}"): "a loan between the parties",
+    ("POST", "/api/v1/loans/{loan_id}/repayments"): "a loan between the parties",
+    ("POST", "/api/v1/loans/{loan_id}/default"): "a loan's state",
+    ("POST", "/api/v1/loans/{loan_id}/write-off"): "a loan's state",
+    ("GET", "/api/v1/institution/loan-book"): "the lender's own loan book",
 }
 
 

@@ -27,6 +27,7 @@ def mount_portal(app: FastAPI) -> None:
         graph_pages,
         keys,
         ledger_pages,
+        market_pages,
         members,
         rating_pages,
     )
@@ -42,6 +43,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(audit_pages.router)
     app.include_router(graph_pages.router)
     app.include_router(rating_pages.router)
+    app.include_router(market_pages.router)
     auth.install_portal_error_handlers(app)
 
 

@@ -100,7 +100,11 @@ class NavItem:
 def navigation(principal: Principal | None) -> list[NavItem]:
     """The menu of the principal's role (organization kind and member role)."""
     if principal is None:
-        return [NavItem("/login", N_("Sign in")), NavItem("/register", N_("Register"))]
+        return [
+            NavItem("/market", N_("Product supermarket")),
+            NavItem("/login", N_("Sign in")),
+            NavItem("/register", N_("Register")),
+        ]
     items = [NavItem("/dashboard", N_("Dashboard"))]
     active = principal.organization_state == "active"
     if principal.organization_kind == KIND_OPERATOR and active:
@@ -142,6 +146,22 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         ]
     if active and principal.organization_kind in (KIND_OPERATOR, KIND_AUDITOR):
         items.append(NavItem("/privacy", N_("Grading and desensitization")))
+    if active and principal.organization_kind == KIND_ENTERPRISE:
+        items += [
+            NavItem("/market", N_("Product supermarket")),
+            NavItem("/market/needs", N_("Financing needs")),
+            NavItem("/market/applications", N_("Financing applications")),
+            NavItem("/market/loans", N_("Loans")),
+        ]
+    if active and principal.organization_kind == KIND_INSTITUTION:
+        items += [
+            NavItem("/market/my-products", N_("Our products")),
+            NavItem("/market/incoming", N_("Matching needs")),
+            NavItem("/market/applications", N_("Financing applications")),
+            NavItem("/market/loans", N_("Loan book")),
+        ]
+    if active and principal.organization_kind == KIND_OPERATOR:
+        items.append(NavItem("/market/overview", N_("Financing market")))
     if principal.is_admin and active and principal.organization_kind != KIND_OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):

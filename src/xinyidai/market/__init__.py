@@ -1,0 +1,1 @@
+"""The financing marketplace: products, needs and matching, applications, loans."""

@@ -1,0 +1,236 @@
+"""Tables of the financing marketplace: products institutions publish, needs enterprises
+post, applications with their transitions, decision rules, loans and repayments.
+
+Institutions and enterprises are named by their public ids and credit codes (plain
+values), never by foreign keys into another domain's tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
+
+MONEY = Numeric(20, 2)
+RATE = Numeric(7, 4)  # annual rate in percent, e.g. 4.3500
+
+
+class Product(TimestampMixin, Base):
+    """A financing product an institution publishes in the product supermarket."""
+
+    __tablename__ = "market_product"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    institution_id: Mapped[str] = mapped_column(String(40), index=True)
+    institution_name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    product_type: Mapped[str] = mapped_column(String(30), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    amount_min: Mapped[Decimal] = mapped_column(MONEY)
+    amount_max: Mapped[Decimal] = mapped_column(MONEY)
+    term_min: Mapped[int] = mapped_column(Integer)
+    term_max: Mapped[int] = mapped_column(Integer)
+    rate_min: Mapped[Decimal] = mapped_column(RATE)
+    rate_max: Mapped[Decimal] = mapped_column(RATE)
+    repayment_methods: Mapped[list[str]] = mapped_column(JSON)
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    industries: Mapped[list[str]] = mapped_column(JSON)
+    collateral: Mapped[list[str]] = mapped_column(JSON)
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSON)
+    documents: Mapped[list[str]] = mapped_column(JSON)
+    zones: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+
+
+class Need(TimestampMixin, Base):
+    """A financing need an enterprise posts: how much, how long, what for, on what terms."""
+
+    __tablename__ = "market_need"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    industry_code: Mapped[str | None] = mapped_column(String(5))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    term_months: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(500))
+    max_rate: Mapped[Decimal | None] = mapped_column(RATE)
+    collateral: Mapped[list[str]] = mapped_column(JSON)
+    urgency: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class Transition(Base):
+    """One state change of a product, application or loan: who, when, from what, why."""
+
+    __tablename__ = "market_transition"
+    __table_args__ = (Index("ix_market_transition_subject", "subject_kind", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(String(40))
+    transition: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Application(TimestampMixin, Base):
+    """An enterprise's application to a product, from a need or directly, and its decision."""
+
+    __tablename__ = "market_application"
+    __table_args__ = (
+        Index("ix_market_application_key", "credit_code", "idempotency_key", unique=True),
+        Index("ix_market_application_institution_state", "institution_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    product_id: Mapped[str] = mapped_column(String(40), index=True)
+    product_name: Mapped[str] = mapped_column(String(200))
+    need_id: Mapped[str | None] = mapped_column(String(40))
+    institution_id: Mapped[str] = mapped_column(String(40))
+    institution_name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    term_months: Mapped[int] = mapped_column(Integer)
+    repayment_method: Mapped[str] = mapped_column(String(30))
+    purpose: Mapped[str] = mapped_column(String(500))
+    letter_id: Mapped[str | None] = mapped_column(String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+    info_request: Mapped[str | None] = mapped_column(Text)
+    decision_mode: Mapped[str | None] = mapped_column(String(10))
+    decided_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    decided_rate: Mapped[Decimal | None] = mapped_column(RATE)
+    decided_term: Mapped[int | None] = mapped_column(Integer)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_trace: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decision_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class DecisionRule(TimestampMixin, Base):
+    """An institution's automatic-approval rules for one product."""
+
+    __tablename__ = "market_decision_rule"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_id: Mapped[str] = mapped_column(String(40), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    min_grade: Mapped[str] = mapped_column(String(3))
+    amount_caps: Mapped[dict[str, str]] = mapped_column(JSON)
+    rates: Mapped[dict[str, str]] = mapped_column(JSON)
+    hard_declines: Mapped[list[str]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(120))
+
+
+class Loan(TimestampMixin, Base):
+    """A disbursed loan: the contract's terms, the balance and the state of repayment."""
+
+    __tablename__ = "market_loan"
+    __table_args__ = (Index("ix_market_loan_institution_state", "institution_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    contract_number: Mapped[str] = mapped_column(String(60), unique=True)
+    application_id: Mapped[str] = mapped_column(String(40), unique=True)
+    product_id: Mapped[str] = mapped_column(String(40))
+    product_type: Mapped[str] = mapped_column(String(30))
+    institution_id: Mapped[str] = mapped_column(String(40))
+    institution_name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    principal: Mapped[Decimal] = mapped_column(MONEY)
+    rate: Mapped[Decimal] = mapped_column(RATE)
+    term_months: Mapped[int] = mapped_column(Integer)
+    repayment_method: Mapped[str] = mapped_column(String(30))
+    start_on: Mapped[date] = mapped_column(Date)
+    maturity_on: Mapped[date] = mapped_column(Date)
+    balance: Mapped[Decimal] = mapped_column(MONEY)
+    interest_paid: Mapped[Decimal] = mapped_column(MONEY)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+
+
+class Instalment(Base):
+    """One line of a loan's repayment schedule and how much of it is paid."""
+
+    __tablename__ = "market_instalment"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("market_loan.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    principal: Mapped[Decimal] = mapped_column(MONEY)
+    interest: Mapped[Decimal] = mapped_column(MONEY)
+    paid_principal: Mapped[Decimal] = mapped_column(MONEY)
+    paid_interest: Mapped[Decimal] = mapped_column(MONEY)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Repayment(Base):
+    """Money the borrower paid on a loan, split into interest and principal."""
+
+    __tablename__ = "market_repayment"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("market_loan.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    principal: Mapped[Decimal] = mapped_column(MONEY)
+    interest: Mapped[Decimal] = mapped_column(MONEY)
+    paid_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(120))
+
+
+class WebhookEndpoint(TimestampMixin, Base):
+    """Where an institution wants to hear of new matching needs, with its signing secret."""
+
+    __tablename__ = "market_webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    institution_id: Mapped[str] = mapped_column(String(40), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WebhookDelivery(TimestampMixin, Base):
+    """One event sent (or being sent) to an endpoint: its attempts and their outcome."""
+
+    __tablename__ = "market_webhook_delivery"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("market_webhook_endpoint.id"), index=True)
+    event_type: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

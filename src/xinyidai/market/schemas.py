@@ -1,0 +1,442 @@
+"""What the marketplace takes in and gives out: products, needs, matches."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+# --------------------------------------------------------------------------- vocabularies
+
+PRODUCT_TYPES = (
+    "credit",  # pure credit loan
+    "tax",  # tax-based loan (银税贷)
+    "procurement",  # government-procurement loan (政采贷)
+    "tech",  # technology-enterprise loan (宁科贷-style)
+    "supply_order",  # supply-chain finance on orders
+    "supply_warehouse",  # on warehouse receipts
+    "supply_inventory",  # on inventory
+    "supply_receivable",  # on receivables
+    "policy",  # insurance-policy loan
+    "ip_pledge",  # intellectual-property pledge
+    "guarantee",  # guarantee
+)
+ZONES = ("rural", "green", "regional", "fast", "relief")
+REPAYMENT_METHODS = ("equal_instalment", "equal_principal", "interest_only")
+COLLATERAL = (
+    "none",
+    "property",
+    "equipment",
+    "receivables",
+    "orders",
+    "warehouse_receipt",
+    "inventory",
+    "ip",
+    "policy",
+    "guarantee",
+    "procurement_contract",
+)
+URGENCIES = ("normal", "urgent")
+GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
+TAX_GRADES = ("A", "B", "M", "C", "D")
+ELIGIBILITY_KEYS = ("min_grade", "no_dishonest", "min_years", "min_tax_grade")
+
+DRAFT, PUBLISHED, PAUSED, WITHDRAWN = "draft", "published", "paused", "withdrawn"
+PRODUCT_STATES = (DRAFT, PUBLISHED, PAUSED, WITHDRAWN)
+# transition → (states it may start from, state it ends in)
+PRODUCT_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "publish": ((DRAFT, PAUSED), PUBLISHED),
+    "pause": ((PUBLISHED,), PAUSED),
+    "withdraw": ((DRAFT, PUBLISHED, PAUSED), WITHDRAWN),
+}
+
+NEED_OPEN, NEED_CLOSED = "open", "closed"
+
+
+# --------------------------------------------------------------------------- products
+
+
+class Eligibility(BaseModel):
+    """Who may borrow: each rule optional."""
+
+    min_grade: str | None = Field(default=None, description="lowest platform grade, AAA..C")
+    no_dishonest: bool = Field(default=False, description="no dishonest or enforcement record")
+    min_years: int | None = Field(default=None, ge=0, le=100, description="years in business")
+    min_tax_grade: str | None = Field(default=None, description="lowest tax grade, A B M C D")
+
+
+class ProductIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    product_type: str = Field(description=", ".join(PRODUCT_TYPES))
+    description: str | None = Field(default=None, max_length=4000)
+    amount_min: Decimal = Field(description="yuan")
+    amount_max: Decimal = Field(description="yuan")
+    term_min: int = Field(description="months")
+    term_max: int = Field(description="months")
+    rate_min: Decimal = Field(description="annual rate, percent")
+    rate_max: Decimal = Field(description="annual rate, percent")
+    repayment_methods: list[str] = Field(description=", ".join(REPAYMENT_METHODS))
+    regions: list[str] = Field(default_factory=list, description="region codes; empty: all")
+    industries: list[str] = Field(
+        default_factory=list, description="industry sections or codes; empty: all"
+    )
+    collateral: list[str] = Field(
+        default_factory=list, description="collateral accepted; empty: none needed"
+    )
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    documents: list[str] = Field(default_factory=list, description="documents required")
+    zones: list[str] = Field(default_factory=list, description=", ".join(ZONES))
+
+
+class ProductOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="prd_…")
+    institution_id: str
+    institution_name: str
+    name: str
+    product_type: str
+    description: str | None
+    amount_min: Decimal
+    amount_max: Decimal
+    term_min: int
+    term_max: int
+    rate_min: Decimal
+    rate_max: Decimal
+    repayment_methods: list[str]
+    regions: list[str]
+    industries: list[str]
+    collateral: list[str]
+    eligibility: dict[str, Any]
+    documents: list[str]
+    zones: list[str]
+    state: str
+    state_changed_at: datetime
+    state_changed_by: str
+    created_at: datetime
+
+
+# --------------------------------------------------------------------------- needs
+
+
+class NeedIn(BaseModel):
+    amount: Decimal = Field(description="yuan")
+    term_months: int
+    purpose: str = Field(min_length=1, max_length=500)
+    max_rate: Decimal | None = Field(default=None, description="highest acceptable annual rate, %")
+    collateral: list[str] = Field(default_factory=list, description=", ".join(COLLATERAL))
+    urgency: str = Field(default="normal", description=", ".join(URGENCIES))
+
+
+class NeedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="ned_…")
+    credit_code: str
+    enterprise_name: str
+    region_code: str | None
+    industry_code: str | None
+    amount: Decimal
+    term_months: int
+    purpose: str
+    max_rate: Decimal | None
+    collateral: list[str]
+    urgency: str
+    state: str
+    created_at: datetime
+
+
+# --------------------------------------------------------------------------- matching
+
+
+class Check(BaseModel):
+    """One reason a product fits a need or does not."""
+
+    rule: str = Field(description="amount, term, rate, region, industry, collateral, grade...")
+    passed: bool
+    reason: str = Field(description="why, in the caller's language")
+
+
+class MatchOut(BaseModel):
+    product: ProductOut
+    eligible: bool
+    score: int = Field(description="fit, 0..100; eligible products first, best first")
+    checks: list[Check]
+
+
+class NeedMatchOut(BaseModel):
+    need: NeedOut
+    product_id: str
+    eligible: bool
+    score: int
+    checks: list[Check]
+
+
+class EnterpriseFacts(BaseModel):
+    """What eligibility looks at about a borrower; unknown facts are None."""
+
+    credit_code: str
+    region_code: str | None = None
+    industry_code: str | None = None
+    years_in_business: int | None = None
+    grade: str | None = None
+    dishonest: bool | None = None
+    enforcement: bool | None = None
+    tax_grade: str | None = None
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+class WebhookEndpointIn(BaseModel):
+    url: str = Field(max_length=500, description="http(s) address that receives need.matched")
+
+
+class WebhookEndpointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="whk_…")
+    url: str
+    secret: str = Field(description="Standard Webhooks signing secret (whsec_…)")
+    active: bool
+    created_at: datetime
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: str = Field(description="the webhook-id header, msg_…")
+    endpoint_id: str
+    event_type: str
+    state: str = Field(description="pending, delivered or failed")
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: dict[str, Any]
+
+
+# --------------------------------------------------------------------------- applications
+
+SUBMITTED, ACCEPTED, INFO_REQUESTED = "submitted", "accepted", "info_requested"
+APPROVED, REJECTED, APP_WITHDRAWN, EXPIRED = "approved", "rejected", "withdrawn", "expired"
+APPLICATION_STATES = (
+    SUBMITTED,
+    ACCEPTED,
+    INFO_REQUESTED,
+    APPROVED,
+    REJECTED,
+    APP_WITHDRAWN,
+    EXPIRED,
+)
+OPEN_APPLICATION_STATES = (SUBMITTED, ACCEPTED, INFO_REQUESTED)
+# transition → (states it may start from, state it ends in, who moves it)
+APPLICATION_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "accept": ((SUBMITTED,), ACCEPTED, "institution"),
+    "request_info": ((SUBMITTED, ACCEPTED), INFO_REQUESTED, "institution"),
+    "supply_info": ((INFO_REQUESTED,), ACCEPTED, "enterprise"),
+    "approve": (OPEN_APPLICATION_STATES, APPROVED, "institution"),
+    "reject": (OPEN_APPLICATION_STATES, REJECTED, "institution"),
+    "withdraw": (OPEN_APPLICATION_STATES, APP_WITHDRAWN, "enterprise"),
+    "expire": (OPEN_APPLICATION_STATES, EXPIRED, "system"),
+}
+AUTOMATIC, MANUAL = "automatic", "manual"
+# The sensitivity levels an application's letter opens to the institution (not personal data).
+APPLICATION_LEVELS = ("public", "restricted", "confidential")
+APPLICATION_LETTER_DAYS = 90
+
+
+class ApplicationIn(BaseModel):
+    product_id: str
+    need_id: str | None = Field(default=None, description="the need this answers, if any")
+    amount: Decimal = Field(description="yuan")
+    term_months: int
+    repayment_method: str = Field(description=", ".join(REPAYMENT_METHODS))
+    purpose: str = Field(min_length=1, max_length=500)
+    authorize: bool = Field(
+        default=False,
+        description="must be true: the enterprise grants the institution an authorization "
+        "letter to read its credit report for this application",
+    )
+
+
+class DecisionIn(BaseModel):
+    """The institution's manual decision."""
+
+    outcome: str = Field(description="approve or reject")
+    amount: Decimal | None = Field(default=None, description="approved amount, yuan")
+    rate: Decimal | None = Field(default=None, description="approved annual rate, percent")
+    term_months: int | None = None
+    reason: str | None = Field(default=None, max_length=1000, description="required to reject")
+
+
+class NoteIn(BaseModel):
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class TransitionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    transition: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+class ApplicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="app_…")
+    product_id: str
+    product_name: str
+    need_id: str | None
+    institution_id: str
+    institution_name: str
+    credit_code: str
+    enterprise_name: str
+    region_code: str | None
+    amount: Decimal
+    term_months: int
+    repayment_method: str
+    purpose: str
+    letter_id: str | None
+    state: str
+    submitted_at: datetime
+    state_changed_at: datetime
+    state_changed_by: str
+    info_request: str | None
+    decision_mode: str | None
+    decided_amount: Decimal | None
+    decided_rate: Decimal | None
+    decided_term: int | None
+    decision_reason: str | None
+    decision_trace: list[dict[str, Any]] | None
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_ms: int | None
+
+
+class ApplicationDetailOut(ApplicationOut):
+    transitions: list[TransitionOut]
+
+
+class LatencyOut(BaseModel):
+    mode: str
+    count: int
+    median_ms: int | None
+    p95_ms: int | None
+
+
+# --------------------------------------------------------------------------- decision rules
+
+HARD_DECLINES = ("dishonest", "enforcement")
+
+
+class RulesIn(BaseModel):
+    """Automatic-approval rules of one product."""
+
+    enabled: bool = True
+    min_grade: str = Field(description="lowest grade approved automatically; below: rejected")
+    amount_caps: dict[str, Decimal] = Field(
+        default_factory=dict, description="grade → highest amount approved automatically"
+    )
+    rates: dict[str, Decimal] = Field(
+        default_factory=dict, description="grade → annual rate, %; better grades pay less"
+    )
+    hard_declines: list[str] = Field(
+        default_factory=lambda: list(HARD_DECLINES), description=", ".join(HARD_DECLINES)
+    )
+
+
+class RulesOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: str
+    enabled: bool
+    min_grade: str
+    amount_caps: dict[str, Decimal]
+    rates: dict[str, Decimal]
+    hard_declines: list[str]
+    updated_by: str
+    updated_at: datetime
+
+
+# --------------------------------------------------------------------------- loans
+
+LOAN_CURRENT, LOAN_OVERDUE, LOAN_REPAID = "current", "overdue", "repaid"
+LOAN_DEFAULTED, LOAN_WRITTEN_OFF = "defaulted", "written_off"
+LOAN_STATES = (LOAN_CURRENT, LOAN_OVERDUE, LOAN_REPAID, LOAN_DEFAULTED, LOAN_WRITTEN_OFF)
+
+
+class DisburseIn(BaseModel):
+    contract_number: str | None = Field(default=None, description="default: XYD-date-id")
+    start_on: date | None = Field(default=None, description="default: today")
+
+
+class RepaymentIn(BaseModel):
+    amount: Decimal = Field(description="yuan")
+    paid_on: date | None = Field(default=None, description="default: today")
+
+
+class ReasonIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class InstalmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    due_on: date
+    principal: Decimal
+    interest: Decimal
+    paid_principal: Decimal
+    paid_interest: Decimal
+    paid_on: date | None
+
+
+class RepaymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="rpy_…")
+    amount: Decimal
+    principal: Decimal
+    interest: Decimal
+    paid_on: date
+    recorded_at: datetime
+    recorded_by: str
+
+
+class LoanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="loan_…")
+    contract_number: str
+    application_id: str
+    product_id: str
+    product_type: str
+    institution_id: str
+    institution_name: str
+    credit_code: str
+    enterprise_name: str
+    region_code: str | None
+    principal: Decimal
+    rate: Decimal
+    term_months: int
+    repayment_method: str
+    start_on: date
+    maturity_on: date
+    balance: Decimal
+    interest_paid: Decimal
+    state: str
+    state_changed_at: datetime
+    state_changed_by: str
+    overdue_days: int = 0
+
+
+class LoanDetailOut(LoanOut):
+    schedule: list[InstalmentOut]
+    repayments: list[RepaymentOut]
+    transitions: list[TransitionOut]

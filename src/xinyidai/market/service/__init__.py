@@ -1,0 +1,15 @@
+"""Business logic of the marketplace; each function adds and flushes, the caller commits.
+
+Callers use this package (``from xinyidai.market import service``); the modules behind it:
+``products`` (publishing and the product supermarket), ``matching`` (needs, eligibility,
+fit and the reasons for each), ``applications`` (applying, the letter, reviewing and
+deciding), ``rules`` (automatic approval),
+``loans`` (disbursement, schedules, repayments, the loan book), ``webhooks``
+(need.matched to institutions' endpoints).
+"""
+
+from __future__ import annotations
+
+from xinyidai.market.service import applications, demo, loans, matching, products, rules, webhooks
+
+__all__ = ["applications", "demo", "loans", "matching", "products", "rules", "webhooks"]

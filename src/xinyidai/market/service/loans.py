@@ -1,0 +1,426 @@
+"""Loans: an approved application becomes a loan on disbursement, with its schedule;
+repayments pay interest then principal instalment by instalment; the clock moves a loan
+between current and overdue; the institution defaults and writes off; the loan book."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyidai.core import clock
+from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyidai.core.ids import new_id
+from xinyidai.iam.schemas import Principal
+from xinyidai.market import schedules
+from xinyidai.market.models import Instalment, Loan, Repayment
+from xinyidai.market.schemas import (
+    APPROVED,
+    LOAN_CURRENT,
+    LOAN_DEFAULTED,
+    LOAN_OVERDUE,
+    LOAN_REPAID,
+    LOAN_WRITTEN_OFF,
+)
+from xinyidai.market.service import applications
+from xinyidai.market.service import products as products_service
+
+KIND = "loan"
+SYSTEM_CLOCK = "system:clock"
+ZERO = Decimal("0.00")
+
+
+def _institution(principal: Principal, loan_or_institution: str) -> None:
+    if (
+        principal.organization_kind != "institution"
+        or principal.organization_public_id != loan_or_institution
+    ):
+        raise Forbidden("only the lending institution may do this", field="loan_id")
+
+
+def contract_number(application_id: str, start: date) -> str:
+    return f"XYD-{start:%Y%m%d}-{application_id.rsplit('_', 1)[-1][-10:].upper()}"
+
+
+def disburse(
+    session: Session,
+    *,
+    principal: Principal,
+    application_id: str,
+    start_on: date | None = None,
+    contract: str | None = None,
+) -> Loan:
+    """The institution pays out an approved application: the loan and its schedule."""
+    application = applications.visible_or_raise(
+        session, principal=principal, application_id=application_id, lock=True
+    )
+    _institution(principal, application.institution_id)
+    if application.state != APPROVED:
+        raise Conflict(
+            "only an approved application is disbursed; this one is {state}",
+            field="state",
+            state=application.state,
+        )
+    if session.scalar(select(Loan.id).where(Loan.application_id == application.public_id)):
+        raise Conflict("this application was disbursed already", field="application_id")
+    start = start_on or clock.today()
+    number = (contract or "").strip() or contract_number(application.public_id, start)
+    if len(number) > 60:
+        raise ValidationFailed("at most {maximum} characters", field="contract_number", maximum=60)
+    if session.scalar(select(Loan.id).where(Loan.contract_number == number)):
+        raise Conflict("contract number {number} is taken", field="contract_number", number=number)
+    amount = application.decided_amount or application.amount
+    rate = application.decided_rate
+    term = application.decided_term or application.term_months
+    if rate is None:
+        raise Conflict("the approval names no rate", field="rate")
+    lines = schedules.schedule(amount, rate, term, application.repayment_method, start)
+    product = products_service.get_or_raise(session, product_id=application.product_id)
+    now = clock.now()
+    loan = Loan(
+        public_id=new_id("loan"),
+        contract_number=number,
+        application_id=application.public_id,
+        product_id=application.product_id,
+        product_type=product.product_type,
+        institution_id=application.institution_id,
+        institution_name=application.institution_name,
+        credit_code=application.credit_code,
+        enterprise_name=application.enterprise_name,
+        region_code=application.region_code,
+        principal=amount,
+        rate=rate,
+        term_months=term,
+        repayment_method=application.repayment_method,
+        start_on=start,
+        maturity_on=lines[-1].due_on,
+        balance=amount,
+        interest_paid=ZERO,
+        state=LOAN_CURRENT,
+        state_changed_at=now,
+        state_changed_by=principal.actor,
+    )
+    session.add(loan)
+    session.flush()
+    for line in lines:
+        session.add(
+            Instalment(
+                loan_id=loan.id,
+                number=line.number,
+                due_on=line.due_on,
+                principal=line.principal,
+                interest=line.interest,
+                paid_principal=ZERO,
+                paid_interest=ZERO,
+            )
+        )
+    applications.record(
+        session,
+        kind=KIND,
+        subject_id=loan.public_id,
+        transition="disburse",
+        from_state=None,
+        to_state=LOAN_CURRENT,
+        actor=principal.actor,
+        reason=f"{application.public_id} {number}",
+        at=now,
+    )
+    session.flush()
+    return loan
+
+
+def get_or_raise(session: Session, *, loan_id: str, lock: bool = False) -> Loan:
+    stmt = select(Loan).where(Loan.public_id == loan_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    loan = session.scalar(stmt)
+    if loan is None:
+        raise NotFound("no loan {loan}", field="loan_id", loan=loan_id)
+    return loan
+
+
+def visible_or_raise(
+    session: Session, *, principal: Principal, loan_id: str, lock: bool = False
+) -> Loan:
+    loan = get_or_raise(session, loan_id=loan_id, lock=lock)
+    kind = principal.organization_kind
+    if (
+        kind == "operator"
+        or (kind == "enterprise" and principal.credit_code == loan.credit_code)
+        or (kind == "institution" and principal.organization_public_id == loan.institution_id)
+    ):
+        return loan
+    raise NotFound("no loan {loan}", field="loan_id", loan=loan_id)
+
+
+def instalments_of(session: Session, *, loan: Loan) -> list[Instalment]:
+    return list(
+        session.scalars(
+            select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.number)
+        )
+    )
+
+
+def repayments_of(session: Session, *, loan: Loan) -> list[Repayment]:
+    return list(
+        session.scalars(
+            select(Repayment).where(Repayment.loan_id == loan.id).order_by(Repayment.id)
+        )
+    )
+
+
+def outstanding(lines: list[Instalment]) -> Decimal:
+    """What pays the loan off: unpaid principal and the scheduled interest not yet paid."""
+    return sum((i.principal - i.paid_principal + i.interest - i.paid_interest for i in lines), ZERO)
+
+
+def overdue_days(lines: list[Instalment], today: date) -> int:
+    """Days since the earliest instalment due before today that is not fully paid."""
+    for line in lines:
+        unpaid = line.principal - line.paid_principal + line.interest - line.paid_interest
+        if unpaid > 0 and line.due_on < today:
+            return (today - line.due_on).days
+    return 0
+
+
+def _move(
+    session: Session, loan: Loan, transition: str, target: str, actor: str, reason: str | None
+) -> None:
+    now = clock.now()
+    applications.record(
+        session,
+        kind=KIND,
+        subject_id=loan.public_id,
+        transition=transition,
+        from_state=loan.state,
+        to_state=target,
+        actor=actor,
+        reason=reason,
+        at=now,
+    )
+    loan.state = target
+    loan.state_changed_at = now
+    loan.state_changed_by = actor
+
+
+def refresh(session: Session, *, loan: Loan, today: date | None = None) -> Loan:
+    """Move a running loan between current and overdue as the clock says."""
+    if loan.state not in (LOAN_CURRENT, LOAN_OVERDUE):
+        return loan
+    days = overdue_days(instalments_of(session, loan=loan), today or clock.today())
+    if days > 0 and loan.state == LOAN_CURRENT:
+        _move(session, loan, "fall_overdue", LOAN_OVERDUE, SYSTEM_CLOCK, f"{days} days overdue")
+    elif days == 0 and loan.state == LOAN_OVERDUE:
+        _move(session, loan, "cure", LOAN_CURRENT, SYSTEM_CLOCK, None)
+    session.flush()
+    return loan
+
+
+def refresh_all(session: Session, *, today: date | None = None) -> int:
+    """Refresh every running loan; how many changed state (the daily sweep)."""
+    changed = 0
+    for loan in session.scalars(
+        select(Loan).where(Loan.state.in_((LOAN_CURRENT, LOAN_OVERDUE))).order_by(Loan.id)
+    ):
+        before = loan.state
+        refresh(session, loan=loan, today=today)
+        changed += loan.state != before
+    return changed
+
+
+def repay(
+    session: Session,
+    *,
+    principal: Principal,
+    loan_id: str,
+    amount: Decimal,
+    paid_on: date | None = None,
+) -> Repayment:
+    """Record a repayment: interest then principal, instalment by instalment, oldest first.
+    A payment larger than what pays the loan off is refused; the loan row is locked."""
+    loan = visible_or_raise(session, principal=principal, loan_id=loan_id, lock=True)
+    _institution(principal, loan.institution_id)
+    if loan.state not in (LOAN_CURRENT, LOAN_OVERDUE, LOAN_DEFAULTED):
+        raise Conflict(
+            "the loan is {state}; it takes no repayments", field="state", state=loan.state
+        )
+    amount = products_service.check_amount(amount, field="amount")
+    day = paid_on or clock.today()
+    if day < loan.start_on or day > clock.today():
+        raise ValidationFailed("must be between the loan's start and today", field="paid_on")
+    lines = instalments_of(session, loan=loan)
+    payoff = outstanding(lines)
+    if amount > payoff:
+        raise ValidationFailed(
+            "is larger than the {payoff} yuan that pays the loan off",
+            field="amount",
+            payoff=payoff,
+        )
+    left = amount
+    paid_interest = paid_principal = ZERO
+    for line in lines:
+        if left <= 0:
+            break
+        interest = min(left, line.interest - line.paid_interest)
+        line.paid_interest += interest
+        left -= interest
+        part = min(left, line.principal - line.paid_principal)
+        line.paid_principal += part
+        left -= part
+        paid_interest += interest
+        paid_principal += part
+        if line.paid_interest == line.interest and line.paid_principal == line.principal:
+            line.paid_on = line.paid_on or day
+    loan.balance -= paid_principal
+    loan.interest_paid += paid_interest
+    repayment = Repayment(
+        public_id=new_id("rpy"),
+        loan_id=loan.id,
+        amount=amount,
+        principal=paid_principal,
+        interest=paid_interest,
+        paid_on=day,
+        recorded_at=clock.now(),
+        recorded_by=principal.actor,
+    )
+    session.add(repayment)
+    session.flush()
+    if outstanding(lines) == 0:
+        _move(session, loan, "repay", LOAN_REPAID, principal.actor, repayment.public_id)
+        session.flush()
+    else:
+        refresh(session, loan=loan)
+    return repayment
+
+
+def declare(
+    session: Session, *, principal: Principal, loan_id: str, transition: str, reason: str | None
+) -> Loan:
+    """The institution declares an overdue loan defaulted, or writes a defaulted one off."""
+    steps = {
+        "default": (LOAN_OVERDUE, LOAN_DEFAULTED),
+        "write_off": (LOAN_DEFAULTED, LOAN_WRITTEN_OFF),
+    }
+    if transition not in steps:
+        raise ValidationFailed(
+            "{value} is not one of {allowed}",
+            field="transition",
+            value=transition,
+            allowed="default, write_off",
+        )
+    loan = visible_or_raise(session, principal=principal, loan_id=loan_id, lock=True)
+    _institution(principal, loan.institution_id)
+    refresh(session, loan=loan)
+    source, target = steps[transition]
+    if loan.state != source:
+        raise Conflict(
+            "the loan is {state}; it cannot be moved by {transition}",
+            field="state",
+            state=loan.state,
+            transition=transition,
+        )
+    reason = (reason or "").strip() or None
+    if reason is None:
+        raise ValidationFailed("give a reason", field="reason")
+    _move(session, loan, transition, target, principal.actor, reason)
+    session.flush()
+    return loan
+
+
+def book(
+    session: Session,
+    *,
+    institution_id: str | None = None,
+    credit_code: str | None = None,
+    state: str | None = None,
+) -> list[Loan]:
+    """Loans of an institution (its loan book), of an enterprise, or all (operator)."""
+    stmt = select(Loan)
+    if institution_id:
+        stmt = stmt.where(Loan.institution_id == institution_id)
+    if credit_code:
+        stmt = stmt.where(Loan.credit_code == credit_code)
+    if state:
+        stmt = stmt.where(Loan.state == state)
+    return list(session.scalars(stmt.order_by(Loan.start_on.desc(), Loan.id.desc())))
+
+
+BOOK_COLUMNS = (
+    "contract_number",
+    "loan_id",
+    "enterprise_name",
+    "credit_code",
+    "region_code",
+    "product_type",
+    "principal",
+    "rate",
+    "term_months",
+    "repayment_method",
+    "start_on",
+    "maturity_on",
+    "balance",
+    "interest_paid",
+    "overdue_days",
+    "state",
+)
+
+
+def book_rows(session: Session, loans: list[Loan]) -> list[list[object]]:
+    today = clock.today()
+    rows: list[list[object]] = []
+    for loan in loans:
+        days = overdue_days(instalments_of(session, loan=loan), today)
+        rows.append(
+            [
+                loan.contract_number,
+                loan.public_id,
+                loan.enterprise_name,
+                loan.credit_code,
+                loan.region_code or "",
+                loan.product_type,
+                loan.principal,
+                loan.rate,
+                loan.term_months,
+                loan.repayment_method,
+                loan.start_on.isoformat(),
+                loan.maturity_on.isoformat(),
+                loan.balance,
+                loan.interest_paid,
+                days if loan.state in (LOAN_CURRENT, LOAN_OVERDUE, LOAN_DEFAULTED) else 0,
+                loan.state,
+            ]
+        )
+    return rows
+
+
+def book_csv(session: Session, loans: list[Loan]) -> str:
+    """The loan book as CSV (UTF-8 with a BOM so that spreadsheet programs read Chinese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(BOOK_COLUMNS)
+    writer.writerows(book_rows(session, loans))
+    return out.getvalue()
+
+
+def book_xlsx(session: Session, loans: list[Loan]) -> bytes:
+    """The loan book as an Excel workbook; money stays exact (written as text-free numbers
+    with two decimals)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "loan book"
+    sheet.append(list(BOOK_COLUMNS))
+    for row in book_rows(session, loans):
+        sheet.append(row)
+    for column in ("G", "M", "N"):
+        for cell in sheet[column][1:]:
+            cell.number_format = "#,##0.00"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

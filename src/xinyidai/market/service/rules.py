@@ -1,0 +1,167 @@
+"""Automatic approval (系统自动审批): an institution's rules per product decide an
+application at once — hard declines first, then the grade threshold, then the amount cap
+and the rate of the applicant's grade (better credit, lower rate) — and every step is
+kept as the decision's trace. An application no rule settles waits for a person."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyidai.core.errors import ValidationFailed
+from xinyidai.iam.schemas import Principal
+from xinyidai.market.models import Application, DecisionRule, Product
+from xinyidai.market.schemas import GRADES, HARD_DECLINES, SUBMITTED, ApplicationIn, RulesIn
+from xinyidai.market.service import applications, matching
+from xinyidai.market.service import products as products_service
+
+
+def get(session: Session, *, product_id: str) -> DecisionRule | None:
+    return session.scalar(select(DecisionRule).where(DecisionRule.product_id == product_id))
+
+
+def _grade(value: str, *, field: str) -> str:
+    if value not in GRADES:
+        raise ValidationFailed(
+            "{value} is not one of {allowed}", field=field, value=value, allowed=", ".join(GRADES)
+        )
+    return value
+
+
+def configure(
+    session: Session, *, principal: Principal, product: Product, data: RulesIn
+) -> DecisionRule:
+    """Set (or replace) a product's rules; caps and rates must fit the product's ranges."""
+    products_service.own_or_raise(principal, product)
+    min_grade = _grade(data.min_grade, field="min_grade")
+    caps: dict[str, str] = {}
+    for grade, amount in data.amount_caps.items():
+        _grade(grade, field=f"amount_caps.{grade}")
+        cap = products_service.check_amount(amount, field=f"amount_caps.{grade}")
+        if not product.amount_min <= cap <= product.amount_max:
+            raise ValidationFailed(
+                "must be between {low} and {high} yuan for this product",
+                field=f"amount_caps.{grade}",
+                low=product.amount_min,
+                high=product.amount_max,
+            )
+        caps[grade] = str(cap)
+    rates: dict[str, str] = {}
+    for grade, rate in data.rates.items():
+        _grade(grade, field=f"rates.{grade}")
+        value = products_service.check_rate(rate, field=f"rates.{grade}")
+        if not product.rate_min <= value <= product.rate_max:
+            raise ValidationFailed(
+                "must be within the product's rates, {low}% to {high}%",
+                field=f"rates.{grade}",
+                low=product.rate_min,
+                high=product.rate_max,
+            )
+        rates[grade] = str(value)
+    ordered = [rates[g] for g in GRADES if g in rates]
+    if any(Decimal(a) > Decimal(b) for a, b in itertools.pairwise(ordered)):
+        raise ValidationFailed("a better grade must not pay a higher rate", field="rates")
+    declines = products_service.check_choices(
+        data.hard_declines, allowed=HARD_DECLINES, field="hard_declines"
+    )
+    rule = get(session, product_id=product.public_id)
+    if rule is None:
+        rule = DecisionRule(product_id=product.public_id)
+        session.add(rule)
+    rule.enabled = data.enabled
+    rule.min_grade = min_grade
+    rule.amount_caps = caps
+    rule.rates = rates
+    rule.hard_declines = declines
+    rule.updated_by = principal.actor
+    session.flush()
+    return rule
+
+
+def at_grade(table: dict[str, str], grade: str) -> Decimal | None:
+    """The value set for ``grade`` or, failing that, for the nearest worse grade set (a
+    better grade never gets worse terms than a worse one)."""
+    for candidate in GRADES[GRADES.index(grade) :]:
+        if candidate in table:
+            return Decimal(table[candidate])
+    return None
+
+
+def evaluate(
+    rule: DecisionRule, product: Product, application: Application, facts: Any
+) -> tuple[str, Decimal | None, Decimal | None, str, list[dict[str, Any]]]:
+    """(outcome, amount, rate, reason, trace): outcome is approve, reject or refer."""
+    trace: list[dict[str, Any]] = []
+
+    def step(rule_name: str, passed: bool, detail: str) -> None:
+        trace.append({"rule": rule_name, "passed": passed, "detail": detail})
+
+    for decline in rule.hard_declines:
+        hit = bool(getattr(facts, decline, False))
+        step(f"decline:{decline}", not hit, f"{decline}={'yes' if hit else 'no'}")
+        if hit:
+            return "reject", None, None, f"hard decline: {decline}", trace
+    grade = facts.grade
+    if grade is None:
+        step("grade", False, "not rated")
+        return "refer", None, None, "not rated: manual review", trace
+    meets = matching.grade_at_least(grade, rule.min_grade)
+    step("grade", meets, f"{grade} vs minimum {rule.min_grade}")
+    if not meets:
+        return "reject", None, None, f"grade {grade} below {rule.min_grade}", trace
+    cap = at_grade(rule.amount_caps, grade)
+    amount = application.amount if cap is None else min(application.amount, cap)
+    step("amount_cap", True, f"applied {application.amount}, cap {cap}, approved {amount}")
+    if amount < product.amount_min:
+        return "refer", None, None, "cap below the product's minimum: manual review", trace
+    rate = at_grade(rule.rates, grade) or product.rate_max
+    step("rate", True, f"{rate}% for grade {grade}")
+    return "approve", amount, rate, f"automatic approval at grade {grade}", trace
+
+
+def decide_on_submit(session: Session, *, application: Application) -> Application:
+    """Apply the product's rules to a new application: decided at once when they settle it,
+    left submitted (with the trace) when they refer it to a person."""
+    if application.state != SUBMITTED:
+        return application
+    rule = get(session, product_id=application.product_id)
+    if rule is None or not rule.enabled:
+        return application
+    product = products_service.get_or_raise(session, product_id=application.product_id)
+    facts = matching.facts_for(session, credit_code=application.credit_code, rate_missing=True)
+    outcome, amount, rate, reason, trace = evaluate(rule, product, application, facts)
+    if outcome == "refer":
+        application.decision_trace = trace
+        application.decision_reason = reason
+        session.flush()
+        return application
+    return applications.decide_automatically(
+        session,
+        application=application,
+        approve=outcome == "approve",
+        amount=amount,
+        rate=rate,
+        reason=reason,
+        trace=trace,
+    )
+
+
+def submit_and_decide(
+    session: Session,
+    *,
+    principal: Principal,
+    data: ApplicationIn,
+    idempotency_key: str | None = None,
+) -> tuple[Application, bool]:
+    """Submit an application and let the product's rules decide it at once if they can;
+    (the application, whether it was made now). A repeated key decides nothing again."""
+    application, made = applications.submit(
+        session, principal=principal, data=data, idempotency_key=idempotency_key
+    )
+    if made:
+        decide_on_submit(session, application=application)
+    return application, made

@@ -1,0 +1,703 @@
+"""Marketplace pages: the product supermarket for everyone; an enterprise's needs,
+matches, applications and loans; an institution's products and rules, incoming matches,
+application queue (with the report and the decision form) and loan book; the operator's
+overview by institution and region.
+
+The work is ``market.service``'s; these routes parse, check the role and render.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from xinyidai.consent import service as consent_service
+from xinyidai.core import clock
+from xinyidai.core.api import SessionDep
+from xinyidai.core.errors import ValidationFailed, XydError
+from xinyidai.iam.schemas import Principal
+from xinyidai.market import service
+from xinyidai.market.schemas import (
+    PRODUCT_TYPES,
+    REPAYMENT_METHODS,
+    ZONES,
+    ApplicationIn,
+    NeedIn,
+    ProductIn,
+    RulesIn,
+)
+from xinyidai.web.auth import CheckedForm, OptionalPortalUser, PortalUser, portal_roles
+from xinyidai.web.forms import N_, FormState, text
+from xinyidai.web.templating import render
+
+router = APIRouter(prefix="/market", include_in_schema=False)
+
+EnterprisePage = Annotated[Principal, Depends(portal_roles("enterprise", write=True))]
+InstitutionPage = Annotated[Principal, Depends(portal_roles("institution"))]
+InstitutionWriter = Annotated[Principal, Depends(portal_roles("institution", write=True))]
+MarketMember = Annotated[Principal, Depends(portal_roles("enterprise", "institution", "operator"))]
+OperatorPage = Annotated[Principal, Depends(portal_roles("operator"))]
+
+TYPE_LABELS = {
+    "credit": N_("Pure credit loan"),
+    "tax": N_("Tax-based loan"),
+    "procurement": N_("Government-procurement loan"),
+    "tech": N_("Technology loan"),
+    "supply_order": N_("Supply chain: orders"),
+    "supply_warehouse": N_("Supply chain: warehouse receipts"),
+    "supply_inventory": N_("Supply chain: inventory"),
+    "supply_receivable": N_("Supply chain: receivables"),
+    "policy": N_("Insurance-policy loan"),
+    "ip_pledge": N_("IP pledge loan"),
+    "guarantee": N_("Guarantee"),
+}
+ZONE_LABELS = {
+    "rural": N_("Rural revitalization"),
+    "green": N_("Green finance"),
+    "regional": N_("Regional specialty"),
+    "fast": N_("Fast loans"),
+    "relief": N_("Relief loans"),
+}
+METHOD_LABELS = {
+    "equal_instalment": N_("Equal instalments"),
+    "equal_principal": N_("Equal principal"),
+    "interest_only": N_("Interest only, principal at maturity"),
+}
+STATE_LABELS = {
+    "draft": N_("Draft"),
+    "published": N_("Published"),
+    "paused": N_("Paused"),
+    "withdrawn": N_("Withdrawn"),
+    "open": N_("Open"),
+    "closed": N_("Closed"),
+    "submitted": N_("Submitted"),
+    "accepted": N_("Under review"),
+    "info_requested": N_("More information requested"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "expired": N_("Expired"),
+    "current": N_("Current"),
+    "overdue": N_("Overdue"),
+    "repaid": N_("Repaid"),
+    "defaulted": N_("Defaulted"),
+    "written_off": N_("Written off"),
+}
+LABELS = {
+    "type_labels": TYPE_LABELS,
+    "zone_labels": ZONE_LABELS,
+    "method_labels": METHOD_LABELS,
+    "market_states": STATE_LABELS,
+}
+
+
+def _decimal(value: str, field: str) -> Decimal:
+    try:
+        return Decimal(value.replace(",", "").strip())
+    except InvalidOperation:
+        raise ValidationFailed("must be a number", field=field) from None
+
+
+def _int(value: str, field: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValidationFailed("must be a whole number", field=field) from None
+
+
+def _model(model: type[Any], body: dict[str, Any]) -> Any:
+    """A schema from form values; a pydantic error becomes the field's error."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise ValidationFailed("{reason}", field=field, reason=first["msg"]) from None
+
+
+def _page(request: Request, template: str, *, status: int = 200, **context: Any) -> Response:
+    return render(request, template, status=status, **LABELS, **context)
+
+
+# --------------------------------------------------------------------------- supermarket
+
+
+@router.get("")
+def supermarket(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPortalUser,
+    type: Annotated[str, Query(max_length=30)] = "",
+    zone: Annotated[str, Query(max_length=30)] = "",
+    region: Annotated[str, Query(max_length=6)] = "",
+    amount: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The product supermarket: filter by type, zone, region and amount."""
+    request.state.principal = principal
+    form = FormState(values={"type": type, "zone": zone, "region": region, "amount": amount})
+    products: list[Any] = []
+    status = 200
+    try:
+        products = service.products.supermarket(
+            session,
+            product_type=type or None,
+            zone=zone or None,
+            region=region or None,
+            amount=_decimal(amount, "amount") if amount else None,
+        )
+    except XydError as error:
+        form.fail(error)
+        status = error.status
+    return _page(
+        request,
+        "market/supermarket.html",
+        status=status,
+        form=form,
+        products=products,
+        product_types=PRODUCT_TYPES,
+        zones=ZONES,
+    )
+
+
+@router.get("/products/{product_id}")
+def product_page(
+    product_id: str, request: Request, session: SessionDep, principal: OptionalPortalUser
+) -> Response:
+    """One product; an enterprise applies from here, its institution sets its rules."""
+    request.state.principal = principal
+    product = service.products.visible_or_raise(session, principal=principal, product_id=product_id)
+    needs = []
+    if principal is not None and principal.organization_kind == "enterprise":
+        needs = [
+            n
+            for n in service.matching.needs_of(session, credit_code=principal.credit_code or "")
+            if n.state == "open"
+        ]
+    rule = service.rules.get(session, product_id=product.public_id)
+    return _page(
+        request, "market/product.html", product=product, needs=needs, rule=rule, form=FormState()
+    )
+
+
+@router.post("/products/{product_id}/apply")
+def apply_page(
+    product_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: EnterprisePage,
+    form: CheckedForm,
+) -> Response:
+    """Apply (with the explicit authorization), then see the application's progress."""
+    state = FormState.from_form(form)
+    try:
+        data = _model(
+            ApplicationIn,
+            {
+                "product_id": product_id,
+                "need_id": text(form, "need_id") or None,
+                "amount": _decimal(text(form, "amount"), "amount"),
+                "term_months": _int(text(form, "term_months"), "term_months"),
+                "repayment_method": text(form, "repayment_method"),
+                "purpose": text(form, "purpose"),
+                "authorize": text(form, "authorize") == "yes",
+            },
+        )
+        application, _ = service.rules.submit_and_decide(
+            session, principal=principal, data=data, idempotency_key=text(form, "idempotency_key")
+        )
+    except XydError as error:
+        session.rollback()
+        product = service.products.visible_or_raise(
+            session, principal=principal, product_id=product_id
+        )
+        return _page(
+            request,
+            "market/product.html",
+            status=error.status,
+            product=product,
+            needs=[],
+            rule=None,
+            form=state.fail(error),
+        )
+    session.commit()
+    return RedirectResponse(f"/market/applications/{application.public_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- needs
+
+
+@router.get("/needs")
+def needs_page(request: Request, session: SessionDep, principal: EnterprisePage) -> Response:
+    """The enterprise's needs and the form to post one."""
+    needs = service.matching.needs_of(session, credit_code=principal.credit_code or "")
+    return _page(request, "market/needs.html", needs=needs, form=FormState())
+
+
+@router.post("/needs")
+def post_need_page(
+    request: Request, session: SessionDep, principal: EnterprisePage, form: CheckedForm
+) -> Response:
+    state = FormState.from_form(form)
+    try:
+        data = _model(
+            NeedIn,
+            {
+                "amount": _decimal(text(form, "amount"), "amount"),
+                "term_months": _int(text(form, "term_months"), "term_months"),
+                "purpose": text(form, "purpose"),
+                "max_rate": _decimal(text(form, "max_rate"), "max_rate")
+                if text(form, "max_rate")
+                else None,
+                "collateral": form.getlist("collateral"),
+                "urgency": text(form, "urgency") or "normal",
+            },
+        )
+        need = service.matching.post_need(session, principal=principal, data=data)
+    except XydError as error:
+        session.rollback()
+        needs = service.matching.needs_of(session, credit_code=principal.credit_code or "")
+        return _page(
+            request, "market/needs.html", status=error.status, needs=needs, form=state.fail(error)
+        )
+    service.webhooks.announce_need(session, need=need)
+    session.commit()
+    return RedirectResponse(f"/market/needs/{need.public_id}", status_code=303)
+
+
+@router.get("/needs/{need_id}")
+def need_page(
+    need_id: str, request: Request, session: SessionDep, principal: MarketMember
+) -> Response:
+    """A need and the products ranked for it, with why each matched or not."""
+    need = service.matching.visible_need_or_raise(session, principal=principal, need_id=need_id)
+    matches = service.matching.matches_for_need(session, need=need)
+    if principal.organization_kind == "institution":
+        matches = [m for m in matches if m[0].institution_id == principal.organization_public_id]
+    return _page(request, "market/need.html", need=need, matches=matches)
+
+
+@router.get("/incoming")
+def incoming_page(request: Request, session: SessionDep, principal: InstitutionPage) -> Response:
+    """Open needs matching the institution's published products."""
+    rows = service.matching.needs_for_institution(
+        session, institution_id=principal.organization_public_id
+    )
+    return _page(request, "market/incoming.html", rows=rows)
+
+
+# --------------------------------------------------------------------------- applications
+
+
+@router.get("/applications")
+def applications_page(
+    request: Request,
+    session: SessionDep,
+    principal: MarketMember,
+    state: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The enterprise's applications; the institution's queue; every one for the operator."""
+    kind = principal.organization_kind
+    if kind == "enterprise":
+        rows = service.applications.of_enterprise(session, credit_code=principal.credit_code or "")
+    elif kind == "institution":
+        rows = service.applications.of_institution(
+            session, institution_id=principal.organization_public_id
+        )
+    else:
+        rows = service.applications.all_applications(session)
+    if state:
+        rows = [r for r in rows if r.state == state]
+    latency = service.applications.decision_latency(
+        session,
+        institution_id=principal.organization_public_id if kind == "institution" else None,
+    )
+    return _page(request, "market/applications.html", rows=rows, state=state, latency=latency)
+
+
+def _application_context(
+    session: SessionDep, principal: Principal, application_id: str
+) -> dict[str, Any]:
+    application = service.applications.visible_or_raise(
+        session, principal=principal, application_id=application_id
+    )
+    transitions = service.applications.transitions_of(
+        session, kind=service.applications.KIND, subject_id=application.public_id
+    )
+    product = service.products.get_or_raise(session, product_id=application.product_id)
+    loan = next(
+        (
+            loan
+            for loan in service.loans.book(session, credit_code=application.credit_code)
+            if loan.application_id == application.public_id
+        ),
+        None,
+    )
+    return {
+        "application": application,
+        "transitions": transitions,
+        "product": product,
+        "loan": loan,
+    }
+
+
+@router.get("/applications/{application_id}")
+def application_page(
+    application_id: str, request: Request, session: SessionDep, principal: MarketMember
+) -> Response:
+    """An application's progress; the institution's review and decision forms."""
+    context = _application_context(session, principal, application_id)
+    return _page(request, "market/application.html", form=FormState(), **context)
+
+
+@router.get("/applications/{application_id}/report")
+def application_report_page(
+    application_id: str, request: Request, session: SessionDep, principal: InstitutionPage
+) -> Response:
+    """The applicant's credit report under the application's letter (the access decision
+    decides and logs; a refusal shows its reason)."""
+    application = service.applications.visible_or_raise(
+        session, principal=principal, application_id=application_id
+    )
+    decision = service.applications.report(session, principal=principal, application=application)
+    session.commit()
+    if not decision.allowed:
+        raise consent_service.refusal(decision)
+    report = consent_service.credit_report(session, decision, actor=principal)
+    return _page(request, "market/report.html", application=application, report=report)
+
+
+ACTIONS = {"accept", "request_info", "supply_info", "withdraw", "decide", "disburse"}
+
+
+@router.post("/applications/{application_id}/{action}")
+def application_action(
+    application_id: str,
+    action: str,
+    request: Request,
+    session: SessionDep,
+    principal: PortalUser,
+    form: CheckedForm,
+) -> Response:
+    """One move on an application from its page."""
+    state = FormState.from_form(form)
+    try:
+        if action not in ACTIONS:
+            raise ValidationFailed("unknown action", field="action")
+        if not principal.can_write:
+            raise ValidationFailed("read-only members cannot change anything", field="action")
+        if action == "decide":
+            service.applications.decide(
+                session,
+                principal=principal,
+                application_id=application_id,
+                outcome=text(form, "outcome"),
+                amount=_decimal(text(form, "amount"), "amount") if text(form, "amount") else None,
+                rate=_decimal(text(form, "rate"), "rate") if text(form, "rate") else None,
+                term=_int(text(form, "term_months"), "term_months")
+                if text(form, "term_months")
+                else None,
+                reason=text(form, "reason"),
+            )
+        elif action == "disburse":
+            start = text(form, "start_on")
+            loan = service.loans.disburse(
+                session,
+                principal=principal,
+                application_id=application_id,
+                start_on=date.fromisoformat(start) if start else None,
+                contract=text(form, "contract_number"),
+            )
+            session.commit()
+            return RedirectResponse(f"/market/loans/{loan.public_id}", status_code=303)
+        else:
+            service.applications.act(
+                session,
+                principal=principal,
+                application_id=application_id,
+                transition=action,
+                note=text(form, "note"),
+            )
+    except XydError as error:
+        session.rollback()
+        context = _application_context(session, principal, application_id)
+        return _page(
+            request,
+            "market/application.html",
+            status=error.status,
+            form=state.fail(error),
+            **context,
+        )
+    session.commit()
+    return RedirectResponse(f"/market/applications/{application_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- loans
+
+
+@router.get("/loans")
+def loans_page(
+    request: Request,
+    session: SessionDep,
+    principal: MarketMember,
+    state: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The enterprise's loans; the institution's loan book (with exports); all loans."""
+    kind = principal.organization_kind
+    if kind == "enterprise":
+        rows = service.loans.book(session, credit_code=principal.credit_code, state=state or None)
+    elif kind == "institution":
+        rows = service.loans.book(
+            session, institution_id=principal.organization_public_id, state=state or None
+        )
+    else:
+        rows = service.loans.book(session, state=state or None)
+    today = clock.today()
+    overdue = {
+        loan.public_id: service.loans.overdue_days(
+            service.loans.instalments_of(session, loan=loan), today
+        )
+        for loan in rows
+    }
+    return _page(request, "market/loans.html", rows=rows, state=state, overdue=overdue)
+
+
+def _loan_context(session: SessionDep, principal: Principal, loan_id: str) -> dict[str, Any]:
+    loan = service.loans.visible_or_raise(session, principal=principal, loan_id=loan_id)
+    lines = service.loans.instalments_of(session, loan=loan)
+    return {
+        "loan": loan,
+        "lines": lines,
+        "repayments": service.loans.repayments_of(session, loan=loan),
+        "transitions": service.applications.transitions_of(
+            session, kind=service.loans.KIND, subject_id=loan.public_id
+        ),
+        "overdue_days": service.loans.overdue_days(lines, clock.today()),
+        "payoff": service.loans.outstanding(lines),
+    }
+
+
+@router.get("/loans/{loan_id}")
+def loan_page(
+    loan_id: str, request: Request, session: SessionDep, principal: MarketMember
+) -> Response:
+    """A loan: schedule, repayments, transitions; the lender records repayments here."""
+    return _page(
+        request, "market/loan.html", form=FormState(), **_loan_context(session, principal, loan_id)
+    )
+
+
+@router.post("/loans/{loan_id}/{action}")
+def loan_action(
+    loan_id: str,
+    action: str,
+    request: Request,
+    session: SessionDep,
+    principal: InstitutionWriter,
+    form: CheckedForm,
+) -> Response:
+    state = FormState.from_form(form)
+    try:
+        if action == "repay":
+            paid = text(form, "paid_on")
+            service.loans.repay(
+                session,
+                principal=principal,
+                loan_id=loan_id,
+                amount=_decimal(text(form, "amount"), "amount"),
+                paid_on=date.fromisoformat(paid) if paid else None,
+            )
+        elif action in ("default", "write_off"):
+            service.loans.declare(
+                session,
+                principal=principal,
+                loan_id=loan_id,
+                transition=action,
+                reason=text(form, "reason"),
+            )
+        else:
+            raise ValidationFailed("unknown action", field="action")
+    except (XydError, ValueError) as error:
+        session.rollback()
+        failure = (
+            error
+            if isinstance(error, XydError)
+            else ValidationFailed("must be a date", field="paid_on")
+        )
+        return _page(
+            request,
+            "market/loan.html",
+            status=failure.status,
+            form=state.fail(failure),
+            **_loan_context(session, principal, loan_id),
+        )
+    session.commit()
+    return RedirectResponse(f"/market/loans/{loan_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- products
+
+
+def _product_body(form: Any) -> dict[str, Any]:
+    def words(name: str) -> list[str]:
+        return [w for w in text(form, name).replace("，", ",").replace(" ", ",").split(",") if w]
+
+    eligibility: dict[str, Any] = {"no_dishonest": text(form, "no_dishonest") == "yes"}
+    if text(form, "min_grade"):
+        eligibility["min_grade"] = text(form, "min_grade")
+    if text(form, "min_years"):
+        eligibility["min_years"] = _int(text(form, "min_years"), "eligibility.min_years")
+    return {
+        "name": text(form, "name"),
+        "product_type": text(form, "product_type"),
+        "description": text(form, "description") or None,
+        "amount_min": _decimal(text(form, "amount_min"), "amount_min"),
+        "amount_max": _decimal(text(form, "amount_max"), "amount_max"),
+        "term_min": _int(text(form, "term_min"), "term_min"),
+        "term_max": _int(text(form, "term_max"), "term_max"),
+        "rate_min": _decimal(text(form, "rate_min"), "rate_min"),
+        "rate_max": _decimal(text(form, "rate_max"), "rate_max"),
+        "repayment_methods": form.getlist("repayment_methods"),
+        "regions": words("regions"),
+        "industries": words("industries"),
+        "collateral": words("collateral"),
+        "eligibility": eligibility,
+        "documents": words("documents"),
+        "zones": form.getlist("zones"),
+    }
+
+
+@router.get("/my-products")
+def my_products(request: Request, session: SessionDep, principal: InstitutionPage) -> Response:
+    """The institution's products in every state, and the form to draft one."""
+    rows = service.products.of_institution(session, institution_id=principal.organization_public_id)
+    return _page(
+        request,
+        "market/my_products.html",
+        rows=rows,
+        form=FormState(),
+        product_types=PRODUCT_TYPES,
+        zones=ZONES,
+        methods=REPAYMENT_METHODS,
+    )
+
+
+@router.post("/my-products")
+def create_product_page(
+    request: Request, session: SessionDep, principal: InstitutionWriter, form: CheckedForm
+) -> Response:
+    state = FormState.from_form(form)
+    try:
+        product = service.products.create(
+            session, principal=principal, data=_model(ProductIn, _product_body(form))
+        )
+    except XydError as error:
+        session.rollback()
+        rows = service.products.of_institution(
+            session, institution_id=principal.organization_public_id
+        )
+        return _page(
+            request,
+            "market/my_products.html",
+            status=error.status,
+            rows=rows,
+            form=state.fail(error),
+            product_types=PRODUCT_TYPES,
+            zones=ZONES,
+            methods=REPAYMENT_METHODS,
+        )
+    session.commit()
+    return RedirectResponse(f"/market/products/{product.public_id}", status_code=303)
+
+
+@router.post("/my-products/{product_id}/{transition}")
+def move_product_page(
+    product_id: str,
+    transition: str,
+    session: SessionDep,
+    principal: InstitutionWriter,
+    form: CheckedForm,
+) -> Response:
+    """publish, pause or withdraw; or set the automatic rules (``rules``)."""
+    product = service.products.get_or_raise(session, product_id=product_id)
+    if transition == "rules":
+        caps = {
+            g: _decimal(v, f"amount_caps.{g}")
+            for g, v in (
+                pair.split("=", 1) for pair in text(form, "amount_caps").split() if "=" in pair
+            )
+        }
+        rates = {
+            g: _decimal(v, f"rates.{g}")
+            for g, v in (pair.split("=", 1) for pair in text(form, "rates").split() if "=" in pair)
+        }
+        service.rules.configure(
+            session,
+            principal=principal,
+            product=product,
+            data=_model(
+                RulesIn,
+                {
+                    "enabled": text(form, "enabled") == "yes",
+                    "min_grade": text(form, "min_grade"),
+                    "amount_caps": caps,
+                    "rates": rates,
+                    "hard_declines": form.getlist("hard_declines"),
+                },
+            ),
+        )
+    else:
+        service.products.move(session, principal=principal, product=product, transition=transition)
+    session.commit()
+    return RedirectResponse(f"/market/products/{product_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- operator
+
+
+@router.get("/overview")
+def overview_page(request: Request, session: SessionDep, principal: OperatorPage) -> Response:
+    """Products, applications and loans by institution and by region, with a chart."""
+    products = service.products.all_products(session)
+    applications = service.applications.all_applications(session)
+    loans = service.loans.book(session)
+    institutions = sorted({p.institution_name for p in products})
+    by_institution = {
+        name: {
+            "products": sum(1 for p in products if p.institution_name == name),
+            "applications": sum(1 for a in applications if a.institution_name == name),
+            "loans": sum(1 for loan in loans if loan.institution_name == name),
+            "outstanding": sum(
+                (loan.balance for loan in loans if loan.institution_name == name), Decimal(0)
+            ),
+        }
+        for name in institutions
+    }
+    regions = Counter((loan.region_code or "—")[:4] for loan in loans)
+    app_regions = Counter((a.region_code or "—")[:4] for a in applications)
+    states = Counter(a.state for a in applications)
+    loan_states = Counter(loan.state for loan in loans)
+    chart = {
+        "categories": institutions,
+        "series": [
+            [by_institution[n]["products"] for n in institutions],
+            [by_institution[n]["applications"] for n in institutions],
+            [by_institution[n]["loans"] for n in institutions],
+        ],
+    }
+    return _page(
+        request,
+        "market/overview.html",
+        by_institution=by_institution,
+        regions=sorted(set(regions) | set(app_regions)),
+        region_loans=regions,
+        region_applications=app_regions,
+        states=states,
+        loan_states=loan_states,
+        chart=chart,
+        latency=service.applications.decision_latency(session),
+    )
