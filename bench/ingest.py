@@ -86,7 +86,8 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
             file=sys.stderr,
         )
 
-    lines = folder.ingest_feeds(feeds, actor="bench", workers=workers, on_done=done)
+    # As `xyd ingest FOLDER` does: no re-rating chunk by chunk; one rating run follows.
+    lines = folder.ingest_feeds(feeds, actor="bench", workers=workers, on_done=done, listen=False)
     rows = sum(int(line["total"]) for line in lines)
     ingest_seconds = time.perf_counter() - started
     ingest_cpu = time.process_time() - cpu_started

@@ -275,3 +275,27 @@ def test_cli_ingest_prints_one_json_line_per_file_and_a_total(db_url: str, tmp_p
             "updated": 0,
         }
     }
+
+
+def test_cli_ingests_a_synth_folder_then_rates_it_once(db_url: str, tmp_path: Path) -> None:
+    from xinyidai.cli import app
+    from xinyidai.core.db import new_session
+    from xinyidai.scoring.models import CreditRating, RatingRun
+    from xinyidai.synth import generate
+
+    region = tmp_path / "region"
+    generate(region, enterprises=150, seed=9)
+    result = CliRunner().invoke(app, ["ingest", str(region), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["category"] == "registration"
+    total = lines[-1]["total"]
+    assert total["files"] == len(lines) - 1
+    assert total["rated"] > 0
+    session = new_session()
+    try:
+        assert session.scalar(select(func.count()).select_from(RatingRun)) == 1
+        triggers = set(session.scalars(select(CreditRating.trigger)))
+        assert triggers == {"run"}
+    finally:
+        session.close()

@@ -113,3 +113,21 @@ def test_sqlite_ingests_a_folder_one_file_at_a_time(session: Session, tmp_path: 
     assert [line["category"] for line in lines] == [f.category for f in feeds]
     assert all(line["state"] == "done" for line in lines)
     assert session.scalar(select(func.count()).select_from(Batch)) == len(feeds)
+
+
+def test_a_folder_can_be_stored_without_telling_the_listeners(
+    session: Session, tmp_path: Path
+) -> None:
+    from xinyidai.ingest import folder
+    from xinyidai.records import service as records_service
+    from xinyidai.scoring import service as rating  # listens to stored records
+    from xinyidai.scoring.models import CreditRating
+
+    assert "xinyidai.scoring.service" in records_service.listener_modules()
+    region = tmp_path / "region"
+    generate(region, enterprises=150, seed=3)
+    feeds = service.feeds_in(region, provider=None, category=None)
+    folder.ingest_feeds(feeds, actor="test", listen=False)
+    assert session.scalar(select(func.count()).select_from(CreditRating)) == 0
+    run = rating.rate_all(session)
+    assert run.rated > 0

@@ -16,8 +16,10 @@ from rich.progress import (
 )
 
 from xinyidai.cli.common import console, fail_on, print_json, setup_logging
+from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.ingest import folder, service
+from xinyidai.scoring import service as rating_service
 
 
 def ingest(
@@ -29,6 +31,13 @@ def ingest(
         min=1,
         max=32,
         help="files ingested at once on PostgreSQL (default XYD_INGEST_WORKERS; SQLite: 1)",
+    ),
+    rate: bool = typer.Option(
+        True,
+        help=(
+            "rate every enterprise once the folder is in (a folder does not re-rate on "
+            "arrival chunk by chunk; a single file does)"
+        ),
     ),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per file, then a total"),
 ) -> None:
@@ -76,6 +85,7 @@ def ingest(
                 f"{line['rejected']} rejected{error}"
             )
 
+        bulk = path.is_dir()
         try:
             folder.ingest_feeds(
                 feeds,
@@ -84,7 +94,12 @@ def ingest(
                 workers=workers,
                 on_progress=read,
                 on_done=finished,
+                listen=not bulk,
             )
+            if bulk and rate:
+                with session_scope() as session:
+                    run = rating_service.rate_all(session, actor="cli:ingest")
+                    totals["rated"] = run.rated
         except XydError as exc:
             fail_on(exc)
     if as_json:

@@ -14,6 +14,7 @@ listeners the parent has, so records arriving there are handled the same way.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import os
@@ -76,12 +77,17 @@ def _worker_start(progress: Any, listeners: list[str]) -> None:
     _progress = progress
 
 
+def _quiet(listen: bool) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if listen else records_service.listeners_paused()
+
+
 def _report(feed: FeedFile, rows: int) -> None:
     _progress.put((feed, rows))
 
 
-def _in_worker(feed: FeedFile, actor: str, source: str) -> dict[str, Any]:
-    return ingest_one(feed, actor=actor, source=source, on_progress=_report)
+def _in_worker(feed: FeedFile, actor: str, source: str, listen: bool) -> dict[str, Any]:
+    with _quiet(listen):
+        return ingest_one(feed, actor=actor, source=source, on_progress=_report)
 
 
 def ingest_feeds(
@@ -92,8 +98,12 @@ def ingest_feeds(
     workers: int | None = None,
     on_progress: ProgressHook | None = None,
     on_done: DoneHook | None = None,
+    listen: bool = True,
 ) -> list[dict[str, Any]]:
     """Ingest ``feeds`` (registration first) and return their summaries in feed order.
+
+    With ``listen=False`` what listens to stored records (re-rating on arrival) is not
+    told, here or in the workers: for bulk loads whose caller catches up once after.
 
     An error that stops a file (an unknown provider, say) is raised after the files already
     running have finished; what they stored stays stored, like a single file's chunks.
@@ -105,11 +115,12 @@ def ingest_feeds(
         first, rest = [*first, *rest], []
     done: dict[FeedFile, dict[str, Any]] = {}
     for feed in first:
-        done[feed] = ingest_one(feed, actor=actor, source=source, on_progress=on_progress)
+        with _quiet(listen):
+            done[feed] = ingest_one(feed, actor=actor, source=source, on_progress=on_progress)
         if on_done is not None:
             on_done(feed, done[feed])
     if rest:
-        _side_by_side(rest, count, actor, source, done, on_progress, on_done)
+        _side_by_side(rest, count, actor, source, listen, done, on_progress, on_done)
     return [done[feed] for feed in feeds]
 
 
@@ -118,6 +129,7 @@ def _side_by_side(
     count: int,
     actor: str,
     source: str,
+    listen: bool,
     done: dict[FeedFile, dict[str, Any]],
     on_progress: ProgressHook | None,
     on_done: DoneHook | None,
@@ -144,7 +156,7 @@ def _side_by_side(
         initargs=(progress, records_service.listener_modules()),
     ) as pool:
         running: dict[Future[dict[str, Any]], FeedFile] = {
-            pool.submit(_in_worker, feed, actor, source): feed for feed in ordered
+            pool.submit(_in_worker, feed, actor, source, listen): feed for feed in ordered
         }
         waiting = set(running)
         while waiting:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -52,6 +54,20 @@ def on_stored(listener: StoredListener) -> None:
     """Call ``listener(session, category, facts)`` whenever facts are stored as new versions."""
     if listener not in _stored_listeners:
         _stored_listeners.append(listener)
+
+
+_listeners_paused: ContextVar[bool] = ContextVar("xyd_records_listeners_paused", default=False)
+
+
+@contextmanager
+def listeners_paused() -> Iterator[None]:
+    """Store without telling the listeners: a bulk load whose caller catches up once after
+    (a full rating run instead of re-rating every chunk's subjects as they arrive)."""
+    token = _listeners_paused.set(True)
+    try:
+        yield
+    finally:
+        _listeners_paused.reset(token)
 
 
 def listener_modules() -> list[str]:
@@ -238,7 +254,7 @@ def store(
     result.versions.extend(
         (v["record_id"], v["version"], v["subject_code"], v["digest"]) for v in versions
     )
-    if versions and _stored_listeners:
+    if versions and _stored_listeners and not _listeners_paused.get():
         stored = [latest[v["record_id"]] for v in versions]
         for listener in list(_stored_listeners):
             listener(session, category, stored)
