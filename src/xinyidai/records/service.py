@@ -230,6 +230,7 @@ def store(
         )
     if new_records:
         bulk_insert(session, CreditRecord.__table__, new_records, json_columns=JSON_COLUMNS)
+        _first_statistics(session, category)
     _apply_changes(session, category, changed)
     if versions:
         bulk_insert(session, RecordVersion.__table__, versions, json_columns=JSON_COLUMNS)
@@ -259,6 +260,32 @@ def store(
         for listener in list(_stored_listeners):
             listener(session, category, stored)
     return result
+
+
+def _first_statistics(session: Session, category: str) -> None:
+    """On PostgreSQL, analyze a category's partition the first time rows land in it.
+
+    A partition that was never analyzed has no statistics: the planner then takes the
+    ``(category, event_on)`` index for the lookup by ids (every row matches the category)
+    and a chunk's lookup scans the whole partition, seconds per chunk on a big load. Once
+    analyzed with rows in it, the planner knows the category matches everything and uses
+    the key. Checked once per session and category; autovacuum keeps it current after.
+    """
+    if not is_postgres(session):
+        return
+    seen: set[str] = session.info.setdefault("records.analyzed", set())
+    if category in seen:
+        return
+    seen.add(category)
+    for name in (f"{PARTITION_PREFIX}{category}", DEFAULT_PARTITION):
+        tuples = session.scalar(
+            text_sql("SELECT reltuples FROM pg_class WHERE relname = :name"), {"name": name}
+        )
+        if tuples is None:
+            continue  # no partition of its own: its rows are in the default one
+        if tuples <= 0:
+            session.execute(text_sql(f"ANALYZE {name}"))
+        return
 
 
 def _apply_changes(session: Session, category: str, changed: list[dict[str, Any]]) -> None:
