@@ -40,6 +40,16 @@ EnterpriseWriter = Annotated[Principal, Depends(require_roles("enterprise", writ
 GranteeWriter = Annotated[Principal, Depends(require_roles("institution", "platform", write=True))]
 
 
+# The two query parameters every route that reads enterprise data takes to the decision.
+PurposeQuery = Annotated[
+    str | None,
+    Query(description="why you read: loan_application, post_loan_monitoring, …; default by role"),
+]
+LetterQuery = Annotated[
+    str | None, Query(description="the authorization letter you rely on (default: the best one)")
+]
+
+
 def enforce(session: Session, decision: Decision) -> Decision:
     """The decision if it allows; otherwise commit its audit event and raise the refusal."""
     if not decision.allowed:

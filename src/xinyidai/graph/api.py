@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from xinyidai.consent import service as consent_service
-from xinyidai.consent.api import enforce
+from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.consent.schemas import BASIS_OPERATOR
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
 from xinyidai.core.pagination import Page
@@ -74,8 +74,8 @@ def read_associations(
     depth: Annotated[
         int, Query(ge=1, le=service.MAX_DEPTH, description="links to follow from the enterprise")
     ] = service.DEFAULT_DEPTH,
-    purpose: Annotated[str | None, Query(description="why you read; default by role")] = None,
-    letter: Annotated[str | None, Query(description="the authorization letter you rely on")] = None,
+    purpose: PurposeQuery = None,
+    letter: LetterQuery = None,
 ) -> AssociationsOut:
     """Enterprises linked to this one within ``depth`` links: each with whether it is bad
     now, each link with its kind and detail, and the guarantee circles and chains it is in

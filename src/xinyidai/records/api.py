@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from xinyidai.consent import service as consent_service
-from xinyidai.consent.api import enforce
+from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.consent.schemas import Decision, ReportOut
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.pagination import Page
@@ -67,15 +67,6 @@ def _decide(
         channel=channel,
     )
     return enforce(session, decision)
-
-
-PurposeQuery = Annotated[
-    str | None,
-    Query(description="why you read: loan_application, post_loan_monitoring, …; default by role"),
-]
-LetterQuery = Annotated[
-    str | None, Query(description="the authorization letter you rely on (default: the best one)")
-]
 
 
 @router.get("/enterprises/{code}/records", response_model=list[CategoryRecords])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from xinyidai.consent import service as consent_service
-from xinyidai.consent.api import enforce
+from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, JobOut, PageDep, SessionDep, job_out
 from xinyidai.core.i18n import current_locale
@@ -48,12 +46,6 @@ def may_read_rating(
             channel=channel,
         ),
     )
-
-
-PurposeQuery = Annotated[
-    str | None, Query(description="why you read: loan_application, …; default by role")
-]
-LetterQuery = Annotated[str | None, Query(description="the authorization letter you rely on")]
 
 
 @router.get("/enterprises/{code}/rating", response_model=RatingOut)

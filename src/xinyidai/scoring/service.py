@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
@@ -418,25 +417,16 @@ def negative_subjects(session: Session, *, category: str, facts: Sequence[Fact])
     return list(dict.fromkeys(codes))
 
 
-_arrival_paused: ContextVar[bool] = ContextVar("xyd_rating_arrival_paused", default=False)
-
-
-@contextmanager
-def arrival_paused() -> Iterator[None]:
-    """Store records without re-rating on arrival: a bulk load that a full run rates after."""
-    token = _arrival_paused.set(True)
-    try:
-        yield
-    finally:
-        _arrival_paused.reset(token)
+def arrival_paused() -> AbstractContextManager[None]:
+    """Store records without re-rating on arrival: a bulk load that a full run rates after.
+    The records' own pause of their listeners, under the name the rating's callers know."""
+    return records_service.listeners_paused()
 
 
 def on_records_stored(session: Session, category: str, facts: Sequence[Fact]) -> None:
     """Re-rate the enterprises a newly stored negative record concerns, in the same
     transaction. A failure to rate is logged, never a failure to store: the next full run
     rates them."""
-    if _arrival_paused.get():
-        return
     try:
         codes = negative_subjects(session, category=category, facts=facts)
         if not codes:
