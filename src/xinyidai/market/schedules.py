@@ -67,6 +67,27 @@ def level_payment(principal: Decimal, rate: Decimal, months: int) -> Decimal:
         return principal * rate * growth / (growth - 1)
 
 
+def _runs_out_early(principal: Decimal, rate: Decimal, months: int, payment: Decimal) -> bool:
+    """Whether paying ``payment`` a month repays the whole balance before the last month."""
+    balance = principal
+    for _ in range(months - 1):
+        part = payment - fen(balance * rate)
+        if part >= balance:
+            return True
+        balance -= max(part, ZERO)
+    return False
+
+
+def instalment_payment(principal: Decimal, rate: Decimal, months: int) -> Decimal:
+    """The level payment in fen: the annuity rounded, lowered a fen at a time while the
+    rounding (of the payment and of each month's interest) would repay the loan early, so
+    every instalment but the last is the same and the last takes the remainder."""
+    payment = fen(level_payment(principal, rate, months))
+    while payment > FEN and _runs_out_early(principal, rate, months, payment):
+        payment -= FEN
+    return payment
+
+
 def schedule(
     principal: Decimal, annual_percent: Decimal, months: int, method: str, start: date
 ) -> list[Line]:
@@ -82,7 +103,7 @@ def schedule(
     rate = monthly_rate(annual_percent)
     balance = principal
     lines: list[Line] = []
-    payment = fen(level_payment(principal, rate, months))
+    payment = instalment_payment(principal, rate, months) if method == EQUAL_INSTALMENT else ZERO
     even = (principal / months).quantize(FEN, rounding=ROUND_DOWN)
     for number in range(1, months + 1):
         interest = fen(balance * rate)
