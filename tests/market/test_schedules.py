@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from xinyidai.market import schedules
@@ -41,6 +41,7 @@ loans = st.integers(min_value=100_000, max_value=10**11).map(lambda fen: Decimal
 
 
 @given(loans, rates, st.integers(min_value=2, max_value=360), starts)
+@example(Decimal("1000"), Decimal("9.9991"), 360, date(2000, 1, 1))  # once repaid early
 def test_equal_instalments_are_equal_until_the_last(
     principal: Decimal, rate: Decimal, months: int, start: date
 ) -> None:
