@@ -38,7 +38,9 @@ METHODS = [
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n"}}
 
 
-@pytest.mark.parametrize("area", ["core", "registry", "iam", "web", "scoring", "profile", "consent", "graph", "market"])
+@pytest.mark.parametrize(
+    "area", ["core", "registry", "iam", "web", "scoring", "profile", "consent", "graph", "market"]
+)
 def test_every_message_id_has_a_chinese_translation(area: str) -> None:
     ids = {
         message if isinstance(message, str) else message[0]
