@@ -96,5 +96,17 @@ def _print(p: ProfileOut) -> None:
     console.print(f"report {p.report_number}, access event {p.access_event}")
 
 
+def prepare_fonts() -> None:
+    """Cut the report fonts once into the font cache, so that PDF reports read them fast."""
+    from xinyidai.profile import fonts
+
+    try:
+        for path in fonts.prepare():
+            console.print(f"report font ready: {path}")
+    except XydError as exc:
+        fail_on(exc)
+
+
 def register(app: typer.Typer) -> None:
     app.command(name="profile")(profile)
+    app.command(name="profile-fonts")(prepare_fonts)

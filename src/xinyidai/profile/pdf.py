@@ -2,8 +2,8 @@
 
 fpdf2 writes the PDF (pure Python); the font is Noto Sans CJK from Debian's
 ``fonts-noto-cjk`` (``make install`` installs it), or any TrueType/OpenType font or
-collection named by ``XYD_REPORT_FONT`` (and ``XYD_REPORT_FONT_BOLD``). Only the glyphs
-used are embedded, so a report is tens of kilobytes. Every page carries the report number;
+collection named by ``XYD_REPORT_FONT`` (and ``XYD_REPORT_FONT_BOLD``); see ``fonts`` for
+the cut that makes it fast. Only the glyphs used are embedded. Every page carries the report number;
 the first says when, for whom, for what and on which basis it was made.
 """
 
@@ -12,30 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from xinyidai.consent.schemas import BASIS_LABELS, LEVEL_LABELS, PURPOSE_LABELS, REASON_LABELS
 from xinyidai.core import clock
-from xinyidai.core.errors import Unavailable
 from xinyidai.core.i18n import N_, gettext
 from xinyidai.graph.schemas import KIND_LABELS, SIGNAL_LABELS
 from xinyidai.market.schemas import STATE_LABELS
+from xinyidai.profile import fonts
 from xinyidai.profile.schemas import (
     PART_ASSOCIATIONS,
     PART_FINANCING,
     PART_RATING,
     ProfileOut,
 )
-
-NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
-DEFAULT_REGULAR = NOTO_DIR / "NotoSansCJK-Regular.ttc"
-DEFAULT_BOLD = NOTO_DIR / "NotoSansCJK-Bold.ttc"
-# In a collection, the face for Simplified Chinese.
-PREFERRED_FACE = "SC"
 
 PART_LABELS = {
     PART_RATING: N_("Credit rating"),
@@ -44,50 +34,6 @@ PART_LABELS = {
 }
 SKIPPED_FIELDS = frozenset({"credit_code", "enterprise_name"})
 MAX_RECORDS = 200  # per category in the PDF; the API and the page list all of them
-
-
-class ReportSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="XYD_", env_file=None, extra="ignore")
-
-    report_font: Path | None = None
-    report_font_bold: Path | None = None
-
-
-def _face_number(path: Path) -> int:
-    """The Simplified Chinese face of a font collection (0 for a single font)."""
-    if path.suffix.lower() not in (".ttc", ".otc"):
-        return 0
-    from fontTools.ttLib import TTCollection
-
-    collection = TTCollection(str(path), lazy=True)
-    try:
-        for number, font in enumerate(collection.fonts):
-            if font["name"].getDebugName(1).endswith(f" {PREFERRED_FACE}"):
-                return number
-    finally:
-        collection.close()
-    return 0
-
-
-def fonts() -> tuple[Path, int, Path, int]:
-    """The regular and bold fonts and their face numbers; ``Unavailable`` if missing."""
-    settings = ReportSettings()
-    regular = settings.report_font or DEFAULT_REGULAR
-    bold = settings.report_font_bold or (DEFAULT_BOLD if regular == DEFAULT_REGULAR else regular)
-    return _fonts(regular, bold)
-
-
-@lru_cache(maxsize=4)
-def _fonts(regular: Path, bold: Path) -> tuple[Path, int, Path, int]:
-    for path in (regular, bold):
-        if not path.is_file():
-            raise Unavailable(
-                "the report font {path} is missing: install Debian's fonts-noto-cjk "
-                "or set XYD_REPORT_FONT",
-                field="font",
-                path=str(path),
-            )
-    return regular, _face_number(regular), bold, _face_number(bold)
 
 
 def _money(value: Decimal | None) -> str:
@@ -105,12 +51,11 @@ def _text(value: Any) -> str:
 class _Report:
     """One PDF being written: fonts, locale, and the few building blocks it is made of."""
 
-    def __init__(self, profile: ProfileOut, locale: str) -> None:
+    def __init__(self, profile: ProfileOut, locale: str, faces: fonts.ReportFonts) -> None:
         from fpdf import FPDF
 
         self.profile = profile
         self.locale = locale
-        regular, regular_face, bold, bold_face = fonts()
         number = profile.report_number
         footer_text = self._("Report number {number} · page {page} of {pages}")
 
@@ -130,8 +75,15 @@ class _Report:
         pdf = Document(format="A4")
         pdf.set_margins(15, 15, 15)
         pdf.set_auto_page_break(True, margin=16)
-        pdf.add_font("cjk", fname=str(regular), collection_font_number=regular_face)
-        pdf.add_font("cjk", style="B", fname=str(bold), collection_font_number=bold_face)
+        regular, bold = faces.regular, faces.bold
+        pdf.add_font("cjk", fname=str(regular.path), collection_font_number=regular.number)
+        pdf.add_font("cjk", style="B", fname=str(bold.path), collection_font_number=bold.number)
+        for font in pdf.fonts.values():
+            # The embedded subset keeps the face's bounding boxes: recomputing them from
+            # every glyph's outline was most of the time a report took.
+            ttfont = getattr(font, "ttfont", None)
+            if ttfont is not None:
+                ttfont.recalcBBoxes = False
         pdf.set_title(f"{self._('Credit report')} {profile.identity.name}")
         pdf.set_author("XYD")
         pdf.set_creator("XYD")
@@ -455,15 +407,14 @@ class _Report:
         self.table(rows, widths=(80, 100))
 
 
-def render(
+def _write(
     profile: ProfileOut,
-    *,
     locale: str,
     field_labels: dict[str, dict[str, tuple[str, str]]],
-) -> bytes:
-    """The profile as a PDF credit report in ``locale``; ``field_labels`` gives each
-    category's field names in Chinese and English (``profile.service.field_labels``)."""
-    report = _Report(profile, locale)
+    faces: fonts.ReportFonts,
+) -> tuple[bytes, bool]:
+    """The PDF, and whether a character was missing from the faces."""
+    report = _Report(profile, locale, faces)
     report.cover()
     report.identity()
     report.rating()
@@ -472,4 +423,25 @@ def render(
     report.associations()
     report.records(field_labels)
     report.withheld()
-    return bytes(report.pdf.output())
+    body = bytes(report.pdf.output())
+    missing = any(getattr(font, "missing_glyphs", None) for font in report.pdf.fonts.values())
+    return body, missing
+
+
+def render(
+    profile: ProfileOut,
+    *,
+    locale: str,
+    field_labels: dict[str, dict[str, tuple[str, str]]],
+) -> bytes:
+    """The profile as a PDF credit report in ``locale``; ``field_labels`` gives each
+    category's field names in Chinese and English (``profile.service.field_labels``).
+
+    Written with the cut faces when they are prepared; if the text needs a character the
+    cut lacks, written again with the whole faces."""
+    faces = fonts.report_fonts()
+    body, missing = _write(profile, locale, field_labels, faces)
+    if missing and faces.cut:
+        regular, bold = fonts.whole_faces()
+        body, _ = _write(profile, locale, field_labels, fonts.ReportFonts(regular, bold, False))
+    return body
