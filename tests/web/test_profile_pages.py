@@ -58,6 +58,8 @@ def test_a_bank_with_a_letter_reads_everything_it_covers_and_downloads_the_pdf(
 ) -> None:
     letter = grant(session, world, categories=EVERYTHING)
     client = portal("bank")
+    letter_page = client.get(f"/consent/letters/{letter.public_id}").text
+    assert f'href="{PAGE}?letter={letter.public_id}&amp;purpose=loan_application"' in letter_page
     html = client.get(PAGE, params={"letter": letter.public_id}).text
     assert 'data-testid="rating-card"' in html
     assert TAX_PAID in html
