@@ -125,6 +125,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     from xinyidai.consent.schemas import LetterIn
     from xinyidai.core import clock
     from xinyidai.core.db import new_session, session_scope
+    from xinyidai.graph import service as graph_service
     from xinyidai.iam import service as iam_service
     from xinyidai.ingest import service as ingest
     from xinyidai.ledger import keys
@@ -142,6 +143,10 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
         session.commit()
         session.close()
     keys.create_key()
+    with session_scope() as session:
+        # as a node runs: the index of link keys rebuilt after a bulk load (else every
+        # association lookup folds in the whole load's changes)
+        graph_service.rebuild_index(session)
     with session_scope() as session:
         codes = list(
             session.scalars(select(Enterprise.credit_code).order_by(Enterprise.credit_code))
