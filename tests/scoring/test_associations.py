@@ -17,7 +17,7 @@ from tests.graph.records import hold, list_as_dishonest, register
 from xinyidai.graph import service as graph_service
 from xinyidai.graph.models import BadNeighbourCount, GraphAnalysis
 from xinyidai.records.models import CreditRecord
-from xinyidai.scoring import features, service, training
+from xinyidai.scoring import features, platform_model, service, training
 from xinyidai.scoring.models import CreditRating
 
 ON = date(2026, 7, 1)  # after the dishonest listing of the test records (2026-06-01)
@@ -105,6 +105,15 @@ def test_a_partner_turning_bad_recounts_and_re_rates_its_associates(
     assert _triggers(session, n["c"]) == ["run", "arrival"]
     assert _triggers(session, n["d"]) == ["run"]
     assert _indicators(session, [n["a"], n["c"]]) == {n["a"]: (1.0, 0.0), n["c"]: (0.0, 1.0)}
+    # the shipped model uses the depth-1 count: a's new rating gives it as a reason
+    assert "bad_associates_1" in platform_model.current().feature_names
+    ratings = list(
+        session.scalars(
+            select(CreditRating).where(CreditRating.credit_code == n["a"]).order_by(CreditRating.id)
+        )
+    )
+    assert ratings[-1].score < ratings[0].score
+    assert "bad_associates_1" in {name for name, _, _ in ratings[-1].reasons}
 
 
 def test_a_failed_recount_never_loses_the_record(
