@@ -8,18 +8,21 @@ Three parts (``--skip-auc`` / ``--skip-speed`` leave one out):
 1. Ranking. A training region (``--train-size``, seed ``--train-seed``) and a test region
    (``--test-size``, seed ``--test-seed``) are generated with ``xyd synth`` and each
    ingested through the ingestion service into a scratch SQLite database. The rating model
-   is fitted on the training region exactly as ``xyd rate train`` does; the test region is
+   is fitted on the training region exactly as ``xyd rate train`` does (the region analysis
+   first, which counts the bad neighbours); the test region is analysed the same way and
    then rated with ``rate --all`` as of its feeds' day, and the ratings are compared with its
    ``truth/defaults.csv``: AUC, KS and the default rate per grade, for the model just
    fitted and for the model shipped with the package, next to the LightGBM challenger
    fitted on the same training indicators.
 
 2. Full coverage. A scratch PostgreSQL database gets a base region (``--base``
-   enterprises, ingested through the service), whose registry and record rows are then
-   copied in SQL under new credit codes (``data.credit_code`` rewritten too) until the
-   registry holds ``--enterprises`` subjects; then ANALYZE. Timed, end to end from the
+   enterprises, ingested through the service, then its region analysis), whose registry,
+   record and bad-neighbour-count rows are then copied in SQL under new credit codes
+   (``data.credit_code`` rewritten too) until the registry holds ``--enterprises``
+   subjects; then ANALYZE. Timed, end to end from the
    database: the full run as ``xyd rate --all`` does it (a job row, indicators read from
-   ``credit_record`` and ``enterprise`` by COPY and aggregated with polars, the scorecard
+   ``credit_record`` and ``enterprise`` by COPY and aggregated with polars, the stored
+   bad-neighbour counts read, the scorecard
    applied, every rating written by COPY and committed, the run's row). The setup is not
    timed.
 
