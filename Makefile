@@ -9,9 +9,9 @@ VENDOR := src/xinyidai/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint format check-services assets system-packages serve worker bench clean
+.PHONY: install demo test lint format check-services assets system-packages report-fonts serve worker bench clean
 
-install: $(BIN)/xyd assets system-packages
+install: $(BIN)/xyd assets system-packages report-fonts
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +34,10 @@ $(VENDOR)/.installed: package.json package-lock.json
 # Debian packages the platform and its browser tests use (installed when missing).
 system-packages:
 	@bash scripts/system-packages.sh
+
+# The PDF report's fonts, cut once to the characters reports use (see profile/fonts.py).
+report-fonts: $(BIN)/xyd system-packages
+	@$(BIN)/xyd profile-fonts || echo "report fonts not cut: PDF reports will use the whole faces (slower)"
 
 demo: install
 	$(BIN)/xyd demo

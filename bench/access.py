@@ -6,9 +6,10 @@
 Generates a region with ``xyd synth`` and ingests it into a scratch database, signs the
 commitment and grants the demo bank a letter for every enterprise, then measures: credit
 reports through ``consent.decide`` + ``credit_report`` (each one an access event and a
-letter use), refused queries, recording access events alone, the auditor's search (one
-page by institution, by enterprise), the CSV export, counts, anomaly flags, and
-``xyd ledger verify`` re-hashing every access event. Drops the database after.
+letter use), panoramic profiles as JSON and PDF, refused queries, recording access events
+alone, the auditor's search (one page by institution, by enterprise), the CSV export,
+counts, anomaly flags, and ``xyd ledger verify`` re-hashing every access event. Drops the
+database after.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=2000)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--reports", type=int, default=1000)
+    parser.add_argument("--profiles", type=int, default=200)
+    parser.add_argument("--pdfs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -59,6 +62,58 @@ def main() -> None:
         get_engine().dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def profile_timings(args: argparse.Namespace, codes: list[str], bank: object) -> None:
+    """Panoramic profiles (one decision, every part) as JSON and as PDF: the operator on its
+    duty (every part shown) and the bank under its letter (records, lists, financing)."""
+    from xinyidai.consent import service as consent
+    from xinyidai.core.db import session_scope
+    from xinyidai.iam import service as iam_service
+    from xinyidai.profile import pdf
+    from xinyidai.profile import service as profile
+
+    with session_scope() as session:
+        operator = iam_service.principal_for_user(
+            iam_service.get_user_or_raise(session, username="operator")
+        )
+    for who, principal, purpose in (
+        ("operator", operator, "supervision"),
+        ("bank", bank, "loan_application"),
+    ):
+        timings: list[float] = []
+        for code in codes[: args.profiles]:
+            started = time.perf_counter()
+            with session_scope() as session:
+                decision = consent.decide(
+                    session, actor=principal, subject=code, purpose=purpose, channel="bench"
+                )
+                profile.build(session, decision, principal=principal, locale="zh_CN")
+            timings.append(time.perf_counter() - started)
+        print(
+            f"profiles as JSON ({who}): {len(timings):,}, "
+            f"median {statistics.median(timings) * 1000:.1f} ms, "
+            f"p95 {percentile(timings, 0.95) * 1000:.1f} ms"
+        )
+    timings = []
+    sizes: list[int] = []
+    for code in codes[: args.pdfs]:
+        started = time.perf_counter()
+        with session_scope() as session:
+            decision = consent.decide(
+                session, actor=operator, subject=code, purpose="supervision", channel="bench"
+            )
+            found = profile.build(session, decision, principal=operator, locale="zh_CN")
+            labels = profile.field_labels(session, (s.category for s in found.report.sections))
+            sizes.append(len(pdf.render(found, locale="zh_CN", field_labels=labels)))
+        timings.append(time.perf_counter() - started)
+    if timings:
+        print(
+            f"profiles as PDF (operator): {len(timings):,}, "
+            f"median {statistics.median(timings) * 1000:.0f} ms, "
+            f"p95 {percentile(timings, 0.95) * 1000:.0f} ms, "
+            f"median size {statistics.median(sizes) / 1024:.0f} KiB"
+        )
 
 
 def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
@@ -138,6 +193,8 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
         f"p95 {percentile(timings, 0.95) * 1000:.1f} ms, {len(timings) / sum(timings):,.0f}/s; "
         f"{sections / len(timings):.1f} sections per report"
     )
+    profile_timings(args, codes, bank)
+
     refused: list[float] = []
     for code in codes[args.reports : args.reports + 500]:
         started = time.perf_counter()

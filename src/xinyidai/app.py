@@ -23,6 +23,7 @@ from xinyidai.ingest.api import router as ingest_router
 from xinyidai.ledger.api import router as ledger_router
 from xinyidai.market.api import router as market_router
 from xinyidai.privacy.api import router as privacy_router
+from xinyidai.profile.api import router as profile_router
 from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
 from xinyidai.scoring.api import router as scoring_router
@@ -48,6 +49,7 @@ def api_router() -> APIRouter:
     router.include_router(graph_router)
     router.include_router(scoring_router)
     router.include_router(market_router)
+    router.include_router(profile_router)
     return router
 
 

@@ -41,6 +41,9 @@ DATA_ROUTES: dict[tuple[str, str], Callable[[TestClient, dict[str, str]], Any]] 
     ("GET", "/api/v1/enterprises/{code}/rating/history"): lambda c, h: c.get(
         f"/api/v1/enterprises/{CODE}/rating/history", headers=h
     ),
+    ("GET", "/api/v1/enterprises/{code}/profile"): lambda c, h: c.get(
+        f"/api/v1/enterprises/{CODE}/profile", headers=h
+    ),
     ("POST", "/api/v1/verify"): lambda c, h: c.post(
         "/api/v1/verify",
         json={"credit_code": CODE, "category": "tax_payment", "op": "exists"},
@@ -50,6 +53,9 @@ DATA_ROUTES: dict[tuple[str, str], Callable[[TestClient, dict[str, str]], Any]] 
 EXPORTS: dict[str, Callable[[TestClient, dict[str, str]], Any]] = {
     "records as CSV": lambda c, h: c.get(
         f"/api/v1/enterprises/{CODE}/records", params={"format": "csv"}, headers=h
+    ),
+    "profile as PDF": lambda c, h: c.get(
+        f"/api/v1/enterprises/{CODE}/profile", params={"format": "pdf"}, headers=h
     ),
 }
 

@@ -4,6 +4,7 @@ bad, and used when the model is trained."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.graph.records import hold, list_as_dishonest, register
 
+from xinyidai.consent.schemas import Decision
 from xinyidai.graph import service as graph_service
 from xinyidai.graph.models import BadNeighbourCount, GraphAnalysis
 from xinyidai.records.models import CreditRecord
@@ -168,3 +170,24 @@ def test_training_counts_the_associations_as_of_the_regions_day(
     assert (joined["bad_associates_2"] == joined["depth2"]).all()
     assert joined["bad_associates_1"].sum() > 0
     assert "bad_associates_1" in evaluation.card.iv_
+
+
+def test_a_rating_is_withheld_unless_the_links_it_counts_are_granted() -> None:
+    """The association indicators reveal the subject's links: a decision that withholds its
+    shareholders (or registration) withholds the rating too."""
+    assert {"registration", "shareholder"} <= set(features.rated_categories())
+    assert "shareholder" not in features.source_categories()  # not read by the indicators
+    decision = Decision(
+        outcome="allow",
+        subject="91640104MA00000010",
+        purpose="credit_assessment",
+        categories=tuple(features.rated_categories()),
+        basis="letter",
+        letter_id="L1",
+        grants={},
+        withheld={},
+        event_id="e1",
+    )
+    assert service.withheld_from(decision) is None
+    lacking = dataclasses.replace(decision, withheld={"shareholder": "not_in_letter"})
+    assert service.withheld_from(lacking) == "not_in_letter"

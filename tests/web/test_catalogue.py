@@ -1,4 +1,5 @@
-"""Every message id of the portal, iam, core, registry and scoring has a Chinese translation."""
+"""Every message id of the portal, iam, core, registry, scoring, profile, consent, graph and
+market has a Chinese translation."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ KEYWORDS = {
             "PayloadTooLarge",
             "CreditCodeError",
             "PortalForbidden",
+            "Unavailable",
         )
     },
 }
@@ -36,7 +38,9 @@ METHODS = [
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n"}}
 
 
-@pytest.mark.parametrize("area", ["core", "registry", "iam", "web", "scoring"])
+@pytest.mark.parametrize(
+    "area", ["core", "registry", "iam", "web", "scoring", "profile", "consent", "graph", "market"]
+)
 def test_every_message_id_has_a_chinese_translation(area: str) -> None:
     ids = {
         message if isinstance(message, str) else message[0]

@@ -160,6 +160,7 @@ MENUS = {
         "/data/batches",
         "/data/quality",
         "/ratings",
+        "/profile",
         "/catalog",
         "/ledger",
         "/graph/circles",
@@ -179,6 +180,7 @@ MENUS = {
     ],
     "enterprise": [
         "/dashboard",
+        "/profile/91450100MA5K00001E",
         "/graph/enterprises/91450100MA5K00001E",
         "/consent/letters",
         "/consent/access-log",
@@ -193,6 +195,7 @@ MENUS = {
     "bank": [
         "/dashboard",
         "/catalog",
+        "/profile",
         "/consent/letters",
         "/market/my-products",
         "/market/incoming",
@@ -587,6 +590,7 @@ def test_an_enterprise_admin_adds_a_read_only_member_who_sees_no_admin_menu(
     html = client.get("/dashboard").text
     assert re.findall(r'data-nav="([^"]+)"', html) == [
         "/dashboard",
+        "/profile/91450100MA5K00001E",
         "/graph/enterprises/91450100MA5K00001E",
         "/consent/letters",
         "/consent/access-log",

@@ -15,6 +15,7 @@ from xinyidai.cli import (
     ledger,
     platform,
     privacy,
+    profile,
     rating,
     records,
     registry,
@@ -45,6 +46,7 @@ ledger.register(app)
 platform.register(app)
 ingest.register(app)
 synth.register(app)
+profile.register(app)
 
 
 def main() -> None:

@@ -67,7 +67,8 @@ def demo(
         table.add_row(account.username, account.organization, account.kind)
     console.print(table)
     console.print(
-        f"demo enterprise: {result.enterprise_code}\n"
+        f"demo enterprise: {result.enterprise_code} "
+        f"(its profile: /profile/{result.enterprise_code})\n"
         "start the platform with `xyd serve` and open http://127.0.0.1:8000"
     )
 

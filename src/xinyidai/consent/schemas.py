@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from xinyidai.core.i18n import N_
 from xinyidai.privacy.schemas import CategoryView
 
 # --------------------------------------------------------------------------- purposes
@@ -331,3 +332,46 @@ class ReportOut(BaseModel):
     access_event: str = Field(description="the audit event of this read (acc_…)")
     sections: list[ReportSection]
     withheld: dict[str, str] = Field(description="category → why it is not in the report")
+
+
+# How purposes, bases, refusal reasons and levels read on screen and in reports (message ids).
+PURPOSE_LABELS = {
+    "loan_application": N_("Loan application"),
+    "post_loan_monitoring": N_("Post-loan monitoring"),
+    "guarantee_review": N_("Guarantee review"),
+    "insurance_underwriting": N_("Insurance underwriting"),
+    "joint_modelling": N_("Joint modelling"),
+    "verification": N_("Verification"),
+    "supervision": N_("Supervision"),
+    "objection_handling": N_("Objection handling"),
+    "data_maintenance": N_("Data maintenance"),
+    "self_query": N_("Own query"),
+}
+BASIS_LABELS = {
+    "public": N_("Public data"),
+    "self": N_("The enterprise itself"),
+    "letter": N_("Authorization letter"),
+    "operator_duty": N_("Credit center's duty"),
+    "provider_own": N_("Department's own data"),
+}
+REASON_LABELS = {
+    "no_basis": N_("no authorization"),
+    "letter_revoked": N_("letter revoked"),
+    "letter_expired": N_("letter expired"),
+    "letter_used_up": N_("letter used up"),
+    "letter_paused": N_("letter paused"),
+    "letter_pending": N_("letter not yet granted"),
+    "letter_rejected": N_("letter rejected"),
+    "letter_not_yet_valid": N_("letter not yet valid"),
+    "wrong_purpose": N_("another purpose"),
+    "wrong_grantee": N_("another grantee"),
+    "wrong_subject": N_("another enterprise"),
+    "category_not_covered": N_("not covered by the letter"),
+    "too_frequent": N_("fetched too often"),
+}
+LEVEL_LABELS = {
+    "public": N_("Public"),
+    "restricted": N_("Restricted"),
+    "confidential": N_("Confidential"),
+    "personal": N_("Personal information"),
+}

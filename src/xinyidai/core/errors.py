@@ -74,3 +74,10 @@ class TooManyRequests(XydError):
 class PayloadTooLarge(XydError):
     status = 413
     code = "payload_too_large"
+
+
+class Unavailable(XydError):
+    """Something the node needs is missing or down (a font, a service): not the caller's fault."""
+
+    status = 503
+    code = "unavailable"

@@ -20,6 +20,11 @@ SUPPORTED_LOCALES = ("zh_CN", "en")
 _current: ContextVar[str] = ContextVar("xyd_locale", default=DEFAULT_LOCALE)
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional name of the marker
+    """Mark a message id for extraction; it is translated where it is shown."""
+    return message
+
+
 def normalize_locale(value: str | None) -> str:
     """Map ``zh``, ``zh-CN``, ``en-US``… onto a supported locale (default zh_CN)."""
     if not value:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
-from xinyidai.consent.schemas import BASIS_OPERATOR
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
 from xinyidai.core.pagination import Page
 from xinyidai.graph import service
@@ -29,9 +28,7 @@ from xinyidai.registry import service as registry
 router = APIRouter(tags=["graph"], responses=ERROR_RESPONSES)
 
 
-# The categories an association view is made of: who represents and owns an enterprise,
-# where it is, and whom it guarantees.
-ASSOCIATION_CATEGORIES = ("registration", "shareholder", "guarantee")
+ASSOCIATION_CATEGORIES = service.ASSOCIATION_CATEGORIES
 
 
 def association_viewer(
@@ -60,10 +57,9 @@ def association_viewer(
             channel=channel,
         ),
     )
-    if decision.basis == BASIS_OPERATOR:
-        return service.OPERATOR_VIEW
-    own = principal.credit_code if principal.organization_kind == "enterprise" else None
-    return service.Viewer(sees_everything=False, credit_code=own)
+    viewer = service.viewer_for(decision, principal)
+    assert viewer is not None  # the decision named every association category
+    return viewer
 
 
 @router.get("/enterprises/{code}/associations", response_model=AssociationsOut)

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xinyidai.core.i18n import N_
+
 
 class NodeOut(BaseModel):
     code: str = Field(description="unified social credit code")
@@ -138,3 +140,21 @@ class BadNeighboursOut(BaseModel):
     code: str
     depth1: int
     depth2: int
+
+
+# How link kinds and bad signals read on screen and in reports (message ids).
+KIND_LABELS = {
+    "representative": N_("Same legal representative (name and county)"),
+    "common_shareholder": N_("Same natural-person shareholder (name and county)"),
+    "shareholding": N_("Holds shares of"),
+    "address": N_("Same registered address"),
+    "phone": N_("Same contact phone"),
+    "guarantee": N_("Guarantees"),
+}
+SIGNAL_LABELS = {
+    "dishonest_debtor": N_("dishonest judgment debtor"),
+    "court_enforcement": N_("under court enforcement"),
+    "abnormal_operation": N_("on the abnormal operations list"),
+    "serious_dishonesty": N_("on the serious dishonesty list"),
+    "black_list": N_("on a black list"),
+}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyidai.consent.schemas import BASIS_OPERATOR, Decision
 from xinyidai.core import clock, jobs
 from xinyidai.core.errors import NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
@@ -37,6 +38,7 @@ from xinyidai.graph.schemas import (
     StructureEdgeOut,
     StructureOut,
 )
+from xinyidai.iam.schemas import Principal
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 
@@ -403,3 +405,23 @@ def start_analysis(session: Session, *, options: AnalysisIn, actor: str | None) 
     analyse_region(job.id)
     session.expire_all()
     return jobs.get_or_raise(session, job_id=job.id)
+
+
+# ------------------------------------------------------------------------ who sees what
+
+# The categories an association view is made of: who represents and owns an enterprise,
+# where it is, and whom it guarantees.
+ASSOCIATION_CATEGORIES = ("registration", "shareholder", "guarantee")
+
+
+def viewer_for(decision: Decision, principal: Principal) -> Viewer | None:
+    """How much of an enterprise's associations an access decision lets ``principal`` see:
+    None unless it grants every association category; the operator on its duty sees
+    everything; the enterprise itself and a letter's holder see people masked and only the
+    amounts of guarantees they are party to."""
+    if not decision.allowed or any(c not in decision.grants for c in ASSOCIATION_CATEGORIES):
+        return None
+    if decision.basis == BASIS_OPERATOR:
+        return OPERATOR_VIEW
+    own = principal.credit_code if principal.organization_kind == "enterprise" else None
+    return Viewer(sees_everything=False, credit_code=own)

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from xinyidai.core.i18n import N_
+
 # --------------------------------------------------------------------------- vocabularies
 
 PRODUCT_TYPES = (
@@ -440,3 +442,25 @@ class LoanDetailOut(LoanOut):
     schedule: list[InstalmentOut]
     repayments: list[RepaymentOut]
     transitions: list[TransitionOut]
+
+
+# How the states of products, needs, applications and loans read (message ids).
+STATE_LABELS = {
+    "draft": N_("Draft"),
+    "published": N_("Published"),
+    "paused": N_("Paused"),
+    "withdrawn": N_("Withdrawn"),
+    "open": N_("Open"),
+    "closed": N_("Closed"),
+    "submitted": N_("Submitted"),
+    "accepted": N_("Under review"),
+    "info_requested": N_("More information requested"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "expired": N_("Expired"),
+    "current": N_("Current"),
+    "overdue": N_("Overdue"),
+    "repaid": N_("Repaid"),
+    "defaulted": N_("Defaulted"),
+    "written_off": N_("Written off"),
+}

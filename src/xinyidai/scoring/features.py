@@ -344,6 +344,13 @@ def source_categories() -> list[str]:
     return list(dict.fromkeys(source.category for source in SOURCES))
 
 
+def rated_categories() -> list[str]:
+    """Every catalogue category a rating reveals something of, which an access decision must
+    grant before a rating is shown: those read here, and those the association indicators
+    are counted from (the subject's registration, shareholders and guarantees)."""
+    return list(dict.fromkeys([*source_categories(), *graph_service.ASSOCIATION_CATEGORIES]))
+
+
 def parts() -> int:
     """How many steps ``compute`` reports for every subject: the registry, each category,
     the association counts."""

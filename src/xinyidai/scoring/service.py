@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
+from xinyidai.consent.schemas import NO_BASIS, Decision
 from xinyidai.core import clock
 from xinyidai.core.db import insert_frame
 from xinyidai.core.errors import NotFound
@@ -450,3 +451,16 @@ def on_records_stored(session: Session, category: str, facts: Sequence[Fact]) ->
 
 
 records_service.on_stored(on_records_stored)
+
+
+def withheld_from(decision: Decision) -> str | None:
+    """Why an access decision does not let its actor see the rating, or None if it does:
+    the score and its reasons reveal every category the rating is computed from (its
+    association indicators, the subject's links), so the decision must grant them all (a
+    category the catalogue lacks feeds nothing)."""
+    if not decision.allowed:
+        return decision.reason or NO_BASIS
+    for category in features.rated_categories():
+        if category in decision.withheld:
+            return decision.withheld[category]
+    return None

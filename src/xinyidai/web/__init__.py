@@ -29,6 +29,7 @@ def mount_portal(app: FastAPI) -> None:
         ledger_pages,
         market_pages,
         members,
+        profile_pages,
         rating_pages,
     )
     from xinyidai.web import data as data_pages
@@ -44,6 +45,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(graph_pages.router)
     app.include_router(rating_pages.router)
     app.include_router(market_pages.router)
+    app.include_router(profile_pages.router)
     auth.install_portal_error_handlers(app)
 
 

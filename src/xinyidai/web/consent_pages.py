@@ -27,7 +27,15 @@ from xinyidai.consent.models import (
     VIEWS,
     AuthorizationLetter,
 )
-from xinyidai.consent.schemas import LETTER_PURPOSES, LetterIn, LetterRequestIn
+from xinyidai.consent.schemas import (
+    BASIS_LABELS,
+    LETTER_PURPOSES,
+    LEVEL_LABELS,
+    PURPOSE_LABELS,
+    REASON_LABELS,
+    LetterIn,
+    LetterRequestIn,
+)
 from xinyidai.core import clock
 from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
@@ -54,40 +62,6 @@ LETTER_STATE_LABELS = {
     "revoked": N_("Withdrawn"),
     "used_up": N_("Used up"),
 }
-PURPOSE_LABELS = {
-    "loan_application": N_("Loan application"),
-    "post_loan_monitoring": N_("Post-loan monitoring"),
-    "guarantee_review": N_("Guarantee review"),
-    "insurance_underwriting": N_("Insurance underwriting"),
-    "joint_modelling": N_("Joint modelling"),
-    "verification": N_("Verification"),
-    "supervision": N_("Supervision"),
-    "objection_handling": N_("Objection handling"),
-    "data_maintenance": N_("Data maintenance"),
-    "self_query": N_("Own query"),
-}
-BASIS_LABELS = {
-    "public": N_("Public data"),
-    "self": N_("The enterprise itself"),
-    "letter": N_("Authorization letter"),
-    "operator_duty": N_("Credit center's duty"),
-    "provider_own": N_("Department's own data"),
-}
-REASON_LABELS = {
-    "no_basis": N_("no authorization"),
-    "letter_revoked": N_("letter revoked"),
-    "letter_expired": N_("letter expired"),
-    "letter_used_up": N_("letter used up"),
-    "letter_paused": N_("letter paused"),
-    "letter_pending": N_("letter not yet granted"),
-    "letter_rejected": N_("letter rejected"),
-    "letter_not_yet_valid": N_("letter not yet valid"),
-    "wrong_purpose": N_("another purpose"),
-    "wrong_grantee": N_("another grantee"),
-    "wrong_subject": N_("another enterprise"),
-    "category_not_covered": N_("not covered by the letter"),
-    "too_frequent": N_("fetched too often"),
-}
 FETCH_LABELS = {
     "once": N_("Once"),
     "on_demand": N_("On demand, while valid"),
@@ -96,12 +70,6 @@ FETCH_LABELS = {
 VIEW_LABELS = {
     "full": N_("Full values of what is covered"),
     "desensitized": N_("Desensitized values only"),
-}
-LEVEL_LABELS = {
-    "public": N_("Public"),
-    "restricted": N_("Restricted"),
-    "confidential": N_("Confidential"),
-    "personal": N_("Personal information"),
 }
 OUTCOME_LABELS = {"allow": N_("Allowed"), "deny": N_("Refused")}
 FIELD_VIEW_LABELS = {"raw": N_("shown"), "masked": N_("desensitized"), "withheld": N_("withheld")}

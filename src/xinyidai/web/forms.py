@@ -8,12 +8,9 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from xinyidai.core.errors import XydError
-from xinyidai.core.i18n import gettext
+from xinyidai.core.i18n import N_, gettext
 
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional name of the marker
-    """Mark a message id for extraction; it is translated where it is shown."""
-    return message
+__all__ = ["N_"]
 
 
 # Never sent back into a page, even after an error.

@@ -20,7 +20,7 @@ from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.i18n import gettext
 from xinyidai.graph import service as graph_service
 from xinyidai.graph.api import association_viewer
-from xinyidai.graph.schemas import AnalysisIn, AssociationsOut
+from xinyidai.graph.schemas import KIND_LABELS, SIGNAL_LABELS, AnalysisIn, AssociationsOut
 from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
 from xinyidai.iam.schemas import Principal
 from xinyidai.registry import service as registry_service
@@ -33,21 +33,6 @@ router = APIRouter(prefix="/graph", include_in_schema=False)
 AssociationReader = Annotated[Principal, Depends(portal_roles(KIND_OPERATOR, KIND_ENTERPRISE))]
 
 PAGE_SIZE = 20
-KIND_LABELS = {
-    "representative": N_("Same legal representative (name and county)"),
-    "common_shareholder": N_("Same natural-person shareholder (name and county)"),
-    "shareholding": N_("Holds shares of"),
-    "address": N_("Same registered address"),
-    "phone": N_("Same contact phone"),
-    "guarantee": N_("Guarantees"),
-}
-SIGNAL_LABELS = {
-    "dishonest_debtor": N_("dishonest judgment debtor"),
-    "court_enforcement": N_("under court enforcement"),
-    "abnormal_operation": N_("on the abnormal operations list"),
-    "serious_dishonesty": N_("on the serious dishonesty list"),
-    "black_list": N_("on a black list"),
-}
 STRUCTURE_LABELS = {"circle": N_("Circle"), "chain": N_("Chain")}
 RELEASED = N_("released")  # a guarantee no longer binding, in the links table
 JOB_STATE_LABELS = {

@@ -26,6 +26,7 @@ from xinyidai.market import service
 from xinyidai.market.schemas import (
     PRODUCT_TYPES,
     REPAYMENT_METHODS,
+    STATE_LABELS,
     ZONES,
     ApplicationIn,
     NeedIn,
@@ -68,25 +69,6 @@ METHOD_LABELS = {
     "equal_instalment": N_("Equal instalments"),
     "equal_principal": N_("Equal principal"),
     "interest_only": N_("Interest only, principal at maturity"),
-}
-STATE_LABELS = {
-    "draft": N_("Draft"),
-    "published": N_("Published"),
-    "paused": N_("Paused"),
-    "withdrawn": N_("Withdrawn"),
-    "open": N_("Open"),
-    "closed": N_("Closed"),
-    "submitted": N_("Submitted"),
-    "accepted": N_("Under review"),
-    "info_requested": N_("More information requested"),
-    "approved": N_("Approved"),
-    "rejected": N_("Rejected"),
-    "expired": N_("Expired"),
-    "current": N_("Current"),
-    "overdue": N_("Overdue"),
-    "repaid": N_("Repaid"),
-    "defaulted": N_("Defaulted"),
-    "written_off": N_("Written off"),
 }
 LABELS = {
     "type_labels": TYPE_LABELS,

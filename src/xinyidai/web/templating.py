@@ -117,6 +117,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/data/batches", N_("Upload batches")),
             NavItem("/data/quality", N_("Data quality")),
             NavItem("/ratings", N_("Credit ratings")),
+            NavItem("/profile", N_("Enterprise profiles")),
         ]
     if principal.organization_kind == KIND_PROVIDER and active:
         if principal.can_write:
@@ -126,6 +127,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         items += [NavItem("/catalog", N_("Credit catalogue")), NavItem("/ledger", N_("Ledger"))]
         items.append(NavItem("/graph/circles", N_("Guarantee circles")))
     if active and principal.organization_kind == KIND_ENTERPRISE and principal.credit_code:
+        items.append(NavItem(f"/profile/{principal.credit_code}", N_("Credit profile")))
         items.append(NavItem(f"/graph/enterprises/{principal.credit_code}", N_("Associations")))
     elif active and principal.organization_kind == KIND_AUDITOR:
         items += [NavItem("/ledger", N_("Ledger")), NavItem("/catalog", N_("Credit catalogue"))]
@@ -138,6 +140,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/consent/commitment", N_("Credit commitment")),
         ]
     if active and principal.organization_kind in (KIND_INSTITUTION, KIND_PLATFORM):
+        items.append(NavItem("/profile", N_("Enterprise profiles")))
         items.append(NavItem("/consent/letters", N_("Authorization letters")))
     if active and principal.organization_kind == KIND_AUDITOR:
         items += [

@@ -17,7 +17,7 @@ from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import schedules
-from xinyidai.market.models import Instalment, Loan, Repayment
+from xinyidai.market.models import Application, Instalment, Loan, Repayment
 from xinyidai.market.schemas import (
     APPROVED,
     LOAN_CURRENT,
@@ -424,3 +424,25 @@ def book_xlsx(session: Session, loans: list[Loan]) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+FINANCING_ALL, FINANCING_OWN = "all", "own"
+
+
+def financing_of(
+    session: Session, *, principal: Principal, credit_code: str
+) -> tuple[str, list[Application], list[Loan]] | None:
+    """An enterprise's applications and loans on the platform as ``principal`` may see
+    them: all of them for the enterprise itself and the operator, those it received or made
+    for an institution, None for anyone else. Returns the scope and both lists, newest first."""
+    kind = principal.organization_kind
+    if kind == "operator" or (kind == "enterprise" and principal.credit_code == credit_code):
+        scope, institution = FINANCING_ALL, None
+    elif kind == "institution" and principal.organization_public_id:
+        scope, institution = FINANCING_OWN, principal.organization_public_id
+    else:
+        return None
+    found = applications.of_enterprise(session, credit_code=credit_code)
+    if institution is not None:
+        found = [a for a in found if a.institution_id == institution]
+    return scope, found, book(session, institution_id=institution, credit_code=credit_code)

@@ -12,6 +12,8 @@
     phone: "#9a6700",
     address: "#5b6675"
   };
+  // Room around the drawing: the legend above, the names written right of the nodes.
+  var MARGIN = { top: 48, bottom: 24, left: 24, right: 170 };
   var NODE_COLORS = ["#1d2733", "#b3261e", "#1f7a3a"];  // this enterprise, bad now, other
 
   function category(node, center) {
@@ -67,6 +69,25 @@
     return place;
   }
 
+  function frame(data, holder) {
+    // Two invisible corners around the outermost ring, spread to the drawing area's shape:
+    // the rings are scaled alike across and down, so they stay round and the nodes too,
+    // even when every node sits on one line (one neighbour), which would otherwise
+    // stretch the drawing to the frame's full height.
+    var reach = 100 * Math.max(1, Math.max.apply(null, data.nodes.map(function (n) { return n.distance; })));
+    var wide = Math.max(1, holder.clientWidth - MARGIN.left - MARGIN.right);
+    var high = Math.max(1, holder.clientHeight - MARGIN.top - MARGIN.bottom);
+    var across = wide >= high ? reach * wide / high : reach;
+    var down = wide >= high ? reach : reach * high / wide;
+    return [[-across, -down], [across, down]].map(function (corner, i) {
+      return {
+        id: "__frame" + i, name: "", x: corner[0], y: corner[1], symbolSize: 0,
+        draggable: false, label: { show: false }, itemStyle: { opacity: 0 },
+        tooltip: { show: false }, emphasis: { disabled: true }
+      };
+    });
+  }
+
   function legend(holder, data) {
     if (!holder) { return; }
     var used = {};
@@ -112,10 +133,10 @@
         layout: "none",  // rings by distance, scaled to the frame (see radial)
         roam: true,
         draggable: true,
-        top: 48,
-        bottom: 24,
-        left: 24,
-        right: 170,  // room for the names, written to the right of the nodes
+        top: MARGIN.top,
+        bottom: MARGIN.bottom,
+        left: MARGIN.left,
+        right: MARGIN.right,
         nodeScaleRatio: 0,  // nodes keep their size, round, whatever the scale
         aspectScale: 1,
         categories: [{ name: labels.center }, { name: labels.bad }, { name: labels.other }],
@@ -132,7 +153,7 @@
             x: place[node.id][0],
             y: place[node.id][1]
           };
-        }),
+        }).concat(frame(data, holder)),
         links: data.edges.map(function (edge, index) {
           return {
             source: edge.source,

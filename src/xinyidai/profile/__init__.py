@@ -1,0 +1,1 @@
+"""The panoramic profile of one enterprise and its credit report as PDF."""

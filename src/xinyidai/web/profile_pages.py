@@ -1,0 +1,228 @@
+"""The panoramic profile pages: find an enterprise, see its profile as the access decision
+lets you, download it as a PDF credit report.
+
+The work is ``profile.service``'s and ``profile.pdf``'s; each page view or download is one
+access decision (one audit event), exactly as through the API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from xinyidai.consent import service as consent_service
+from xinyidai.consent.schemas import Decision
+from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.errors import NotFound, ValidationFailed, XydError
+from xinyidai.core.i18n import gettext
+from xinyidai.graph.schemas import KIND_LABELS
+from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
+from xinyidai.iam.schemas import Principal
+from xinyidai.market.schemas import STATE_LABELS
+from xinyidai.profile import pdf, service
+from xinyidai.profile.schemas import PART_ASSOCIATIONS, PART_FINANCING, PART_RATING
+from xinyidai.registry import service as registry_service
+from xinyidai.web.auth import PageNotFound, portal_roles
+from xinyidai.web.consent_pages import LABELS as CONSENT_LABELS
+from xinyidai.web.forms import N_, FormState, Paging
+from xinyidai.web.graph_pages import LABELS as GRAPH_LABELS
+from xinyidai.web.graph_pages import chart_data
+from xinyidai.web.templating import render
+
+router = APIRouter(prefix="/profile", include_in_schema=False)
+
+ProfileReader = Annotated[
+    Principal, Depends(portal_roles("enterprise", "institution", "platform", "operator"))
+]
+PAGE_SIZE = 20
+PART_LABELS = {
+    PART_RATING: N_("Credit rating"),
+    PART_ASSOCIATIONS: N_("Associations"),
+    PART_FINANCING: N_("Financing on the platform"),
+}
+
+
+@router.get("")
+def find(
+    request: Request,
+    principal: ProfileReader,
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """Find an enterprise's profile: the operator searches by name or code; others go by
+    the credit code (an enterprise straight to its own)."""
+    if principal.organization_kind == KIND_ENTERPRISE and principal.credit_code:
+        return RedirectResponse(f"/profile/{principal.credit_code}", status_code=303)
+    query = (q or "").strip()
+    form = FormState(values={"q": query})
+    found: Paging | None = None
+    if query and principal.organization_kind == KIND_OPERATOR:
+        rows, total = registry_service.search(session, q=query, page=page, size=PAGE_SIZE)
+        if total == 1 and page == 1:
+            return RedirectResponse(f"/profile/{rows[0].credit_code}", status_code=303)
+        found = Paging(items=list(rows), total=total, page=page, size=PAGE_SIZE)
+    elif query:
+        try:
+            subject = registry_service.get_by_code_or_raise(session, credit_code=query)
+        except XydError as exc:
+            form.errors["q"] = (exc.message, dict(exc.params))
+        else:
+            return RedirectResponse(f"/profile/{subject.credit_code}", status_code=303)
+    return render(
+        request,
+        "profile/find.html",
+        status=422 if form.errors else 200,
+        form=form,
+        found=found,
+        operator=principal.organization_kind == KIND_OPERATOR,
+    )
+
+
+def _decide(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    code: str,
+    *,
+    purpose: str | None,
+    letter: str | None,
+    channel: str,
+) -> Decision | Response:
+    """The page's one access decision, or the page that says why there is none."""
+    subject = registry_service.get_by_code(session, credit_code=code.strip().upper())
+    if subject is None:
+        raise PageNotFound()
+    try:
+        decision = consent_service.decide(
+            session,
+            actor=principal,
+            subject=subject.credit_code,
+            purpose=purpose or None,
+            letter_id=letter or None,
+            channel=channel,
+        )
+    except NotFound as exc:
+        raise PageNotFound() from exc
+    except ValidationFailed as exc:
+        return render(
+            request,
+            "error.html",
+            status=422,
+            title=N_("Not allowed"),
+            message=exc.message,
+            params=exc.params,
+        )
+    if not decision.allowed:
+        session.commit()  # the refusal is logged
+        refusal = consent_service.refusal(decision)
+        return render(
+            request,
+            "error.html",
+            status=403,
+            title=N_("Not allowed"),
+            message=refusal.message,
+            params=refusal.params,
+        )
+    return decision
+
+
+def _trend_chart(points: list[Any]) -> dict[str, Any]:
+    return {
+        "dates": [p.as_of.isoformat() for p in points],
+        "scores": [round(p.score) for p in points],
+        "grades": [p.grade for p in points],
+    }
+
+
+@router.get("/{code}")
+def profile_page(
+    code: str,
+    request: Request,
+    principal: ProfileReader,
+    session: SessionDep,
+    letter: Annotated[str | None, Query(max_length=40)] = None,
+    purpose: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The panoramic profile the viewer is entitled to, with the association graph."""
+    decided = _decide(
+        request, session, principal, code, purpose=purpose, letter=letter, channel="portal:profile"
+    )
+    if isinstance(decided, Response):
+        return decided
+    locale = request_locale(request)
+    found = service.build(session, decided, principal=principal, locale=locale)
+    graph = None
+    if found.associations is not None:
+        labels = {kind: gettext(label, locale) for kind, label in KIND_LABELS.items()}
+        labels |= {
+            "bad": gettext("bad now", locale),
+            "center": gettext("this enterprise", locale),
+            "other": gettext("linked enterprise", locale),
+        }
+        graph = chart_data(found.associations, labels)
+    query = {k: v for k, v in (("letter", letter), ("purpose", purpose)) if v}
+    return render(
+        request,
+        "profile/profile.html",
+        profile=found,
+        report=found.report,
+        graph=graph,
+        trend=_trend_chart(found.rating_trend),
+        pdf_query=query,
+        field_labels=service.field_labels(session, (s.category for s in found.report.sections)),
+        part_labels=PART_LABELS,
+        market_states=STATE_LABELS,
+        operator=principal.organization_kind == KIND_OPERATOR,
+        L=CONSENT_LABELS,
+        **GRAPH_LABELS,
+    )
+
+
+@router.get("/{code}/pdf")
+def profile_pdf(
+    code: str,
+    request: Request,
+    principal: ProfileReader,
+    session: SessionDep,
+    letter: Annotated[str | None, Query(max_length=40)] = None,
+    purpose: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The profile as a PDF credit report (a new read: its own number and audit event)."""
+    decided = _decide(
+        request,
+        session,
+        principal,
+        code,
+        purpose=purpose,
+        letter=letter,
+        channel="portal:profile.pdf",
+    )
+    if isinstance(decided, Response):
+        return decided
+    locale = request_locale(request)
+    found = service.build(session, decided, principal=principal, locale=locale)
+    labels = service.field_labels(session, (s.category for s in found.report.sections))
+    try:
+        body = pdf.render(found, locale=locale, field_labels=labels)
+    except XydError as exc:
+        session.commit()  # the read happened and stays logged
+        return render(
+            request,
+            "error.html",
+            status=exc.status,
+            title=N_("The report could not be made"),
+            message=exc.message,
+            params=exc.params,
+        )
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.report_number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
