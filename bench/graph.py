@@ -82,7 +82,7 @@ def timed(label: str, work):  # type: ignore[no-untyped-def]
 def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     from xinyidai import bootstrap
     from xinyidai.core.db import new_session, session_scope
-    from xinyidai.graph import cycles, index, links, region, service
+    from xinyidai.graph import contagion, cycles, index, links, region, service
     from xinyidai.ingest import service as ingest_service
     from xinyidai.synth import generate
 
@@ -127,20 +127,40 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
         )
     with session_scope() as session:
         analysis = timed(
-            "region analysis (read, index, circles, chains, store)",
+            "region analysis (read, index, circles, chains, store, bad-neighbour counts)",
             lambda: service.analyse(session),
         )
         print(
             f"  read {analysis.read_ms} ms, search {analysis.search_ms} ms, "
-            f"{analysis.index_keys:,} index keys, total {analysis.total_ms} ms"
+            f"{analysis.index_keys:,} index keys, bad-neighbour counts {analysis.counts_ms} ms "
+            f"({analysis.bad_neighbours:,} enterprises stored), total {analysis.total_ms} ms"
         )
     with session_scope() as session:
-        counts = timed(
-            "bad-neighbour counts, whole region", lambda: service.bad_neighbour_counts(session)
+        pairs = timed(
+            "bad-neighbour counts: linked pairs from the index of keys (SQL)",
+            lambda: contagion.index_pairs(session),
         )
+        bad = timed(
+            "bad-neighbour counts: bad enterprises", lambda: contagion.bad_subjects(session)
+        )
+        counted = timed(
+            "bad-neighbour counts: two joins (polars)", lambda: contagion.count(pairs, bad)
+        )
+        print(f"  {pairs.height // 2:,} linked pairs, {len(bad):,} bad enterprises")
+        walked = timed(
+            "bad-neighbour counts, walking a graph of the link records (the reference)",
+            lambda: region.bad_neighbour_counts_from_records(session),
+        )
+        counts = contagion.as_mapping(counted)
+        same = counts == {c: v for c, v in walked.items() if v.depth1 or v.depth2}
         print(
             f"  {sum(1 for c in counts.values() if c.depth1):,} enterprises with a bad "
-            f"neighbour, {sum(1 for c in counts.values() if c.depth2):,} with one two links away"
+            f"neighbour, {sum(1 for c in counts.values() if c.depth2):,} with one two links "
+            f"away; set-based and walked counts {'agree' if same else 'DIFFER'}"
+        )
+        timed(
+            "stored counts read back, every enterprise",
+            lambda: service.stored_bad_neighbours(session),
         )
         adjacency = region.association_graph(index.load_links(session, None))
         linked = sorted(c for c, near in adjacency.items() if near)
@@ -171,6 +191,22 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
             f"max {times[-1] * 1000:.0f} ms over {len(times)} enterprises "
             f"(median {statistics.median(sizes):.0f} nodes, max {max(sizes)})"
         )
+    # what a bad record arriving about one enterprise costs: its associates counted again
+    times = []
+    differed = 0
+    for code in sample:
+        with session_scope() as session:
+            started = time.perf_counter()
+            differed += len(service.recount_around(session, codes=[code]))
+            times.append(time.perf_counter() - started)
+            session.rollback()
+    times.sort()
+    print(
+        f"counting again around one enterprise (on arrival): median "
+        f"{statistics.median(times) * 1000:.0f} ms, p95 "
+        f"{times[int(len(times) * 0.95) - 1] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms over "
+        f"{len(times)} enterprises ({differed} counts differed from the analysis's)"
+    )
     print(f"peak memory: {peak_rss_mib():.0f} MiB; max group {links.MAX_GROUP}")
 
 

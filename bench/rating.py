@@ -8,18 +8,21 @@ Three parts (``--skip-auc`` / ``--skip-speed`` leave one out):
 1. Ranking. A training region (``--train-size``, seed ``--train-seed``) and a test region
    (``--test-size``, seed ``--test-seed``) are generated with ``xyd synth`` and each
    ingested through the ingestion service into a scratch SQLite database. The rating model
-   is fitted on the training region exactly as ``xyd rate train`` does; the test region is
+   is fitted on the training region exactly as ``xyd rate train`` does (the region analysis
+   first, which counts the bad neighbours); the test region is analysed the same way and
    then rated with ``rate --all`` as of its feeds' day, and the ratings are compared with its
    ``truth/defaults.csv``: AUC, KS and the default rate per grade, for the model just
    fitted and for the model shipped with the package, next to the LightGBM challenger
    fitted on the same training indicators.
 
 2. Full coverage. A scratch PostgreSQL database gets a base region (``--base``
-   enterprises, ingested through the service), whose registry and record rows are then
-   copied in SQL under new credit codes (``data.credit_code`` rewritten too) until the
-   registry holds ``--enterprises`` subjects; then ANALYZE. Timed, end to end from the
+   enterprises, ingested through the service, then its region analysis), whose registry,
+   record and bad-neighbour-count rows are then copied in SQL under new credit codes
+   (``data.credit_code`` rewritten too) until the registry holds ``--enterprises``
+   subjects; then ANALYZE. Timed, end to end from the
    database: the full run as ``xyd rate --all`` does it (a job row, indicators read from
-   ``credit_record`` and ``enterprise`` by COPY and aggregated with polars, the scorecard
+   ``credit_record`` and ``enterprise`` by COPY and aggregated with polars, the stored
+   bad-neighbour counts read, the scorecard
    applied, every rating written by COPY and committed, the run's row). The setup is not
    timed.
 
@@ -172,9 +175,19 @@ def ranking(args: argparse.Namespace, workdir: Path) -> str:
         + (" — identical to the shipped model" if fitted.version == shipped.version else "")
     )
 
+    ivs = evaluation.card.iv_
+    for name in ("bad_associates_1", "bad_associates_2"):
+        kept = name in fitted.feature_names
+        why = "" if kept else f": {evaluation.card.dropped_.get(name, 'not binned')}"
+        say(f"  {name}: IV {ivs.get(name, 0.0):.4f}, {'kept' if kept else 'dropped'}{why}")
+
     engine = build_engine(test_url)
     try:
         with Session(engine) as session:
+            started = time.perf_counter()
+            training.analyse_associations(session, test_outcomes)
+            session.commit()
+            note(f"region analysis of the test region: {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             run = service.rate_all(session, on=test_outcomes.as_of, actor="bench")
             session.commit()
@@ -249,6 +262,11 @@ def replicate(url: str, copies: int) -> None:
                 r.digest, r.event_on, r.category_version, r.version, r.provider, r.sources,
                 r.batch_id, r.created_at, r.updated_at
             FROM credit_record r, unnest(ARRAY[{codes}]) AS p(prefix)""",
+        f"""INSERT INTO graph_bad_neighbours (credit_code, depth1, depth2, analysis_id, as_of,
+                counted_at)
+            SELECT {new_code.format(column="g.credit_code")}, g.depth1, g.depth2, g.analysis_id,
+                g.as_of, g.counted_at
+            FROM graph_bad_neighbours g, unnest(ARRAY[{codes}]) AS p(prefix)""",
         "CREATE INDEX ix_credit_record_category_event ON credit_record (category, event_on)",
         "CREATE INDEX ix_credit_record_subject_category ON credit_record (subject_code, category)",
     ]
@@ -260,12 +278,14 @@ def replicate(url: str, copies: int) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE enterprise"))
         conn.execute(text("VACUUM ANALYZE credit_record"))
+        conn.execute(text("VACUUM ANALYZE graph_bad_neighbours"))
     engine.dispose()
 
 
 def speed(args: argparse.Namespace, workdir: Path, url: str) -> None:
     from xinyidai.core import jobs
     from xinyidai.core.db import get_engine, new_session, session_scope
+    from xinyidai.graph import service as graph_service
     from xinyidai.scoring import jobs as rating_jobs
     from xinyidai.scoring import service
 
@@ -281,12 +301,17 @@ def speed(args: argparse.Namespace, workdir: Path, url: str) -> None:
         started = time.perf_counter()
         load_region(base, url)
         note(f"ingested the base region into PostgreSQL: {time.perf_counter() - started:.1f} s")
+        # the base region's bad-neighbour counts, copied with the rest: copies of a region
+        # share every name, address and phone, so an analysis of the copies would see hubs
+        with session_scope() as session:
+            graph_service.analyse(session, on=date(2025, 12, 31), actor="bench")
         started = time.perf_counter()
         replicate(url, copies)
     engine = get_engine()
     with engine.connect() as conn:
         subjects = conn.execute(text("SELECT count(*) FROM enterprise")).scalar_one()
         records = conn.execute(text("SELECT count(*) FROM credit_record")).scalar_one()
+        counted = conn.execute(text("SELECT count(*) FROM graph_bad_neighbours")).scalar_one()
         originals = [
             row[0]
             # the ingested subjects (91, 92, 93…; a copy starts with its prefix, then 9)
@@ -294,7 +319,7 @@ def speed(args: argparse.Namespace, workdir: Path, url: str) -> None:
                 text("SELECT credit_code FROM enterprise WHERE credit_code ~ '^9[1-3]'")
             )
         ]
-    note(f"{subjects:,} subjects, {records:,} records")
+    note(f"{subjects:,} subjects, {records:,} records, {counted:,} bad-neighbour counts")
 
     with session_scope() as session:
         job = jobs.create(session, kind=service.JOB_KIND, params={"as_of": None}, actor="bench")

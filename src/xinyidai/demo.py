@@ -124,6 +124,13 @@ def run(
         f"ingested {result.rows} rows: {result.accepted} new, {result.rejected} rejected "
         "(the planted bad rows, kept with their reasons)"
     )
+    # before the rating: it stores the bad-neighbour counts the rating reads
+    with session_scope() as session:
+        analysis = graph_service.analyse(session, actor="system:demo")
+        report(
+            f"association analysis: {analysis.circles} guarantee circles, {analysis.chains} "
+            f"chains, {analysis.bad_neighbours} enterprises with a bad neighbour"
+        )
     with session_scope() as session:
         run = rating_service.latest_run(session)
         if run is None:
@@ -140,11 +147,6 @@ def run(
         sequenced = ledger_service.integrate(session)
         checkpoint = ledger_service.publish_checkpoint(session)
         report(f"ledger: {sequenced} new leaves, signed checkpoint at size {checkpoint.size}")
-    with session_scope() as session:
-        analysis = graph_service.analyse(session, actor="system:demo")
-        report(
-            f"association analysis: {analysis.circles} guarantee circles, {analysis.chains} chains"
-        )
     result.enterprise_code = pick_demo_enterprise()
     with session_scope() as session:
         result.accounts = iam_service.ensure_demo_accounts(

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from tests.graph.records import guarantee, list_as_dishonest, register
 from xinyidai.cli import app
+from xinyidai.graph import service
 
 runner = CliRunner()
 
@@ -73,3 +74,19 @@ def test_associations_of_an_unknown_code_fails_with_the_field() -> None:
     result = runner.invoke(app, ["graph", "associations", "91640104MA0000001X"])
     assert result.exit_code == 1
     assert "(credit_code)" in result.output
+
+
+def test_analyse_stores_the_bad_neighbour_counts(session: Session) -> None:
+    a = register(session, 1, representative="王伟")
+    b = register(session, 2, representative="王伟")
+    list_as_dishonest(session, b)
+    session.commit()
+    result = runner.invoke(app, ["graph", "analyse"])
+    assert result.exit_code == 0, result.output
+    assert "bad neighbours counted for 1 enterprises" in result.output
+    as_json = runner.invoke(app, ["graph", "analyse", "--json"])
+    line = json.loads(as_json.stdout)
+    assert (line["bad_neighbours"], line["counts_ms"] >= 0) == (1, True)
+    session.expire_all()
+    stored = service.stored_bad_neighbours(session)
+    assert stored.rows() == [(a, 1, 0)]

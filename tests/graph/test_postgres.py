@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.graph.records import guarantee, register
+from tests.graph.records import guarantee, list_as_dishonest, register
 from xinyidai.core import db as core_db
-from xinyidai.graph import service
+from xinyidai.graph import contagion, service
 from xinyidai.graph.models import AssociationKey
+from xinyidai.graph.schemas import BadNeighbours
 
 pytestmark = pytest.mark.postgres
 
@@ -38,4 +39,14 @@ def test_the_index_circles_and_neighbourhoods_work_on_postgres(pg_url: str) -> N
     with core_db.session_scope() as session:
         again = service.associations(session, code=d, depth=1)
         assert {n.code for n in again.nodes} == {a, d}
-        assert service.bad_neighbour_counts(session)[a].depth1 == 0
+        assert service.bad_neighbour_counts(session) == {}  # nobody is bad
+    with core_db.session_scope() as session:
+        list_as_dishonest(session, c)
+    with core_db.session_scope() as session:
+        analysis = service.analyse(session)
+        assert analysis.bad_neighbours == 3  # a, b and d are linked to c
+        stored = contagion.as_mapping(service.stored_bad_neighbours(session))
+        assert stored == service.bad_neighbour_counts(session)
+        assert stored[a] == BadNeighbours(1, 0)  # a guaranteed by c
+        assert stored[d] == BadNeighbours(0, 1)  # d - a - c
+        assert service.stored_bad_neighbours(session, credit_codes=[d]).rows() == [(d, 0, 1)]

@@ -15,6 +15,7 @@ from tests.synth.conftest import SEED, SIZE
 from tests.synth.reading import read_feed, truth_rows
 from xinyidai.registry import codes, creditcode
 from xinyidai.synth import SynthEnterprise, population
+from xinyidai.synth.enterprises import associates, build_block, distressed
 from xinyidai.synth.feeds import FEEDS
 
 KIND_PREFIX = {"enterprise": "91", "individual_business": "92", "cooperative": "93"}
@@ -99,6 +100,53 @@ def test_default_rate_is_realistic_and_follows_the_signals() -> None:
     assert default_rate(grade_d) > default_rate(grade_a)
     # noise: some clean enterprises default and most risky ones do not
     assert 0 < default_rate(clean) < default_rate(enforced) < 0.8
+
+
+def test_related_enterprises_are_the_same_person_a_shareholding_or_a_guarantee() -> None:
+    block = build_block(11, 0, 0, 3000)
+    expected: set[tuple[int, int]] = set()
+    corporate = block.sh_corporate
+    relations = [
+        *zip(block.g_guarantor.tolist(), block.g_borrower.tolist(), strict=True),
+        *zip(
+            block.sh_owner[corporate].tolist(), block.sh_investor[corporate].tolist(), strict=True
+        ),
+    ]
+    for one, other in relations:
+        expected |= {(one, other), (other, one)}
+    people: dict[int, list[int]] = defaultdict(list)
+    for subject, person in enumerate(block.person.tolist()):
+        people[person].append(subject)
+    for members in people.values():
+        # the same person: the same name on both registrations
+        assert len({block.representative[m] for m in members}) == 1
+        expected |= {(one, other) for one in members for other in members}
+    expected = {(one, other) for one, other in expected if one != other}
+    pairs = {(int(one), int(other)) for one, other in associates(block).tolist()}
+    assert pairs == expected
+    assert sum(len(m) > 1 for m in people.values()) > 50
+    bad = distressed(block)
+    for subject in range(len(block)):
+        count = sum(1 for one, other in pairs if one == subject and bad[other])
+        assert block.distressed_associates[subject] == count
+
+
+def test_distress_of_related_enterprises_raises_the_default_rate() -> None:
+    people = _population(20_000, 11)
+    exposed = [p for p in people if p.signals.distressed_associates]
+    others = [p for p in people if not p.signals.distressed_associates]
+    assert 0.01 < len(exposed) / len(people) < 0.05
+    for person in people:
+        assert person.signals.distressed == bool(
+            person.signals.enforcement_cases
+            or person.signals.dishonest_debtor
+            or person.signals.abnormal_operation
+        )
+
+    def default_rate(group: list[SynthEnterprise]) -> float:
+        return sum(p.defaulted for p in group) / len(group)
+
+    assert default_rate(exposed) > 1.5 * default_rate(others)
 
 
 def test_signal_rates_are_realistic() -> None:

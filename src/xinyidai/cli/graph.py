@@ -57,6 +57,10 @@ def analyse(
             f"{analysis.min_chain}+ enterprises in {analysis.total_ms / 1000:.1f} s"
             + (" (truncated)" if analysis.truncated else "")
         )
+        console.print(
+            f"bad neighbours counted for {analysis.bad_neighbours:,} enterprises "
+            f"(bad signals as of {analysis.counts_as_of}) in {analysis.counts_ms / 1000:.1f} s"
+        )
 
 
 @app.command()

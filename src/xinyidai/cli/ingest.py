@@ -18,6 +18,7 @@ from rich.progress import (
 from xinyidai.cli.common import console, fail_on, print_json, setup_logging
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
+from xinyidai.graph import service as graph_service
 from xinyidai.ingest import folder, service
 from xinyidai.scoring import service as rating_service
 
@@ -97,6 +98,9 @@ def ingest(
                 listen=not bulk,
             )
             if bulk and rate:
+                # the region analysis first: it counts the bad neighbours the rating reads
+                with session_scope() as session:
+                    graph_service.analyse(session, actor="cli:ingest")
                 with session_scope() as session:
                     run = rating_service.rate_all(session, actor="cli:ingest")
                     totals["rated"] = run.rated

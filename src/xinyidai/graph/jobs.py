@@ -48,9 +48,12 @@ def analyse_region(job_id: str) -> None:
             jobs.finish(session, job_id=job_id, result=result)
 
 
-@huey.periodic_task(crontab(minute="30", hour="2"), retries=0)  # type: ignore[untyped-decorator]
+# 01:00 in Asia/Shanghai (huey's crontab reads UTC): before the nightly rating at 01:30,
+# which reads the bad-neighbour counts the analysis stores.
+@huey.periodic_task(crontab(minute="0", hour="17"), retries=0)  # type: ignore[untyped-decorator]
 def nightly_analysis() -> None:
-    """Find the region's circles and chains every night (02:30 server time)."""
+    """Find the region's circles and chains and count every enterprise's bad neighbours,
+    every night."""
     with session_scope() as session:
         job_id = jobs.create(
             session, kind=JOB_KIND, params=AnalysisIn().model_dump(), actor="system"

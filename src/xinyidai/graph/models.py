@@ -6,7 +6,7 @@ Everything here is derived from the credit records and can be rebuilt from them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -47,6 +48,10 @@ class GraphAnalysis(Base):
     chains: Mapped[int] = mapped_column(Integer, default=0)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     index_keys: Mapped[int] = mapped_column(Integer, default=0)
+    # the bad-neighbour counts it stored: enterprises with any, bad signals read as of
+    bad_neighbours: Mapped[int] = mapped_column(Integer, default=0)
+    counts_as_of: Mapped[date | None] = mapped_column(Date)
+    counts_ms: Mapped[int] = mapped_column(Integer, default=0)
     read_ms: Mapped[int] = mapped_column(Integer, default=0)
     search_ms: Mapped[int] = mapped_column(Integer, default=0)
     total_ms: Mapped[int] = mapped_column(Integer, default=0)
@@ -109,3 +114,19 @@ class IndexState(Base):
     version_mark: Mapped[int] = mapped_column(BigInteger, default=0)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rebuilt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BadNeighbourCount(Base):
+    """How many bad enterprises are one link and exactly two links from an enterprise, as
+    the region analysis counted them (``analysis_id``) or as they were counted again when a
+    bad record about a neighbour arrived (``analysis_id`` empty). An enterprise without a
+    row has none: only non-zero counts are kept. The rating reads them as indicators."""
+
+    __tablename__ = "graph_bad_neighbours"
+
+    credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    depth1: Mapped[int] = mapped_column(Integer)
+    depth2: Mapped[int] = mapped_column(Integer)
+    analysis_id: Mapped[str | None] = mapped_column(String(40))
+    as_of: Mapped[date] = mapped_column(Date)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())

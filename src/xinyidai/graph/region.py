@@ -1,9 +1,12 @@
-"""Region-wide work: the analysis that finds every guarantee circle and chain (and rebuilds
-the index of keys on the way), and the bad-neighbour counts of every enterprise at once.
+"""Region-wide work: the analysis that finds every guarantee circle and chain, rebuilds the
+index of keys on the way and stores every enterprise's bad-neighbour counts from it
+(``contagion``).
 
-Both read every link record of the region into memory (networkx graphs): at province
-scale (250,000 enterprises) that is a few hundred MB for a minute or so, run as a job;
-docs/graph.md says what replaces it beyond.
+The analysis reads every link record of the region into memory (networkx graphs): at
+province scale (250,000 enterprises) that is a few hundred MB for a minute or so, run as a
+job; docs/graph.md says what replaces it beyond. ``bad_neighbour_counts_from_records`` is
+the counts computed the direct way, walking a graph built from the link records: slower,
+kept as the reference the set-based counts are checked against.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
 from xinyidai.core.ids import new_id
-from xinyidai.graph import cycles, index, links
+from xinyidai.graph import contagion, cycles, index, links
 from xinyidai.graph.models import (
     DONE,
     RUNNING,
@@ -87,9 +91,12 @@ def analyse(
     actor: str | None = None,
     job_id: str | None = None,
     step: Step | None = None,
+    on: date | None = None,
 ) -> GraphAnalysis:
     """Read the region's link records, rebuild the index of keys, find every guarantee
-    circle and chain, and store them as the latest analysis."""
+    circle and chain, and store them as the latest analysis; count every enterprise's bad
+    neighbours from the new index (bad signals as of ``on``, today by default) and store
+    the counts in place of the last."""
     started = time.perf_counter()
     analysis = GraphAnalysis(
         id=new_id("gra"),
@@ -120,6 +127,13 @@ def analyse(
     announce("storing")
     _store(session, analysis.id, [*circles, *chains])
     _forget_older(session, analysis.id)
+    announce("counting bad neighbours")
+    counting = time.perf_counter()
+    day = on or clock.today()
+    counts = contagion.count_region(session, on=day)
+    analysis.bad_neighbours = contagion.store(session, counts, analysis_id=analysis.id, on=day)
+    analysis.counts_as_of = day
+    analysis.counts_ms = _ms(counting)
     analysis.enterprises = len(subjects)
     analysis.guarantees = graph.number_of_edges()
     analysis.circles = len(circles)
@@ -170,11 +184,12 @@ def bad_neighbours(adjacency: dict[str, set[str]], bad: set[str]) -> dict[str, B
     return {code: BadNeighbours(depth1[code], depth2[code]) for code in adjacency}
 
 
-def bad_neighbour_counts(
+def bad_neighbour_counts_from_records(
     session: Session, *, max_group: int = links.MAX_GROUP
 ) -> dict[str, BadNeighbours]:
-    """Every linked enterprise's bad neighbours at depth 1 and 2, computed for the region
-    at once (an indicator of the rating). Enterprises without any link are absent: zero."""
+    """Every linked enterprise's bad neighbours at depth 1 and 2, by walking a graph of the
+    region's link records (the reference for ``contagion.count_region``). Enterprises
+    without any link are absent: zero."""
     subjects = index.load_links(session, None)
     adjacency = association_graph(subjects, max_group=max_group)
     bad = set(

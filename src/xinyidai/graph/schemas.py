@@ -98,8 +98,11 @@ class AnalysisOut(BaseModel):
     chains: int
     truncated: bool
     index_keys: int
+    bad_neighbours: int = Field(description="enterprises with a bad neighbour, counts stored")
+    counts_as_of: date | None = Field(description="the day bad signals were read as of")
     read_ms: int
     search_ms: int
+    counts_ms: int
     total_ms: int
     error: str | None
     started_at: datetime

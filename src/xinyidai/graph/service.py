@@ -5,7 +5,9 @@
 - ``analyse`` / ``start_analysis``: the region-wide search for guarantee circles and
   chains, stored as the latest analysis; ``structures`` lists what it found;
 - ``associated_bad_signals`` (one enterprise) and ``bad_neighbour_counts`` (all at once):
-  the risk an enterprise draws from bad neighbours, an indicator of the rating.
+  the risk an enterprise draws from bad neighbours; ``stored_bad_neighbours`` the counts
+  the last analysis stored, which the rating reads as indicators, and
+  ``recount_around`` what keeps them current when an enterprise turns bad.
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyidai.consent.schemas import BASIS_OPERATOR, Decision
-from xinyidai.core import jobs
+from xinyidai.core import clock, jobs
 from xinyidai.core.errors import NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
-from xinyidai.graph import cycles, index, links, neighbourhood, region
+from xinyidai.graph import contagion, cycles, index, links, neighbourhood, region
 from xinyidai.graph.models import DONE, GraphAnalysis, GuaranteeStructure, StructureMember
 from xinyidai.graph.schemas import (
     AnalysisIn,
@@ -40,13 +42,16 @@ from xinyidai.iam.schemas import Principal
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 
+if TYPE_CHECKING:
+    import polars as pl
+
 JOB_KIND = "graph.analyse"
 MAX_DEPTH = neighbourhood.MAX_DEPTH
 DEFAULT_DEPTH = 2
 
 analyse = region.analyse
-bad_neighbour_counts = region.bad_neighbour_counts
 refresh_index = index.refresh
+BAD_CATEGORIES = links.BAD_CATEGORIES
 
 
 def rebuild_index(session: Session) -> int:
@@ -253,11 +258,56 @@ def associated_bad_signals(
 
 def bad_neighbours_of(session: Session, *, code: str) -> BadNeighbours:
     """``code``'s bad neighbours at depth 1 and 2 (the one-enterprise form of the indicator)."""
-    found = associated_bad_signals(session, code=code, depth=2)
-    return BadNeighbours(
-        depth1=sum(1 for s in found if s.distance == 1),
-        depth2=sum(1 for s in found if s.distance == 2),
-    )
+    subject = registry_service.get_by_code_or_raise(session, credit_code=code)
+    return bad_neighbours_among(session, codes=[subject.credit_code])[subject.credit_code]
+
+
+def bad_neighbours_among(session: Session, *, codes: Sequence[str]) -> dict[str, BadNeighbours]:
+    """Each code's bad neighbours at depth 1 and 2, from its neighbourhood as the records
+    say now (``bad_neighbours_of`` for several at once; codes need not be registered)."""
+    found = {
+        code: neighbourhood.explore(session, code=code, depth=2).distance
+        for code in dict.fromkeys(codes)
+    }
+    signals = bad_signals_of(session, sorted({c for near in found.values() for c in near}))
+    return {
+        code: BadNeighbours(
+            depth1=sum(1 for c, d in near.items() if d == 1 and signals.get(c)),
+            depth2=sum(1 for c, d in near.items() if d == 2 and signals.get(c)),
+        )
+        for code, near in found.items()
+    }
+
+
+def bad_neighbour_counts(session: Session) -> dict[str, BadNeighbours]:
+    """Every enterprise's bad neighbours at depth 1 and 2, counted afresh for the region at
+    once (set-based, from the index of keys brought up to date first). Enterprises with
+    none are absent: zero."""
+    index.refresh(session)
+    return contagion.as_mapping(contagion.count_region(session))
+
+
+def stored_bad_neighbours(
+    session: Session, *, credit_codes: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The bad-neighbour counts as last stored (by the region analysis, or counted again on
+    arrival), of these codes or all: ``credit_code``, ``depth1``, ``depth2``; only
+    enterprises with any. What the rating reads."""
+    return contagion.stored(session, credit_codes=credit_codes)
+
+
+def recount_around(session: Session, *, codes: Sequence[str]) -> list[str]:
+    """Count again, and store, the bad neighbours of every enterprise within two links of
+    ``codes`` (enterprises whose bad signals may have changed); the enterprises whose
+    stored counts changed."""
+    affected: set[str] = set()
+    for code in dict.fromkeys(codes):
+        near = neighbourhood.explore(session, code=code, depth=2).distance
+        affected.update(c for c in near if c != code)
+    if not affected:
+        return []
+    counts = bad_neighbours_among(session, codes=sorted(affected))
+    return contagion.replace(session, counts, on=clock.today())
 
 
 # ---------------------------------------------------------------------------- analyses

@@ -30,9 +30,10 @@ def may_read_rating(
     channel: str = "api:rating",
 ) -> None:
     """Whether ``principal`` may read an enterprise's rating: decided (and logged) by the
-    access decision over every category the rating is computed from, since the score and
-    its reasons reveal them. The enterprise itself and the operator on its duty may; an
-    institution needs a letter covering those categories. A refusal is logged and raised.
+    access decision over every category the rating is computed from (its association
+    indicators' links included), since the score and its reasons reveal them. The
+    enterprise itself and the operator on its duty may; an institution needs a letter
+    covering those categories. A refusal is logged and raised.
     """
     enforce(
         session,
@@ -40,7 +41,7 @@ def may_read_rating(
             session,
             actor=principal,
             subject=code,
-            categories=features.source_categories(),
+            categories=features.rated_categories(),
             purpose=purpose,
             letter_id=letter,
             channel=channel,

@@ -9,6 +9,11 @@ period, are left out by the records service.
 
 Counts and sums of records an enterprise does not have are 0; a latest value (tax grade,
 headcount) it does not have is missing, which the scorecard scores as a bin of its own.
+
+The two association indicators (bad enterprises one and two links away) are not computed
+here: association analysis counts them for the whole region and stores them
+(``graph.service.stored_bad_neighbours``), and they are read back in one statement; an
+enterprise without stored counts has none.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from xinyidai.graph import service as graph_service
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.models import STATUS_ACTIVE, STATUS_PENDING
@@ -326,12 +332,41 @@ ZERO_WHEN_ABSENT = (
     "procurement_awards",
     "procurement_amount",
     "honours",
+    "bad_associates_1",
+    "bad_associates_2",
 )
+
+ASSOCIATIONS = "associations"  # the step that reads the stored bad-neighbour counts
 
 
 def source_categories() -> list[str]:
     """The catalogue categories the indicators read."""
     return list(dict.fromkeys(source.category for source in SOURCES))
+
+
+def rated_categories() -> list[str]:
+    """Every catalogue category a rating reveals something of, which an access decision must
+    grant before a rating is shown: those read here, and those the association indicators
+    are counted from (the subject's registration, shareholders and guarantees)."""
+    return list(dict.fromkeys([*source_categories(), *graph_service.ASSOCIATION_CATEGORIES]))
+
+
+def parts() -> int:
+    """How many steps ``compute`` reports for every subject: the registry, each category,
+    the association counts."""
+    return 2 + len(source_categories())
+
+
+def _associations(session: Session, credit_codes: Sequence[str] | None) -> pl.LazyFrame:
+    """The stored bad-neighbour counts as the two association indicators."""
+    import polars as pl
+
+    counts = graph_service.stored_bad_neighbours(session, credit_codes=credit_codes)
+    return counts.lazy().select(
+        "credit_code",
+        pl.col("depth1").cast(pl.Float64).alias("bad_associates_1"),
+        pl.col("depth2").cast(pl.Float64).alias("bad_associates_2"),
+    )
 
 
 def compute(
@@ -391,6 +426,9 @@ def compute(
         table = table.join(
             combined.rename({"subject_code": "credit_code"}), on="credit_code", how="left"
         )
+    table = table.join(_associations(session, credit_codes), on="credit_code", how="left")
+    if step is not None:
+        step(ASSOCIATIONS)
     present = set(table.collect_schema().names())
     absent = [
         pl.lit(None, dtype=pl.String if name in CATEGORICAL_NAMES else pl.Float64).alias(name)

@@ -22,7 +22,7 @@ class Indicator:
     code: str
     zh: str
     en: str
-    source: str  # the catalogue category it is computed from, or "registry"
+    source: str  # the catalogue category it is computed from, "registry" or "graph"
     missing_zh: str = "无记录"
     missing_en: str = "no record"
 
@@ -263,6 +263,21 @@ INDICATORS: tuple[Indicator, ...] = (
         "customs_record",
         kind=CATEGORICAL,
         missing=("无海关登记", "not registered with customs"),
+    ),
+    # association analysis: bad signals of related enterprises (graph.service)
+    _i(
+        "bad_associates_1",
+        "BAD_ASSOCIATES_1",
+        "直接关联企业中的失信、被执行或经营异常企业数",
+        "Associated enterprises one link away that are dishonest, enforced or abnormal",
+        "graph",
+    ),
+    _i(
+        "bad_associates_2",
+        "BAD_ASSOCIATES_2",
+        "间接（二度）关联企业中的失信、被执行或经营异常企业数",
+        "Associated enterprises two links away that are dishonest, enforced or abnormal",
+        "graph",
     ),
 )
 

@@ -29,6 +29,7 @@ from xinyidai.core.db import insert_frame
 from xinyidai.core.errors import NotFound
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
+from xinyidai.graph import service as graph_service
 from xinyidai.records import service as records_service
 from xinyidai.records.schemas import Fact
 from xinyidai.registry import service as registry_service
@@ -248,7 +249,7 @@ def rate_all(
     if commit is not None:
         commit()
     run_id = new_id("rrun")
-    parts = 1 + len(features.source_categories())
+    parts = features.parts()
     if progress is not None:
         progress.set_total(parts + 2)
 
@@ -426,10 +427,18 @@ def arrival_paused() -> AbstractContextManager[None]:
 
 def on_records_stored(session: Session, category: str, facts: Sequence[Fact]) -> None:
     """Re-rate the enterprises a newly stored negative record concerns, in the same
-    transaction. A failure to rate is logged, never a failure to store: the next full run
-    rates them."""
+    transaction. A record of a bad signal association analysis follows (dishonest debtor,
+    enforcement, the lists) also changes the bad-neighbour counts of the enterprises
+    around its subject: they are counted again and those whose counts changed re-rated
+    too. A failure to rate is logged, never a failure to store: the next full run rates
+    them (and the next region analysis counts again)."""
     try:
         codes = negative_subjects(session, category=category, facts=facts)
+        if category in graph_service.BAD_CATEGORIES:
+            around = graph_service.recount_around(
+                session, codes=list(dict.fromkeys(f.subject_code for f in facts))
+            )
+            codes = list(dict.fromkeys([*codes, *around]))
         if not codes:
             return
         model = model_in_force(session)
@@ -446,11 +455,12 @@ records_service.on_stored(on_records_stored)
 
 def withheld_from(decision: Decision) -> str | None:
     """Why an access decision does not let its actor see the rating, or None if it does:
-    the score and its reasons reveal every category the rating is computed from, so the
-    decision must grant them all (a category the catalogue lacks feeds nothing)."""
+    the score and its reasons reveal every category the rating is computed from (its
+    association indicators, the subject's links), so the decision must grant them all (a
+    category the catalogue lacks feeds nothing)."""
     if not decision.allowed:
         return decision.reason or NO_BASIS
-    for category in features.source_categories():
+    for category in features.rated_categories():
         if category in decision.withheld:
             return decision.withheld[category]
     return None

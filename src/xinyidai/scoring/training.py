@@ -1,8 +1,10 @@
 """Fitting and checking the rating model on known outcomes (a synthetic region's defaults).
 
 The indicators come from the database exactly as a rating computes them, so the model is
-fitted on what it will be applied to. ``outcomes_of`` reads a ``xyd synth`` folder's
-``truth/defaults.csv`` and the day its feeds describe (``manifest.json``).
+fitted on what it will be applied to; the association indicators need the region analysis
+to have counted the bad neighbours, as of the region's day (``analyse_associations``).
+``outcomes_of`` reads a ``xyd synth`` folder's ``truth/defaults.csv`` and the day its
+feeds describe (``manifest.json``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from xinyidai.core.errors import ValidationFailed
+from xinyidai.graph import service as graph_service
 from xinyidai.scoring import features, indicators, platform_model
 from xinyidai.scoring.scorecard import metrics
 from xinyidai.scoring.scorecard.model import ScorecardModel
@@ -57,6 +60,14 @@ def outcomes_of(folder: Path) -> Outcomes:
     )
 
 
+def analyse_associations(session: Session, outcomes: Outcomes) -> str:
+    """Run the region analysis over the region's records, counting bad neighbours as of the
+    day its data describe (what the association indicators read); its id."""
+    analysis = graph_service.analyse(session, on=outcomes.as_of, actor="system:rating")
+    session.flush()
+    return analysis.id
+
+
 def labelled_features(session: Session, outcomes: Outcomes) -> Any:
     """The indicators of every subject with an outcome, as a pandas frame with the target."""
     import pandas as pd
@@ -83,7 +94,9 @@ def train(
     test_size: float = platform_model.TEST_SIZE,
     seed: int = platform_model.SEED,
 ) -> Evaluation:
-    """Fit the rating model on the region's outcomes, holding a part out to measure it."""
+    """Fit the rating model on the region's outcomes, holding a part out to measure it.
+    The region analysis runs first, so that the association indicators are counted."""
+    analyse_associations(session, outcomes)
     frame = labelled_features(session, outcomes)
     table = prepare(
         frame,

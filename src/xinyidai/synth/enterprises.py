@@ -6,8 +6,10 @@ every per-enterprise draw is vectorized with numpy; only the strings are joined 
 
 Each enterprise has a hidden latent risk ``z``. The observable signals (tax grade, court
 enforcement, penalties, arrears, abnormal operations, guarantee exposure) are drawn from
-``z`` with noise, and the 12-month default outcome from the signals, from ``z`` and from
-more noise: a good rating finds much of it, a perfect one cannot.
+``z`` with noise, and the 12-month default outcome from the signals, from ``z``, from
+the distress of related enterprises (risk travels within a group that shares a legal
+representative, a shareholding or a guarantee) and from more noise: a good rating finds
+much of it, a perfect one cannot.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class SynthSignals:
     utility_arrears_months: int
     guarantee_exposure: float  # amounts guaranteed for others / registered capital
     in_guarantee_circle: bool
+    distressed: bool  # under enforcement, a dishonest debtor or listed as abnormal
+    distressed_associates: int  # related enterprises (see ``associates``) that are distressed
     latent_risk: float  # never in any feed
 
 
@@ -192,6 +196,7 @@ class Block:
     trade_name: list[str]
     form: np.ndarray  # index into words.ENTERPRISE_FORMS (enterprises only)
     representative: list[str]
+    person: np.ndarray  # who the legal representative is: subjects sharing one share a value
     address: list[str]
     phone: list[str]
     tax_grade: np.ndarray  # index into TAX_GRADES or NO_GRADE
@@ -204,6 +209,7 @@ class Block:
     utility_arrears: np.ndarray
     exposure: np.ndarray
     circle: np.ndarray
+    distressed_associates: np.ndarray
     default_p: np.ndarray
     defaulted: np.ndarray
     # relations: shareholders (one row per holding) and guarantees (one row per contract)
@@ -211,6 +217,7 @@ class Block:
     sh_name: list[str] = field(default_factory=list)
     sh_corporate: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     sh_code: list[str] = field(default_factory=list)
+    sh_investor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     sh_ratio_bp: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     g_guarantor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     g_borrower: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -354,6 +361,7 @@ def build_block(seed: int, number: int, start: int, stop: int) -> Block:
             names.append(county_name + trade[i] + product + suffix)
 
     representative = _person_names(rng, n)
+    person = np.arange(n)
     street = rng.integers(0, len(words.STREETS), n)
     number_on_street = rng.integers(1, 999, n)
     room = rng.integers(0, 3000, n)
@@ -381,6 +389,7 @@ def build_block(seed: int, number: int, start: int, stop: int) -> Block:
     for i in np.flatnonzero(share_rep & (donor != np.arange(n))).tolist():
         d = int(donor[i])
         representative[i] = representative[d]
+        person[i] = person[d]
         if share_more[i]:
             address[i] = address[d]
             phone[i] = phone[d]
@@ -427,6 +436,7 @@ def build_block(seed: int, number: int, start: int, stop: int) -> Block:
         trade_name=trade,
         form=form,
         representative=representative,
+        person=person,
         address=address,
         phone=phone,
         tax_grade=grade,
@@ -439,11 +449,13 @@ def build_block(seed: int, number: int, start: int, stop: int) -> Block:
         utility_arrears=utility_arrears,
         exposure=np.zeros(n),
         circle=np.zeros(n, dtype=bool),
+        distressed_associates=np.zeros(n, dtype=np.int64),
         default_p=np.zeros(n),
         defaulted=np.zeros(n, dtype=bool),
     )
     _draw_shareholders(block, rng)
     _draw_guarantees(block, rng)
+    block.distressed_associates = _distressed_associates(block)
     _draw_defaults(block, rng, young)
     return block
 
@@ -468,6 +480,7 @@ def _draw_shareholders(block: Block, rng: np.random.Generator) -> None:
     ratio[starts] += 10_000 - np.add.reduceat(ratio, starts)  # basis points add up exactly
     block.sh_owner = sh_owner
     block.sh_corporate = corporate
+    block.sh_investor = np.where(corporate, investor, -1).astype(np.int64)
     block.sh_ratio_bp = ratio
     block.sh_name = [
         block.name[int(inv)] if corp else (block.representative[int(own)] if is_first else other)
@@ -520,6 +533,39 @@ def _draw_guarantees(block: Block, rng: np.random.Generator) -> None:
         block.circle = in_circle
 
 
+def distressed(block: Block) -> np.ndarray:
+    """Subjects in visible distress: under court enforcement, on the dishonest-debtor list
+    or on the abnormal-operations list (what association analysis calls "bad")."""
+    return np.asarray(block.dishonest | (block.enforcement > 0) | block.abnormal, dtype=bool)
+
+
+def associates(block: Block) -> np.ndarray:
+    """Pairs (i, j), both ways, of related subjects of the block: the same legal
+    representative (the same person, not merely the same name), one holding shares of the
+    other, one guaranteeing a debt of the other."""
+    corporate = block.sh_corporate
+    pairs = [
+        np.column_stack((block.g_guarantor, block.g_borrower)),
+        np.column_stack((block.sh_owner[corporate], block.sh_investor[corporate])),
+    ]
+    order = np.argsort(block.person, kind="stable")
+    _, starts, sizes = np.unique(block.person[order], return_index=True, return_counts=True)
+    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        group = order[start : start + size]
+        pairs.append(np.array([(a, b) for a in group for b in group if a != b], dtype=np.int64))
+    both = np.concatenate([p.reshape(-1, 2) for p in pairs] + [np.zeros((0, 2), np.int64)])
+    both = np.concatenate((both, both[:, ::-1]))
+    both = both[both[:, 0] != both[:, 1]]
+    return np.unique(both, axis=0)
+
+
+def _distressed_associates(block: Block) -> np.ndarray:
+    """How many of each subject's related subjects are in distress."""
+    pairs = associates(block)
+    bad = distressed(block)
+    return np.bincount(pairs[:, 0], weights=bad[pairs[:, 1]], minlength=len(block)).astype(np.int64)
+
+
 # Logistic coefficients of the 12-month default; the intercept sets the base rate (~4-5%).
 DEFAULT_INTERCEPT = -3.9
 DEFAULT_COEFFICIENTS = {
@@ -535,6 +581,7 @@ DEFAULT_COEFFICIENTS = {
     "young": 0.4,
     "guarantee_exposure": 0.5,
     "guarantee_circle": 0.6,
+    "distressed_associate": 0.9,
     "latent": 0.6,
     "noise": 0.6,
 }
@@ -557,6 +604,7 @@ def _draw_defaults(block: Block, rng: np.random.Generator, young: np.ndarray) ->
         + c["young"] * young
         + c["guarantee_exposure"] * (block.exposure > 1.0)
         + c["guarantee_circle"] * block.circle
+        + c["distressed_associate"] * (block.distressed_associates > 0)
         + c["latent"] * block.latent
         + c["noise"] * rng.standard_normal(len(block))
     )
@@ -589,6 +637,8 @@ def _record(block: Block, i: int) -> SynthEnterprise:
             utility_arrears_months=int(block.utility_arrears[i]),
             guarantee_exposure=round(float(block.exposure[i]), 4),
             in_guarantee_circle=bool(block.circle[i]),
+            distressed=bool(block.dishonest[i] or block.enforcement[i] or block.abnormal[i]),
+            distressed_associates=int(block.distressed_associates[i]),
             latent_risk=round(float(block.latent[i]), 6),
         ),
         default_probability=round(float(block.default_p[i]), 6),
