@@ -16,22 +16,18 @@ from typing import Any
 
 from xinyidai.consent.schemas import BASIS_LABELS, LEVEL_LABELS, PURPOSE_LABELS, REASON_LABELS
 from xinyidai.core import clock
-from xinyidai.core.i18n import N_, gettext
+from xinyidai.core.i18n import gettext
 from xinyidai.graph.schemas import KIND_LABELS, SIGNAL_LABELS
 from xinyidai.market.schemas import STATE_LABELS
 from xinyidai.profile import fonts
 from xinyidai.profile.schemas import (
     PART_ASSOCIATIONS,
     PART_FINANCING,
+    PART_LABELS,
     PART_RATING,
     ProfileOut,
 )
 
-PART_LABELS = {
-    PART_RATING: N_("Credit rating"),
-    PART_ASSOCIATIONS: N_("Associations"),
-    PART_FINANCING: N_("Financing on the platform"),
-}
 SKIPPED_FIELDS = frozenset({"credit_code", "enterprise_name"})
 MAX_RECORDS = 200  # per category in the PDF; the API and the page list all of them
 

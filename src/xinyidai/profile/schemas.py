@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from xinyidai.consent.schemas import ReportOut
+from xinyidai.core.i18n import N_
 from xinyidai.graph.schemas import AssociationsOut
 from xinyidai.scoring.schemas import RatingOut
 
@@ -15,6 +16,11 @@ from xinyidai.scoring.schemas import RatingOut
 PART_RATING = "rating"
 PART_ASSOCIATIONS = "associations"
 PART_FINANCING = "financing"
+PART_LABELS = {
+    PART_RATING: N_("Credit rating"),
+    PART_ASSOCIATIONS: N_("Associations"),
+    PART_FINANCING: N_("Financing on the platform"),
+}
 
 
 class IdentityOut(BaseModel):

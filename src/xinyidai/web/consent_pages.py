@@ -33,6 +33,7 @@ from xinyidai.consent.schemas import (
     LEVEL_LABELS,
     PURPOSE_LABELS,
     REASON_LABELS,
+    Decision,
     LetterIn,
     LetterRequestIn,
 )
@@ -468,31 +469,33 @@ def access_log(
 # ------------------------------------------------------------------------------ report
 
 
-@router.get("/report/{code}")
-def report_page(
-    code: str,
+def decide_for_page(
     request: Request,
-    principal: ReportReader,
-    session: SessionDep,
-    letter: Annotated[str | None, Query(max_length=40)] = None,
-    purpose: Annotated[str | None, Query(max_length=40)] = None,
-) -> Response:
-    """The credit report the viewer is entitled to, through the access decision."""
-    if registry_service.get_by_code(session, credit_code=code.strip().upper()) is None:
+    session: Session,
+    principal: Principal,
+    code: str,
+    *,
+    purpose: str | None,
+    letter: str | None,
+    channel: str,
+) -> Decision | Response:
+    """A page's one access decision over everything ``principal`` may see of an enterprise,
+    or the page that says why there is none (a refusal is logged first). An unknown
+    enterprise or letter is a 404."""
+    subject = registry_service.get_by_code(session, credit_code=code.strip().upper())
+    if subject is None:
         raise PageNotFound()
     try:
         decision = consent_service.decide(
             session,
             actor=principal,
-            subject=code,
+            subject=subject.credit_code,
             purpose=purpose or None,
             letter_id=letter or None,
-            channel="portal:report",
+            channel=channel,
         )
     except NotFound as exc:
-        if exc.field == "letter_id":
-            raise PageNotFound() from exc
-        raise
+        raise PageNotFound() from exc
     except ValidationFailed as exc:
         return render(
             request,
@@ -513,5 +516,23 @@ def report_page(
             message=refusal.message,
             params=refusal.params,
         )
-    report = consent_service.credit_report(session, decision, actor=principal)
+    return decision
+
+
+@router.get("/report/{code}")
+def report_page(
+    code: str,
+    request: Request,
+    principal: ReportReader,
+    session: SessionDep,
+    letter: Annotated[str | None, Query(max_length=40)] = None,
+    purpose: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The credit report the viewer is entitled to, through the access decision."""
+    decided = decide_for_page(
+        request, session, principal, code, purpose=purpose, letter=letter, channel="portal:report"
+    )
+    if isinstance(decided, Response):
+        return decided
+    report = consent_service.credit_report(session, decided, actor=principal)
     return render(request, "consent/report.html", report=report, L=LABELS)

@@ -13,20 +13,19 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from xinyidai.consent import service as consent_service
-from xinyidai.consent.schemas import Decision
 from xinyidai.core.api import SessionDep, request_locale
-from xinyidai.core.errors import NotFound, ValidationFailed, XydError
+from xinyidai.core.errors import XydError
 from xinyidai.core.i18n import gettext
 from xinyidai.graph.schemas import KIND_LABELS
 from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.schemas import STATE_LABELS
 from xinyidai.profile import pdf, service
-from xinyidai.profile.schemas import PART_ASSOCIATIONS, PART_FINANCING, PART_RATING
+from xinyidai.profile.schemas import PART_LABELS, ProfileOut
 from xinyidai.registry import service as registry_service
-from xinyidai.web.auth import PageNotFound, portal_roles
+from xinyidai.web.auth import portal_roles
 from xinyidai.web.consent_pages import LABELS as CONSENT_LABELS
+from xinyidai.web.consent_pages import decide_for_page
 from xinyidai.web.forms import N_, FormState, Paging
 from xinyidai.web.graph_pages import LABELS as GRAPH_LABELS
 from xinyidai.web.graph_pages import chart_data
@@ -38,11 +37,6 @@ ProfileReader = Annotated[
     Principal, Depends(portal_roles("enterprise", "institution", "platform", "operator"))
 ]
 PAGE_SIZE = 20
-PART_LABELS = {
-    PART_RATING: N_("Credit rating"),
-    PART_ASSOCIATIONS: N_("Associations"),
-    PART_FINANCING: N_("Financing on the platform"),
-}
 
 
 @router.get("")
@@ -82,7 +76,7 @@ def find(
     )
 
 
-def _decide(
+def _profile(
     request: Request,
     session: Session,
     principal: Principal,
@@ -91,43 +85,18 @@ def _decide(
     purpose: str | None,
     letter: str | None,
     channel: str,
-) -> Decision | Response:
-    """The page's one access decision, or the page that says why there is none."""
-    subject = registry_service.get_by_code(session, credit_code=code.strip().upper())
-    if subject is None:
-        raise PageNotFound()
-    try:
-        decision = consent_service.decide(
-            session,
-            actor=principal,
-            subject=subject.credit_code,
-            purpose=purpose or None,
-            letter_id=letter or None,
-            channel=channel,
-        )
-    except NotFound as exc:
-        raise PageNotFound() from exc
-    except ValidationFailed as exc:
-        return render(
-            request,
-            "error.html",
-            status=422,
-            title=N_("Not allowed"),
-            message=exc.message,
-            params=exc.params,
-        )
-    if not decision.allowed:
-        session.commit()  # the refusal is logged
-        refusal = consent_service.refusal(decision)
-        return render(
-            request,
-            "error.html",
-            status=403,
-            title=N_("Not allowed"),
-            message=refusal.message,
-            params=refusal.params,
-        )
-    return decision
+) -> tuple[ProfileOut, dict[str, dict[str, tuple[str, str]]], str] | Response:
+    """The profile under the page's one access decision, the field names of its
+    categories and the locale; or the page that says why there is none."""
+    decided = decide_for_page(
+        request, session, principal, code, purpose=purpose, letter=letter, channel=channel
+    )
+    if isinstance(decided, Response):
+        return decided
+    locale = request_locale(request)
+    found = service.build(session, decided, principal=principal, locale=locale)
+    labels = service.field_labels(session, (s.category for s in found.report.sections))
+    return found, labels, locale
 
 
 def _trend_chart(points: list[Any]) -> dict[str, Any]:
@@ -148,13 +117,12 @@ def profile_page(
     purpose: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """The panoramic profile the viewer is entitled to, with the association graph."""
-    decided = _decide(
+    made = _profile(
         request, session, principal, code, purpose=purpose, letter=letter, channel="portal:profile"
     )
-    if isinstance(decided, Response):
-        return decided
-    locale = request_locale(request)
-    found = service.build(session, decided, principal=principal, locale=locale)
+    if isinstance(made, Response):
+        return made
+    found, field_labels, locale = made
     graph = None
     if found.associations is not None:
         labels = {kind: gettext(label, locale) for kind, label in KIND_LABELS.items()}
@@ -173,7 +141,7 @@ def profile_page(
         graph=graph,
         trend=_trend_chart(found.rating_trend),
         pdf_query=query,
-        field_labels=service.field_labels(session, (s.category for s in found.report.sections)),
+        field_labels=field_labels,
         part_labels=PART_LABELS,
         market_states=STATE_LABELS,
         operator=principal.organization_kind == KIND_OPERATOR,
@@ -192,7 +160,7 @@ def profile_pdf(
     purpose: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """The profile as a PDF credit report (a new read: its own number and audit event)."""
-    decided = _decide(
+    made = _profile(
         request,
         session,
         principal,
@@ -201,11 +169,9 @@ def profile_pdf(
         letter=letter,
         channel="portal:profile.pdf",
     )
-    if isinstance(decided, Response):
-        return decided
-    locale = request_locale(request)
-    found = service.build(session, decided, principal=principal, locale=locale)
-    labels = service.field_labels(session, (s.category for s in found.report.sections))
+    if isinstance(made, Response):
+        return made
+    found, labels, locale = made
     try:
         body = pdf.render(found, locale=locale, field_labels=labels)
     except XydError as exc:
