@@ -219,3 +219,48 @@ def test_a_failing_file_is_raised_after_the_others_finish(pg_url: str, tmp_path:
         assert session.scalar(select(func.count()).select_from(CreditRecord)) == 3
     finally:
         session.close()
+
+
+AWKWARD_TEXT = ("tab\there", "line\nbreak", "back\\slash", 'quo"te', "企业\r名称", "\\N", "a\\tb")
+
+
+def test_copy_lines_keep_text_that_copy_must_escape(pg_url: str, tmp_path: Path) -> None:
+    """Values with tabs, newlines, backslashes and quotes arrive in COPY's text format as
+    they were sent: the stored data hashes to the digest, and the ledger verifies."""
+    from datetime import date
+
+    from xinyidai.ledger import keys
+    from xinyidai.ledger import service as ledger
+    from xinyidai.ledger.verify import verify_ledger
+
+    keys.create_key()
+    rows = [good_row(n) for n in range(1, len(AWKWARD_TEXT) + 1)]
+    for row, awkward in zip(rows, AWKWARD_TEXT, strict=True):
+        row[1] = f"宁夏{awkward}有限公司"
+        row[2] = f"(2024){awkward}号"
+    path = write(tmp_path / "awkward", "json", HEADERS, rows)
+    session = new_session()
+    try:
+        batch = service.ingest_file(
+            session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="t"
+        )
+        session.commit()
+        assert (batch.accepted, batch.rejected) == (len(AWKWARD_TEXT), 0)
+        stored = session.scalars(select(CreditRecord)).all()
+        names = sorted(r.data["enterprise_name"] for r in stored)
+        assert names == sorted(f"宁夏{a}有限公司" for a in AWKWARD_TEXT)
+        for record in stored:
+            assert record.digest == records._data_digest(record.data)
+            assert record.sources == ["court"]
+            assert record.batch_id == batch.id
+            assert record.version == 1
+            assert isinstance(record.event_on, date)
+            (version,) = records.versions_of(session, record_id=record.id)
+            assert version.data == record.data
+            assert version.digest == record.digest
+        ledger.integrate(session)
+        session.commit()
+        report = verify_ledger(session)
+        assert report.ok, report.problems
+    finally:
+        session.close()

@@ -147,6 +147,41 @@ def bulk_insert(
             write(values)
 
 
+COPY_NULL = "\\N"
+
+
+def copy_text(value: str) -> str:
+    """``value`` as one field of COPY's text format: backslash, tab, newline and carriage
+    return escaped, everything else as it is."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def copy_bytes(value: bytes) -> str:
+    """``value`` as one bytea field of COPY's text format (hex, its backslash escaped)."""
+    return "\\\\x" + value.hex()
+
+
+def copy_lines(session: Session, table: Any, columns: Sequence[str], lines: list[str]) -> None:
+    """Write ``lines`` of COPY's text format (tab-separated fields in ``columns`` order,
+    each line ending in a newline, fields made with ``copy_text``, ``copy_bytes`` or
+    ``COPY_NULL``) into ``table`` (PostgreSQL only).
+
+    The bulk paths that write hundreds of thousands of rows build their lines themselves:
+    the fields that are the same for a whole chunk are spelled once, not once per row.
+    """
+    if not lines:
+        return
+    connection = session.connection().connection.driver_connection
+    assert connection is not None  # a live psycopg connection inside the transaction
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write("".join(lines))
+
+
 def statement_sql(session: Session, statement: Any) -> str:
     """The SQL text of a statement with its parameters written in (for COPY)."""
     return str(
