@@ -5,6 +5,7 @@ rejected every time it comes, with its field and reason."""
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from tests.ingest.tables import code
 from xinyidai.catalog.schemas import CategorySpec
 from xinyidai.catalog.service import default_specs
+from xinyidai.ingest import validation
 from xinyidai.ingest.validation import RowValidator
 
 SPECS = {spec.code: spec for spec in default_specs()}
@@ -84,6 +86,22 @@ def test_a_remembered_value_is_what_parsing_afresh_gives(
     afresh = _forgetful(spec, headers)
     for position, row in enumerate(data.draw(_rows(spec))):
         assert _outcome(remembering, list(row), position) == _outcome(afresh, list(row), position)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), category=st.sampled_from(sorted(SPECS)))
+def test_a_memo_that_fills_up_starts_afresh_and_still_agrees(
+    data: st.DataObject, category: str
+) -> None:
+    spec = SPECS[category]
+    headers = [field.name for field in spec.fields]
+    with mock.patch.object(validation, "MEMO_LIMIT", 2):
+        remembering = RowValidator(spec, headers)
+        afresh = _forgetful(spec, headers)
+        for position, row in enumerate(data.draw(_rows(spec))):
+            got = _outcome(remembering, list(row), position)
+            assert got == _outcome(afresh, list(row), position)
+        assert all(len(c[3]) <= 2 for c in remembering.columns if c[3] is not None)
 
 
 def test_every_category_has_fields_whose_values_are_remembered() -> None:

@@ -191,7 +191,7 @@ def _validated_chunks(
     resolves: dict[int, int] | None = None,
 ) -> Iterator[_Chunk]:
     """Read and validate ``rows`` into chunks; touches no database (it may run in a thread)."""
-    validator = RowValidator(spec, headers)
+    validator = RowValidator(spec, list(headers))  # a copy: a JSON reader widens its own
     validate = validator.validate
     chunk = _Chunk([], [], [], 0, 0, 0, validator.unknown)
     for position, values in rows:

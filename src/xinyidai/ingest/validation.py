@@ -20,9 +20,10 @@ MISSING = "required field {field} is missing"
 _LONGEST_BLANK = max(len(b) for b in BLANKS)
 
 # Field types whose values repeat across a file (dates, codes, allowed values, amounts such
-# as 0.00): the value each spelling parses to is remembered per table, up to MEMO_LIMIT
-# spellings per field. Parsing is a pure function of the text, so a remembered spelling
-# gives what parsing it again would; a spelling that fails is never remembered.
+# as 0.00): the value each spelling parses to is remembered per table, the last MEMO_LIMIT
+# spellings or fewer per field (a full memo starts afresh). Parsing is a pure function of
+# the text, so a remembered spelling gives what parsing it again would; a spelling that
+# fails is never remembered.
 MEMO_TYPES = frozenset(
     {
         "date",
@@ -94,8 +95,9 @@ class RowValidator:
         day = self._days.get(text)
         if day is None:
             day = date.fromisoformat(text)
-            if len(self._days) < MEMO_LIMIT:
-                self._days[text] = day
+            if len(self._days) >= MEMO_LIMIT:
+                self._days.clear()
+            self._days[text] = day
         return day
 
     def raw(self, values: list[Any]) -> dict[str, Any]:
@@ -150,7 +152,9 @@ class RowValidator:
                 errors.append(RowError(field.name, exc.reason, exc.params))
                 continue
             data[field.name] = value
-            if memo is not None and raw.__class__ is str and len(memo) < MEMO_LIMIT:
+            if memo is not None and raw.__class__ is str:
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()  # start afresh: a file's rows keep a subject's rows together
                 memo[raw] = value
         if errors:
             return None, errors

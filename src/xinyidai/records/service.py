@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import Text, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
@@ -84,11 +85,25 @@ def listener_modules() -> list[str]:
 
 
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_FLAT = frozenset({str, int, bool, type(None)})
 
 
 def canonical(data: dict[str, Any]) -> str:
-    """The canonical JSON text of a record's data (sorted keys, no spaces)."""
-    return _CANONICAL.encode(data)
+    """The canonical JSON text of a record's data (sorted keys, no spaces).
+
+    The text is that of Python's ``json`` with sorted keys, no spaces and no ASCII escapes.
+    A record's data as validation makes it (field name → text, whole number, yes/no or
+    nothing) is written by orjson, several times faster and the same text (a property test
+    holds the two to that); anything else (floats, nested values, numbers past 64 bits, text
+    that is not valid Unicode) by ``json`` itself.
+    """
+    for value in data.values():
+        if value.__class__ not in _FLAT:
+            return _CANONICAL.encode(data)
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return _CANONICAL.encode(data)
 
 
 def record_id(category: str, key_values: Sequence[Any]) -> str:
