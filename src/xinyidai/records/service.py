@@ -93,7 +93,7 @@ def canonical(data: dict[str, Any]) -> str:
 
     The text is that of Python's ``json`` with sorted keys, no spaces and no ASCII escapes.
     A record's data as validation makes it (field name → text, whole number, yes/no or
-    nothing) is written by orjson, several times faster and the same text (a property test
+    nothing) is written by orjson, about twice as fast and the same text (a property test
     holds the two to that); anything else (floats, nested values, numbers past 64 bits, text
     that is not valid Unicode) by ``json`` itself.
     """
