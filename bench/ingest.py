@@ -27,6 +27,41 @@ def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def python_cpu() -> float:
+    """CPU seconds of this process and of every child it has waited for (the workers and,
+    through them, their validating children)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def server_cpu() -> float | None:
+    """CPU seconds of the local PostgreSQL processes, finished backends included (read from
+    /proc; None where the server is not on this machine or /proc is not there)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    found = False
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if not name.startswith("postgres"):
+            continue
+        found = True
+        fields = stat.rsplit(")", 1)[1].split()
+        # utime, stime, and the same of waited-for children (finished backends count at
+        # the postmaster).
+        total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+    return total / ticks if found else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=200_000)
@@ -77,6 +112,8 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     print(f"ingest: {len(feeds)} files, {workers} at a time", flush=True)
     started = time.perf_counter()
     cpu_started = time.process_time()
+    all_cpu_started = python_cpu()
+    server_started = server_cpu()
 
     def done(feed: service.FeedFile, line: dict[str, object]) -> None:
         print(
@@ -91,10 +128,23 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     rows = sum(int(line["total"]) for line in lines)
     ingest_seconds = time.perf_counter() - started
     ingest_cpu = time.process_time() - cpu_started
+    all_cpu = python_cpu() - all_cpu_started
+    server_ended = server_cpu()
     ingest_rate = rows / ingest_seconds
     print(
         f"ingest (validated and stored): {rows:,} rows in {ingest_seconds:.1f} s, "
         f"{ingest_rate:,.0f} rows/s ({ingest_cpu:.1f} s CPU in the first process)",
+        flush=True,
+    )
+    server = (
+        None if server_started is None or server_ended is None else server_ended - server_started
+    )
+    spent = f"{all_cpu:.1f} s Python (all processes)"
+    if server is not None:
+        spent += f", {server:.1f} s PostgreSQL server"
+    print(
+        f"ingest CPU: {spent}, {(all_cpu + (server or 0.0)) / rows * 1e6:.0f} us per row; "
+        f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
 
@@ -118,9 +168,13 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
                     raw_rows += 1
     copy_seconds = time.perf_counter() - started
     copy_rate = raw_rows / copy_seconds
+    copy_load = os.getloadavg()[0]
 
     print(f"rows: {rows:,} (raw COPY read {raw_rows:,})")
-    print(f"raw COPY into bare tables:     {copy_seconds:.1f} s, {copy_rate:,.0f} rows/s")
+    print(
+        f"raw COPY into bare tables:     {copy_seconds:.1f} s, {copy_rate:,.0f} rows/s "
+        f"(load average {copy_load:.1f})"
+    )
     print(f"ratio: {ingest_rate / copy_rate:.1%} of raw COPY")
     print(
         f"peak memory: {peak_rss_mib():,.0f} MiB (first process), "

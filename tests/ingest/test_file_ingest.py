@@ -299,3 +299,31 @@ def test_cli_ingests_a_synth_folder_then_rates_it_once(db_url: str, tmp_path: Pa
         assert triggers == {"run"}
     finally:
         session.close()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_a_json_row_with_keys_the_first_rows_lacked_widens_the_table(
+    session: Session, tmp_path: Path, fmt: str
+) -> None:
+    objects = [dict(zip(HEADERS, good_row(n), strict=True)) for n in range(1, 5)]
+    objects[2]["执行状态"] = "终结本次执行"  # a known field no earlier row had
+    objects[3]["备注"] = "无"  # a key no field knows
+    objects[3]["执行状态"] = "执行中"
+    path = tmp_path / f"feed.{fmt}"
+    if fmt == "json":
+        path.write_text(json.dumps(objects, ensure_ascii=False), encoding="utf-8")
+    else:
+        path.write_text(
+            "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects), encoding="utf-8"
+        )
+
+    result = _ingest(session, path)
+
+    assert (result["total"], result["accepted"], result["rejected"]) == (4, 4, 0)
+    assert result["unknown_headers"] == ["备注"]
+    status = {
+        r.data["case_number"]: r.data.get("status") for r in session.scalars(select(CreditRecord))
+    }
+    assert sorted(status.values(), key=str) == sorted(
+        [None, None, "终结本次执行", "执行中"], key=str
+    )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xinyidai.ledger import keys, note, service
+from xinyidai.core import clock
+from xinyidai.ledger import keys, note, service, tree
+from xinyidai.ledger.models import LedgerEntry
 from xinyidai.ledger.schemas import LedgerEvent
 
 
@@ -50,7 +55,72 @@ def fill(session: Session, n: int, *, checkpoint_every: int = 0) -> None:
 
 @pytest.fixture
 def clean_sources() -> Iterator[None]:
+    """Sources a test registers are forgotten after it, and those it replaced come back
+    (the records' own ``record.version`` source among them)."""
     before = service.sources()
     yield
     for kind in set(service.sources()) - set(before):
         service.unregister_source(kind)
+    for kind, fetch in before.items():
+        service.register_source(kind, fetch)
+
+
+# Subjects and refs as departments might spell them: plain ASCII (the verbatim path), and
+# text that JSON must escape or that COPY's text format must escape (quotes, backslashes,
+# tabs, newlines, Chinese, a leading space).
+AWKWARD = (
+    "plain-1",
+    'quo"te',
+    "back\\slash",
+    "tab\there",
+    "line\nbreak",
+    "企业",
+    " lead",
+    "x" * 200,
+)
+
+
+def digest_items(n: int) -> list[tuple[str, str, str]]:
+    """``(subject, ref, digest)`` triples for ``append_digests``, some of them awkward."""
+    return [
+        (
+            f"91110000{i:010d}" if i % 3 else AWKWARD[i % len(AWKWARD)],
+            f"rec-{i}:1" if i % 4 else AWKWARD[(i + 1) % len(AWKWARD)],
+            hashlib.sha256(str(i).encode()).hexdigest(),
+        )
+        for i in range(n)
+    ]
+
+
+def assert_same_leaves_as_append_many(session: Session, items: list[tuple[str, str, str]]) -> None:
+    """``append_digests`` stores, entry for entry, what ``append_many`` stores."""
+
+    def stored(after: int) -> list[tuple[bytes, bytes, bytes]]:
+        rows = session.execute(
+            select(LedgerEntry.digest, LedgerEntry.leaf, LedgerEntry.leaf_hash)
+            .where(LedgerEntry.id > after)
+            .order_by(LedgerEntry.id)
+        )
+        return [(bytes(d), bytes(leaf), bytes(h)) for d, leaf, h in rows]
+
+    def last_id() -> int:
+        return session.scalar(select(func.max(LedgerEntry.id))) or 0
+
+    with clock.frozen_at(datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)):
+        start = last_id()
+        written = service.append_many(
+            session,
+            events=[
+                LedgerEvent("record.version", "provider:tax", s, r, b"", d) for s, r, d in items
+            ],
+        )
+        middle = last_id()
+        fast = service.append_digests(
+            session, kind="record.version", actor="provider:tax", items=items
+        )
+    assert written == fast == len(items)
+    expected, got = stored(start)[: len(items)], stored(middle)
+    assert got == expected
+    for digest, leaf, leaf_hash in got:
+        assert leaf_hash == tree.leaf_hash(leaf)
+        assert service.decode_leaf(leaf)["digest"] == digest.hex()

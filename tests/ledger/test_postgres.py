@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.ledger.conftest import events
+from tests.ledger.conftest import assert_same_leaves_as_append_many, digest_items, events
 from xinyidai.core import db as core_db
 from xinyidai.ledger import keys, note, service, tree
 from xinyidai.ledger.models import LedgerEntry, LedgerNode
@@ -108,3 +108,16 @@ def test_bulk_append_with_copy_builds_a_verifiable_tree(pg_url: str) -> None:
         assert (
             note.parse_checkpoint(note.verify_note(signed, keys.load_key().verifier)).size == 3000
         )
+
+
+def test_append_digests_by_copy_writes_the_leaves_append_many_writes(pg_url: str) -> None:
+    keys.create_key()
+    with core_db.session_scope() as session:
+        assert_same_leaves_as_append_many(session, digest_items(60))
+    with core_db.session_scope() as session:
+        service.integrate(session)
+        service.publish_checkpoint(session)
+    with core_db.session_scope() as session:
+        report = verify_ledger(session)
+        assert report.ok, report.problems
+        assert service.head(session).size == 120

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.ledger.conftest import events, fill
+from tests.ledger.conftest import (
+    assert_same_leaves_as_append_many,
+    digest_items,
+    events,
+    fill,
+)
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.ledger import keys, note, service, tree
 from xinyidai.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode
@@ -322,3 +327,25 @@ def test_the_periodic_task_sequences_and_signs(
     assert jobs.publish_for(0.5, idle_seconds=0) >= 1
     session.expire_all()
     assert service.latest_checkpoint_or_raise(session).size == 6
+
+
+def test_append_digests_writes_the_leaves_append_many_writes(session: Session) -> None:
+    assert_same_leaves_as_append_many(session, digest_items(40))
+
+
+def test_append_digests_with_awkward_kind_or_actor_takes_the_general_path(
+    session: Session,
+) -> None:
+    items = digest_items(3)
+    assert service.append_digests(session, kind="记录", actor='a "b"', items=items) == 3
+    leaves = session.scalars(select(LedgerEntry.leaf).order_by(LedgerEntry.id)).all()
+    assert [service.decode_leaf(leaf)["subject"] for leaf in leaves] == [s for s, _, _ in items]
+    assert {service.decode_leaf(leaf)["actor"] for leaf in leaves} == {'a "b"'}
+
+
+def test_append_digests_refuses_a_blank_subject_and_stores_nothing(session: Session) -> None:
+    items = [*digest_items(2), ("  ", "rec-x:1", "ab" * 32)]
+    with pytest.raises(ValidationFailed) as caught:
+        service.append_digests(session, kind="record.version", actor="provider:tax", items=items)
+    assert caught.value.field == "subject"
+    assert _count(session, LedgerEntry) == 0

@@ -9,7 +9,8 @@ one writer at a time, so there the files go one after another.
 The workers are started fresh (``spawn``), not forked: what listens to stored records (the
 rating, with polars' thread pool) must not inherit a parent's threads mid-flight, and a
 fork of a process whose threads hold locks can hang. Each worker imports the modules whose
-listeners the parent has, so records arriving there are handled the same way.
+listeners the parent has, so records arriving there are handled the same way (a bulk load
+that pauses the listeners imports none of them).
 """
 
 from __future__ import annotations
@@ -153,7 +154,9 @@ def _side_by_side(
         max_workers=min(count, len(ordered)),
         mp_context=context,
         initializer=_worker_start,
-        initargs=(progress, records_service.listener_modules()),
+        # Paused listeners need not be imported: a fresh worker then skips the rating's
+        # modules (polars and the models), a second or more of start-up each.
+        initargs=(progress, records_service.listener_modules() if listen else []),
     ) as pool:
         running: dict[Future[dict[str, Any]], FeedFile] = {
             pool.submit(_in_worker, feed, actor, source, listen): feed for feed in ordered

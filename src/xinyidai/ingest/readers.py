@@ -164,6 +164,7 @@ def _jsonl(handle: IO[bytes], sample: bytes) -> Table:
     headers = list(first[1].keys())
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
+        known = set(headers)
         try:
             yield first[0], _values(first[1], headers)
             for number, line in lines:
@@ -177,7 +178,9 @@ def _jsonl(handle: IO[bytes], sample: bytes) -> Table:
                 if not isinstance(obj, dict):
                     yield number, [_Unreadable("row is not a JSON object")]
                     continue
-                _extend_headers(headers, obj)
+                if not known.issuperset(obj):
+                    _extend_headers(headers, obj)
+                    known.update(obj)
                 yield number, _values(obj, headers)
         finally:
             text.close()
@@ -210,6 +213,7 @@ def _json(handle: IO[bytes], sample: bytes) -> Table:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         index = 0
+        known = set(headers)
         try:
             yield index, _values(first, headers)
             while True:
@@ -224,7 +228,9 @@ def _json(handle: IO[bytes], sample: bytes) -> Table:
                 if not isinstance(obj, dict):
                     yield index, [_Unreadable("row is not a JSON object")]
                     continue
-                _extend_headers(headers, obj)
+                if not known.issuperset(obj):
+                    _extend_headers(headers, obj)
+                    known.update(obj)
                 yield index, _values(obj, headers)
         finally:
             handle.close()

@@ -16,7 +16,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -145,7 +145,12 @@ def _spec(session: Session, batch: Batch) -> CategorySpec:
 
 @dataclass(slots=True)
 class _Chunk:
-    """Up to ``ingest_batch_rows`` validated rows: facts to store, faults to keep."""
+    """Up to ``ingest_batch_rows`` validated rows: facts to store, faults to keep.
+
+    ``mentions`` are the subjects the facts speak of (credit code → enterprise name as
+    sent), for the registry. A chunk that crosses from a validating process carries its
+    facts as plain columns (``Fact.wire``).
+    """
 
     facts: list[Fact]
     rejections: list[dict[str, Any]]
@@ -154,6 +159,26 @@ class _Chunk:
     rejected: int
     missing_required: int
     unknown_headers: list[str]
+    mentions: dict[str, str] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _unwired_chunk,
+            (
+                Fact.wire(self.facts),
+                self.rejections,
+                self.resolved,
+                self.total,
+                self.rejected,
+                self.missing_required,
+                self.unknown_headers,
+                self.mentions,
+            ),
+        )
+
+
+def _unwired_chunk(facts: tuple[list[Any], ...], *rest: Any) -> _Chunk:
+    return _Chunk(Fact.unwire(facts), *rest)
 
 
 def _validated_chunks(
@@ -166,7 +191,7 @@ def _validated_chunks(
     resolves: dict[int, int] | None = None,
 ) -> Iterator[_Chunk]:
     """Read and validate ``rows`` into chunks; touches no database (it may run in a thread)."""
-    validator = RowValidator(spec, headers)
+    validator = RowValidator(spec, list(headers))  # a copy: a JSON reader widens its own
     validate = validator.validate
     chunk = _Chunk([], [], [], 0, 0, 0, validator.unknown)
     for position, values in rows:
@@ -199,6 +224,7 @@ def _validated_chunks(
             )
         else:
             chunk.facts.append(fact)
+            chunk.mentions[fact.subject_code] = str(fact.data.get("enterprise_name", ""))
             if resolves is not None and position in resolves:
                 chunk.resolved.append(resolves[position])
         if len(chunk.facts) + len(chunk.rejections) >= chunk_size:
@@ -364,7 +390,7 @@ def _store_chunks(
         batch.total += chunk.total
         batch.rejected += chunk.rejected
         batch.missing_required += chunk.missing_required
-        _flush(session, batch, spec, chunk.facts, chunk.rejections, chunk.resolved, totals)
+        _flush(session, batch, spec, chunk, totals)
         if on_chunk is not None and chunk.total:
             on_chunk(batch)
     batch.state = DONE
@@ -377,11 +403,10 @@ def _flush(
     session: Session,
     batch: Batch,
     spec: CategorySpec,
-    facts: list[Fact],
-    rejections: list[dict[str, Any]],
-    resolved: list[int],
+    chunk: _Chunk,
     totals: StoreResult,
 ) -> None:
+    facts, rejections, resolved = chunk.facts, chunk.rejections, chunk.resolved
     if facts:
         if spec.code == REGISTRATION:
             registry_service.sync_subjects(
@@ -390,7 +415,7 @@ def _flush(
         else:
             registry_service.sync_subjects(
                 session,
-                mentions={f.subject_code: str(f.data.get("enterprise_name", "")) for f in facts},
+                mentions=chunk.mentions,
             )
         stored = records_service.store(
             session,

@@ -19,6 +19,28 @@ from xinyidai.records.service import canonical, record_id
 MISSING = "required field {field} is missing"
 _LONGEST_BLANK = max(len(b) for b in BLANKS)
 
+# Field types whose values repeat across a file (dates, codes, allowed values, amounts such
+# as 0.00): the value each spelling parses to is remembered per table, the last MEMO_LIMIT
+# spellings or fewer per field (a full memo starts afresh). Parsing is a pure function of
+# the text, so a remembered spelling gives what parsing it again would; a spelling that
+# fails is never remembered.
+MEMO_TYPES = frozenset(
+    {
+        "date",
+        "enum",
+        "boolean",
+        "credit_code",
+        "region_code",
+        "industry_code",
+        "money",
+        "decimal",
+        "percent",
+        "integer",
+    }
+)
+MEMO_LIMIT = 4096
+_UNSEEN = object()
+
 
 @dataclass(frozen=True, slots=True)
 class RowError:
@@ -51,11 +73,12 @@ class RowValidator:
         self.headers = headers
         self.mapped, self.unknown = HeaderMap(spec).resolve(headers)
         by_field = {f.name: i for i, f in self.mapped.items()}
-        self.columns: list[tuple[int | None, FieldSpec, Parser]] = [
+        self.columns: list[tuple[int | None, FieldSpec, Parser, dict[str, Any] | None]] = [
             (
                 by_field.get(field.name),
                 field,
                 parser_for(field.type, allowed=field.allowed_values, minimum=field.minimum),
+                {} if field.type in MEMO_TYPES else None,
             )
             for field in spec.fields
         ]
@@ -65,6 +88,17 @@ class RowValidator:
         self.date_field = next(
             (f.name for f in spec.fields if f.type == "date" and f.required), None
         )
+        self._days: dict[str, date] = {}
+
+    def _day(self, text: str) -> date:
+        """The event date of a fact (its ISO text parsed once per table)."""
+        day = self._days.get(text)
+        if day is None:
+            day = date.fromisoformat(text)
+            if len(self._days) >= MEMO_LIMIT:
+                self._days.clear()
+            self._days[text] = day
+        return day
 
     def raw(self, values: list[Any]) -> dict[str, Any]:
         """The row as sent, header → value, for the rejection file."""
@@ -90,8 +124,13 @@ class RowValidator:
                 )
             )
         width = len(values)
-        for index, field, parse in self.columns:
+        for index, field, parse, memo in self.columns:
             raw = values[index] if index is not None and index < width else None
+            if memo is not None and raw.__class__ is str:
+                known = memo.get(raw, _UNSEEN)
+                if known is not _UNSEEN:
+                    data[field.name] = known
+                    continue
             if raw.__class__ is str:
                 stripped = raw.strip()
                 blank = not stripped or (
@@ -108,9 +147,15 @@ class RowValidator:
                     )
                 continue
             try:
-                data[field.name] = parse(raw)
+                value = parse(raw)
             except FieldError as exc:
                 errors.append(RowError(field.name, exc.reason, exc.params))
+                continue
+            data[field.name] = value
+            if memo is not None and raw.__class__ is str:
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()  # start afresh: a file's rows keep a subject's rows together
+                memo[raw] = value
         if errors:
             return None, errors
         keys = [data.get(name) for name in self.spec.key_fields]
@@ -122,7 +167,7 @@ class RowValidator:
                 subject_code=data["credit_code"],
                 data=data,
                 digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                event_on=date.fromisoformat(event) if event else None,
+                event_on=self._day(event) if event else None,
                 position=position,
                 canonical=text,
             ),

@@ -34,7 +34,9 @@ class CreditRecord(Base):
 
     __tablename__ = "credit_record"
     __table_args__ = (
-        Index("ix_credit_record_subject_category", "subject_code", "category"),
+        # A subject's records are looked up by equality only (one subject, or ``= ANY``
+        # for some): a hash index on PostgreSQL, cheaper per ingested row (migration 0012).
+        Index("ix_credit_record_subject", "subject_code", postgresql_using="hash"),
         Index("ix_credit_record_category_event", "category", "event_on"),
         {"postgresql_partition_by": "LIST (category)"},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -18,19 +19,76 @@ class CurrentData(NamedTuple):
     event_on: date | None
 
 
-class Fact(NamedTuple):
+class Fact:
     """One validated row, ready to store: its record id, subject, canonical data and digest.
 
-    A named tuple: chunks of facts cross from the validating process as plain tuples.
+    ``data`` is the row's values by field; ``canonical`` its canonical JSON text, hashed into
+    ``digest``. Facts that crossed from a validating process carry only the text (see
+    ``wire``), and ``data`` is decoded from it the first time it is asked for: storing a new
+    record needs only the text.
     """
 
-    record_id: str
-    subject_code: str
-    data: dict[str, Any]
-    digest: str
-    event_on: date | None
-    position: int
-    canonical: str  # the canonical JSON text of ``data``, hashed into ``digest``
+    __slots__ = (
+        "_data",
+        "canonical",
+        "digest",
+        "event_on",
+        "position",
+        "record_id",
+        "subject_code",
+    )
+
+    def __init__(
+        self,
+        record_id: str,
+        subject_code: str,
+        data: dict[str, Any] | None,
+        digest: str,
+        event_on: date | None,
+        position: int,
+        canonical: str,
+    ) -> None:
+        self.record_id = record_id
+        self.subject_code = subject_code
+        self._data = data
+        self.digest = digest
+        self.event_on = event_on
+        self.position = position
+        self.canonical = canonical
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json.loads(self.canonical)
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"Fact({self.record_id!r}, {self.subject_code!r}, position={self.position})"
+
+    @staticmethod
+    def wire(facts: list[Fact]) -> tuple[list[Any], ...]:
+        """Facts as a few plain columns (no ``data``): what crosses a process boundary.
+
+        Pickling a few lists of strings costs a fraction of pickling one object, one dict
+        and one date per row.
+        """
+        return (
+            [f.record_id for f in facts],
+            [f.subject_code for f in facts],
+            [f.digest for f in facts],
+            [None if f.event_on is None else f.event_on.toordinal() for f in facts],
+            [f.position for f in facts],
+            [f.canonical for f in facts],
+        )
+
+    @staticmethod
+    def unwire(columns: tuple[list[Any], ...]) -> list[Fact]:
+        """The facts ``wire`` wrote, ``data`` decoded from the text when first asked for."""
+        from_ordinal = date.fromordinal
+        return [
+            Fact(rid, subject, None, digest, None if day is None else from_ordinal(day), pos, text)
+            for rid, subject, digest, day, pos, text in zip(*columns, strict=True)
+        ]
 
 
 @dataclass

@@ -224,10 +224,12 @@ def sync_subjects(
     no record points at a subject the registry does not know.
     """
     wanted = list({row["credit_code"] for row in registrations} | set(mentions or {}))
+    table = cast(Table, Enterprise.__table__)
+    # Mentions need only to know which subjects exist; registrations compare their fields.
     columns = (
-        Enterprise.credit_code,
-        Enterprise.status,
-        *(getattr(Enterprise, n) for n in REGISTRATION_FIELDS),
+        (table.c.credit_code, table.c.status, *(table.c[n] for n in REGISTRATION_FIELDS))
+        if registrations
+        else (table.c.credit_code,)
     )
     existing: dict[str, tuple[Any, ...]] = {}
     for condition in lookup_chunks(session, Enterprise.credit_code, wanted):
@@ -252,7 +254,6 @@ def sync_subjects(
             continue
         changes.append({"code": code, **values, **fresh, "status": STATUS_ACTIVE})
     if changes:
-        table = cast(Table, Enterprise.__table__)
         statement = (
             update(table)
             .where(table.c.credit_code == bindparam("code"))
