@@ -17,7 +17,7 @@ alone). Rebuilding the indexes of a large database takes a while and locks write
 in a maintenance window (docs/operations.md).
 
 Revision ID: 0012_ingest_indexes
-Revises: 0010_market
+Revises: 0011_graph_bad_neighbours
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012_ingest_indexes"
-down_revision: str | Sequence[str] | None = "0010_market"
+down_revision: str | Sequence[str] | None = "0011_graph_bad_neighbours"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
