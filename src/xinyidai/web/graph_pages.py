@@ -176,6 +176,15 @@ def _detail_text(kind: str, detail: dict[str, Any], locale: str) -> str:
     return f"{value} · {county}" if county else value
 
 
+def chart_labels(locale: str) -> dict[str, str]:
+    """The words of the graph's legend and tooltips in ``locale``."""
+    labels = {kind: gettext(label, locale) for kind, label in KIND_LABELS.items()}
+    labels["bad"] = gettext("bad now", locale)
+    labels["center"] = gettext("this enterprise", locale)
+    labels["other"] = gettext("linked enterprise", locale)
+    return labels
+
+
 def chart_data(found: AssociationsOut, labels: dict[str, str]) -> dict[str, Any]:
     """The graph as ``/static/graph.js`` draws it: nodes, edges and their labels."""
     return {
@@ -222,14 +231,7 @@ def associations(
     except (NotFound, ValidationFailed) as exc:
         raise PageNotFound() from exc
     locale = request_locale(request)
-    labels = {kind: gettext(label, locale) for kind, label in KIND_LABELS.items()}
-    labels.update(
-        {
-            "bad": gettext("bad now", locale),
-            "center": gettext("this enterprise", locale),
-            "other": gettext("linked enterprise", locale),
-        }
-    )
+    labels = chart_labels(locale)
     names = {node.code: node.name or node.code for node in found.nodes}
     return render(
         request,

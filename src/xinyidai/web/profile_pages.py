@@ -15,8 +15,6 @@ from sqlalchemy.orm import Session
 
 from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.errors import XydError
-from xinyidai.core.i18n import gettext
-from xinyidai.graph.schemas import KIND_LABELS
 from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.schemas import STATE_LABELS
@@ -28,7 +26,7 @@ from xinyidai.web.consent_pages import LABELS as CONSENT_LABELS
 from xinyidai.web.consent_pages import decide_for_page
 from xinyidai.web.forms import N_, FormState, Paging
 from xinyidai.web.graph_pages import LABELS as GRAPH_LABELS
-from xinyidai.web.graph_pages import chart_data
+from xinyidai.web.graph_pages import chart_data, chart_labels
 from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/profile", include_in_schema=False)
@@ -125,13 +123,7 @@ def profile_page(
     found, field_labels, locale = made
     graph = None
     if found.associations is not None:
-        labels = {kind: gettext(label, locale) for kind, label in KIND_LABELS.items()}
-        labels |= {
-            "bad": gettext("bad now", locale),
-            "center": gettext("this enterprise", locale),
-            "other": gettext("linked enterprise", locale),
-        }
-        graph = chart_data(found.associations, labels)
+        graph = chart_data(found.associations, chart_labels(locale))
     query = {k: v for k, v in (("letter", letter), ("purpose", purpose)) if v}
     return render(
         request,
