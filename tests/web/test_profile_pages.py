@@ -33,6 +33,7 @@ def test_the_enterprise_reads_its_own_profile(
     html = client.get(PAGE).text
     assert "南宁示范科技有限公司" in html
     assert LEGAL_REPRESENTATIVE in html
+    assert '<dd data-status="active">存续</dd>' in html
     assert 'data-testid="rating-card"' in html
     assert 'data-testid="association-graph"' in html
     assert TAX_PAID in html

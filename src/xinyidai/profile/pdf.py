@@ -27,6 +27,7 @@ from xinyidai.profile.schemas import (
     PART_RATING,
     ProfileOut,
 )
+from xinyidai.registry.schemas import STATUS_LABELS
 
 SKIPPED_FIELDS = frozenset({"credit_code", "enterprise_name"})
 MAX_RECORDS = 200  # per category in the PDF; the API and the page list all of them
@@ -185,7 +186,7 @@ class _Report:
             [
                 (self._("Name"), i.name),
                 (self._("Unified social credit code"), i.credit_code),
-                (self._("Status"), i.status),
+                (self._("Status"), self.label(STATUS_LABELS, i.status)),
                 (self._("Legal representative"), _text(i.legal_representative)),
                 (self._("Registered capital"), _money(i.registered_capital)),
                 (self._("Established"), _text(i.established_on)),

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from xinyidai.core.i18n import N_
 from xinyidai.registry import codes, creditcode
-from xinyidai.registry.models import KINDS
+from xinyidai.registry.models import KINDS, STATUS_ACTIVE, STATUS_DEREGISTERED, STATUS_PENDING
 
 
 class EnterpriseIn(BaseModel):
@@ -87,3 +88,11 @@ class CreditCodeCheck(BaseModel):
     region_code: str | None = None
     region_name: str | None = None
     check_character: str | None = None
+
+
+# How a subject's registration status reads on screen and in reports (message ids).
+STATUS_LABELS = {
+    STATUS_ACTIVE: N_("In business"),
+    STATUS_PENDING: N_("Awaiting verification"),
+    STATUS_DEREGISTERED: N_("Deregistered"),
+}

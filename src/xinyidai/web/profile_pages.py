@@ -21,6 +21,7 @@ from xinyidai.market.schemas import STATE_LABELS
 from xinyidai.profile import pdf, service
 from xinyidai.profile.schemas import PART_LABELS, ProfileOut
 from xinyidai.registry import service as registry_service
+from xinyidai.registry.schemas import STATUS_LABELS
 from xinyidai.web.auth import portal_roles
 from xinyidai.web.consent_pages import LABELS as CONSENT_LABELS
 from xinyidai.web.consent_pages import decide_for_page
@@ -136,6 +137,7 @@ def profile_page(
         field_labels=field_labels,
         part_labels=PART_LABELS,
         market_states=STATE_LABELS,
+        subject_states=STATUS_LABELS,
         operator=principal.organization_kind == KIND_OPERATOR,
         L=CONSENT_LABELS,
         **GRAPH_LABELS,
