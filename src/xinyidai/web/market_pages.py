@@ -24,6 +24,7 @@ from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import service
 from xinyidai.market.schemas import (
+    PRODUCT_TRANSITIONS,
     PRODUCT_TYPES,
     REPAYMENT_METHODS,
     STATE_LABELS,
@@ -162,7 +163,13 @@ def product_page(
         ]
     rule = service.rules.get(session, product_id=product.public_id)
     return _page(
-        request, "market/product.html", product=product, needs=needs, rule=rule, form=FormState()
+        request,
+        "market/product.html",
+        product=product,
+        needs=needs,
+        rule=rule,
+        form=FormState(),
+        transitions=PRODUCT_TRANSITIONS,
     )
 
 

@@ -97,8 +97,12 @@ def test_a_product_is_published_applied_for_and_approved(page: Page, market_serv
     expect(page.locator("h1")).to_have_text(PRODUCT)
     facts = page.get_by_test_id("product-facts")
     expect(facts).to_contain_text("草稿")
+    expect(page.locator('[data-action="pause"]')).to_have_count(0)  # only what a draft can do
+    expect(page.get_by_test_id("rules-form").get_by_label("自动审批")).not_to_be_checked()
     page.locator('[data-action="publish"]').click()
     expect(facts).to_contain_text("已发布")
+    expect(page.locator('[data-action="publish"]')).to_have_count(0)
+    expect(page.locator('[data-action="pause"]')).to_have_count(1)
     product_path = page.url.removeprefix(server)
 
     # The enterprise finds it in the supermarket and applies, authorizing the bank.
