@@ -185,6 +185,19 @@ def _date(value: object) -> str:
     return parse_date(value).isoformat()
 
 
+def stored_date(value: object) -> date | None:
+    """A date field of a stored record (ISO text, as ``_date`` wrote it); None when the
+    field is absent, blank or not a date."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 def _boolean(value: object) -> bool:
     text = _text(value).lower()
     if text in _TRUE:

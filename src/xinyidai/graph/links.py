@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from xinyidai.catalog.fields import stored_date
 from xinyidai.registry import creditcode
 
 REGISTRATION = "registration"
@@ -154,13 +155,6 @@ def _money(value: Any) -> Decimal:
         return Decimal(0)
 
 
-def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True, slots=True)
 class PersonHolding:
     """A natural person holding shares of an enterprise."""
@@ -273,8 +267,8 @@ def collect(rows: Iterable[tuple[str, str, dict[str, Any], Any]]) -> dict[str, S
                     contract=str(data.get("contract_number") or ""),
                     amount=_money(data.get("amount")),
                     status=data.get("status"),
-                    start_on=_day(data.get("start_on")),
-                    end_on=_day(data.get("end_on")),
+                    start_on=stored_date(data.get("start_on")),
+                    end_on=stored_date(data.get("end_on")),
                 )
             )
     for links in subjects.values():

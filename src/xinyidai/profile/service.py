@@ -13,6 +13,7 @@ the marketplace lets the viewer see it (``market.service.loans.financing_of``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
+from xinyidai.catalog.fields import stored_date
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.schemas import NO_BASIS, Decision, ReportOut, ReportSection
 from xinyidai.core import clock
@@ -51,14 +53,14 @@ ASSOCIATION_DEPTH = 2
 RED, BLACK = "red", "black"
 
 
+@dataclass(frozen=True)
 class ListRule:
     """How a list category says an entry is in force today: a listing stays until its
     ``until_field`` day (removal or expiry) has come; without that field, while shown."""
 
-    def __init__(self, colour: str, since_field: str | None, until_field: str | None) -> None:
-        self.colour = colour
-        self.since_field = since_field
-        self.until_field = until_field
+    colour: str
+    since_field: str
+    until_field: str | None
 
 
 # The lists an enterprise can be on, in the order the profile shows them.
@@ -71,27 +73,16 @@ LISTS: dict[str, ListRule] = {
 }
 
 
-def _day(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
 def list_status(section: ReportSection, rule: ListRule, *, today: date) -> ListStatusOut:
     """Whether the section's listings put the enterprise on the list today."""
     in_force: list[date | None] = []
     removed = 0
     for record in section.records:
-        until = _day(record.data.get(rule.until_field)) if rule.until_field else None
+        until = stored_date(record.data.get(rule.until_field)) if rule.until_field else None
         if until is not None and until <= today:
             removed += 1
             continue
-        in_force.append(_day(record.data.get(rule.since_field)) if rule.since_field else None)
+        in_force.append(stored_date(record.data.get(rule.since_field)))
     dated = [d for d in in_force if d is not None]
     return ListStatusOut(
         category=section.category,
