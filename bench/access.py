@@ -70,7 +70,6 @@ def profile_timings(args: argparse.Namespace, codes: list[str], bank: object) ->
     from xinyidai.consent import service as consent
     from xinyidai.core.db import session_scope
     from xinyidai.iam import service as iam_service
-    from xinyidai.profile import pdf
     from xinyidai.profile import service as profile
 
     with session_scope() as session:
@@ -104,8 +103,7 @@ def profile_timings(args: argparse.Namespace, codes: list[str], bank: object) ->
                 session, actor=operator, subject=code, purpose="supervision", channel="bench"
             )
             found = profile.build(session, decision, principal=operator, locale="zh_CN")
-            labels = profile.field_labels(session, (s.category for s in found.report.sections))
-            sizes.append(len(pdf.render(found, locale="zh_CN", field_labels=labels)))
+            sizes.append(len(profile.pdf_of(session, found, locale="zh_CN")))
         timings.append(time.perf_counter() - started)
     if timings:
         print(

@@ -18,7 +18,7 @@ from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.core.i18n import normalize_locale
 from xinyidai.core.settings import get_settings
-from xinyidai.profile import pdf, service
+from xinyidai.profile import service
 from xinyidai.profile.schemas import ProfileOut
 from xinyidai.registry import service as registry
 
@@ -52,10 +52,7 @@ def profile(
             else:
                 found = service.build(session, decision, principal=principal, locale=locale)
                 if out is not None:
-                    labels = service.field_labels(
-                        session, (s.category for s in found.report.sections)
-                    )
-                    out.write_bytes(pdf.render(found, locale=locale, field_labels=labels))
+                    out.write_bytes(service.pdf_of(session, found, locale=locale))
     except XydError as exc:
         fail_on(exc)
     if refused is not None:

@@ -13,7 +13,7 @@ from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.core.api import ERROR_RESPONSES, SessionDep
 from xinyidai.core.i18n import current_locale
 from xinyidai.iam.api import CurrentUser
-from xinyidai.profile import pdf, service
+from xinyidai.profile import service
 from xinyidai.profile.schemas import ProfileOut
 from xinyidai.registry import service as registry
 
@@ -59,8 +59,7 @@ def read_profile(
     profile = service.build(session, decision, principal=principal, locale=locale, depth=depth)
     if format != "pdf":
         return profile
-    labels = service.field_labels(session, (s.category for s in profile.report.sections))
-    body = pdf.render(profile, locale=locale, field_labels=labels)
+    body = service.pdf_of(session, profile, locale=locale)
     return Response(
         body,
         media_type="application/pdf",

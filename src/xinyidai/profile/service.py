@@ -12,7 +12,7 @@ the marketplace lets the viewer see it (``market.service.loans.financing_of``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -30,6 +30,7 @@ from xinyidai.iam.schemas import Principal
 from xinyidai.market.schemas import APPROVED, LOAN_DEFAULTED
 from xinyidai.market.service import loans as loan_service
 from xinyidai.privacy import service as privacy
+from xinyidai.profile import pdf
 from xinyidai.profile.schemas import (
     PART_ASSOCIATIONS,
     PART_FINANCING,
@@ -192,16 +193,20 @@ def financing(session: Session, *, principal: Principal, credit_code: str) -> Fi
     )
 
 
-def field_labels(
-    session: Session, categories: Iterable[str]
-) -> dict[str, dict[str, tuple[str, str]]]:
-    """Each category's field names in Chinese and English, as the catalogue has them now."""
-    wanted = set(categories)
+def field_labels(session: Session, report: ReportOut) -> dict[str, dict[str, tuple[str, str]]]:
+    """The field names, in Chinese and English, of each category in ``report``, as the
+    catalogue has them now."""
+    wanted = {section.category for section in report.sections}
     return {
         c.code: {f.name: (f.label_zh, f.label_en) for f in catalog_service.spec_of(c).fields}
         for c in catalog_service.list_categories(session, include_inactive=True)
         if c.code in wanted
     }
+
+
+def pdf_of(session: Session, profile: ProfileOut, *, locale: str) -> bytes:
+    """The profile as its PDF credit report in ``locale``."""
+    return pdf.render(profile, locale=locale, field_labels=field_labels(session, profile.report))
 
 
 def build(

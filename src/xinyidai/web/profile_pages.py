@@ -18,7 +18,7 @@ from xinyidai.core.errors import XydError
 from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.schemas import STATE_LABELS
-from xinyidai.profile import pdf, service
+from xinyidai.profile import service
 from xinyidai.profile.schemas import PART_LABELS, ProfileOut
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import STATUS_LABELS
@@ -84,9 +84,9 @@ def _profile(
     purpose: str | None,
     letter: str | None,
     channel: str,
-) -> tuple[ProfileOut, dict[str, dict[str, tuple[str, str]]], str] | Response:
-    """The profile under the page's one access decision, the field names of its
-    categories and the locale; or the page that says why there is none."""
+) -> tuple[ProfileOut, str] | Response:
+    """The profile under the page's one access decision and the page's locale; or the
+    page that says why there is none."""
     decided = decide_for_page(
         request, session, principal, code, purpose=purpose, letter=letter, channel=channel
     )
@@ -94,8 +94,7 @@ def _profile(
         return decided
     locale = request_locale(request)
     found = service.build(session, decided, principal=principal, locale=locale)
-    labels = service.field_labels(session, (s.category for s in found.report.sections))
-    return found, labels, locale
+    return found, locale
 
 
 def _trend_chart(points: list[Any]) -> dict[str, Any]:
@@ -121,7 +120,7 @@ def profile_page(
     )
     if isinstance(made, Response):
         return made
-    found, field_labels, locale = made
+    found, locale = made
     graph = None
     if found.associations is not None:
         graph = chart_data(found.associations, chart_labels(locale))
@@ -134,7 +133,7 @@ def profile_page(
         graph=graph,
         trend=_trend_chart(found.rating_trend),
         pdf_query=query,
-        field_labels=field_labels,
+        field_labels=service.field_labels(session, found.report),
         part_labels=PART_LABELS,
         market_states=STATE_LABELS,
         subject_states=STATUS_LABELS,
@@ -165,9 +164,9 @@ def profile_pdf(
     )
     if isinstance(made, Response):
         return made
-    found, labels, locale = made
+    found, locale = made
     try:
-        body = pdf.render(found, locale=locale, field_labels=labels)
+        body = service.pdf_of(session, found, locale=locale)
     except XydError as exc:
         session.commit()  # the read happened and stays logged
         return render(
