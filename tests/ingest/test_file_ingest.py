@@ -327,3 +327,24 @@ def test_a_json_row_with_keys_the_first_rows_lacked_widens_the_table(
     assert sorted(status.values(), key=str) == sorted(
         [None, None, "终结本次执行", "执行中"], key=str
     )
+
+
+@pytest.mark.parametrize("where", ["被执行人名称", "案号"])  # data only, and a key field
+def test_a_row_with_text_that_is_not_unicode_is_quarantined(
+    session: Session, tmp_path: Path, where: str
+) -> None:
+    objects = [dict(zip(HEADERS, good_row(n), strict=True)) for n in range(1, 4)]
+    # A lone surrogate escape: valid JSON, but no character of Unicode. (The reader of JSON
+    # arrays already turns it into a question mark; JSON Lines hand it on as it is.)
+    lines = [json.dumps(o, ensure_ascii=True) for o in objects]
+    lines[1] = lines[1].replace(json.dumps(objects[1][where]), '"\\ud800"')
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+
+    result = _ingest(session, path)
+
+    assert (result["total"], result["accepted"], result["rejected"]) == (3, 2, 1)
+    (rejection,) = session.scalars(select(Rejection))
+    assert rejection.position == 2
+    assert rejection.reason == "row holds text that is not valid Unicode"
+    assert {r.subject_code for r in session.scalars(select(CreditRecord))} == {code(1), code(3)}

@@ -167,3 +167,33 @@ def test_a_changed_subject_or_check_character_is_caught_by_the_check(
         creditcode.parse(changed)
     assert caught.value.reason.startswith("wrong check character")
     assert caught.value.params["expected"] == creditcode.check_character(changed[:17])
+
+
+# Codes near valid ones: valid codes, each with up to three characters changed (any
+# character, not only the alphabet's), cut short or made longer.
+_SEVENTEEN = st.text(alphabet=ALPHABET, min_size=17, max_size=17)
+_NEAR = st.builds(
+    lambda prefix, changes, cut: _changed(creditcode.make(prefix), changes, cut),
+    st.sampled_from([a + t for a, (_, kinds) in AUTHORITIES.items() for t in kinds]).flatmap(
+        lambda pair: st.builds(lambda rest: pair + rest, _SEVENTEEN.map(lambda s: s[:15]))
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 17), st.characters(codec=None) | st.sampled_from(ALPHABET)),
+        max_size=3,
+    ),
+    st.integers(-2, 2),
+)
+
+
+def _changed(code: str, changes: list[tuple[int, str]], cut: int) -> str:
+    chars = list(code)
+    for position, char in changes:
+        chars[position] = char
+    changed = "".join(chars)
+    return changed[: 18 + cut] if cut < 0 else changed + "7" * cut
+
+
+@given(st.lists(_NEAR | st.text(max_size=20), max_size=40))
+def test_many_codes_checked_at_once_are_judged_as_one_by_one(codes: list[str]) -> None:
+    normalized = [creditcode.normalize(code) for code in codes]
+    assert creditcode.valid_many(normalized) == [creditcode.is_valid(c) for c in normalized]

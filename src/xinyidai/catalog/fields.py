@@ -170,7 +170,10 @@ def _number_parser(field_type: str, minimum: Any) -> Parser:
         if floor is not None and number < floor:
             raise FieldError("must not be less than {minimum}", minimum=floor)
         if field_type == "money":
-            number = number.quantize(cents)
+            try:
+                number = number.quantize(cents)
+            except InvalidOperation as exc:  # more digits than an amount can carry
+                raise FieldError("amount too large: {value}", value=str(value)[:40]) from exc
         return str(number)
 
     return parse

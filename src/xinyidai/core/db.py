@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -125,6 +126,29 @@ def lookup_chunks(
 
 
 _SEPARATOR = "\x1f"  # the unit separator: no key a lookup names holds it
+
+
+def missing_keys(session: Session, column: Any, values: list[str]) -> set[str]:
+    """Those of ``values`` (text keys) that no row of ``column``'s table holds.
+
+    On PostgreSQL the server answers with what is missing alone (an anti-join on one string
+    of keys): a chunk of a feed whose subjects are all known brings back no rows at all.
+    """
+    if not values:
+        return set()
+    if is_postgres(session) and all(_SEPARATOR not in value for value in values):
+        statement = text(
+            "SELECT key FROM unnest(string_to_array(:keys, :separator)) AS key WHERE NOT "
+            f"EXISTS (SELECT 1 FROM {column.table.name} WHERE {column.name} = key)"
+        )
+        found = session.scalars(
+            statement, {"keys": _SEPARATOR.join(values), "separator": _SEPARATOR}
+        )
+        return set(found)
+    present: set[str] = set()
+    for condition in lookup_chunks(session, column, values):
+        present.update(session.scalars(select(column).where(condition)))
+    return set(values) - present
 
 
 class RawJSON(str):

@@ -190,47 +190,66 @@ def _validated_chunks(
     chunk_size: int,
     resolves: dict[int, int] | None = None,
 ) -> Iterator[_Chunk]:
-    """Read and validate ``rows`` into chunks; touches no database (it may run in a thread)."""
+    """Read and validate ``rows`` into chunks of ``chunk_size`` rows; touches no database
+    (it may run in a thread or a child process)."""
     validator = RowValidator(spec, list(headers))  # a copy: a JSON reader widens its own
-    validate = validator.validate
     chunk = _Chunk([], [], [], 0, 0, 0, validator.unknown)
+    waiting: list[list[Any]] = []
+    places: list[int] = []
+
+    def check() -> None:
+        for position, values, outcome in zip(
+            places, waiting, validator.validate_many(waiting, places), strict=True
+        ):
+            if isinstance(outcome, list):
+                _reject(chunk, batch_id, position, outcome, validator.raw(values))
+                continue
+            chunk.facts.append(outcome)
+            chunk.mentions[outcome.subject_code] = str(outcome.data.get("enterprise_name", ""))
+            if resolves is not None and position in resolves:
+                chunk.resolved.append(resolves[position])
+        waiting.clear()
+        places.clear()
+
     for position, values in rows:
         if len(headers) != len(validator.headers):
-            # A JSON reader widens the header as new keys appear.
+            # A JSON reader widens the header as new keys appear: the rows read so far are
+            # checked against the header they were read with.
+            check()
             validator = RowValidator(spec, list(headers))
-            validate = validator.validate
             chunk.unknown_headers = validator.unknown
         chunk.total += 1
         broken = unreadable_reason(values)
         if broken is not None:
-            errors = [RowError(None, broken, {})]
-            fact = None
+            _reject(chunk, batch_id, position, [RowError(None, broken, {})], {})
         else:
-            fact, errors = validate(values, position)
-        if fact is None:
-            chunk.rejected += 1
-            if any(e.reason == MISSING for e in errors):
-                chunk.missing_required += 1
-            chunk.rejections.append(
-                {
-                    "batch_id": batch_id,
-                    "position": position,
-                    "field": errors[0].field,
-                    "reason": "; ".join(e.text for e in errors)[:500],
-                    "errors": [e.as_dict() for e in errors],
-                    "raw": {} if broken is not None else validator.raw(values),
-                    "created_at": clock.now(),
-                }
-            )
-        else:
-            chunk.facts.append(fact)
-            chunk.mentions[fact.subject_code] = str(fact.data.get("enterprise_name", ""))
-            if resolves is not None and position in resolves:
-                chunk.resolved.append(resolves[position])
-        if len(chunk.facts) + len(chunk.rejections) >= chunk_size:
+            waiting.append(values)
+            places.append(position)
+        if chunk.total >= chunk_size:
+            check()
             yield chunk
             chunk = _Chunk([], [], [], 0, 0, 0, validator.unknown)
+    check()
     yield chunk
+
+
+def _reject(
+    chunk: _Chunk, batch_id: str, position: int, errors: list[RowError], raw: dict[str, Any]
+) -> None:
+    chunk.rejected += 1
+    if any(e.reason == MISSING for e in errors):
+        chunk.missing_required += 1
+    chunk.rejections.append(
+        {
+            "batch_id": batch_id,
+            "position": position,
+            "field": errors[0].field,
+            "reason": "; ".join(e.text for e in errors)[:500],
+            "errors": [e.as_dict() for e in errors],
+            "raw": raw,
+            "created_at": clock.now(),
+        }
+    )
 
 
 # Ends a stream of chunks handed over by a thread or a child process (a string: it pickles).

@@ -88,28 +88,39 @@ _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",
 _FLAT = frozenset({str, int, bool, type(None)})
 
 
-def canonical(data: dict[str, Any]) -> str:
+def canonical(data: dict[str, Any], *, keys_sorted: bool = False) -> str:
     """The canonical JSON text of a record's data (sorted keys, no spaces).
 
     The text is that of Python's ``json`` with sorted keys, no spaces and no ASCII escapes.
     A record's data as validation makes it (field name → text, whole number, yes/no or
     nothing) is written by orjson, about twice as fast and the same text (a property test
     holds the two to that); anything else (floats, nested values, numbers past 64 bits, text
-    that is not valid Unicode) by ``json`` itself.
+    that is not valid Unicode) by ``json`` itself. ``keys_sorted`` says the dict's keys are
+    already in order (validation builds them so), which spares sorting them again.
     """
     for value in data.values():
         if value.__class__ not in _FLAT:
             return _CANONICAL.encode(data)
     try:
-        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+        return orjson.dumps(data, option=0 if keys_sorted else orjson.OPT_SORT_KEYS).decode()
     except orjson.JSONEncodeError:
         return _CANONICAL.encode(data)
 
 
 def record_id(category: str, key_values: Sequence[Any]) -> str:
     """The id of the fact a category's key values name: the same fact, the same id."""
-    text = category + "\x1f" + "\x1f".join("" if v is None else str(v) for v in key_values)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return record_ids(category, [["" if v is None else str(v)] for v in key_values])[0]
+
+
+def record_ids(category: str, key_columns: Sequence[Sequence[str]]) -> list[str]:
+    """``record_id`` of many facts at once, from their key values as text ("" for none),
+    one list per key field."""
+    prefix = category + "\x1f"
+    sha256 = hashlib.sha256
+    return [
+        sha256((prefix + "\x1f".join(keys)).encode("utf-8")).hexdigest()[:32]
+        for keys in zip(*key_columns, strict=True)
+    ]
 
 
 JSON_COLUMNS = ("data", "sources")

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from xinyidai.core.db import bulk_insert, insert_missing, lookup_chunks, read_frame
+from xinyidai.core.db import (
+    bulk_insert,
+    insert_missing,
+    lookup_chunks,
+    missing_keys,
+    read_frame,
+)
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
 from xinyidai.registry import codes, creditcode
@@ -225,16 +231,15 @@ def sync_subjects(
     """
     wanted = list({row["credit_code"] for row in registrations} | set(mentions or {}))
     table = cast(Table, Enterprise.__table__)
-    # Mentions need only to know which subjects exist; registrations compare their fields.
-    columns = (
-        (table.c.credit_code, table.c.status, *(table.c[n] for n in REGISTRATION_FIELDS))
-        if registrations
-        else (table.c.credit_code,)
-    )
     existing: dict[str, tuple[Any, ...]] = {}
-    for condition in lookup_chunks(session, Enterprise.credit_code, wanted):
-        for found in session.execute(select(*columns).where(condition)):
-            existing[found[0]] = tuple(found)
+    if registrations:  # registrations compare their fields with what is registered
+        columns = (table.c.credit_code, table.c.status, *(table.c[n] for n in REGISTRATION_FIELDS))
+        for condition in lookup_chunks(session, Enterprise.credit_code, wanted):
+            for found in session.execute(select(*columns).where(condition)):
+                existing[found[0]] = tuple(found)
+        unknown = set(wanted) - set(existing)
+    else:  # mentions need only to know which subjects are new
+        unknown = missing_keys(session, Enterprise.credit_code, wanted)
     created: dict[str, dict[str, Any]] = {}
     changes: list[dict[str, Any]] = []
     for row in registrations:
@@ -262,7 +267,7 @@ def sync_subjects(
         session.execute(statement, changes)
     updated = len(changes)
     for code, name in (mentions or {}).items():
-        if code not in existing and code not in created:
+        if code in unknown and code not in created:
             created[code] = {
                 "credit_code": code,
                 "kind": kind_of(code),
