@@ -162,7 +162,7 @@ def test_a_folder_ingested_side_by_side_equals_one_file_at_a_time(
     from xinyidai.core.db import get_engine
     from xinyidai.ingest import folder
     from xinyidai.ingest.models import Batch
-    from xinyidai.registry.models import Enterprise
+    from xinyidai.registry.models import STATUS_ACTIVE, STATUS_PENDING, Enterprise
     from xinyidai.scoring import service as rating  # listens to stored records
     from xinyidai.scoring.models import CreditRating
     from xinyidai.synth import generate
@@ -176,7 +176,6 @@ def test_a_folder_ingested_side_by_side_equals_one_file_at_a_time(
     first = folder.ingest_feeds(
         feeds, actor="t", workers=3, on_done=lambda feed, line: seen.append(line["category"])
     )
-    assert seen[0] == "registration"
     assert sorted(seen) == sorted(f.category for f in feeds)
     assert all(line["state"] == "done" for line in first)
     again = folder.ingest_feeds(feeds, actor="t", workers=1)
@@ -191,6 +190,21 @@ def test_a_folder_ingested_side_by_side_equals_one_file_at_a_time(
         assert session.scalar(select(func.count()).select_from(Batch)) == 2 * len(feeds)
         codes = session.scalars(select(Enterprise.credit_code)).all()
         assert len(codes) == len(set(codes))
+        # Whichever file met a subject first, the registration completed it.
+        registered = {
+            r.subject_code: r.data
+            for r in session.scalars(
+                select(CreditRecord).where(CreditRecord.category == "registration")
+            )
+        }
+        subjects = {e.credit_code: e for e in session.scalars(select(Enterprise))}
+        assert registered
+        for subject, data in registered.items():
+            assert subjects[subject].status == STATUS_ACTIVE
+            assert subjects[subject].name == data["enterprise_name"]
+            assert subjects[subject].region_code == data.get("region_code")
+        others = {e.status for c, e in subjects.items() if c not in registered}
+        assert others <= {STATUS_PENDING}
         assert records.orphan_versions(session) == 0
         # The workers listened as this process does: negative records re-rated on arrival.
         rerated = select(func.count()).where(CreditRating.trigger == rating.TRIGGER_ARRIVAL)
@@ -346,3 +360,70 @@ def test_subject_and_digest_lookups_use_their_hash_indexes(pg_url: str) -> None:
         session.rollback()
     finally:
         session.close()
+
+
+def test_a_registration_completes_a_subject_another_file_is_adding(pg_url: str) -> None:
+    """Files go in side by side: a registration may meet a subject that another file's
+    uncommitted chunk is adding as a mere mention. It waits for that chunk, then completes
+    the subject; neither fails."""
+    import threading
+    from datetime import date
+    from decimal import Decimal
+
+    from tests.ingest.tables import code
+    from xinyidai.registry import service as registry
+    from xinyidai.registry.models import STATUS_ACTIVE, STATUS_PENDING, Enterprise
+
+    subject = code(41)
+    mention = new_session()
+    registration = new_session()
+    try:
+        registry.sync_subjects(mention, mentions={subject: "别处提到的名称", code(42): "只被提到"})
+        assert mention.get_bind().dialect.name == "postgresql"
+        done = threading.Event()
+        errors: list[BaseException] = []
+
+        def register() -> None:
+            try:
+                registry.sync_subjects(
+                    registration,
+                    registrations=[
+                        {
+                            "credit_code": subject,
+                            "name": "登记的名称有限公司",
+                            "region_code": "640104",
+                            "industry_code": "F5211",
+                            "legal_representative": None,  # blank: keeps what is there
+                            "registered_capital": Decimal("500000.00"),
+                            "established_on": date(2020, 5, 1),
+                            "address": "银川市兴庆区",
+                        }
+                    ],
+                )
+                registration.commit()
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=register)
+        worker.start()
+        assert not done.wait(1.0)  # waiting on the mention's uncommitted row
+        mention.commit()
+        worker.join(30)
+        assert not errors
+        check = new_session()
+        try:
+            found = {e.credit_code: e for e in check.scalars(select(Enterprise))}
+            assert found[subject].status == STATUS_ACTIVE
+            assert found[subject].name == "登记的名称有限公司"
+            assert found[subject].registered_capital == Decimal("500000.00")
+            assert found[subject].established_on == date(2020, 5, 1)
+            assert found[subject].region_code == "640104"
+            assert found[code(42)].status == STATUS_PENDING
+            assert len(found) == 2
+        finally:
+            check.close()
+    finally:
+        mention.close()
+        registration.close()

@@ -211,3 +211,52 @@ def test_create_conflict_and_search_on_postgresql(pg_url: str) -> None:
     finally:
         session.rollback()
         session.close()
+
+
+def test_a_registration_completes_a_subject_it_found_missing_but_another_file_added(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Side by side, another file may add a subject (as a mention, with what it knows)
+    between the registration's lookup and its insert: the registration then completes that
+    subject, and a field the registration leaves blank keeps what is there."""
+    from datetime import date
+
+    code = code_for("640104", 77)
+    service.sync_subjects(session, mentions={code: "别处提到的名称"})
+    mentioned = service.get_by_code(session, credit_code=code)
+    assert mentioned is not None
+    mentioned.legal_representative = "张三"
+    session.commit()
+    # The registration's lookup does not see it yet.
+    monkeypatch.setattr(service, "lookup_chunks", lambda *args: iter(()))
+    outcome = service.sync_subjects(
+        session,
+        registrations=[
+            {
+                "credit_code": code,
+                "name": "登记的名称有限公司",
+                "region_code": "640104",
+                "industry_code": "F5211",
+                "legal_representative": None,
+                "registered_capital": Decimal("1000000.50"),
+                "established_on": date(2019, 3, 8),
+                "address": "银川市兴庆区",
+            }
+        ],
+    )
+    session.commit()
+    assert outcome == {"created": 1, "updated": 0}
+    session.expire_all()
+    subject = service.get_by_code(session, credit_code=code)
+    assert subject is not None
+    assert (subject.status, subject.name, subject.legal_representative) == (
+        STATUS_ACTIVE,
+        "登记的名称有限公司",
+        "张三",
+    )
+    assert (subject.registered_capital, subject.established_on, subject.industry_code) == (
+        Decimal("1000000.50"),
+        date(2019, 3, 8),
+        "F5211",
+    )
+    assert session.query(Enterprise).count() == 1

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Engine,
@@ -377,4 +378,53 @@ def insert_missing(session: Session, table: Any, rows: list[dict[str, Any]], key
         statement: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
     else:
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
+    session.execute(statement, ordered)
+
+
+def upsert_rows(
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    *,
+    key: str,
+    update: Sequence[str],
+    keep: Iterable[str] = (),
+) -> None:
+    """Insert ``rows``; where a row with the same ``key`` is there already (another writer
+    may just have added it), set its ``update`` columns to the new values instead, except
+    that a ``keep`` column keeps its value where the new one is null.
+
+    Rows go in key order, so writers adding overlapping sets never deadlock. On PostgreSQL
+    the rows travel as one JSON text that the server reads into the table's own types.
+    """
+    if not rows:
+        return
+    kept = set(keep)
+    ordered = sorted(rows, key=lambda row: row[key])
+    if is_postgres(session):
+        columns = ", ".join(ordered[0])
+        name = table.name
+        sets = ", ".join(
+            f"{c} = COALESCE(EXCLUDED.{c}, {name}.{c})" if c in kept else f"{c} = EXCLUDED.{c}"
+            for c in update
+        )
+        session.execute(
+            text(
+                f"INSERT INTO {name} ({columns}) SELECT {columns} FROM "
+                f"json_populate_recordset(NULL::{name}, CAST(:rows AS json)) ORDER BY {key} "
+                f"ON CONFLICT ({key}) DO UPDATE SET {sets}"
+            ),
+            {"rows": orjson.dumps(ordered, default=str).decode()},
+        )
+        return
+    from sqlalchemy.dialects import sqlite
+
+    statement = sqlite.insert(table)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[key],
+        set_={
+            c: func.coalesce(excluded[c], table.c[c]) if c in kept else excluded[c] for c in update
+        },
+    )
     session.execute(statement, ordered)

@@ -1,10 +1,15 @@
-"""Ingesting many files: registration first, then the other files side by side.
+"""Ingesting many files side by side.
 
-A folder's files are independent once the subjects exist: each carries one category, and a
-record's key starts with its category, so two files never write the same record. On
-PostgreSQL they are ingested by up to ``XYD_INGEST_WORKERS`` processes, each with its own
-connection and its own batch, committing chunk by chunk as a single file does. SQLite takes
-one writer at a time, so there the files go one after another.
+A folder's files are independent: each carries one category, and a record's key starts
+with its category, so two files never write the same record. The subjects they speak of
+are the one thing they share: a file that mentions an unknown subject adds it pending
+verification, and the registration file completes it, whichever of the two comes first
+(``registry.service.sync_subjects`` adds and completes subjects so that writers side by
+side neither fail nor deadlock). On PostgreSQL the files are ingested by up to
+``XYD_INGEST_WORKERS`` processes, each with its own connection and its own batch,
+committing chunk by chunk as a single file does; the registration file is started first.
+SQLite takes one writer at a time, so there the files go one after another, registration
+first.
 
 The workers are started fresh (``spawn``), not forked: what listens to stored records (the
 rating, with polars' thread pool) must not inherit a parent's threads mid-flight, and a
@@ -101,7 +106,7 @@ def ingest_feeds(
     on_done: DoneHook | None = None,
     listen: bool = True,
 ) -> list[dict[str, Any]]:
-    """Ingest ``feeds`` (registration first) and return their summaries in feed order.
+    """Ingest ``feeds`` (registration started first) and return their summaries in feed order.
 
     With ``listen=False`` what listens to stored records (re-rating on arrival) is not
     told, here or in the workers: for bulk loads whose caller catches up once after.
@@ -110,19 +115,23 @@ def ingest_feeds(
     running have finished; what they stored stays stored, like a single file's chunks.
     """
     count = workers_for(workers)
-    first = [f for f in feeds if f.category == REGISTRATION]
-    rest = [f for f in feeds if f.category != REGISTRATION]
-    if count == 1:
-        first, rest = [*first, *rest], []
     done: dict[FeedFile, dict[str, Any]] = {}
-    for feed in first:
-        with _quiet(listen):
-            done[feed] = ingest_one(feed, actor=actor, source=source, on_progress=on_progress)
-        if on_done is not None:
-            on_done(feed, done[feed])
-    if rest:
-        _side_by_side(rest, count, actor, source, listen, done, on_progress, on_done)
+    if count == 1 or len(feeds) == 1:  # one at a time, here
+        for feed in sorted(feeds, key=lambda f: f.category != REGISTRATION):
+            with _quiet(listen):
+                done[feed] = ingest_one(feed, actor=actor, source=source, on_progress=on_progress)
+            if on_done is not None:
+                on_done(feed, done[feed])
+    elif feeds:
+        _side_by_side(list(feeds), count, actor, source, listen, done, on_progress, on_done)
     return [done[feed] for feed in feeds]
+
+
+def _work(feed: FeedFile) -> float:
+    """How long a file will take, roughly: its size, an Excel workbook's many times over
+    (it is compressed, and read about a hundred times slower per row than text)."""
+    size = feed.path.stat().st_size
+    return size * 30 if (feed.format or feed.path.suffix.lstrip(".")).lower() == "xlsx" else size
 
 
 def _side_by_side(
@@ -147,8 +156,9 @@ def _side_by_side(
             if on_progress is not None:
                 on_progress(feed, rows)
 
-    # Largest first: the long files start at once and the short ones fill in around them.
-    ordered = sorted(feeds, key=lambda f: f.path.stat().st_size, reverse=True)
+    # Registration first, then the longest: the long files start at once and the short
+    # ones fill in around them.
+    ordered = sorted(feeds, key=lambda f: (f.category != REGISTRATION, -_work(f)))
     failure: BaseException | None = None
     with ProcessPoolExecutor(
         max_workers=min(count, len(ordered)),

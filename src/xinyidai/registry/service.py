@@ -9,11 +9,11 @@ from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyidai.core.db import (
-    bulk_insert,
     insert_missing,
     lookup_chunks,
     missing_keys,
     read_frame,
+    upsert_rows,
 )
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
@@ -286,10 +286,16 @@ def sync_subjects(
             for row in created.values()
         ]
         session.flush()
-        # Registrations come from one file at a time; subjects only mentioned may be met by
-        # several files ingested side by side, so those skip what another has just added.
-        bulk_insert(
-            session, Enterprise.__table__, [r for r in rows if r["status"] != STATUS_PENDING]
+        # Files are ingested side by side: another may just have added a subject this one
+        # found missing. A registration then completes it (a field it leaves blank keeps what
+        # is there); a mere mention leaves it as it is.
+        upsert_rows(
+            session,
+            Enterprise.__table__,
+            [r for r in rows if r["status"] != STATUS_PENDING],
+            key="credit_code",
+            update=(*REGISTRATION_FIELDS, "status", "updated_at"),
+            keep=REGISTRATION_FIELDS,
         )
         insert_missing(
             session,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from xinyidai.catalog import service as catalog_service
 from xinyidai.consent.schemas import NO_BASIS, Decision
 from xinyidai.core import clock
-from xinyidai.core.db import insert_frame
+from xinyidai.core.db import insert_frame, insert_missing
 from xinyidai.core.errors import NotFound
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
@@ -68,16 +68,25 @@ def register_model(session: Session, *, model: ScorecardModel, source: str) -> R
     found = session.get(RatingModel, model.version)
     if found is not None:
         return found
-    row = RatingModel(
-        version=model.version,
-        name=model.name,
-        body=model.to_dict(),
-        features=len(model.features),
-        source=source[:200],
-        created_at=clock.now(),
+    # Files ingested side by side may each rate for the first time at once: one adds the
+    # model, the others find it.
+    insert_missing(
+        session,
+        RatingModel.__table__,
+        [
+            {
+                "version": model.version,
+                "name": model.name,
+                "body": model.to_dict(),
+                "features": len(model.features),
+                "source": source[:200],
+                "created_at": clock.now(),
+            }
+        ],
+        key="version",
     )
-    session.add(row)
-    session.flush()
+    row = session.get(RatingModel, model.version)
+    assert row is not None  # added here, or by the writer this one waited for
     return row
 
 
