@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     queue_immediate: bool = Field(
         default=False, description="Run queued jobs at once in the caller (tests, small demos)."
     )
-    ingest_batch_rows: int = 2000
+    ingest_batch_rows: int = 5000
     ingest_process_kb: int = Field(
         default=8192,
         description=(

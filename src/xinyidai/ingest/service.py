@@ -1,7 +1,7 @@
 """Business logic of ingestion: batches in, rows validated, facts stored, faults kept.
 
 Every path — a file from the CLI or the portal, a push through the API, a resubmission of
-fixed rows — runs through ``_process``: rows are validated one by one, bad ones are
+fixed rows — runs through ``_process``: rows are validated a chunk at a time, bad ones are
 quarantined with their position, field and reason, good ones are stored in chunks through
 the records service (dedup, versions, conflicts) and the registry is kept in step.
 """
