@@ -271,7 +271,7 @@ def _values(
             result = out[i]
             if result is _UNSEEN:
                 rest.append(i)
-            elif memo is not None:
+            elif memo is not None and raw[i].__class__ is str:
                 if len(memo) >= MEMO_LIMIT:
                     memo.clear()
                 memo[raw[i]] = result
