@@ -38,6 +38,8 @@ TYPES = (
 # Types whose values are personal information of natural persons (PIPL): desensitized in views
 # that are not entitled to the raw value.
 PERSONAL_TYPES = frozenset({"person_name", "id_card", "phone"})
+# The longest text each text type takes, in characters.
+TEXT_LIMITS = {"string": 500, "person_name": 500, "address": 500, "text": 4000}
 
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 BLANKS = frozenset({"", "-", "--", "—", "null", "none", "n/a", "na", "无", "空"})
@@ -267,10 +269,8 @@ def _phone(value: object) -> str:
 
 def parser_for(field_type: str, *, allowed: list[str] | None = None, minimum: Any = None) -> Parser:
     """A function that reads one raw value of ``field_type`` (built once per field)."""
-    if field_type in ("string", "person_name", "address"):
-        return _text_parser(500)
-    if field_type == "text":
-        return _text_parser(4000)
+    if field_type in TEXT_LIMITS:
+        return _text_parser(TEXT_LIMITS[field_type])
     if field_type == "integer":
         return _integer_parser(minimum)
     if field_type in ("decimal", "money", "percent"):

@@ -32,6 +32,7 @@ from typing import Any
 from xinyidai.core import db as core_db
 from xinyidai.core.settings import get_settings
 from xinyidai.ingest.models import Batch
+from xinyidai.ingest.readers import NotATable, detect_format
 from xinyidai.ingest.service import REGISTRATION, FeedFile, ingest_file, summary
 from xinyidai.records import service as records_service
 
@@ -131,7 +132,11 @@ def _work(feed: FeedFile) -> float:
     """How long a file will take, roughly: its size, an Excel workbook's many times over
     (it is compressed, and read about a hundred times slower per row than text)."""
     size = feed.path.stat().st_size
-    return size * 30 if (feed.format or feed.path.suffix.lstrip(".")).lower() == "xlsx" else size
+    try:
+        excel = detect_format(feed.path, feed.format) == "xlsx"
+    except NotATable:  # its worker will say so
+        excel = False
+    return size * 30 if excel else size
 
 
 def _side_by_side(

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from xinyidai.catalog.fields import BLANKS, FieldError, Parser, is_blank, parser_for
+from xinyidai.catalog.fields import (
+    BLANKS,
+    TEXT_LIMITS,
+    FieldError,
+    Parser,
+    is_blank,
+    parser_for,
+)
 from xinyidai.catalog.schemas import CategorySpec, FieldSpec
 from xinyidai.catalog.service import HeaderMap
 from xinyidai.records.schemas import Fact
@@ -47,7 +54,6 @@ MEMO_TYPES = frozenset(
 )
 MEMO_LIMIT = 4096
 _NOT_UNICODE = "row holds text that is not valid Unicode"
-TEXT_LIMITS = {"string": 500, "person_name": 500, "address": 500, "text": 4000}
 _UNSEEN = object()
 _ABSENT = object()  # a blank value: its field is left out of the row's data
 
@@ -115,9 +121,6 @@ class RowValidator:
                 _shortcut(field) if shortcuts else None,
             )
             for field in spec.fields
-        ]
-        self.missing_columns = [
-            f.name for f in spec.fields if f.required and f.name not in by_field
         ]
         self.date_field = next(
             (f.name for f in spec.fields if f.type == "date" and f.required), None
@@ -271,17 +274,14 @@ def _values(
             result = out[i]
             if result is _UNSEEN:
                 rest.append(i)
-            elif memo is not None and raw[i].__class__ is str:
-                if len(memo) >= MEMO_LIMIT:
-                    memo.clear()
-                memo[raw[i]] = result
+            else:
+                _remember(memo, raw[i], result)
         todo = rest
     field, parse = column.field, column.parse
     for i in todo:
         value = raw[i]
         if value.__class__ is str:
-            stripped = value.strip()
-            blank = not stripped or (len(stripped) <= _LONGEST_BLANK and stripped.lower() in BLANKS)
+            blank = _blank_text(value.strip())
         else:
             blank = value is None or is_blank(value)
         if blank:
@@ -298,11 +298,21 @@ def _values(
             faults.setdefault(i, []).append(RowError(field.name, exc.reason, exc.params))
             continue
         out[i] = result
-        if memo is not None and value.__class__ is str:
-            if len(memo) >= MEMO_LIMIT:
-                memo.clear()  # start afresh: a file's rows keep a subject's rows together
-            memo[value] = result
+        _remember(memo, value, result)
     return out
+
+
+def _remember(memo: dict[str, Any] | None, value: Any, result: Any) -> None:
+    """Keep what a text spelling parsed to (the memo is looked up by text alone)."""
+    if memo is not None and value.__class__ is str:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()  # start afresh: a file's rows keep a subject's rows together
+        memo[value] = result
+
+
+def _blank_text(stripped: str) -> bool:
+    """Whether stripped text is one of the spellings of nothing."""
+    return not stripped or (len(stripped) <= _LONGEST_BLANK and stripped.lower() in BLANKS)
 
 
 def _shortcut(field: FieldSpec) -> Shortcut | None:
@@ -330,11 +340,7 @@ def _text_shortcut(limit: int) -> Shortcut:
             value = raw[i]
             if value.__class__ is str:
                 text = value.strip()
-                if (
-                    text
-                    and len(text) <= limit
-                    and (len(text) > _LONGEST_BLANK or text.lower() not in BLANKS)
-                ):
+                if len(text) <= limit and not _blank_text(text):
                     out[i] = text
 
     return run
