@@ -254,13 +254,14 @@ def replicate(url: str, copies: int) -> None:
                 e.established_on, e.address, e.created_at, e.updated_at
             FROM enterprise e, unnest(ARRAY[{codes}]) AS p(prefix)""",
         f"""INSERT INTO credit_record (id, category, subject_code, data, digest, event_on,
-                category_version, version, provider, sources, batch_id, created_at, updated_at)
+                category_version, version, provider, sources, batch_id, created_at, updated_at,
+                change_id)
             SELECT md5(p.prefix || r.id), r.category,
                 {new_code.format(column="r.subject_code")},
                 jsonb_set(r.data::jsonb, '{{credit_code}}',
                           to_jsonb({new_code.format(column="r.subject_code")}))::json,
                 r.digest, r.event_on, r.category_version, r.version, r.provider, r.sources,
-                r.batch_id, r.created_at, r.updated_at
+                r.batch_id, r.created_at, r.updated_at, r.change_id
             FROM credit_record r, unnest(ARRAY[{codes}]) AS p(prefix)""",
         f"""INSERT INTO graph_bad_neighbours (credit_code, depth1, depth2, analysis_id, as_of,
                 counted_at)

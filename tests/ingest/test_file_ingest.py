@@ -86,7 +86,8 @@ def test_each_bad_row_is_quarantined_with_its_reason_in_every_format(
     assert rejection.raw["案号"] == rows[2][2] or field == "case_number"
     stored = {r.data["case_number"] for r in session.scalars(select(CreditRecord))}
     assert stored == {rows[i][2] for i in (0, 1, 3, 4)}
-    assert _count(session, RecordVersion) == 4
+    # A first version is the record's row alone: nothing is written twice.
+    assert _count(session, RecordVersion) == 0
 
 
 def test_reingesting_the_same_file_stores_nothing_new(session: Session, tmp_path: Path) -> None:
@@ -94,19 +95,29 @@ def test_reingesting_the_same_file_stores_nothing_new(session: Session, tmp_path
     _ingest(session, path)
     again = _ingest(session, path)
     assert (again["accepted"], again["duplicates"], again["updated"]) == (0, 3, 0)
-    assert _count(session, RecordVersion) == 3
+    assert _count(session, CreditRecord) == 3
+    assert _count(session, RecordVersion) == 0
 
 
 def test_a_changed_value_is_an_update_that_keeps_the_old_version(
     session: Session, tmp_path: Path
 ) -> None:
     _ingest(session, write(tmp_path / "v1", "csv", HEADERS, [good_row(1, "100.00")]))
+    first_mark = records.last_change_id(session)
     result = _ingest(session, write(tmp_path / "v2", "csv", HEADERS, [good_row(1, "250.00")]))
     assert (result["accepted"], result["updated"]) == (0, 1)
     record = session.scalars(select(CreditRecord)).one()
+    assert record.change_id > first_mark
+    changed, complete = records.changed_subjects(
+        session, categories=["court_enforcement"], after=first_mark
+    )
+    assert (changed, complete) == ({record.subject_code}, True)
     assert (record.version, record.data["amount"]) == (2, "250.00")
     history = records.versions_of(session, record_id=record.id)
     assert [(v.version, v.data["amount"]) for v in history] == [(2, "250.00"), (1, "100.00")]
+    past = session.scalars(select(RecordVersion)).one()
+    assert (past.record_id, past.version, past.data["amount"]) == (record.id, 1, "100.00")
+    assert history[1].created_at < history[0].created_at
     shown = records.records_of(
         session,
         subject_code=record.subject_code,

@@ -13,7 +13,7 @@ from xinyidai.ledger import keys
 from xinyidai.ledger import service as ledger
 from xinyidai.ledger.models import LedgerEntry
 from xinyidai.ledger.verify import verify_ledger
-from xinyidai.records.models import RecordVersion
+from xinyidai.records.models import CreditRecord, RecordVersion
 
 
 def _ingest(session: Session, path: Path) -> None:
@@ -36,7 +36,10 @@ def test_each_record_version_appends_one_leaf_without_the_data(
     assert len(leaves) == 4
     assert {leaf["kind"] for leaf in leaves} == {"record.version"}
     assert all("兴庆区" not in str(leaf) and "1200.50" not in str(leaf) for leaf in leaves)
-    digests = {v.digest for v in session.scalars(select(RecordVersion))}
+    # Three current versions (the records' rows) and the one the update left behind.
+    digests = {r.digest for r in session.scalars(select(CreditRecord))}
+    digests |= {v.digest for v in session.scalars(select(RecordVersion))}
+    assert len(digests) == 4
     assert {leaf["digest"] for leaf in leaves} == digests
     report = verify_ledger(session)
     assert report.ok, report.problems
@@ -51,11 +54,31 @@ def test_verify_names_a_record_version_changed_behind_the_ledger(
     ledger.integrate(session)
     ledger.publish_checkpoint(session)
     session.commit()
-    victim = session.scalars(select(RecordVersion).limit(1)).one()
+    victim = session.scalars(select(CreditRecord).limit(1)).one()
     session.execute(
-        update(RecordVersion).where(RecordVersion.id == victim.id).values(digest="0" * 64)
+        update(CreditRecord).where(CreditRecord.id == victim.id).values(digest="0" * 64)
     )
     session.commit()
     report = verify_ledger(session)
     assert not report.ok
-    assert any(f"{victim.record_id}:1" in problem.what for problem in report.problems)
+    assert any(f"{victim.id}:1" in problem.what for problem in report.problems)
+
+
+def test_verify_names_a_past_version_changed_behind_the_ledger(
+    session: Session, tmp_path: Path
+) -> None:
+    keys.create_key()
+    _ingest(session, write(tmp_path / "a", "csv", HEADERS, [good_row(1, "100.00")]))
+    _ingest(session, write(tmp_path / "b", "csv", HEADERS, [good_row(1, "250.00")]))
+    ledger.integrate(session)
+    ledger.publish_checkpoint(session)
+    session.commit()
+    assert verify_ledger(session).ok
+    past = session.scalars(select(RecordVersion)).one()
+    session.execute(
+        update(RecordVersion).where(RecordVersion.id == past.id).values(digest="0" * 64)
+    )
+    session.commit()
+    report = verify_ledger(session)
+    assert not report.ok
+    assert any(f"{past.record_id}:1" in problem.what for problem in report.problems)

@@ -36,7 +36,8 @@ def test_copy_path_stores_records_versions_and_updates(pg_url: str, tmp_path: Pa
         session.commit()
         assert (again.accepted, again.updated) == (0, 2)
         assert session.scalar(select(func.count()).select_from(CreditRecord)) == 49
-        assert session.scalar(select(func.count()).select_from(RecordVersion)) == 51
+        # The two records that changed left their first versions behind.
+        assert session.scalar(select(func.count()).select_from(RecordVersion)) == 2
         record = session.scalars(
             select(CreditRecord).where(CreditRecord.version == 2).limit(1)
         ).one()
@@ -87,11 +88,16 @@ def test_records_are_partitioned_by_category(pg_url: str, tmp_path: Path) -> Non
         assert "credit_record_p_court_enforcement" in plan
         assert "credit_record_p_registration" not in plan
         assert "credit_record_p_default" not in plan
-        # Every version still points at its record through (record_id, category).
+        # Every past version still points at its record through (record_id, category).
+        changed = write(tmp_path / "two", "csv", HEADERS, [good_row(1, "9.99")])
+        service.ingest_file(
+            session, feed=service.FeedFile(changed, "court", "court_enforcement"), actor="t"
+        )
+        session.commit()
         orphans = records.orphan_versions(session)
         assert orphans == 0
         session.execute(text("DELETE FROM credit_record WHERE category = 'court_enforcement'"))
-        assert records.orphan_versions(session) == 5
+        assert records.orphan_versions(session) == 1
         session.rollback()
     finally:
         session.close()
@@ -124,8 +130,9 @@ def test_a_new_category_gets_its_own_partition(pg_url: str) -> None:
         session.execute(
             text(
                 "INSERT INTO credit_record (id, category, subject_code, data, digest, "
-                "category_version, version, provider, sources, created_at, updated_at) "
-                "VALUES ('r1', 'honour_town', 'X', '{}', 'd', 1, 1, 'p', '[]', now(), now())"
+                "category_version, version, provider, sources, created_at, updated_at, "
+                "change_id) "
+                "VALUES ('r1', 'honour_town', 'X', '{}', 'd', 1, 1, 'p', '[]', now(), now(), 1)"
             )
         )
         with pytest.raises(Conflict) as waiting:
@@ -292,8 +299,9 @@ def test_lookups_by_text_keys_find_exactly_the_keys_named(pg_url: str) -> None:
             session.execute(
                 text(
                     "INSERT INTO credit_record (id, category, subject_code, data, digest, "
-                    "category_version, version, provider, sources, created_at, updated_at) "
-                    "VALUES (:id, 'honour', 'X', '{}', 'd', 1, 1, 'p', '[]', now(), now())"
+                    "category_version, version, provider, sources, created_at, updated_at, "
+                    "change_id) "
+                    "VALUES (:id, 'honour', 'X', '{}', 'd', 1, 1, 'p', '[]', now(), now(), 1)"
                 ),
                 {"id": key},
             )
@@ -323,9 +331,10 @@ def test_subject_and_digest_lookups_use_their_hash_indexes(pg_url: str) -> None:
             session.execute(
                 text(
                     "INSERT INTO credit_record (id, category, subject_code, data, digest, "
-                    "category_version, version, provider, sources, created_at, updated_at) "
+                    "category_version, version, provider, sources, created_at, updated_at, "
+                    "change_id) "
                     "SELECT md5(g::text), :category, 'S' || (g % 500), '{}', 'd', 1, 1, 'p', "
-                    "'[]', now(), now() FROM generate_series(1, 5000) AS g"
+                    "'[]', now(), now(), 1 FROM generate_series(1, 5000) AS g"
                 ),
                 {"category": category},
             )

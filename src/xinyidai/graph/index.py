@@ -2,11 +2,12 @@
 
 Finding who shares an address with an enterprise would otherwise read every registration.
 The index holds each enterprise's keys (``links.SubjectLinks.index_keys``), derived from
-its own records only, and remembers the newest record version it has read. It is rebuilt
-by every region analysis and refreshed from the versions written since (``refresh``, a
-periodic job). A query between refreshes folds the pending changes in (``pending``), so
-what it finds is what the records say now; only when more subjects changed than
-``PENDING_LIMIT`` does it answer from the index as it stands, and says so.
+its own records only, and remembers the newest change mark of the records it has read
+(``records.service.last_change_id``). It is rebuilt by every region analysis and refreshed
+from the records changed since (``refresh``, a periodic job). A query between refreshes
+folds the pending changes in (``pending``), so what it finds is what the records say now;
+only when more subjects changed than ``PENDING_LIMIT`` does it answer from the index as it
+stands, and says so.
 """
 
 from __future__ import annotations
@@ -95,16 +96,16 @@ def _replace(session: Session, subjects: dict[str, links.SubjectLinks]) -> None:
 
 
 def refresh(session: Session) -> int:
-    """Bring the index up to the newest record version; the number of subjects re-read."""
+    """Bring the index up to the newest change mark; the number of subjects re-read."""
     state = _state(session, lock=True)
-    top = records_service.last_version_id(session)
+    top = records_service.last_change_id(session)
     if top <= state.version_mark:
         return 0
     changed, _ = records_service.changed_subjects(
         session,
         categories=links.LINK_CATEGORIES,
-        after_version=state.version_mark,
-        up_to_version=top,
+        after=state.version_mark,
+        up_to=top,
     )
     if changed:
         _replace(session, load_links(session, changed))
@@ -136,7 +137,7 @@ def pending(session: Session, *, limit: int = PENDING_LIMIT) -> Pending:
     state = session.get(IndexState, STATE_ID)
     mark = state.version_mark if state is not None else 0
     changed, complete = records_service.changed_subjects(
-        session, categories=links.LINK_CATEGORIES, after_version=mark, limit=limit
+        session, categories=links.LINK_CATEGORIES, after=mark, limit=limit
     )
     if not complete:
         return Pending(complete=False)

@@ -111,6 +111,8 @@ class IndexState(Base):
     __tablename__ = "graph_index_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The newest records change mark read (named when marks were version ids; migration
+    # 0013 kept their values).
     version_mark: Mapped[int] = mapped_column(BigInteger, default=0)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rebuilt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -112,7 +112,7 @@ def analyse(
     session.flush()
     announce = step or (lambda _message: None)
     announce("reading link records")
-    mark = records_service.last_version_id(session)
+    mark = records_service.last_change_id(session)
     subjects = index.load_links(session, None)
     all_guarantees = [g for s in subjects.values() for g in s.guarantees]
     analysis.read_ms = _ms(started)

@@ -56,7 +56,7 @@ BAD_CATEGORIES = links.BAD_CATEGORIES
 
 def rebuild_index(session: Session) -> int:
     """Rebuild the index of link keys from every link record; the number of keys."""
-    mark = records_service.last_version_id(session)
+    mark = records_service.last_change_id(session)
     return index.rebuild(session, subjects=index.load_links(session, None), mark=mark)
 
 

@@ -1,4 +1,4 @@
-"""Tables of the records: one row per fact, one row per version of it, and conflicts.
+"""Tables of the records: one row per fact (its current version), one per past version, conflicts.
 
 A record's id is derived from its category and key fields (``record_id``), so the same
 fact sent twice, by one department or several, lands on the same row.
@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     ForeignKeyConstraint,
     Index,
@@ -38,6 +39,7 @@ class CreditRecord(Base):
         # for some): a hash index on PostgreSQL, cheaper per ingested row (migration 0012).
         Index("ix_credit_record_subject", "subject_code", postgresql_using="hash"),
         Index("ix_credit_record_category_event", "category", "event_on"),
+        Index("ix_credit_record_change", "change_id"),
         {"postgresql_partition_by": "LIST (category)"},
     )
 
@@ -53,18 +55,25 @@ class CreditRecord(Base):
     sources: Mapped[list[str]] = mapped_column(JSON)
     batch_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the current version was stored (a record that only gains a source keeps it).
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The mark of the ``store`` call that gave the record its current version: marks only
+    # grow, so the records changed after a mark are a range of this index
+    # (``records.service.changed_subjects``). Shared by every record one call wrote.
+    change_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class RecordVersion(Base):
-    """One version of a record exactly as it was stored, with who sent it and when.
+    """A past version of a record exactly as it was stored, with who sent it and when.
 
-    Written once per accepted row, so it carries only what reads need: versions are found
-    through their record (``record_id, version``). There is no foreign key to
+    The current version is the record's own row; when a record changes, its row is copied
+    here first (migration 0013), so a first version, the common write of an ingest, is
+    written once. A record's history is its past versions here and its row. Versions are
+    found through their record (``record_id, version``). There is no foreign key to
     ``credit_record``: on PostgreSQL that check is a pruned lookup into the partitioned
     table for every row and cost ingest more server time than all the inserts' indexes
-    (docs/performance.md). ``records.service.store`` writes a record and its version in one
-    transaction, records are never deleted, and ``orphan_versions`` counts any break.
+    (docs/performance.md). ``records.service.store`` copies a record's row here and changes it
+    in one transaction, records are never deleted, and ``orphan_versions`` counts any break.
     """
 
     __tablename__ = "credit_record_version"

@@ -186,7 +186,8 @@ def store(
         latest[fact.record_id] = fact
     existing = _existing(session, category, list(latest))
     new: list[Fact] = []
-    changed: list[dict[str, Any]] = []
+    revised: list[dict[str, Any]] = []  # records given a new version
+    gained: list[dict[str, Any]] = []  # records that only gained a source
     versions: list[tuple[Fact, int]] = []
     disputed: list[tuple[Fact, _Current, int]] = []
     for rid, fact in latest.items():
@@ -198,13 +199,13 @@ def store(
         if current.digest == fact.digest:
             result.duplicates += 1
             if provider not in current.sources:
-                changed.append({"rid": rid, "sources": [*current.sources, provider]})
+                gained.append({"rid": rid, "sources": [*current.sources, provider]})
             continue
         version = current.version + 1
         if current.provider != provider:
             disputed.append((fact, current, version))
         sources = current.sources if provider in current.sources else [*current.sources, provider]
-        changed.append(
+        revised.append(
             {
                 "rid": rid,
                 "data": fact.data,
@@ -222,13 +223,14 @@ def store(
     conflicts = _conflicts(session, category, provider, batch_id, now, disputed)
     result.accepted = len(new)
     result.updated = len(versions) - len(new)
-    written = _Written(category, category_version, provider, batch_id, now)
+    mark = _next_change_id(session) if versions else 0
+    written = _Written(category, category_version, provider, batch_id, now, mark)
     if new:
         _insert_records(session, written, new)
         _first_statistics(session, category)
-    _apply_changes(session, category, changed)
+    _keep_past_versions(session, category, [row["rid"] for row in revised])
+    _apply_changes(session, category, [row | {"change_id": mark} for row in revised] + gained)
     if versions:
-        _insert_versions(session, written, versions)
         ledger_service.append_digests(
             session,
             kind=LEDGER_KIND,
@@ -261,6 +263,7 @@ class _Written:
     provider: str
     batch_id: str | None
     now: datetime
+    change_id: int
 
 
 _RECORD_COLUMNS = (
@@ -277,18 +280,7 @@ _RECORD_COLUMNS = (
     "batch_id",
     "created_at",
     "updated_at",
-)
-_VERSION_COLUMNS = (
-    "record_id",
-    "version",
-    "subject_code",
-    "category",
-    "data",
-    "digest",
-    "category_version",
-    "provider",
-    "batch_id",
-    "created_at",
+    "change_id",
 )
 
 
@@ -311,6 +303,7 @@ def _insert_records(session: Session, written: _Written, facts: list[Fact]) -> N
                 "batch_id": written.batch_id,
                 "created_at": written.now,
                 "updated_at": written.now,
+                "change_id": written.change_id,
             }
             for fact in facts
         ]
@@ -321,7 +314,7 @@ def _insert_records(session: Session, written: _Written, facts: list[Fact]) -> N
     moment = written.now.isoformat()
     tail = (
         f"{written.category_version}\t1\t{copy_text(written.provider)}\t{copy_text(sources)}"
-        f"\t{batch}\t{moment}\t{moment}\n"
+        f"\t{batch}\t{moment}\t{moment}\t{written.change_id}\n"
     )
     lines = [
         f"{copy_text(fact.record_id)}\t{category}\t{copy_text(fact.subject_code)}"
@@ -332,38 +325,44 @@ def _insert_records(session: Session, written: _Written, facts: list[Fact]) -> N
     copy_lines(session, CreditRecord.__table__, _RECORD_COLUMNS, lines)
 
 
-def _insert_versions(session: Session, written: _Written, versions: list[tuple[Fact, int]]) -> None:
-    """One version row per stored version (on PostgreSQL one COPY of lines built here)."""
-    if not is_postgres(session):
-        rows = [
-            {
-                "record_id": fact.record_id,
-                "version": version,
-                "subject_code": fact.subject_code,
-                "category": written.category,
-                "data": Raw(fact.canonical),
-                "digest": fact.digest,
-                "category_version": written.category_version,
-                "provider": written.provider,
-                "batch_id": written.batch_id,
-                "created_at": written.now,
-            }
-            for fact, version in versions
-        ]
-        bulk_insert(session, RecordVersion.__table__, rows, json_columns=JSON_COLUMNS)
-        return
-    category = copy_text(written.category)
-    batch = COPY_NULL if written.batch_id is None else copy_text(written.batch_id)
-    tail = (
-        f"{written.category_version}\t{copy_text(written.provider)}\t{batch}"
-        f"\t{written.now.isoformat()}\n"
-    )
-    lines = [
-        f"{copy_text(fact.record_id)}\t{version}\t{copy_text(fact.subject_code)}\t{category}"
-        f"\t{copy_text(fact.canonical)}\t{copy_text(fact.digest)}\t{tail}"
-        for fact, version in versions
-    ]
-    copy_lines(session, RecordVersion.__table__, _VERSION_COLUMNS, lines)
+CHANGE_SEQUENCE = "credit_record_change_seq"
+
+
+def _next_change_id(session: Session) -> int:
+    """The mark of one ``store`` call: above every mark already committed.
+
+    PostgreSQL takes it from a sequence, so writers side by side never wait on each other;
+    SQLite has one writer at a time, so one past the highest stored mark is safe there.
+    """
+    if is_postgres(session):
+        return int(session.scalar(text_sql(f"SELECT nextval('{CHANGE_SEQUENCE}')")) or 0)
+    return int(session.scalar(select(func.max(CreditRecord.change_id))) or 0) + 1
+
+
+# What a past version keeps of the record row it was (the row's ``updated_at`` is when that
+# version was stored).
+_PAST_COLUMNS = (
+    ("record_id", CreditRecord.id),
+    ("version", CreditRecord.version),
+    ("subject_code", CreditRecord.subject_code),
+    ("category", CreditRecord.category),
+    ("data", CreditRecord.data),
+    ("digest", CreditRecord.digest),
+    ("category_version", CreditRecord.category_version),
+    ("provider", CreditRecord.provider),
+    ("batch_id", CreditRecord.batch_id),
+    ("created_at", CreditRecord.updated_at),
+)
+
+
+def _keep_past_versions(session: Session, category: str, ids: list[str]) -> None:
+    """Copy the current rows of records about to change into the past versions, on the
+    server (the data does not travel): what a record was stays readable once it changes."""
+    names = [name for name, _ in _PAST_COLUMNS]
+    columns = [column for _, column in _PAST_COLUMNS]
+    for condition in lookup_chunks(session, CreditRecord.id, ids):
+        rows = select(*columns).where(CreditRecord.category == category, condition)
+        session.execute(insert(RecordVersion).from_select(names, rows))
 
 
 def _conflicts(
@@ -465,14 +464,7 @@ def records_of(
     if categories:
         stmt = stmt.where(CreditRecord.category.in_(list(categories)))
     rows = session.scalars(stmt.order_by(CreditRecord.category, CreditRecord.event_on)).all()
-    history: dict[str, list[RecordVersion]] = {}
-    if with_history and rows:
-        for version in session.scalars(
-            select(RecordVersion)
-            .where(RecordVersion.record_id.in_([row.id for row in rows]))
-            .order_by(RecordVersion.record_id, RecordVersion.version.desc())
-        ):
-            history.setdefault(version.record_id, []).append(version)
+    history = _histories(session, rows) if with_history else {}
     today = clock.today()
     grouped: dict[str, CategoryRecords] = {}
     for category in catalog_service.list_categories(session, include_inactive=True):
@@ -507,20 +499,7 @@ def records_of(
                 provider=row.provider,
                 sources=row.sources,
                 updated_at=row.updated_at,
-                history=[
-                    RecordVersionOut(
-                        version=v.version,
-                        data=v.data,
-                        digest=v.digest,
-                        provider=v.provider,
-                        batch_id=v.batch_id,
-                        category_version=v.category_version,
-                        created_at=v.created_at,
-                    )
-                    for v in history.get(row.id, [])
-                ]
-                if with_history
-                else None,
+                history=history.get(row.id, []) if with_history else None,
             )
         )
     return [group for group in grouped.values() if group.records or group.hidden_expired]
@@ -583,26 +562,27 @@ def current_data(
             yield CurrentData(subject, category, data, event_on)
 
 
-def last_version_id(session: Session) -> int:
-    """The id of the newest record version (0 when none): a mark to look for changes after."""
-    return int(session.scalar(select(func.max(RecordVersion.id))) or 0)
+def last_change_id(session: Session) -> int:
+    """The newest change mark (0 when there are no records): a mark to look for changes
+    after."""
+    return int(session.scalar(select(func.max(CreditRecord.change_id))) or 0)
 
 
 def changed_subjects(
     session: Session,
     *,
     categories: Sequence[str],
-    after_version: int,
-    up_to_version: int | None = None,
+    after: int,
+    up_to: int | None = None,
     limit: int | None = None,
 ) -> tuple[set[str], bool]:
-    """Subjects whose records of these categories got a version after ``after_version``
-    (up to ``up_to_version``): the set, and whether it is complete (False past ``limit``)."""
-    stmt = select(RecordVersion.subject_code).where(
-        RecordVersion.id > after_version, RecordVersion.category.in_(list(categories))
+    """Subjects whose records of these categories got a version after the mark ``after``
+    (up to ``up_to``): the set, and whether it is complete (False past ``limit``)."""
+    stmt = select(CreditRecord.subject_code).where(
+        CreditRecord.change_id > after, CreditRecord.category.in_(list(categories))
     )
-    if up_to_version is not None:
-        stmt = stmt.where(RecordVersion.id <= up_to_version)
+    if up_to is not None:
+        stmt = stmt.where(CreditRecord.change_id <= up_to)
     found: set[str] = set()
     for (subject,) in session.execute(stmt.execution_options(yield_per=BULK_ROWS)):
         found.add(subject)
@@ -724,14 +704,36 @@ def get_or_raise(session: Session, *, record_id: str) -> CreditRecord:
     return record
 
 
-def versions_of(session: Session, *, record_id: str) -> Sequence[RecordVersion]:
+def _version_out(row: CreditRecord | RecordVersion, created_at: datetime) -> RecordVersionOut:
+    return RecordVersionOut(
+        version=row.version,
+        data=row.data,
+        digest=row.digest,
+        provider=row.provider,
+        batch_id=row.batch_id,
+        category_version=row.category_version,
+        created_at=created_at,
+    )
+
+
+def _histories(
+    session: Session, records: Sequence[CreditRecord]
+) -> dict[str, list[RecordVersionOut]]:
+    """Every version of each record, newest first: its row (the current version), then the
+    past versions it left behind."""
+    found = {record.id: [_version_out(record, record.updated_at)] for record in records}
+    categories = {record.id: record.category for record in records}
+    for condition in lookup_chunks(session, RecordVersion.record_id, list(found)):
+        past = select(RecordVersion).where(condition).order_by(RecordVersion.version.desc())
+        for version in session.scalars(past):
+            if categories.get(version.record_id) == version.category:
+                found[version.record_id].append(_version_out(version, version.created_at))
+    return found
+
+
+def versions_of(session: Session, *, record_id: str) -> list[RecordVersionOut]:
     """Every version of one record, newest first."""
-    get_or_raise(session, record_id=record_id)
-    return session.scalars(
-        select(RecordVersion)
-        .where(RecordVersion.record_id == record_id)
-        .order_by(RecordVersion.version.desc())
-    ).all()
+    return _histories(session, [get_or_raise(session, record_id=record_id)])[record_id]
 
 
 def counts_by_category(session: Session) -> dict[str, int]:
@@ -858,14 +860,13 @@ def verify(
 
 
 def _version_leaves(session: Session) -> Iterable[tuple[str, str]]:
-    """Every stored record version as (ref, digest): each must have its ledger leaf."""
-    rows = session.execute(
-        select(RecordVersion.record_id, RecordVersion.version, RecordVersion.digest)
-        .order_by(RecordVersion.id)
-        .execution_options(yield_per=5000)
-    )
-    for record_id_, version, digest in rows:
-        yield f"{record_id_}:{version}", digest
+    """Every stored record version as (ref, digest), current and past: each must have its
+    ledger leaf."""
+    current = select(CreditRecord.id, CreditRecord.version, CreditRecord.digest)
+    past = select(RecordVersion.record_id, RecordVersion.version, RecordVersion.digest)
+    for statement in (current, past):
+        for rid, version, digest in session.execute(statement.execution_options(yield_per=5000)):
+            yield f"{rid}:{version}", digest
 
 
 ledger_service.register_source(LEDGER_KIND, _version_leaves)
