@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from tests.ingest.tables import FORMATS, HEADERS, code, good_row, write
 from xinyidai.core.errors import ValidationFailed
+from xinyidai.core.settings import get_settings
 from xinyidai.ingest import readers, service
 from xinyidai.ingest.models import Rejection
 from xinyidai.records import service as records
@@ -158,15 +159,25 @@ def test_a_different_value_from_another_department_is_flagged_as_a_conflict(
     assert (conflicts[0].earlier_provider, conflicts[0].later_provider) == ("court", "credit")
 
 
-def test_gb18030_file_is_detected_and_read(session: Session, tmp_path: Path) -> None:
-    path = write(tmp_path / "feed", "gb18030.csv", HEADERS, [good_row(1)])
+@pytest.mark.parametrize("process_kb", ["0", "1"], ids=["here", "in-a-child"])
+def test_gb18030_file_is_detected_and_read(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, process_kb: str
+) -> None:
+    monkeypatch.setenv("XYD_INGEST_PROCESS_KB", process_kb)
+    get_settings.cache_clear()
+    rows = [good_row(n) for n in range(1, 30)]
+    path = write(tmp_path / "feed", "gb18030.csv", HEADERS, rows)
+    assert path.stat().st_size > 1024
     with pytest.raises(UnicodeDecodeError):
         path.read_text(encoding="utf-8")
-    batch = service.ingest_file(
-        session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
-    )
-    assert (batch.encoding, batch.accepted) == ("gb18030", 1)
-    assert session.scalars(select(CreditRecord)).one().data["court"] == "兴庆区人民法院"
+    try:
+        batch = service.ingest_file(
+            session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
+        )
+    finally:
+        get_settings.cache_clear()
+    assert (batch.format, batch.encoding, batch.accepted) == ("csv", "gb18030", 29)
+    assert {r.data["court"] for r in session.scalars(select(CreditRecord))} == {"兴庆区人民法院"}
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8"])

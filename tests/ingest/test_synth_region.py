@@ -34,7 +34,7 @@ def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     children: list[str] = []
     in_child = service._read_in_process
 
-    def counted(batch_id: str, *args: object) -> Iterator[object]:
+    def counted(batch_id: str, *args: object) -> object:
         children.append(batch_id)
         return in_child(batch_id, *args)  # type: ignore[arg-type]
 
@@ -99,6 +99,39 @@ def test_a_failure_in_the_validating_process_is_raised_here(
         get_settings.cache_clear()
     session.rollback()
     assert session.scalars(select(Batch)).all() == []
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "reason"),
+    [
+        (b"PK-not-really-a-zip" * 100, ".xlsx", "not an Excel .xlsx workbook"),
+        (b"just one line of prose " * 100 + b"\n", ".csv", "not a header row"),
+    ],
+)
+def test_a_file_the_validating_process_cannot_open_fails_the_batch(
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    suffix: str,
+    reason: str,
+) -> None:
+    """Only the child opens a large file: its finding that the file is not a table fails
+    the batch with the reason, as opening it here would."""
+    monkeypatch.setenv("XYD_INGEST_PROCESS_KB", "1")
+    get_settings.cache_clear()
+    path = tmp_path / f"feed{suffix}"
+    path.write_bytes(content)
+    try:
+        batch = service.ingest_file(
+            session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
+        )
+    finally:
+        get_settings.cache_clear()
+    assert (batch.state, batch.total) == ("failed", 0)
+    assert reason in str(batch.error)
+    assert session.scalar(select(func.count()).select_from(Rejection)) == 0
     assert multiprocessing.active_children() == []
 
 

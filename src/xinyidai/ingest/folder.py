@@ -33,7 +33,13 @@ from xinyidai.core import db as core_db
 from xinyidai.core.settings import get_settings
 from xinyidai.ingest.models import Batch
 from xinyidai.ingest.readers import NotATable, detect_format
-from xinyidai.ingest.service import REGISTRATION, FeedFile, ingest_file, summary
+from xinyidai.ingest.service import (
+    REGISTRATION,
+    FeedFile,
+    ingest_file,
+    settle_bulk_process,
+    summary,
+)
 from xinyidai.records import service as records_service
 
 # (feed, rows read so far) while a file is read; (feed, its summary) when it is done.
@@ -82,6 +88,7 @@ def _worker_start(progress: Any, listeners: list[str]) -> None:
     for module in listeners:
         importlib.import_module(module)
     _progress = progress
+    settle_bulk_process()
 
 
 def _quiet(listen: bool) -> contextlib.AbstractContextManager[None]:
