@@ -323,8 +323,9 @@ def settle_bulk_process() -> None:
 
     Rows make no reference cycles: refcounting frees them, and the collector's passes over
     every chunk, and over the modules and settings a worker holds for its whole life, were
-    about a twentieth of an ingest's CPU. What is alive now is frozen (never scanned again)
-    and the young generation is collected far less often; cycles, if any, are still found.
+    about 8% of an ingest's CPU (docs/performance.md). What is alive now is frozen (never
+    scanned again) and the young generation is collected far less often; cycles, if any,
+    are still found.
     """
     gc.freeze()
     gc.set_threshold(BULK_GC_THRESHOLD, 20, 20)

@@ -99,7 +99,6 @@ class StoreResult:
     updated: int = 0
     duplicates: int = 0
     conflicts: int = 0
-    versions: list[tuple[str, int, str, str]] | None = None  # (record_id, version, subject, digest)
 
     def add(self, other: StoreResult) -> None:
         self.accepted += other.accepted

@@ -175,7 +175,7 @@ def store(
     facts: Sequence[Fact],
 ) -> StoreResult:
     """Store facts of one category from one provider: insert, update with history, or count."""
-    result = StoreResult(versions=[])
+    result = StoreResult()
     now = clock.now()
     latest: dict[str, Fact] = {}
     for fact in facts:
@@ -243,10 +243,6 @@ def store(
     if conflicts:
         session.execute(insert(RecordConflict), conflicts)
         result.conflicts += len(conflicts)
-    assert result.versions is not None
-    result.versions.extend(
-        (fact.record_id, version, fact.subject_code, fact.digest) for fact, version in versions
-    )
     if versions and _stored_listeners and not _listeners_paused.get():
         stored = [fact for fact, _ in versions]
         for listener in list(_stored_listeners):
@@ -316,10 +312,11 @@ def _insert_records(session: Session, written: _Written, facts: list[Fact]) -> N
         f"{written.category_version}\t1\t{copy_text(written.provider)}\t{copy_text(sources)}"
         f"\t{batch}\t{moment}\t{moment}\t{written.change_id}\n"
     )
+    # Ids and digests are hex, subjects checked credit codes: only the data needs escaping.
     lines = [
-        f"{copy_text(fact.record_id)}\t{category}\t{copy_text(fact.subject_code)}"
-        f"\t{copy_text(fact.canonical)}\t{copy_text(fact.digest)}"
-        f"\t{COPY_NULL if fact.event_on is None else fact.event_on.isoformat()}\t{tail}"
+        f"{fact.record_id}\t{category}\t{fact.subject_code}\t{copy_text(fact.canonical)}"
+        f"\t{fact.digest}\t{COPY_NULL if fact.event_on is None else fact.event_on.isoformat()}"
+        f"\t{tail}"
         for fact in facts
     ]
     copy_lines(session, CreditRecord.__table__, _RECORD_COLUMNS, lines)
