@@ -92,6 +92,15 @@ def digest_items(n: int) -> list[tuple[str, str, str]]:
     ]
 
 
+def plain_digest_items(n: int) -> list[tuple[str, str, str]]:
+    """Triples as a chunk of an ingest has them: credit codes, record refs, hex digests (each
+    its own JSON spelling, so ``append_digests`` checks and spells the chunk at once)."""
+    return [
+        (f"91110000{i:010d}", f"{i:032x}:{1 + i % 3}", hashlib.sha256(str(i).encode()).hexdigest())
+        for i in range(n)
+    ]
+
+
 def assert_same_leaves_as_append_many(session: Session, items: list[tuple[str, str, str]]) -> None:
     """``append_digests`` stores, entry for entry, what ``append_many`` stores."""
 

@@ -7,7 +7,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.ledger.conftest import assert_same_leaves_as_append_many, digest_items, events
+from tests.ledger.conftest import (
+    assert_same_leaves_as_append_many,
+    digest_items,
+    events,
+    plain_digest_items,
+)
 from xinyidai.core import db as core_db
 from xinyidai.ledger import keys, note, service, tree
 from xinyidai.ledger.models import LedgerEntry, LedgerNode
@@ -115,9 +120,11 @@ def test_append_digests_by_copy_writes_the_leaves_append_many_writes(pg_url: str
     with core_db.session_scope() as session:
         assert_same_leaves_as_append_many(session, digest_items(60))
     with core_db.session_scope() as session:
+        assert_same_leaves_as_append_many(session, plain_digest_items(50))
+    with core_db.session_scope() as session:
         service.integrate(session)
         service.publish_checkpoint(session)
     with core_db.session_scope() as session:
         report = verify_ledger(session)
         assert report.ok, report.problems
-        assert service.head(session).size == 120
+        assert service.head(session).size == 220

@@ -16,6 +16,7 @@ from tests.ledger.conftest import (
     digest_items,
     events,
     fill,
+    plain_digest_items,
 )
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.ledger import keys, note, service, tree
@@ -331,6 +332,29 @@ def test_the_periodic_task_sequences_and_signs(
 
 def test_append_digests_writes_the_leaves_append_many_writes(session: Session) -> None:
     assert_same_leaves_as_append_many(session, digest_items(40))
+
+
+def test_append_digests_of_a_plain_chunk_writes_the_leaves_append_many_writes(
+    session: Session,
+) -> None:
+    items = plain_digest_items(40)
+    assert service._verbatim_items(items)
+    assert_same_leaves_as_append_many(session, items)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        ("91110000X", 'rec-"q":1', "ab" * 32),  # a quote in the ref
+        ("91110000X", "rec-1:1", "AB" * 32),  # hex, but upper case
+        (" 91110000X", "rec-1:1", "ab" * 32),  # a leading space
+        ("91110000X", "rec-1:1", "ab" * 31),  # a short digest
+    ],
+)
+def test_one_odd_item_sends_its_chunk_down_the_careful_path(
+    odd: tuple[str, str, str],
+) -> None:
+    assert not service._verbatim_items([*plain_digest_items(5), odd, *plain_digest_items(3)])
 
 
 def test_append_digests_with_awkward_kind_or_actor_takes_the_general_path(
