@@ -436,3 +436,46 @@ def test_a_registration_completes_a_subject_another_file_is_adding(pg_url: str) 
     finally:
         mention.close()
         registration.close()
+
+
+def test_unknown_subjects_are_found_by_the_index_whatever_the_statistics(pg_url: str) -> None:
+    """A chunk's lookup of unknown subjects probes the credit-code index key by key: as an
+    anti-join the planner, misled by a registry that grew since it was last analyzed,
+    hashed every enterprise for every chunk."""
+    from sqlalchemy import event
+
+    from tests.ingest.tables import code
+    from xinyidai.core.db import missing_keys
+    from xinyidai.registry import service as registry
+    from xinyidai.registry.models import Enterprise
+
+    session = new_session()
+    try:
+        registry.sync_subjects(session, mentions={code(n): f"企业{n}" for n in range(1, 51)})
+        session.execute(text("ANALYZE enterprise"))  # statistics of 50 enterprises ...
+        registry.sync_subjects(session, mentions={code(n): f"企业{n}" for n in range(51, 3001)})
+        wanted = [code(n) for n in range(2901, 3101)]  # ... and 3,000 now: 100 known here
+        seen: list[tuple[str, object]] = []
+
+        def keep(
+            _conn: object, _cursor: object, statement: str, params: object, *_: object
+        ) -> None:
+            seen.append((statement, params))
+
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", keep)
+        try:
+            unknown = missing_keys(session, Enterprise.credit_code, wanted)
+        finally:
+            event.remove(connection, "before_cursor_execute", keep)
+        assert unknown == {code(n) for n in range(3001, 3101)}
+        ((statement, params),) = seen
+        cursor = connection.connection.driver_connection.cursor()
+        cursor.execute("EXPLAIN " + statement, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "uq_enterprise_credit_code" in plan
+        assert "Seq Scan on enterprise" not in plan
+        assert "Hash" not in plan
+        session.rollback()
+    finally:
+        session.close()

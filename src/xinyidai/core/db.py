@@ -132,15 +132,20 @@ _SEPARATOR = "\x1f"  # the unit separator: no key a lookup names holds it
 def missing_keys(session: Session, column: Any, values: list[str]) -> set[str]:
     """Those of ``values`` (text keys) that no row of ``column``'s table holds.
 
-    On PostgreSQL the server answers with what is missing alone (an anti-join on one string
-    of keys): a chunk of a feed whose subjects are all known brings back no rows at all.
+    On PostgreSQL the server answers with what is missing alone, from one string of keys: a
+    chunk of a feed whose subjects are all known brings back no rows at all. Each key is
+    looked up in ``column``'s index (a subquery per key, which the planner cannot turn into
+    a join). Written as an anti-join, the query was planned from the table's statistics:
+    taken while a registry was still loading, they made the planner hash the whole table
+    for every chunk (108 ms against 25 ms for 5,000 keys among 200,000 enterprises), a cost
+    that grows with the registry instead of the chunk.
     """
     if not values:
         return set()
     if is_postgres(session) and all(_SEPARATOR not in value for value in values):
         statement = text(
-            "SELECT key FROM unnest(string_to_array(:keys, :separator)) AS key WHERE NOT "
-            f"EXISTS (SELECT 1 FROM {column.table.name} WHERE {column.name} = key)"
+            "SELECT key FROM unnest(string_to_array(:keys, :separator)) AS key WHERE "
+            f"(SELECT 1 FROM {column.table.name} WHERE {column.name} = key LIMIT 1) IS NULL"
         )
         found = session.scalars(
             statement, {"keys": _SEPARATOR.join(values), "separator": _SEPARATOR}
