@@ -299,16 +299,16 @@ def append_digests(
         bulk_insert(session, LedgerEntry.__table__, rows)
         return len(rows)
     tail = f"\t{moment.isoformat()}\n"
-    sha256 = hashlib.sha256
+    leaf_hash = tree.leaf_hash
     lines = []
     for hex_digest, leaf in leaves:
         if isinstance(leaf, str):
             # Printable ASCII without a backslash: bytea's escape format takes it as it is.
             text_leaf = leaf
-            leaf_hex = sha256(b"\x00" + leaf.encode()).hexdigest()
+            leaf_hex = leaf_hash(leaf.encode()).hex()
         else:
             text_leaf = copy_bytes(leaf)
-            leaf_hex = tree.leaf_hash(leaf).hex()
+            leaf_hex = leaf_hash(leaf).hex()
         # bytea in hex, its backslash escaped for COPY (``copy_bytes``).
         lines.append(f"\\\\x{hex_digest}\t{text_leaf}\t\\\\x{leaf_hex}{tail}")
     copy_lines(session, LedgerEntry.__table__, _ENTRY_COLUMNS, lines)
