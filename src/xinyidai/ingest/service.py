@@ -379,11 +379,7 @@ def _read_in_process(
     The file is opened by the child alone: opening a workbook reads it through once.
     """
     stream = _child_stream(batch_id, spec, path, fmt, chunk_size)
-    try:
-        opened = next(stream)
-    except BaseException:
-        stream.close()
-        raise
+    opened = next(stream)  # an error the child hands over ends the stream, child and all
     assert isinstance(opened, _Opened)
     return opened, stream
 
@@ -391,6 +387,7 @@ def _read_in_process(
 def _child_stream(
     batch_id: str, spec: CategorySpec, path: Path, fmt: str | None, chunk_size: int
 ) -> Iterator[Any]:
+    """What the validating child sends, as it comes; the child is ended with the stream."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
