@@ -333,7 +333,7 @@ def _next_change_id(session: Session) -> int:
     """
     if is_postgres(session):
         return int(session.scalar(text_sql(f"SELECT nextval('{CHANGE_SEQUENCE}')")) or 0)
-    return int(session.scalar(select(func.max(CreditRecord.change_id))) or 0) + 1
+    return last_change_id(session) + 1
 
 
 # What a past version keeps of the record row it was (the row's ``updated_at`` is when that
