@@ -13,7 +13,7 @@ from xinyidai.audit.api import router as audit_router
 from xinyidai.catalog.api import router as catalog_router
 from xinyidai.consent.api import router as consent_router
 from xinyidai.core import queue
-from xinyidai.core.api import install_error_handlers
+from xinyidai.core.api import install_error_handlers, install_request_ids
 from xinyidai.core.db import database_status
 from xinyidai.core.i18n import set_locale
 from xinyidai.core.settings import get_settings
@@ -74,6 +74,8 @@ def create_app() -> FastAPI:
 
         set_locale(request_locale(request))
         return await call_next(request)
+
+    install_request_ids(app)  # after every other middleware: outside them all
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD, token_for
 from xinyidai.core import clock
-from xinyidai.core.api import install_error_handlers
+from xinyidai.core.api import install_error_handlers, install_request_ids
 from xinyidai.iam import security, service
 from xinyidai.iam.api import CSRF_HEADER, SESSION_COOKIE, ProviderPrincipal
 from xinyidai.iam.models import ApiKey, AuthSession, LoginFailure
@@ -28,8 +28,10 @@ def _token(client: TestClient, username: str, password: str) -> object:
 def _error(response: object) -> dict[str, object]:
     body = response.json()  # type: ignore[attr-defined]
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "field"}
-    return dict(body["error"])
+    assert set(body["error"]) == {"code", "message", "field", "request_id"}
+    error = dict(body["error"])
+    assert error.pop("request_id") == response.headers["X-Request-ID"]  # type: ignore[attr-defined]
+    return error
 
 
 def test_password_grant_returns_a_short_lived_token_and_a_refresh_token(
@@ -281,6 +283,7 @@ def test_api_key_is_shown_once_and_stored_hashed(
 def _scoped_app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
+    install_request_ids(app)
 
     @app.post("/push")
     def push(principal: ProviderPrincipal) -> dict[str, str]:

@@ -383,3 +383,58 @@ def test_operator_edits_the_catalogue_and_others_cannot(client: TestClient, auth
     )
     assert bad.status_code == 422
     assert client.get("/api/v1/catalog/categories/honour").json()["version"] == 2
+
+
+def test_an_identity_number_with_an_impossible_birth_date_is_quarantined(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    spec = client.get("/api/v1/catalog/categories/tax_arrears").json()
+    keys = ("code", "name_zh", "name_en", "group", "provider", "sharing_type", "sensitivity")
+    keys += ("update_frequency", "disclosure_days", "polarity", "key_fields", "fields")
+    change = {k: spec[k] for k in keys}
+    change["fields"] = [
+        *spec["fields"],
+        {
+            "name": "legal_person_id",
+            "label_zh": "法定代表人身份证号",
+            "label_en": "Legal representative ID number",
+            "type": "id_card",
+        },
+    ]
+    done = client.put(
+        "/api/v1/catalog/categories/tax_arrears", json=change, headers=auth("operator")
+    )
+    assert done.status_code == 200, done.text
+    rows = [
+        {
+            "credit_code": code(n),
+            "enterprise_name": f"宁夏测试{n}有限公司",
+            "tax_type": "增值税",
+            "amount": "100.00",
+            "announced_on": "2025-01-02",
+            "legal_person_id": number,
+        }
+        for n, number in enumerate(
+            ["11010519491231002X", "110101199913400016", "11010519491231002x"]
+        )
+    ]
+    pushed = client.post(
+        "/api/v1/ingest/records",
+        params={"category": "tax_arrears"},
+        json=rows,
+        headers=auth("provider-tax") | {"Idempotency-Key": "ids-1", "Accept-Language": "en"},
+    )
+    assert pushed.status_code == 201, pushed.text
+    batch = pushed.json()
+    assert (batch["accepted"], batch["rejected"]) == (2, 1)
+    rejected = client.get(
+        f"/api/v1/ingest/batches/{batch['batch_id']}/rejections",
+        headers=auth("provider-tax") | {"Accept-Language": "en"},
+    ).json()["items"]
+    assert [(r["position"], r["field"]) for r in rejected] == [(1, "legal_person_id")]
+    assert "invalid birth date" in rejected[0]["reason"]
+    assert rejected[0]["raw"]["legal_person_id"] == "110101199913400016"  # nothing is lost
+    stored = session.scalars(
+        select(CreditRecord).where(CreditRecord.category == "tax_arrears")
+    ).all()
+    assert sorted(r.data["legal_person_id"] for r in stored) == ["11010519491231002X"] * 2

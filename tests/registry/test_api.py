@@ -108,7 +108,7 @@ def test_unknown_enterprise_is_404_in_the_error_shape(client: TestClient) -> Non
     assert response.status_code == 404
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "field"}
+    assert set(body["error"]) == {"code", "message", "field", "request_id"}
     assert body["error"]["code"] == "not_found"
     assert body["error"]["field"] == "credit_code"
     assert unknown in body["error"]["message"]

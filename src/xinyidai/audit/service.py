@@ -9,9 +9,7 @@ recomputes from every stored event.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -20,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.audit.models import ALLOW, DENY, OUTCOMES, AccessEvent
 from xinyidai.audit.schemas import AccessCounts, CountRow, EventFilter
-from xinyidai.core import clock
+from xinyidai.core import clock, exports
 from xinyidai.core.errors import NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
@@ -196,36 +194,30 @@ def iter_events(session: Session, *, flt: EventFilter) -> Iterator[AccessEvent]:
     yield from session.scalars(stmt)
 
 
-def _csv_line(values: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()
-
-
 def csv_lines(session: Session, *, flt: EventFilter) -> Iterator[str]:
     """The events matching the filter as CSV text (UTF-8 with a BOM, for spreadsheets)."""
     _filtered(flt)  # refuse a bad filter before the first line goes out
-    yield "\ufeff" + _csv_line(CSV_COLUMNS)
-    for event in iter_events(session, flt=flt):
-        yield _csv_line(
-            [
-                event.public_id,
-                _time_text(event.at),
-                event.actor,
-                event.organization_id,
-                event.organization_kind,
-                event.organization_name,
-                event.subject,
-                " ".join(event.categories),
-                event.purpose,
-                event.outcome,
-                event.basis,
-                event.letter_id,
-                event.reason,
-                event.channel,
-                event.digest,
-            ]
-        )
+    rows = (
+        [
+            event.public_id,
+            _time_text(event.at),
+            event.actor,
+            event.organization_id,
+            event.organization_kind,
+            event.organization_name,
+            event.subject,
+            " ".join(event.categories),
+            event.purpose,
+            event.outcome,
+            event.basis,
+            event.letter_id,
+            event.reason,
+            event.channel,
+            event.digest,
+        ]
+        for event in iter_events(session, flt=flt)
+    )
+    yield from exports.csv_lines(CSV_COLUMNS, rows)
 
 
 # --------------------------------------------------------------------------- counting

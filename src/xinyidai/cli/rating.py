@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session
 
 from xinyidai.cli.common import console, fail, fail_on, print_json, setup_logging
-from xinyidai.core import clock, jobs
+from xinyidai.core import clock, exports, jobs
 from xinyidai.core.db import build_engine, new_session, session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.core.i18n import normalize_locale
@@ -192,7 +192,7 @@ def features(
     except XydError as exc:
         fail_on(exc)
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.write_csv(out)
+    exports.write_frame_csv(table, out)
     console.print(f"wrote the indicators of {table.height} enterprises as of {day} to {out}")
 
 

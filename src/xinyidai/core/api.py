@@ -1,4 +1,5 @@
-"""The HTTP kit every domain's router shares: the session dependency, paging, errors.
+"""The HTTP kit every domain's router shares: the session dependency, paging, errors,
+request ids.
 
 Only modules named ``api`` (and ``web``/``app``) import FastAPI; this is core's one.
 """
@@ -6,9 +7,12 @@ Only modules named ``api`` (and ``web``/``app``) import FastAPI; this is core's 
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
 
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -59,6 +63,7 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     field: str | None = None
+    request_id: str | None = None
 
 
 class ErrorResponse(BaseModel):
@@ -68,8 +73,44 @@ class ErrorResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 429, 500)
 }
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's request id is taken when it is a short token of safe characters (a UUID, a
+# trace id, a load balancer's id); anything else is replaced by one of ours, so that no
+# header, log line or error body carries what a caller made up beyond that.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def sane_request_id(value: str) -> bool:
+    """Whether a caller's ``X-Request-ID`` is taken as it is."""
+    return _SANE_REQUEST_ID.fullmatch(value) is not None
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def install_request_ids(app: FastAPI) -> None:
+    """Give every request an id (the caller's ``X-Request-ID`` when sane, else a new one),
+    kept for the request's logs and errors and sent back in ``X-Request-ID``.
+
+    Added last, the middleware is the outermost but Starlette's error middleware: an
+    unexpected error's answer comes from outside it, so ``unexpected_error`` sets the
+    header itself.
+    """
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        validator=sane_request_id,
+        generator=new_request_id,
+    )
+
+
+def request_id() -> str:
+    """The id of the request being answered."""
+    return correlation_id.get() or new_request_id()
 
 
 def request_locale(request: Request) -> str:
@@ -81,9 +122,35 @@ def request_locale(request: Request) -> str:
 
 
 def error_json(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse(
-        status_code=status, content={"error": {"code": code, "message": message, "field": field}}
+    """The one error shape, with the request's id."""
+    body = {"code": code, "message": message, "field": field, "request_id": request_id()}
+    return JSONResponse(status_code=status, content={"error": body})
+
+
+def log_unexpected(request: Request, exc: Exception) -> str:
+    """Log an error nobody handled, with its traceback and the request's id; the id."""
+    rid = request_id()
+    log.error(
+        "unexpected error answering %s %s (request_id=%s)",
+        request.method,
+        request.url.path,
+        rid,
+        exc_info=exc,
     )
+    return rid
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A 500 in the one error shape: the request id, never the exception's text."""
+    rid = log_unexpected(request, exc)
+    message = gettext(
+        "an unexpected error occurred; quote request {request_id} when you report it",
+        request_locale(request),
+        request_id=rid,
+    )
+    response = error_json(500, "internal", message)
+    response.headers[REQUEST_ID_HEADER] = rid
+    return response
 
 
 def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
@@ -96,7 +163,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(XydError)
     async def _xyd_error(request: Request, exc: XydError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=exc.to_dict(request_locale(request)))
+        body = exc.to_dict(request_locale(request))
+        body["error"]["request_id"] = request_id()
+        return JSONResponse(status_code=exc.status, content=body)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -114,6 +183,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    # Anything else is a fault of ours. Starlette answers it from its outermost middleware
+    # and then raises it again for the server to see (and a test client to re-raise).
+    app.add_exception_handler(Exception, unexpected_error)
 
 
 class JobOut(BaseModel):

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from xinyidai.core import jobs
+from xinyidai.core import exports, jobs
 from xinyidai.core.errors import PayloadTooLarge, ValidationFailed
 from xinyidai.core.settings import get_settings
 from xinyidai.ingest import service
@@ -167,41 +167,15 @@ def rejection_table(session: Session, *, batch_id: str) -> tuple[list[str], list
     return columns, rows
 
 
-def _csv_lines(columns: list[str], rows: list[list[Any]]) -> Iterator[str]:
-    text = io.StringIO()
-    writer = csv.writer(text)
-    text.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(row)
-        yield text.getvalue()
-        text.seek(0)
-        text.truncate()
-    yield text.getvalue()
-
-
-def _xlsx(columns: list[str], rows: list[list[Any]]) -> io.BytesIO:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("rejections")
-    sheet.append(columns)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return buffer
-
-
 def rejection_file(session: Session, *, batch_id: str, fmt: str) -> RejectionFile:
     """A batch's rejected rows as ``csv`` (UTF-8 with BOM, streamed) or ``xlsx``."""
     columns, rows = rejection_table(session, batch_id=batch_id)
     stem = f"{batch_id}-rejections"
     if fmt == "xlsx":
-        return RejectionFile(_xlsx(columns, rows), XLSX_MEDIA_TYPE, f"{stem}.xlsx")
+        workbook = io.BytesIO(exports.xlsx_bytes("rejections", columns, rows))
+        return RejectionFile(workbook, XLSX_MEDIA_TYPE, f"{stem}.xlsx")
     if fmt == "csv":
-        return RejectionFile(_csv_lines(columns, rows), CSV_MEDIA_TYPE, f"{stem}.csv")
+        return RejectionFile(exports.csv_lines(columns, rows), CSV_MEDIA_TYPE, f"{stem}.csv")
     raise ValidationFailed("must be one of: {choices}", field="format", choices="csv, xlsx")
 
 
@@ -217,17 +191,23 @@ def _rejection_id(value: Any) -> int | None:
     return None
 
 
+def _as_it_is(value: Any) -> Any:
+    return value
+
+
 def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any]]]:
     """The fixed rows of a rejection file (rejection id → row as sent), for ``resubmit``.
 
     The file is the downloaded one with values corrected: any format that uploads take,
     a ``rejection_id`` column naming the row each line fixes; the other columns of the
-    download (position, field, reason) are ignored.
+    download (position, field, reason) are ignored. The quote the CSV download put in
+    front of text a spreadsheet would take for a formula is taken away again.
     """
     try:
         table = open_table(path, fmt)
     except NotATable as exc:
         raise _not_a_table(exc) from exc
+    restore = exports.restore_cell if fmt == "csv" else _as_it_is
     headers = table.headers  # JSON tables grow their header list while being read
     if "rejection_id" not in headers:
         table.close()
@@ -242,7 +222,7 @@ def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any
         for position, values in table.rows:
             if unreadable_reason(values) is not None:
                 raise ValidationFailed("line {line} cannot be read", field="file", line=position)
-            row = dict(zip(headers, values, strict=False))
+            row = dict(zip(map(restore, headers), map(restore, values), strict=False))
             rid = _rejection_id(row.get("rejection_id"))
             if rid is None:
                 raise ValidationFailed(

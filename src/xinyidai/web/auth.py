@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from xinyidai.core.api import SessionDep
+from xinyidai.core.api import REQUEST_ID_HEADER, SessionDep, log_unexpected, unexpected_error
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import security
 from xinyidai.iam.api import CSRF_FIELD, SESSION_COOKIE, portal_principal
@@ -19,6 +20,8 @@ from xinyidai.iam.models import ORG_ACTIVE
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service import PORTAL_SESSION_TTL
 from xinyidai.web.forms import N_
+
+log = logging.getLogger(__name__)
 
 ANON_CSRF_COOKIE = "xyd_csrf"
 LANG_COOKIE = "xyd_lang"
@@ -182,8 +185,20 @@ def safe_next(value: str | None, default: str = "/dashboard") -> str:
     return value
 
 
+_BARE_ERROR_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>出错了</title>'
+    "<h1>出错了</h1><p>系统发生意外错误。报告问题时请提供请求编号："
+    "<code>{request_id}</code></p></html>"
+)
+
+
+def _wants_page(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
+
+
 def install_portal_error_handlers(app: FastAPI) -> None:
-    """Sign-in redirects, forbidden pages and CSRF refusals for portal pages."""
+    """Sign-in redirects, forbidden pages, CSRF refusals and unexpected errors for portal
+    pages (the last replaces the API's handler, which it calls for everything else)."""
     from xinyidai.web.templating import render
 
     @app.exception_handler(LoginRequired)
@@ -212,6 +227,32 @@ def install_portal_error_handlers(app: FastAPI) -> None:
             message=N_("this page does not exist"),
             params={},
         )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # A page (not the API) asked for by a browser gets the portal's error page with the
+        # request id to quote; anything else the API's one error shape.
+        if request.url.path.startswith("/api/") or not _wants_page(request):
+            return await unexpected_error(request, exc)
+        rid = log_unexpected(request, exc)
+        try:
+            response: Response = render(
+                request,
+                "error.html",
+                status=500,
+                title=N_("Something went wrong"),
+                message=N_(
+                    "an unexpected error occurred; try again later, or report it with the "
+                    "request ID below"
+                ),
+                params={},
+                request_id=rid,
+            )
+        except Exception:  # the layout itself failed: a bare page still gives the id
+            log.exception("the error page could not be drawn (request_id=%s)", rid)
+            response = HTMLResponse(_BARE_ERROR_PAGE.format(request_id=rid), status_code=500)
+        response.headers[REQUEST_ID_HEADER] = rid
+        return response
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, exc: CsrfRejected) -> Response:

@@ -7,11 +7,8 @@ letter's data range, a department's own records) and shows each field as its vie
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +24,7 @@ from xinyidai.consent.schemas import (
     ReportSection,
 )
 from xinyidai.consent.service.decision import refusal
-from xinyidai.core import clock
+from xinyidai.core import clock, exports
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service as privacy
 from xinyidai.privacy.schemas import CategoryView
@@ -157,26 +154,20 @@ def credit_report(session: Session, decision: Decision, *, actor: Principal) -> 
 CSV_COLUMNS = ("category", "record_id", "event_on", "version", "updated_at", "field", "value")
 
 
-def _line(values: list[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()
-
-
 def records_csv(groups: list[CategoryRecords]) -> Iterator[str]:
     """Records already viewed through a decision as CSV: one line per field of each record."""
-    yield "\ufeff" + _line(list(CSV_COLUMNS))
-    for group in groups:
-        for record in group.records:
-            for name, value in record.data.items():
-                yield _line(
-                    [
-                        group.category,
-                        record.id,
-                        record.event_on.isoformat() if record.event_on else None,
-                        record.version,
-                        clock.as_utc(record.updated_at).isoformat(),
-                        name,
-                        value,
-                    ]
-                )
+    rows = (
+        [
+            group.category,
+            record.id,
+            record.event_on.isoformat() if record.event_on else None,
+            record.version,
+            clock.as_utc(record.updated_at).isoformat(),
+            name,
+            value,
+        ]
+        for group in groups
+        for record in group.records
+        for name, value in record.data.items()
+    )
+    return exports.csv_lines(CSV_COLUMNS, rows)

@@ -4,15 +4,13 @@ between current and overdue; the institution defaults and writes off; the loan b
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyidai.core import clock
+from xinyidai.core import clock, exports
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.iam.schemas import Principal
@@ -399,31 +397,20 @@ def book_rows(session: Session, loans: list[Loan]) -> list[list[object]]:
 
 def book_csv(session: Session, loans: list[Loan]) -> str:
     """The loan book as CSV (UTF-8 with a BOM so that spreadsheet programs read Chinese)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(BOOK_COLUMNS)
-    writer.writerows(book_rows(session, loans))
-    return out.getvalue()
+    return exports.csv_text(BOOK_COLUMNS, book_rows(session, loans))
+
+
+# Principal, balance and interest paid: exact Decimals shown with two decimals.
+_MONEY_COLUMNS = ("principal", "balance", "interest_paid")
 
 
 def book_xlsx(session: Session, loans: list[Loan]) -> bytes:
-    """The loan book as an Excel workbook; money stays exact (written as text-free numbers
+    """The loan book as an Excel workbook; money stays exact (numbers, not text, shown
     with two decimals)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "loan book"
-    sheet.append(list(BOOK_COLUMNS))
-    for row in book_rows(session, loans):
-        sheet.append(row)
-    for column in ("G", "M", "N"):
-        for cell in sheet[column][1:]:
-            cell.number_format = "#,##0.00"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    money = {BOOK_COLUMNS.index(name): "#,##0.00" for name in _MONEY_COLUMNS}
+    return exports.xlsx_bytes(
+        "loan book", BOOK_COLUMNS, book_rows(session, loans), number_formats=money
+    )
 
 
 FINANCING_ALL, FINANCING_OWN = "all", "own"

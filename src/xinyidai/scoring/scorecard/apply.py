@@ -7,11 +7,11 @@ of evidence 0), a text in a numeric column counts as missing.
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from xinyidai.core import exports
 from xinyidai.core.errors import ValidationFailed
 from xinyidai.scoring.scorecard.model import ScorecardModel
 from xinyidai.scoring.scorecard.table import read_csv
@@ -27,6 +27,10 @@ class ScoredFile:
     out: Path
     grades: dict[str, int]
     model_version: str
+
+
+def _score_cell(score: float) -> int | float:
+    return int(score) if score.is_integer() else round(score, 4)
 
 
 def score_file(
@@ -54,23 +58,18 @@ def score_file(
     reasons = scored.reasons(max_reasons)
     ids = frame[id_column].tolist() if id_column else None
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(([id_column] if id_column else []) + list(OUTPUT_COLUMNS))
-        for i in range(len(scored)):
-            score = float(scored.score[i])
-            writer.writerow(
-                ([ids[i]] if ids is not None else [])
-                + [
-                    int(score) if score.is_integer() else round(score, 4),
-                    f"{scored.probability[i]:.6f}",
-                    scored.grade[i],
-                    json.dumps(
-                        [r.as_dict() for r in reasons[i]],
-                        ensure_ascii=False,
-                        separators=(",", ":"),
-                    ),
-                ]
-            )
+    rows = (
+        ([ids[i]] if ids is not None else [])
+        + [
+            _score_cell(float(scored.score[i])),
+            f"{scored.probability[i]:.6f}",
+            scored.grade[i],
+            json.dumps(
+                [r.as_dict() for r in reasons[i]], ensure_ascii=False, separators=(",", ":")
+            ),
+        ]
+        for i in range(len(scored))
+    )
+    exports.write_csv(out, ([id_column] if id_column else []) + list(OUTPUT_COLUMNS), rows)
     counts = {name: int((scored.grade == name).sum()) for name in model.grades.names}
     return ScoredFile(rows=len(scored), out=out, grades=counts, model_version=model.version)

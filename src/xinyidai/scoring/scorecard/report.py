@@ -11,7 +11,6 @@ render without a display.
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import json
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from xinyidai.core import exports
 from xinyidai.core.errors import ValidationFailed
 from xinyidai.scoring.scorecard import metrics
 from xinyidai.scoring.scorecard.challenger import Challenger, fit_challenger
@@ -212,23 +212,21 @@ def write_report(evaluation: Evaluation, folder: Path) -> list[Path]:
 
 
 def _bins_csv(model: ScorecardModel, path: Path) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["feature", "bin", "count", "bads", "bad_rate", "woe", "points"])
-        for feature in model.features:
-            for index, item in enumerate(feature.all_bins):
-                writer.writerow(
-                    [
-                        feature.name,
-                        feature.label(index, "en"),
-                        item.count,
-                        item.bads,
-                        "" if item.bad_rate is None else round(item.bad_rate, 6),
-                        round(item.woe, 6),
-                        item.points,
-                    ]
-                )
-    return path
+    rows = (
+        [
+            feature.name,
+            feature.label(index, "en"),
+            item.count,
+            item.bads,
+            "" if item.bad_rate is None else round(item.bad_rate, 6),
+            round(item.woe, 6),
+            item.points,
+        ]
+        for feature in model.features
+        for index, item in enumerate(feature.all_bins)
+    )
+    header = ["feature", "bin", "count", "bads", "bad_rate", "woe", "points"]
+    return exports.write_csv(path, header, rows)
 
 
 def _figure() -> Any:
