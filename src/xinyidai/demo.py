@@ -103,8 +103,11 @@ def run(
     report(f"demo region: {region}")
     result = DemoResult(region=region, enterprises=enterprises)
     # the whole region is rated once it is in, rather than record by record as it arrives
+    feeds = ingest_service.feeds_in(region, provider=None, category=None)
+    with session_scope() as session:
+        ingest_service.check_sources(session, feeds)
     with rating_service.arrival_paused():
-        for feed in ingest_service.feeds_in(region, provider=None, category=None):
+        for feed in feeds:
             session = new_session()
 
             def committed(_batch: Batch, session=session) -> None:  # type: ignore[no-untyped-def]

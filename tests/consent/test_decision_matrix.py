@@ -116,14 +116,27 @@ def test_each_role_reads_on_its_own_basis_and_sees_its_view(
 def test_a_department_reads_only_what_it_sent(
     client: TestClient, auth: Auth, world: World, session: Session
 ) -> None:
+    """Its own categories raw; public ones as anyone sees them; other departments'
+    restricted and confidential categories not at all."""
     body = client.get(
         f"/api/v1/enterprises/{ENTERPRISE_CODE}/records", headers=auth("provider-tax")
     ).json()
-    assert {g["category"] for g in body} == {"tax_rating", "tax_payment"}
+    assert {g["category"] for g in body} == {
+        "tax_rating",
+        "tax_payment",
+        "registration",
+        "shareholder",
+        "admin_penalty",
+    }
     tax = next(g for g in body if g["category"] == "tax_payment")
     assert {r["data"]["tax_paid"] for r in tax["records"]} == {TAX_PAID, "99000.00"}
+    registration = next(g for g in body if g["category"] == "registration")
+    assert registration["records"][0]["data"]["phone"] == MASKED_PHONE  # as anyone sees it
     [event] = events(session)
     assert (event.basis, event.purpose) == ("provider_own", "data_maintenance")
+    not_public = {c: b for c, b in event.granted.items() if b != "public"}
+    assert not_public == {c: "provider_own" for c in ("tax_rating", "tax_payment", "tax_arrears")}
+    assert not {"social_insurance", "real_estate", "housing_fund", "guarantee"} & set(event.granted)
 
 
 # --------------------------------------------------------------------------- letter states

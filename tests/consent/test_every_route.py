@@ -72,6 +72,7 @@ NO_RECORDS = {
     ("GET", "/api/v1/catalog/categories/{code}"): "the catalogue",
     ("PUT", "/api/v1/catalog/categories/{code}"): "the catalogue",
     ("GET", "/api/v1/catalog/categories/{code}/versions"): "the catalogue",
+    ("POST", "/api/v1/catalog/categories/{code}/assign"): "the catalogue",
     ("POST", "/api/v1/catalog/categories/{code}/retire"): "the catalogue",
     ("POST", "/api/v1/catalog/categories/{code}/restore"): "the catalogue",
     ("GET", "/api/v1/ledger/checkpoint"): "digests only",

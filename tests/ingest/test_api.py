@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.accounts import add_department
 from tests.ingest.tables import HEADERS, code, good_row, write
 from xinyidai.records.models import CreditRecord, RecordVersion
 
@@ -18,12 +19,19 @@ Auth = Callable[[str], dict[str, str]]
 
 
 @pytest.fixture
-def provider_key(client: TestClient, auth: Auth) -> dict[str, str]:
-    """An `ingest:write` API key of the demo tax department."""
+def court(auth: Auth, session: Session) -> Auth:
+    """A court department (the source of court enforcement), signed in as its admin."""
+    add_department(session, code="court", name="中级人民法院", username="provider-court")
+    return auth
+
+
+@pytest.fixture
+def provider_key(client: TestClient, court: Auth) -> dict[str, str]:
+    """An `ingest:write` API key of the court department."""
     response = client.post(
         "/api/v1/api-keys",
-        json={"name": "tax system", "scopes": ["ingest:write"]},
-        headers=auth("provider-tax"),
+        json={"name": "court system", "scopes": ["ingest:write"]},
+        headers=court("provider-court"),
     )
     assert response.status_code == 201, response.text
     return {"X-API-Key": response.json()["key"]}
@@ -55,7 +63,7 @@ def test_upload_stores_good_rows_and_lists_rejections(
     assert response.status_code == 201, response.text
     batch = response.json()
     assert (batch["provider"], batch["total"], batch["accepted"], batch["rejected"]) == (
-        "tax",
+        "court",
         4,
         3,
         1,
@@ -185,8 +193,8 @@ def test_a_wrong_or_revoked_provider_key_is_refused(
     path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
     wrong = _upload(client, {"X-API-Key": "xyd_nope_notakey"}, path)
     assert wrong.status_code == 401
-    keys = client.get("/api/v1/api-keys", headers=auth("provider-tax")).json()
-    client.delete(f"/api/v1/api-keys/{keys[0]['public_id']}", headers=auth("provider-tax"))
+    keys = client.get("/api/v1/api-keys", headers=auth("provider-court")).json()
+    client.delete(f"/api/v1/api-keys/{keys[0]['public_id']}", headers=auth("provider-court"))
     revoked = _upload(client, provider_key, path)
     assert revoked.status_code == 401
     assert _records(session) == 0
@@ -273,7 +281,7 @@ def test_quality_figures_per_provider_and_category(
     _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, rows))
     figures = client.get("/api/v1/ingest/quality", headers=auth("operator")).json()
     mine = next(f for f in figures if f["category"] == "court_enforcement")
-    assert (mine["provider"], mine["total"], mine["rejected"]) == ("tax", 4, 1)
+    assert (mine["provider"], mine["total"], mine["rejected"]) == ("court", 4, 1)
     assert mine["completeness"] == 0.75
     assert mine["validity"] == 0.75
     assert mine["timely"] is True

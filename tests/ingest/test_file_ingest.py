@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tests.ingest.tables import FORMATS, HEADERS, code, good_row, write
+from xinyidai.catalog import service as catalog
 from xinyidai.core.errors import ValidationFailed
 from xinyidai.core.settings import get_settings
 from xinyidai.ingest import readers, service
@@ -132,8 +133,11 @@ def test_a_changed_value_is_an_update_that_keeps_the_old_version(
 def test_the_same_fact_from_another_department_is_a_duplicate(
     session: Session, tmp_path: Path
 ) -> None:
+    """The department the operator moved the category to sends a fact its earlier source
+    sent: it is stored once, with both sources."""
     path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
     _ingest(session, path)
+    catalog.assign(session, code="court_enforcement", provider="credit", actor="test")
     other = service.ingest_file(
         session, feed=service.FeedFile(path, "credit", "court_enforcement"), actor="test"
     )
@@ -147,6 +151,7 @@ def test_a_different_value_from_another_department_is_flagged_as_a_conflict(
     session: Session, tmp_path: Path
 ) -> None:
     _ingest(session, write(tmp_path / "a", "csv", HEADERS, [good_row(1, "100.00")]))
+    catalog.assign(session, code="court_enforcement", provider="credit", actor="test")
     path = write(tmp_path / "b", "csv", HEADERS, [good_row(1, "999.00")])
     batch = service.ingest_file(
         session, feed=service.FeedFile(path, "credit", "court_enforcement"), actor="test"

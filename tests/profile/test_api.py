@@ -142,7 +142,7 @@ def test_red_and_black_lists_say_what_is_in_force_today(
     base = {"credit_code": ENTERPRISE_CODE, "enterprise_name": "南宁示范科技有限公司"}
     push(
         session,
-        "credit",
+        "ndrc",
         "black_list",
         [
             base
@@ -164,7 +164,7 @@ def test_red_and_black_lists_say_what_is_in_force_today(
     )
     push(
         session,
-        "credit",
+        "ndrc",
         "red_list",
         [
             base

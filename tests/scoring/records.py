@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from tests.ingest.tables import code
 
+from xinyidai.catalog import service as catalog_service
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ingest.models import Batch
 from xinyidai.scoring import platform_model
@@ -16,14 +17,16 @@ REGION = "640104"
 
 
 def push(session: Session, category: str, rows: list[dict[str, Any]]) -> Batch:
-    """Store ``rows`` of ``category`` as a department would push them; none may be rejected."""
+    """Store ``rows`` of ``category`` as its source department would push them; none may be
+    rejected."""
     filled = [
         {"enterprise_name": f"宁夏测试{row['credit_code'][-6:]}有限公司", "region_code": REGION}
         | row
         for row in rows
     ]
+    source = catalog_service.get_by_code_or_raise(session, code=category).provider
     batch = ingest_service.push_rows(
-        session, provider="test", category=category, rows=filled, actor="test"
+        session, provider=source, category=category, rows=filled, actor="test"
     )
     assert batch.rejected == 0, [
         r.reason for r in ingest_service.rejections_of(session, batch_id=batch.id)[0]

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
+from tests.accounts import ENTERPRISE_CODE, OTHER_CODE, add_department
 from tests.scoring.records import enforcement_feature, push
 
 from xinyidai.core import clock
@@ -210,10 +210,11 @@ def test_a_department_push_re_rates_the_enterprise_it_concerns(
 ) -> None:
     """Through the whole app: a court pushes an enforcement case; the rating follows."""
     before = client.get(f"/api/v1/enterprises/{ENTERPRISE_CODE}/rating", headers=auth("operator"))
+    add_department(session, code="court", name="中级人民法院", username="provider-court")
     key = client.post(
         "/api/v1/api-keys",
         json={"name": "court system", "scopes": ["ingest:write"]},
-        headers=auth("provider-tax"),
+        headers=auth("provider-court"),
     ).json()["key"]
     row = {
         "统一社会信用代码": ENTERPRISE_CODE,

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.synth.reading import judge, read_feed, truth_rows
+from xinyidai.catalog import service as catalog_service
 from xinyidai.synth import generate
 from xinyidai.synth.faults import KINDS
 from xinyidai.synth.feeds import FEEDS
@@ -102,6 +103,15 @@ def test_manifest_lists_every_feed_with_its_real_row_count(
         assert (out / feed["path"]).is_file()
         assert feed["rows"] == sum(1 for _ in read_feed(out, spec)), feed["path"]
     assert manifest["counts"]["feed_rows"] == sum(feed["rows"] for feed in manifest["feeds"])
+
+
+def test_each_feed_is_filed_under_its_categorys_source_department() -> None:
+    """The manifest names the department each file comes from; ingestion accepts a category
+    only from its source in the catalogue, so the generator files each feed there."""
+    sources = {spec.code: spec.provider for spec in catalog_service.default_specs()}
+    assert [(f.category, f.provider) for f in FEEDS] == [
+        (f.category, sources[f.category]) for f in FEEDS
+    ]
 
 
 def test_bad_rows_file_points_exactly_at_the_faulty_rows(

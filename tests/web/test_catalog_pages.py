@@ -285,6 +285,30 @@ def test_editing_makes_a_new_version_and_keeps_the_old_one_readable(
     assert "纳税主体代码" not in older
 
 
+def test_the_operator_assigns_a_category_to_another_department_as_a_new_version(
+    portal: Portal, client: TestClient, session: Session
+) -> None:
+    """The source department is a field of the edit page: changing it makes a version, and
+    the department's upload form offers the category from then on."""
+    tax_form = portal("provider-tax").get("/data/upload").text
+    assert 'value="dishonest_debtor"' not in tax_form
+    client.cookies.clear()
+    operator = portal("operator")
+    values = form_values(operator.get("/catalog/dishonest_debtor/edit").text)
+    assert values["provider"] == "court"
+    values["provider"] = "tax"
+    values["note"] = "kept by the tax office"
+    response = operator.post("/catalog/dishonest_debtor/edit", data=values, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    category = _category(session, "dishonest_debtor")
+    assert (category.provider, category.version) == ("tax", 2)
+    [latest, first] = catalog_service.versions(session, code="dishonest_debtor")
+    assert (latest.snapshot["provider"], latest.note) == ("tax", "kept by the tax office")
+    assert first.snapshot["provider"] == "court"
+    client.cookies.clear()
+    assert 'value="dishonest_debtor"' in portal("provider-tax").get("/data/upload").text
+
+
 def test_saving_without_a_change_makes_no_version(portal: Portal, session: Session) -> None:
     client = portal("operator")
     values = form_values(client.get("/catalog/honour/edit").text)

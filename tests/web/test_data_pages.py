@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.accounts import DEMO_PASSWORD
-from tests.ingest.tables import HEADERS, good_row, write
+from tests.accounts import DEMO_PASSWORD, add_department
+from tests.ingest.tables import HEADERS, code, good_row, write
 from tests.web.conftest import csrf_of, sign_in
 from xinyidai.core import jobs
 from xinyidai.core.settings import get_settings
@@ -30,6 +30,13 @@ from xinyidai.records.models import CreditRecord
 Portal = Callable[[str], TestClient]
 CATEGORY = "court_enforcement"
 BATCH_URL = re.compile(r"^/data/batches/(bat_[0-9A-Za-z_-]+)$")
+
+
+@pytest.fixture(autouse=True)
+def court(demo: object, session: Session) -> None:
+    """A court department beside the demo's two: the source of court enforcement, the
+    category these pages' files carry."""
+    add_department(session, code="court", name="中级人民法院", username="provider-court")
 
 
 def _count(session: Session, model: type) -> int:
@@ -75,6 +82,16 @@ def _feed(
     return write(tmp_path / name, fmt, HEADERS, rows)
 
 
+def _abnormal_operations(tmp_path: Path) -> Path:
+    """Two rows of the abnormal operations list, a market regulator's category."""
+    headers = ["统一社会信用代码", "主体名称", "列入经营异常名录原因", "列入日期", "行政区划代码"]
+    rows = [
+        [code(n), f"宁夏测试{n}有限公司", "通过登记的住所无法联系", "2024-05-06", "640104"]
+        for n in (1, 2)
+    ]
+    return write(tmp_path / "abnormal", "csv", headers, rows)
+
+
 def _count_cell(html: str, name: str) -> str:
     match = re.search(rf'data-count="{name}">([^<]*)<', html)
     assert match, f"no count {name}"
@@ -90,7 +107,7 @@ def _uploads_left() -> list[Path]:
 def test_a_provider_uploads_a_good_file_and_sees_its_batch(
     portal: Portal, session: Session, tmp_path: Path, fmt: str
 ) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     batch_id = _upload_path(client, _feed(tmp_path, fmt))
     page = client.get(f"/data/batches/{batch_id}")
     assert page.status_code == 200
@@ -104,7 +121,7 @@ def test_a_provider_uploads_a_good_file_and_sees_its_batch(
     assert _count(session, CreditRecord) == 4
     batch = session.get(Batch, batch_id)
     assert batch is not None
-    assert (batch.provider, batch.source, batch.created_by) == ("tax", "upload", "provider-tax")
+    assert (batch.provider, batch.source, batch.created_by) == ("court", "upload", "provider-court")
     if fmt == "gb18030.csv":
         assert batch.encoding == "gb18030"
     listing = client.get("/data/batches").text
@@ -116,7 +133,7 @@ def test_a_provider_uploads_a_good_file_and_sees_its_batch(
 def test_rejected_rows_are_listed_with_line_field_and_translated_reason(
     portal: Portal, session: Session, tmp_path: Path
 ) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     path = _feed(tmp_path, bad={1: (5, "abc"), 2: (4, "2024-02-31")})
     batch_id = _upload_path(client, path)
     html = client.get(f"/data/batches/{batch_id}").text
@@ -135,7 +152,7 @@ def test_rejected_rows_are_listed_with_line_field_and_translated_reason(
 
 
 def test_a_missing_required_value_names_the_fields_label(portal: Portal, tmp_path: Path) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     batch_id = _upload_path(client, _feed(tmp_path, bad={0: (2, "")}))
     html = client.get(f"/data/batches/{batch_id}").text
     assert "缺少必填字段：案号" in html
@@ -158,7 +175,7 @@ def test_a_missing_required_value_names_the_fields_label(portal: Portal, tmp_pat
 def test_a_file_that_is_no_table_is_refused_by_the_field_and_nothing_is_kept(
     portal: Portal, session: Session, name: str, content: bytes, message: str
 ) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     response = _upload(client, name, content)
     assert response.status_code == 422
     assert re.search(rf'data-error-for="file">[^<]*{re.escape(message)}', response.text)
@@ -169,7 +186,7 @@ def test_a_file_that_is_no_table_is_refused_by_the_field_and_nothing_is_kept(
 
 
 def test_a_form_without_category_or_file_names_both_fields(portal: Portal) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     response = client.post(
         "/data/upload",
         data={"category": "", "csrf_token": csrf_of(client.get("/data/upload").text)},
@@ -181,7 +198,7 @@ def test_a_form_without_category_or_file_names_both_fields(portal: Portal) -> No
 
 
 def test_an_unknown_category_is_refused_by_its_field(portal: Portal, tmp_path: Path) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     path = _feed(tmp_path)
     response = _upload(client, path.name, path.read_bytes(), category="no_such_thing")
     assert response.status_code == 404
@@ -193,7 +210,7 @@ def test_a_file_over_the_size_limit_is_refused(
     portal: Portal, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_settings(), "max_upload_mb", 1)
-    client = portal("provider-tax")
+    client = portal("provider-court")
     big = ("统一社会信用代码,案号\n" + "x,y\n" * 300_000).encode()
     response = _upload(client, "big.csv", big)
     assert response.status_code == 413
@@ -206,7 +223,7 @@ def test_a_file_over_the_size_limit_is_refused(
 def test_an_upload_without_the_csrf_token_is_refused(
     portal: Portal, session: Session, tmp_path: Path
 ) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     path = _feed(tmp_path)
     response = _upload(client, path.name, path.read_bytes(), csrf=False)
     assert response.status_code == 403
@@ -221,7 +238,7 @@ def test_an_upload_without_the_csrf_token_is_refused(
         ("bank", "/data/batches"),
         ("enterprise", "/data/batches"),
         ("operator", "/data/upload"),
-        ("provider-tax", "/data/quality"),
+        ("provider-court", "/data/quality"),
         ("auditor", "/data/quality"),
     ],
 )
@@ -234,13 +251,13 @@ def test_other_roles_get_the_forbidden_page(portal: Portal, username: str, path:
 def test_a_read_only_member_sees_batches_but_cannot_upload(
     client: TestClient, demo: object, session: Session, tmp_path: Path
 ) -> None:
-    sign_in(client, "provider-tax")
+    sign_in(client, "provider-court")
     batch_id = _upload_path(client, _feed(tmp_path, bad={0: (5, "abc")}))
-    organization = iam_service.get_user_or_raise(session, username="provider-tax").organization
+    organization = iam_service.get_user_or_raise(session, username="provider-court").organization
     iam_service.create_user(
         session,
         organization=organization,
-        username="tax-viewer",
+        username="court-viewer",
         display_name="查看员",
         password=DEMO_PASSWORD,
         actor="test",
@@ -248,7 +265,7 @@ def test_a_read_only_member_sees_batches_but_cannot_upload(
     )
     session.commit()
     client.cookies.clear()
-    sign_in(client, "tax-viewer")
+    sign_in(client, "court-viewer")
     home = client.get("/dashboard").text
     assert 'data-nav="/data/batches"' in home
     assert 'data-nav="/data/upload"' not in home
@@ -262,7 +279,7 @@ def test_a_read_only_member_sees_batches_but_cannot_upload(
 def test_another_providers_batch_is_not_found(
     portal: Portal, client: TestClient, tmp_path: Path
 ) -> None:
-    batch_id = _upload_path(portal("provider-tax"), _feed(tmp_path, bad={0: (5, "abc")}))
+    batch_id = _upload_path(portal("provider-court"), _feed(tmp_path, bad={0: (5, "abc")}))
     client.cookies.clear()
     market = portal("provider-market")
     for path in ("", "/status", "/rejections.csv", "/rejections.xlsx"):
@@ -275,30 +292,32 @@ def test_another_providers_batch_is_not_found(
 def test_the_operator_sees_every_providers_batches_and_filters_them(
     portal: Portal, client: TestClient, tmp_path: Path
 ) -> None:
-    tax_batch = _upload_path(portal("provider-tax"), _feed(tmp_path))
+    court_batch = _upload_path(portal("provider-court"), _feed(tmp_path))
     client.cookies.clear()
-    market_batch = _upload_path(portal("provider-market"), _feed(tmp_path, name="market"))
+    market_batch = _upload_path(
+        portal("provider-market"), _abnormal_operations(tmp_path), "abnormal_operation"
+    )
     client.cookies.clear()
     operator = portal("operator")
     html = operator.get("/data/batches").text
-    assert tax_batch in html
+    assert court_batch in html
     assert market_batch in html
-    assert "税务局" in html
+    assert "中级人民法院" in html
     assert "市场监督管理局" in html
-    assert '<option value="tax">' in html
-    filtered = operator.get("/data/batches", params={"provider": "tax"}).text
-    assert tax_batch in filtered
+    assert '<option value="court">' in html
+    filtered = operator.get("/data/batches", params={"provider": "court"}).text
+    assert court_batch in filtered
     assert market_batch not in filtered
-    assert '<option value="tax" selected>' in filtered
+    assert '<option value="court" selected>' in filtered
     assert operator.get(f"/data/batches/{market_batch}").status_code == 200
     paged = operator.get("/data/batches", params={"size": 1, "page": 2}).text
-    assert tax_batch in paged
+    assert court_batch in paged
     assert market_batch not in paged
     assert "第 2 页，共 2 页" in paged
 
 
 def test_rejected_rows_download_as_csv_and_excel(portal: Portal, tmp_path: Path) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     batch_id = _upload_path(client, _feed(tmp_path, bad={1: (5, "abc"), 3: (4, "2024-13-01")}))
     as_csv = client.get(f"/data/batches/{batch_id}/rejections.csv")
     assert as_csv.status_code == 200
@@ -323,7 +342,7 @@ def test_rejected_rows_download_as_csv_and_excel(portal: Portal, tmp_path: Path)
 def test_a_corrected_file_of_rejected_rows_is_resubmitted(
     portal: Portal, session: Session, tmp_path: Path
 ) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     batch_id = _upload_path(client, _feed(tmp_path, bad={1: (5, "abc"), 2: (4, "2024-02-31")}))
     assert _count(session, CreditRecord) == 2
     download = client.get(f"/data/batches/{batch_id}/rejections.csv").content.decode("utf-8-sig")
@@ -355,7 +374,7 @@ def test_a_corrected_file_of_rejected_rows_is_resubmitted(
 def test_a_resubmission_without_rejection_ids_is_refused_by_the_field(
     portal: Portal, session: Session, tmp_path: Path
 ) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     path = _feed(tmp_path, bad={1: (5, "abc")})
     batch_id = _upload_path(client, path)
     page = client.get(f"/data/batches/{batch_id}")
@@ -377,23 +396,23 @@ def test_a_resubmission_without_rejection_ids_is_refused_by_the_field(
 def test_the_quality_page_shows_figures_and_the_chart_data(
     portal: Portal, client: TestClient, tmp_path: Path
 ) -> None:
-    _upload_path(portal("provider-tax"), _feed(tmp_path, bad={0: (2, "")}))
+    _upload_path(portal("provider-court"), _feed(tmp_path, bad={0: (2, "")}))
     client.cookies.clear()
     page = portal("operator").get("/data/quality")
     assert page.status_code == 200
     html = page.text
-    row = html[html.index('data-provider="tax" data-category="court_enforcement"') :]
+    row = html[html.index('data-provider="court" data-category="court_enforcement"') :]
     assert re.search(r'data-figure="completeness">75.0%<', row)
     assert re.search(r'data-figure="validity">75.0%<', row)
     assert "按时" in row
-    assert "税务局" in row
+    assert "中级人民法院" in row
     assert "被执行人信息" in row
     block = re.search(
         r'<script type="application/json" id="quality-chart-data">(.*?)</script>', html, re.S
     )
     assert block
     chart = json.loads(block.group(1))
-    assert chart["categories"] == ["税务局 · 被执行人信息"]
+    assert chart["categories"] == ["中级人民法院 · 被执行人信息"]
     assert chart["names"] == ["有效率", "完整率"]
     assert chart["series"] == [[75.0], [75.0]]
     assert '<script src="/static/quality.js"></script>' in html
@@ -404,12 +423,12 @@ def test_a_queued_batch_shows_a_progress_bar_that_polls_until_done(
     portal: Portal, session: Session
 ) -> None:
     batch = ingest_service.create_batch(
-        session, provider="tax", category=CATEGORY, source="upload", actor="provider-tax"
+        session, provider="court", category=CATEGORY, source="upload", actor="provider-court"
     )
     job = jobs.create(session, kind="ingest.file", params={"batch_id": batch.id}, actor=None)
     batch.job_id = job.id
     session.commit()
-    client = portal("provider-tax")
+    client = portal("provider-court")
     page = client.get(f"/data/batches/{batch.id}").text
     assert f'hx-get="/data/batches/{batch.id}/status"' in page
     assert 'hx-trigger="every 1s"' in page
@@ -441,7 +460,7 @@ def test_a_large_upload_is_read_by_a_worker_and_the_page_shows_the_result(
     portal: Portal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_settings(), "inline_upload_kb", 0)
-    client = portal("provider-tax")
+    client = portal("provider-court")
     batch_id = _upload_path(client, _feed(tmp_path))
     html = client.get(f"/data/batches/{batch_id}").text
     assert _count_cell(html, "accepted") == "4"
@@ -450,12 +469,12 @@ def test_a_large_upload_is_read_by_a_worker_and_the_page_shows_the_result(
 
 
 def test_menus_link_the_data_pages(portal: Portal, client: TestClient) -> None:
-    provider = portal("provider-tax").get("/data/upload").text
+    provider = portal("provider-court").get("/data/upload").text
     assert 'data-nav="/data/upload" aria-current="page">数据上传<' in provider
     assert 'data-nav="/data/batches"' in provider
     assert '<label for="f-category">' in provider
     assert '<label for="f-file">' in provider
-    assert "本部门的类别" in provider  # tax_rating etc. first
+    assert "本部门的类别" in provider
     client.cookies.clear()
     operator = portal("operator").get("/dashboard").text
     assert 'data-nav="/data/batches">上传批次<' in operator
@@ -465,7 +484,42 @@ def test_menus_link_the_data_pages(portal: Portal, client: TestClient) -> None:
 def test_rejections_never_leave_their_batch(
     portal: Portal, session: Session, tmp_path: Path
 ) -> None:
-    client = portal("provider-tax")
+    client = portal("provider-court")
     batch_id = _upload_path(client, _feed(tmp_path, bad={0: (5, "abc")}))
     stored = session.scalars(select(Rejection).where(Rejection.batch_id == batch_id)).all()
     assert [r.errors[0]["message"] for r in stored] == ["not a number: {value}"]
+
+
+def test_the_upload_form_offers_and_takes_only_the_departments_own_categories(
+    portal: Portal, client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """The tax office's form lists the tax categories alone, and a court category posted to
+    it anyway is refused next to the category, naming the court: nothing is stored."""
+    tax = portal("provider-tax")
+    page = tax.get("/data/upload").text
+    offered = set(re.findall(r'<option value="([a-z_]+)"', page))
+    assert offered == {"tax_rating", "tax_payment", "tax_arrears"}
+    fake = [
+        {
+            "统一社会信用代码": code(1),
+            "被执行人名称": "宁夏测试1有限公司",
+            "案号": "(2025)宁0104执999号",
+            "发布时间": "2025-01-02",
+            "行政区划代码": "640104",
+            "涉案金额": "50000.00",
+        }
+    ]
+    body = json.dumps(fake, ensure_ascii=False).encode()
+    response = _upload(tax, "fake.json", body, "dishonest_debtor")
+    assert response.status_code == 403
+    error = re.search(r'data-error-for="category">([^<]*)<', response.text)
+    assert error, response.text
+    assert "court" in error.group(1)
+    assert "dishonest_debtor" in error.group(1)
+    assert (_count(session, Batch), _count(session, CreditRecord)) == (0, 0)
+    assert _uploads_left() == []
+    client.cookies.clear()
+    add_department(session, code="stats", name="统计局", username="provider-stats")
+    empty = portal("provider-stats").get("/data/upload").text
+    assert not re.findall(r'<option value="([a-z_]+)"', empty)
+    assert 'data-testid="no-own-categories"' in empty

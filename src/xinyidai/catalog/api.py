@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from xinyidai.catalog import service
 from xinyidai.catalog.schemas import CategoryOut, CategorySpec, CategoryVersionOut
@@ -73,6 +74,24 @@ def update_category(
     spec = CategorySpec.model_validate(data.model_dump(exclude={"note"}))
     category = service.update(
         session, code=code, spec=spec, actor=_actor(principal), note=data.note
+    )
+    return CategoryOut.model_validate(category)
+
+
+class CategoryAssignment(BaseModel):
+    provider: str = Field(description="the department code that becomes the category's source")
+    note: str | None = None
+
+
+@router.post("/categories/{code}/assign", response_model=CategoryOut)
+def assign_category(
+    code: str, data: CategoryAssignment, session: SessionDep, principal: OperatorWriter
+) -> CategoryOut:
+    """Make a department the category's source, as a new version (operator): only that
+    department's data of the category is accepted from then on, and only it reads the
+    category as its own."""
+    category = service.assign(
+        session, code=code, provider=data.provider, actor=_actor(principal), note=data.note
     )
     return CategoryOut.model_validate(category)
 

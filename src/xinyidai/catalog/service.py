@@ -16,6 +16,7 @@ from xinyidai.catalog.models import Category, CategoryVersion
 from xinyidai.catalog.schemas import CategorySpec, FieldSpec, SpecError, normalize_header
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
+from xinyidai.iam import service as iam_service
 
 DEFAULT_CATALOG = Path(__file__).resolve().parent / "data" / "default_catalog.json"
 
@@ -179,6 +180,21 @@ def update(
     return category
 
 
+def assign(
+    session: Session, *, code: str, provider: str, actor: str, note: str | None = None
+) -> Category:
+    """Make department ``provider`` the source of a category, as a new version.
+
+    The source department is the one whose data of the category is accepted (every other
+    department's is refused) and read as its own; earlier versions keep the department
+    that was the source then. Assigning the department already in force changes nothing.
+    """
+    department = iam_service.clean_department_code(provider, field="provider")
+    category = get_by_code_or_raise(session, code=code)
+    spec = spec_of(category).model_copy(update={"provider": department})
+    return update(session, code=code, spec=spec, actor=actor, note=note)
+
+
 def set_active(session: Session, *, code: str, active: bool, actor: str) -> Category:
     """Retire a category (no new data accepted) or bring it back; its data stays."""
     category = get_by_code_or_raise(session, code=code)
@@ -323,6 +339,20 @@ def markdown(specs: Sequence[CategorySpec]) -> str:
         "The categories XYD ships with. The operator edits them (API, portal or "
         "`xyd catalog put`); every change is a new version. This page is written by "
         "`xyd catalog list --markdown` from the default catalogue.",
+        "",
+        "A category's `source` is the department code of the department that supplies it "
+        "(数据来源单位). Only that department's data of the category is accepted — by "
+        "upload, push or resubmission, and at the console a file whose `--provider` or "
+        "manifest line names it; any other department is refused (403, code "
+        "`not_source_department`, field `category`, the message naming the source) and "
+        "nothing is stored. The same department reads the category as its own (basis "
+        "`provider_own`, see consent.md); other departments read it as anyone does. The "
+        "operator assigns a category to a department with "
+        '`POST /api/v1/catalog/categories/{code}/assign` (`{"provider", "note"}`), '
+        "`xyd catalog assign CODE DEPARTMENT [--note]` or the source-department field of the "
+        "category's edit page in the portal; each assignment is a new version of the "
+        "category, so its versions say which department was the source when. Batches and "
+        "records already stored keep the department that sent them.",
         "",
         "| code | 名称 | name | source | sharing | sensitivity | frequency | disclosure (days) |",
         "|---|---|---|---|---|---|---|---|",

@@ -76,3 +76,21 @@ def put(
             console.print(f"{category.code} at version {category.version}")
     except XydError as exc:
         fail_on(exc)
+
+
+@app.command()
+def assign(
+    code: str = typer.Argument(..., help="the category's code"),
+    provider: str = typer.Argument(..., help="the department code that becomes its source"),
+    note: str = typer.Option(None, help="why the change is made"),
+) -> None:
+    """Make a department the source of a category (a new version): only its data of the
+    category is accepted from then on, and only it reads the category as its own."""
+    try:
+        with session_scope() as session:
+            category = service.assign(session, code=code, provider=provider, actor="cli", note=note)
+            console.print(
+                f"{category.code} at version {category.version}: source {category.provider}"
+            )
+    except XydError as exc:
+        fail_on(exc)

@@ -201,8 +201,10 @@ def load_region(region: Path, session: Session, report: Callable[[str], None] | 
     from xinyidai.ingest import service as ingest_service
 
     accepted = 0
+    feeds = ingest_service.feeds_in(region, provider=None, category=None)
+    ingest_service.check_sources(session, feeds)
     with rating_service.arrival_paused():
-        for feed in ingest_service.feeds_in(region, provider=None, category=None):
+        for feed in feeds:
             batch = ingest_service.ingest_file(
                 session,
                 feed=feed,

@@ -36,6 +36,7 @@ from xinyidai.ingest.readers import NotATable, detect_format
 from xinyidai.ingest.service import (
     REGISTRATION,
     FeedFile,
+    check_sources,
     ingest_file,
     settle_bulk_process,
     summary,
@@ -119,9 +120,16 @@ def ingest_feeds(
     With ``listen=False`` what listens to stored records (re-rating on arrival) is not
     told, here or in the workers: for bulk loads whose caller catches up once after.
 
-    An error that stops a file (an unknown provider, say) is raised after the files already
-    running have finished; what they stored stays stored, like a single file's chunks.
+    A file filed under a provider that is not its category's source department refuses the
+    whole set before any file is read. An error that stops a file later (one that cannot be
+    opened, say) is raised after the files already running have finished; what they stored
+    stays stored, like a single file's chunks.
     """
+    session = core_db.new_session()
+    try:
+        check_sources(session, feeds)
+    finally:
+        session.close()
     count = workers_for(workers)
     done: dict[FeedFile, dict[str, Any]] = {}
     if count == 1 or len(feeds) == 1:  # one at a time, here

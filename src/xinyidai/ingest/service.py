@@ -30,7 +30,7 @@ from xinyidai.catalog import service as catalog_service
 from xinyidai.catalog.schemas import FREQUENCY_DAYS, CategorySpec
 from xinyidai.core import clock
 from xinyidai.core.db import RawJSON, bulk_insert
-from xinyidai.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from xinyidai.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
 from xinyidai.core.settings import get_settings
@@ -111,7 +111,12 @@ def create_batch(
     fmt: str | None = None,
     parent_batch_id: str | None = None,
 ) -> Batch:
-    """Open a batch for one provider and one active category."""
+    """Open a batch for one active category sent by its source department.
+
+    Every way data comes in (an upload, a push, a resubmission, a file or folder at the
+    console) opens its batch here, so this is where a department is kept to its own
+    categories (``require_source``).
+    """
     if not provider or not provider.strip():
         raise ValidationFailed("a provider is required", field="provider")
     spec_row = catalog_service.get_by_code_or_raise(session, code=category, field="category")
@@ -121,6 +126,7 @@ def create_batch(
             field="category",
             category=category,
         )
+    require_source(category=spec_row.code, source=spec_row.provider, provider=provider.strip())
     batch = Batch(
         id=new_id("bat"),
         provider=provider.strip(),
@@ -137,6 +143,40 @@ def create_batch(
     session.add(batch)
     session.flush()
     return batch
+
+
+def require_source(*, category: str, source: str, provider: str) -> None:
+    """Refuse data of ``category`` (whose source department in the catalogue is
+    ``source``) from any other department ``provider``.
+
+    A department is the source of its own categories only: what it sends of another's
+    would be read by everyone as that department's word (a tax office filing a court's
+    dishonest-debtor list). The operator moves a category to another department in the
+    catalogue (a new version of the category).
+    """
+    if source != provider:
+        raise Forbidden(
+            "category {category} is supplied by department {owner}; "
+            "department {provider} may not send it",
+            field="category",
+            error_code="not_source_department",
+            category=category,
+            owner=source,
+            provider=provider,
+        )
+
+
+def check_sources(session: Session, feeds: Sequence[FeedFile]) -> None:
+    """Refuse a set of files before any is read when one names a provider that is not its
+    category's source (a manifest line filing a court category under the tax office), so
+    that a folder goes in whole or not at all on this account. A category the catalogue
+    lacks is left to its own file's batch to report."""
+    for feed in feeds:
+        found = catalog_service.get_by_code(session, code=feed.category)
+        if found is not None:
+            require_source(
+                category=found.code, source=found.provider, provider=feed.provider.strip()
+            )
 
 
 def _spec(session: Session, batch: Batch) -> CategorySpec:

@@ -169,18 +169,15 @@ def _upload_page(
     form: FormState | None = None,
     status: int = 200,
 ) -> Response:
-    department = _department(principal)
+    # A department sends only the categories it is the source of: none other is offered.
+    department = _own_department(principal)
     locale = request_locale(request)
-    active = catalog_service.list_categories(session)
-    own = [c for c in active if c.provider == department]
-    other = [c for c in active if c.provider != department]
     return render(
         request,
         "data/upload.html",
         status=status,
         form=form or FormState(),
-        own_categories=own,
-        other_categories=other,
+        own_categories=catalog_service.list_categories(session, provider=department),
         zh=locale == "zh_CN",
         max_upload_mb=get_settings().max_upload_mb,
         accept=UPLOAD_ACCEPT,

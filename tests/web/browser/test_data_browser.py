@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.accounts import add_department
 from tests.ingest.tables import HEADERS, good_row, write
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core import db as core_db
@@ -22,9 +23,11 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def catalogue(server: str) -> str:
-    """The server, with the catalogue XYD ships (what ``xyd init`` loads) in its database."""
+    """The server, with the catalogue XYD ships (what ``xyd init`` loads) in its database,
+    and a court department (the source of court enforcement, which the file carries)."""
     with core_db.session_scope() as session:
         catalog_service.load_defaults(session)
+        add_department(session, code="court", name="中级人民法院", username="provider-court")
     return server
 
 
@@ -43,7 +46,7 @@ def test_a_provider_uploads_a_csv_and_sees_the_rejected_row(
 
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(f"{server}/login")
-    page.get_by_label("用户名").fill("provider-tax")
+    page.get_by_label("用户名").fill("provider-court")
     page.get_by_label("密码").fill("demo-password")
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(f"{server}/dashboard")

@@ -387,8 +387,10 @@ def _plan(
         and not letter_id
         and (purpose in PROVIDER_PURPOSES or withhold)
     ):
+        # A department's own categories are those the catalogue names it the source of,
+        # nothing more: every other category it reads as anyone does (public, or a letter).
         department = actor.organization_code
-        own = [s for s in specs if not withhold or s.provider == department]
+        own = [s for s in specs if s.provider == department]
         if own:
             plan = _full(own, BASIS_PROVIDER, withhold, provider=department)
             rest = [s for s in specs if s not in own]
