@@ -278,8 +278,9 @@ def issue_token(
 ) -> TokenOut:
     """OAuth2 token endpoint: password grant, or refresh grant (the refresh token rotates).
 
-    Five wrong passwords within 15 minutes lock the username for 15 minutes (429,
-    code ``locked``, field ``username``).
+    Failed sign-ins are throttled, never locked: after five failures of a username the
+    next attempt waits 1 s, then 2 s, 4 s … (429, code ``too_many_requests``, field
+    ``username``, header ``Retry-After``); see the ``XYD_LOGIN_*`` settings.
     """
     if grant_type == "refresh_token":
         try:

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from xinyidai.consent import service as consent_service
 from xinyidai.core.api import SessionDep
-from xinyidai.core.errors import XydError
+from xinyidai.core.errors import TooManyRequests, XydError
 from xinyidai.core.i18n import normalize_locale
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.api import SESSION_COOKIE, client_ip
@@ -80,7 +80,10 @@ def login(request: Request, form: CheckedForm, session: SessionDep) -> Response:
     except XydError as exc:
         session.commit()  # keep the recorded failure for throttling
         status = exc.status if exc.status in (401, 403, 429) else 422
-        return render(request, "login.html", status=status, form=state.fail(exc), next=target)
+        response = render(request, "login.html", status=status, form=state.fail(exc), next=target)
+        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return _signed_in(request, session, user, target)
 
 

@@ -51,8 +51,8 @@ def register_enterprise(
     """
     code = registry_service.parse_code_or_raise(credit_code)
     username = clean_username(username)
-    check_password_rules(password)
     contact_name = required_text(contact_name, field="contact_name", max_length=100)
+    check_password_rules(password, user_inputs=(username, contact_name, contact_email))
     contact_phone = optional_text(contact_phone, field="contact_phone", max_length=40)
     contact_email = optional_email(contact_email, field="contact_email")
     if get_enterprise_organization(session, credit_code=code) is not None:
@@ -109,8 +109,8 @@ def apply_institution(
 ) -> tuple[Organization, User]:
     """A financial institution applies for access; it waits, pending, for the operator."""
     username = clean_username(username)
-    check_password_rules(password)
     contact_name = required_text(contact_name, field="contact_name", max_length=100)
+    check_password_rules(password, user_inputs=(username, contact_name, contact_email))
     if get_user(session, username=username) is not None:
         raise Conflict("the username {username} is taken", field="username", username=username)
     actor = f"user:{username}"
