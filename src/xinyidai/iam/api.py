@@ -143,19 +143,51 @@ async def optional_principal(
     return principal
 
 
-def current_principal(
+def signed_in_principal(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
-    """Any authenticated caller, user or API key; 401 otherwise."""
+    """Any authenticated caller whatever its organization's state; 401 otherwise.
+
+    Only for one's own account (``/me``, the password): pending, and the organization's
+    other states, may still see where their application stands.
+    """
     if principal is None:
         raise Unauthorized("sign in first", error_code="unauthorized")
+    return principal
+
+
+SignedInPrincipal = Annotated[Principal, Depends(signed_in_principal)]
+
+
+def check_active(principal: Principal) -> None:
+    """403 ``organization_inactive`` unless the caller's organization is active (approved)."""
+    service.check_active(principal)
+
+
+def current_principal(principal: SignedInPrincipal) -> Principal:
+    """Any authenticated caller (user or API key) of an active organization.
+
+    Every route that reads or writes data uses this or one built on it; 401 without
+    credentials, 403 ``organization_inactive`` for a pending, rejected or suspended one.
+    """
+    check_active(principal)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def any_user(principal: CurrentPrincipal) -> Principal:
+def optional_active_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal | None:
+    """The caller if its organization is active, else None: a public route answers a
+    pending organization as it answers anyone."""
+    if principal is None or principal.organization_state != ORG_ACTIVE:
+        return None
+    return principal
+
+
+def any_user(principal: SignedInPrincipal) -> Principal:
     """A signed-in person (not an API key) whatever the organization's state (``/me``)."""
     if not principal.is_user:
         raise Forbidden("this needs a signed-in user, not an API key", error_code="forbidden")
@@ -165,18 +197,9 @@ def any_user(principal: CurrentPrincipal) -> Principal:
 AnyUser = Annotated[Principal, Depends(any_user)]
 
 
-def _check_active(principal: Principal) -> None:
-    if principal.organization_state != ORG_ACTIVE:
-        raise Forbidden(
-            "your organization's access is {state}",
-            error_code="organization_inactive",
-            state=principal.organization_state,
-        )
-
-
 def current_user(principal: AnyUser) -> Principal:
     """A signed-in person of an active organization (pending applicants are refused)."""
-    _check_active(principal)
+    check_active(principal)
     return principal
 
 
@@ -189,16 +212,17 @@ def require_roles(
     """A dependency admitting signed-in users of active organizations of these kinds.
 
     ``admin`` also requires the organization's admin role; ``write`` refuses read-only
-    members. Everyone else gets 403 in the error shape.
+    members. Everyone else gets 403 in the error shape (a pending organization
+    ``organization_inactive``, whatever the route).
     """
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown organization kinds: {sorted(unknown)}")
 
     def dependency(principal: AnyUser) -> Principal:
+        check_active(principal)
         if principal.organization_kind not in kinds:
             raise Forbidden("your organization may not do this", error_code="forbidden")
-        _check_active(principal)
         if admin and not principal.is_admin:
             raise Forbidden("only an administrator may do this", error_code="forbidden")
         if write and not principal.can_write:
@@ -215,7 +239,6 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
         raise ValueError(f"unknown scope {scope}")
 
     def dependency(principal: CurrentPrincipal) -> Principal:
-        _check_active(principal)
         if not principal.has_scope(scope):
             raise Forbidden("this needs the scope {scope}", error_code="forbidden", scope=scope)
         return principal

@@ -71,9 +71,10 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
     if principal.organization_kind == KIND_ENTERPRISE and organization.credit_code:
         subject = registry_service.get_by_code(session, credit_code=organization.credit_code)
         context["subject"] = EnterpriseOut.model_validate(subject) if subject else None
-        context["signed"] = consent_service.has_signed(
-            session, credit_code=organization.credit_code
-        )
+        if active:  # a pending claim to the code learns nothing of what the enterprise did
+            context["signed"] = consent_service.has_signed(
+                session, credit_code=organization.credit_code
+            )
         if subject is not None and active:
             context["rating"] = rating_view(
                 session, credit_code=subject.credit_code, locale=request_locale(request)

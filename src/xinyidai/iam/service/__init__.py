@@ -15,6 +15,7 @@ from __future__ import annotations
 from xinyidai.iam.service.credentials import (
     TokenPair,
     authenticate,
+    check_active,
     check_scopes,
     clear_login_failures,
     create_api_key,
@@ -43,8 +44,10 @@ from xinyidai.iam.service.demo import (
 )
 from xinyidai.iam.service.organizations import (
     approve_organization,
+    check_code_free,
     create_organization,
     create_partner_organization,
+    enterprise_claims,
     get_enterprise_organization,
     get_organization,
     get_organization_by_id,
@@ -111,6 +114,8 @@ __all__ = [
     "approve_organization",
     "authenticate",
     "change_password",
+    "check_active",
+    "check_code_free",
     "check_password_rules",
     "check_scopes",
     "clean_department_code",
@@ -125,6 +130,7 @@ __all__ = [
     "enable_user",
     "end_session",
     "ensure_demo_accounts",
+    "enterprise_claims",
     "get_api_key_or_raise",
     "get_enterprise_organization",
     "get_member_or_raise",

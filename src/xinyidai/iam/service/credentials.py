@@ -24,6 +24,7 @@ from xinyidai.core.settings import get_settings
 from xinyidai.iam import security
 from xinyidai.iam.models import (
     ORG_ACTIVE,
+    ORG_PENDING,
     ORG_REJECTED,
     ORG_SUSPENDED,
     ROLE_READ_ONLY,
@@ -419,6 +420,26 @@ def principal_for_user(
         scopes=scopes if user.role != ROLE_READ_ONLY else frozenset(),
         session_id=session_id,
         via=via,
+    )
+
+
+def check_active(principal: Principal) -> None:
+    """``Forbidden`` (code ``organization_inactive``) unless the principal's organization is
+    active: what a pending, rejected or suspended organization does in anyone's name, or
+    reads, is refused. (An enterprise's claim to its credit code is pending until the
+    operator approves it.)"""
+    if principal.organization_state == ORG_ACTIVE:
+        return
+    if principal.organization_state == ORG_PENDING:
+        raise Forbidden(
+            "your organization is waiting for the credit center's approval; "
+            "this opens once it is approved",
+            error_code="organization_inactive",
+        )
+    raise Forbidden(
+        "your organization's access is {state}",
+        error_code="organization_inactive",
+        state=principal.organization_state,
     )
 
 
