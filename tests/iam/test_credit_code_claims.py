@@ -25,6 +25,8 @@ from xinyidai.core.errors import Forbidden
 from xinyidai.iam import service
 from xinyidai.iam.models import Organization
 from xinyidai.ledger.models import LedgerEntry
+from xinyidai.registry import service as registry_service
+from xinyidai.registry.schemas import EnterpriseIn
 
 Headers = Callable[[str], dict[str, str]]
 PASSWORD = "a-good-password"
@@ -239,6 +241,16 @@ def test_the_database_keeps_one_approved_account_per_code_on_postgres(pg_url: st
 def test_registering_in_the_portal_signs_nothing_until_approved(
     client: TestClient, demo: object, session: Session
 ) -> None:
+    registry_service.create(
+        session,
+        data=EnterpriseIn(
+            credit_code=OTHER_CODE,
+            name="柳州新材料有限公司",
+            legal_representative="覃立新",
+            registered_capital="8800000",
+        ),
+    )
+    session.commit()
     page = client.get("/register/enterprise")
     assert 'data-testid="commitment-later"' in page.text
     registered = client.post(
@@ -257,6 +269,10 @@ def test_registering_in_the_portal_signs_nothing_until_approved(
     )
     assert 'data-testid="pending-notice"' in registered.text
     assert "您即可以企业名义签署信用承诺书" in registered.text
+    # The claim's dashboard shows its own organization, nothing of the enterprise's file.
+    assert "柳州新材料有限公司" in registered.text
+    assert 'data-testid="registry-facts"' not in registered.text
+    assert "覃立新" not in registered.text
     assert _signatures(session) == 0
     commitment = client.get("/consent/commitment")
     assert commitment.status_code == 403
