@@ -403,7 +403,11 @@ def revoke_api_key(key_id: str, principal: OrganizationAdmin, session: SessionDe
 
 @router.post("/registrations/enterprise", response_model=MeOut, status_code=201)
 def register_enterprise(data: EnterpriseRegistrationIn, session: SessionDep) -> MeOut:
-    """An enterprise signs up with its credit code; unknown codes wait for verification."""
+    """An enterprise claims its credit code, pending the operator's approval.
+
+    Pending or rejected claims by others never block a code; a code held by an approved
+    account is refused (409, field ``credit_code``).
+    """
     _, user = service.register_enterprise(session, **data.model_dump())
     return _me(user)
 
@@ -484,7 +488,8 @@ def _decide(
 def approve_organization(
     org_id: str, principal: OperatorWriter, session: SessionDep, data: DecisionIn | None = None
 ) -> OrganizationOut:
-    """Pending → active (operator)."""
+    """Pending → active (operator); for an enterprise, its claim becomes the code's account
+    and the other pending claims to the code are closed."""
     return _decide("approve", org_id, data or DecisionIn(), principal, session)
 
 
