@@ -42,10 +42,13 @@ def test_iam_tables_exist_on_postgres(pg_url: str) -> None:
 
 @pytest.mark.postgres
 def test_sign_in_refresh_and_throttling_work_on_postgres(pg_url: str) -> None:
+    from datetime import timedelta
+
     from fastapi.testclient import TestClient
 
     from tests.accounts import DEMO_PASSWORD, ENTERPRISE_CODE
     from xinyidai.app import create_app
+    from xinyidai.core import clock
     from xinyidai.core.db import session_scope
     from xinyidai.iam import service
     from xinyidai.registry import service as registry_service
@@ -65,9 +68,19 @@ def test_sign_in_refresh_and_throttling_work_on_postgres(pg_url: str) -> None:
             data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
         )
         assert refreshed.status_code == 200
-        for _ in range(5):
-            client.post("/api/v1/auth/token", data={"username": "bank", "password": "nope-nope"})
-        locked = client.post(
-            "/api/v1/auth/token", data={"username": "bank", "password": DEMO_PASSWORD}
-        )
-        assert locked.status_code == 429
+        start = clock.now()
+        with clock.frozen_at(start):
+            for _ in range(5):
+                client.post(
+                    "/api/v1/auth/token", data={"username": "bank", "password": "nope-nope"}
+                )
+            held = client.post(
+                "/api/v1/auth/token", data={"username": "bank", "password": DEMO_PASSWORD}
+            )
+        assert held.status_code == 429
+        assert held.headers["Retry-After"] == "1"
+        with clock.frozen_at(start + timedelta(seconds=1)):
+            signed_in = client.post(
+                "/api/v1/auth/token", data={"username": "bank", "password": DEMO_PASSWORD}
+            )
+        assert signed_in.status_code == 200

@@ -27,12 +27,36 @@ def test_a_username_is_either_clean_or_refused_naming_the_field(raw: str) -> Non
 
 
 @given(st.text(max_size=200))
-def test_a_password_shorter_than_eight_characters_is_refused(raw: str) -> None:
-    if 8 <= len(raw) <= 128:
-        assert service.check_password_rules(raw) == raw
+def test_a_password_is_either_kept_or_refused_naming_the_field(raw: str) -> None:
+    outcome: str | ValidationFailed
+    try:
+        outcome = service.check_password_rules(raw)
+    except ValidationFailed as refused:
+        outcome = refused
+    if isinstance(outcome, ValidationFailed):
+        assert outcome.field == "password"
     else:
-        with pytest.raises(ValidationFailed):
-            service.check_password_rules(raw)
+        assert outcome == raw
+        assert 8 <= len(raw) <= 128
+
+
+@pytest.mark.parametrize(
+    "weak", ["12345678", "password123", "qwertyuiop", "1qaz2wsx", "88888888", "zhang1990"]
+)
+def test_common_and_easily_guessed_passwords_are_refused_with_the_reason(weak: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        service.check_password_rules(weak, field="new_password")
+    assert refused.value.field == "new_password"
+    assert "easy to guess" in refused.value.message or "common" in refused.value.message
+
+
+def test_a_password_built_on_the_username_is_refused() -> None:
+    assert service.check_password_rules("liuzhou2026") == "liuzhou2026"
+    with pytest.raises(ValidationFailed) as refused:
+        service.check_password_rules("liuzhou2026", user_inputs=["liuzhou", "王经理"])
+    assert refused.value.message == (
+        "this password is built on your username, name or e-mail address"
+    )
 
 
 def test_passwords_are_hashed_with_argon2id() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD, OTHER_CODE
 from tests.web.conftest import csrf_of, sign_in
+from xinyidai.core import clock
 from xinyidai.core.i18n import set_locale
 from xinyidai.iam import service
 from xinyidai.iam.models import ApiKey, AuthSession, Organization, User
@@ -109,13 +110,20 @@ def test_a_wrong_password_shows_the_error_by_the_field_and_keeps_the_username(
     assert _count(session, AuthSession) == 0
 
 
-def test_the_sixth_attempt_is_refused_as_locked(client: TestClient, demo: object) -> None:
-    for _ in range(5):
-        sign_in(client, "bank", "wrong-password")
-    response = sign_in(client, "bank")
+def test_the_sixth_attempt_waits_a_moment_and_is_told_how_long(
+    client: TestClient, demo: object
+) -> None:
+    start = clock.now()
+    with clock.frozen_at(start):
+        for _ in range(5):
+            sign_in(client, "bank", "wrong-password")
+        response = sign_in(client, "bank")
     assert response.status_code == 429  # type: ignore[attr-defined]
-    assert "登录失败次数过多" in response.text  # type: ignore[attr-defined]
+    assert response.headers["Retry-After"] == "1"  # type: ignore[attr-defined]
+    assert "登录失败次数过多，请 1 秒后再试" in response.text  # type: ignore[attr-defined]
     assert 'data-error-for="username"' in response.text  # type: ignore[attr-defined]
+    with clock.frozen_at(start + timedelta(seconds=1)):
+        assert sign_in(client, "bank").status_code == 303  # type: ignore[attr-defined]
 
 
 def test_a_form_without_the_csrf_token_is_refused_with_a_clear_page(

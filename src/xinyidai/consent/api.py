@@ -31,11 +31,12 @@ from xinyidai.consent.schemas import (
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page
-from xinyidai.iam.api import AnyUser, CurrentUser, OperatorWriter, require_roles
+from xinyidai.iam.api import CurrentUser, OperatorWriter, require_roles
 from xinyidai.iam.schemas import Principal
 
 router = APIRouter(tags=["consent"], responses=ERROR_RESPONSES)
 
+EnterpriseReader = Annotated[Principal, Depends(require_roles("enterprise"))]
 EnterpriseWriter = Annotated[Principal, Depends(require_roles("enterprise", write=True))]
 GranteeWriter = Annotated[Principal, Depends(require_roles("institution", "platform", write=True))]
 
@@ -81,19 +82,18 @@ def publish_commitment(
 
 
 @router.get("/me/commitment", response_model=list[SignatureOut])
-def read_my_signatures(session: SessionDep, principal: AnyUser) -> list[SignatureOut]:
+def read_my_signatures(session: SessionDep, principal: EnterpriseReader) -> list[SignatureOut]:
     """The versions of the commitment your enterprise signed, newest first."""
-    if principal.organization_kind != "enterprise" or not principal.credit_code:
+    if not principal.credit_code:
         raise Forbidden("only an enterprise signs the credit commitment")
     rows = service.signatures_of(session, credit_code=principal.credit_code)
     return [SignatureOut.model_validate(row) for row in rows]
 
 
 @router.post("/me/commitment", response_model=SignatureOut, status_code=201)
-def sign_commitment(data: SignIn, session: SessionDep, principal: AnyUser) -> SignatureOut:
-    """Sign a version of the commitment (an enterprise may sign while it awaits approval)."""
-    if not principal.can_write:
-        raise Forbidden("read-only members cannot change anything")
+def sign_commitment(data: SignIn, session: SessionDep, principal: EnterpriseWriter) -> SignatureOut:
+    """Sign a version of the commitment in your enterprise's name: once the operator has
+    approved the enterprise's claim to its credit code, never while it is pending."""
     return SignatureOut.model_validate(
         service.sign(session, principal=principal, version=data.version)
     )

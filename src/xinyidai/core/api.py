@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyidai.core.db import new_session
-from xinyidai.core.errors import XydError
+from xinyidai.core.errors import TooManyRequests, XydError
 from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
 from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE
 
@@ -165,7 +165,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _xyd_error(request: Request, exc: XydError) -> JSONResponse:
         body = exc.to_dict(request_locale(request))
         body["error"]["request_id"] = request_id()
-        return JSONResponse(status_code=exc.status, content=body)
+        response = JSONResponse(status_code=exc.status, content=body)
+        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

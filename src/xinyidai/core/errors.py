@@ -67,8 +67,22 @@ class Forbidden(XydError):
 
 
 class TooManyRequests(XydError):
+    """Too many attempts; ``retry_after`` (seconds) becomes the ``Retry-After`` header."""
+
     status = 429
     code = "too_many_requests"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        field: str | None = None,
+        error_code: str | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(message, field=field, error_code=error_code, **params)
+        self.retry_after = retry_after
 
 
 class PayloadTooLarge(XydError):

@@ -50,6 +50,48 @@ class Settings(BaseSettings):
     inline_upload_kb: int = Field(
         default=4096, description="uploads up to this size are read at once, larger by a worker"
     )
+    password_min_score: int = Field(
+        default=2,
+        ge=0,
+        le=4,
+        description=(
+            "the least zxcvbn score (0-4) a new password needs; 2 refuses the common passwords "
+            "and anything guessed in fewer than a million tries"
+        ),
+    )
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        description="failed sign-ins of one username before each further attempt must wait",
+    )
+    login_address_free_failures: int = Field(
+        default=20,
+        ge=1,
+        description="failed sign-ins from one address, any usernames, before it must wait",
+    )
+    login_delay_base_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="the first wait; each further failure doubles it",
+    )
+    login_delay_max_seconds: int = Field(
+        default=900,
+        ge=1,
+        description="the longest wait of an address that keeps failing",
+    )
+    login_username_delay_max_seconds: int = Field(
+        default=60,
+        ge=0,
+        description=(
+            "the longest wait that failures from other addresses put on a username: nobody "
+            "elsewhere can keep its owner out for longer"
+        ),
+    )
+    login_failure_window_minutes: int = Field(
+        default=1440,
+        ge=1,
+        description="how long a failed sign-in counts for throttling",
+    )
 
     @field_validator("redis_url", mode="before")
     @classmethod

@@ -143,19 +143,51 @@ async def optional_principal(
     return principal
 
 
-def current_principal(
+def signed_in_principal(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
-    """Any authenticated caller, user or API key; 401 otherwise."""
+    """Any authenticated caller whatever its organization's state; 401 otherwise.
+
+    Only for one's own account (``/me``, the password): pending, and the organization's
+    other states, may still see where their application stands.
+    """
     if principal is None:
         raise Unauthorized("sign in first", error_code="unauthorized")
+    return principal
+
+
+SignedInPrincipal = Annotated[Principal, Depends(signed_in_principal)]
+
+
+def check_active(principal: Principal) -> None:
+    """403 ``organization_inactive`` unless the caller's organization is active (approved)."""
+    service.check_active(principal)
+
+
+def current_principal(principal: SignedInPrincipal) -> Principal:
+    """Any authenticated caller (user or API key) of an active organization.
+
+    Every route that reads or writes data uses this or one built on it; 401 without
+    credentials, 403 ``organization_inactive`` for a pending, rejected or suspended one.
+    """
+    check_active(principal)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def any_user(principal: CurrentPrincipal) -> Principal:
+def optional_active_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal | None:
+    """The caller if its organization is active, else None: a public route answers a
+    pending organization as it answers anyone."""
+    if principal is None or principal.organization_state != ORG_ACTIVE:
+        return None
+    return principal
+
+
+def any_user(principal: SignedInPrincipal) -> Principal:
     """A signed-in person (not an API key) whatever the organization's state (``/me``)."""
     if not principal.is_user:
         raise Forbidden("this needs a signed-in user, not an API key", error_code="forbidden")
@@ -165,18 +197,9 @@ def any_user(principal: CurrentPrincipal) -> Principal:
 AnyUser = Annotated[Principal, Depends(any_user)]
 
 
-def _check_active(principal: Principal) -> None:
-    if principal.organization_state != ORG_ACTIVE:
-        raise Forbidden(
-            "your organization's access is {state}",
-            error_code="organization_inactive",
-            state=principal.organization_state,
-        )
-
-
 def current_user(principal: AnyUser) -> Principal:
     """A signed-in person of an active organization (pending applicants are refused)."""
-    _check_active(principal)
+    check_active(principal)
     return principal
 
 
@@ -189,16 +212,17 @@ def require_roles(
     """A dependency admitting signed-in users of active organizations of these kinds.
 
     ``admin`` also requires the organization's admin role; ``write`` refuses read-only
-    members. Everyone else gets 403 in the error shape.
+    members. Everyone else gets 403 in the error shape (a pending organization
+    ``organization_inactive``, whatever the route).
     """
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown organization kinds: {sorted(unknown)}")
 
     def dependency(principal: AnyUser) -> Principal:
+        check_active(principal)
         if principal.organization_kind not in kinds:
             raise Forbidden("your organization may not do this", error_code="forbidden")
-        _check_active(principal)
         if admin and not principal.is_admin:
             raise Forbidden("only an administrator may do this", error_code="forbidden")
         if write and not principal.can_write:
@@ -215,7 +239,6 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
         raise ValueError(f"unknown scope {scope}")
 
     def dependency(principal: CurrentPrincipal) -> Principal:
-        _check_active(principal)
         if not principal.has_scope(scope):
             raise Forbidden("this needs the scope {scope}", error_code="forbidden", scope=scope)
         return principal
@@ -278,8 +301,9 @@ def issue_token(
 ) -> TokenOut:
     """OAuth2 token endpoint: password grant, or refresh grant (the refresh token rotates).
 
-    Five wrong passwords within 15 minutes lock the username for 15 minutes (429,
-    code ``locked``, field ``username``).
+    Failed sign-ins are throttled, never locked: after five failures of a username the
+    next attempt waits 1 s, then 2 s, 4 s … (429, code ``too_many_requests``, field
+    ``username``, header ``Retry-After``); see the ``XYD_LOGIN_*`` settings.
     """
     if grant_type == "refresh_token":
         try:
@@ -379,7 +403,11 @@ def revoke_api_key(key_id: str, principal: OrganizationAdmin, session: SessionDe
 
 @router.post("/registrations/enterprise", response_model=MeOut, status_code=201)
 def register_enterprise(data: EnterpriseRegistrationIn, session: SessionDep) -> MeOut:
-    """An enterprise signs up with its credit code; unknown codes wait for verification."""
+    """An enterprise claims its credit code, pending the operator's approval.
+
+    Pending or rejected claims by others never block a code; a code held by an approved
+    account is refused (409, field ``credit_code``).
+    """
     _, user = service.register_enterprise(session, **data.model_dump())
     return _me(user)
 
@@ -460,7 +488,8 @@ def _decide(
 def approve_organization(
     org_id: str, principal: OperatorWriter, session: SessionDep, data: DecisionIn | None = None
 ) -> OrganizationOut:
-    """Pending → active (operator)."""
+    """Pending → active (operator); for an enterprise, its claim becomes the code's account
+    and the other pending claims to the code are closed."""
     return _decide("approve", org_id, data or DecisionIn(), principal, session)
 
 

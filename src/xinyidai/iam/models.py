@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xinyidai.core import clock
@@ -33,6 +33,8 @@ ORG_ACTIVE = "active"
 ORG_REJECTED = "rejected"
 ORG_SUSPENDED = "suspended"
 ORG_STATES = (ORG_PENDING, ORG_ACTIVE, ORG_REJECTED, ORG_SUSPENDED)
+# The enterprise organizations that hold their credit code: approved, even if suspended.
+HOLDS_CODE = "kind = 'enterprise' AND state IN ('active', 'suspended')"
 
 # A member's role inside its organization.
 ROLE_ADMIN = "admin"
@@ -56,7 +58,18 @@ class Organization(TimestampMixin, Base):
     """A member of the platform: the operator, a department, an enterprise, an institution…"""
 
     __tablename__ = "iam_organization"
-    __table_args__ = (Index("ix_iam_organization_kind_state", "kind", "state"),)
+    __table_args__ = (
+        Index("ix_iam_organization_kind_state", "kind", "state"),
+        # One approved enterprise account per credit code; pending and rejected claims to a
+        # code may be many (migration 0015).
+        Index(
+            "uq_iam_organization_enterprise_code",
+            "credit_code",
+            unique=True,
+            sqlite_where=text(HOLDS_CODE),
+            postgresql_where=text(HOLDS_CODE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)

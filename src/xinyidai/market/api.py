@@ -19,7 +19,7 @@ from xinyidai.core.pagination import Page
 from xinyidai.iam.api import (
     CurrentUser,
     InstitutionUser,
-    optional_principal,
+    optional_active_principal,
     require_roles,
 )
 from xinyidai.iam.schemas import Principal
@@ -60,7 +60,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 InstitutionWriter = Annotated[Principal, Depends(require_roles("institution", write=True))]
 EnterpriseWriter = Annotated[Principal, Depends(require_roles("enterprise", write=True))]
 EnterpriseUser = Annotated[Principal, Depends(require_roles("enterprise"))]
-MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_active_principal)]
 
 
 def product_out(product: Product) -> ProductOut:

@@ -7,11 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from xinyidai.consent import service as consent_service
 from xinyidai.core.api import SessionDep
-from xinyidai.core.errors import XydError
+from xinyidai.core.errors import TooManyRequests, XydError
 from xinyidai.core.i18n import normalize_locale
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.api import SESSION_COOKIE, client_ip
@@ -80,7 +79,10 @@ def login(request: Request, form: CheckedForm, session: SessionDep) -> Response:
     except XydError as exc:
         session.commit()  # keep the recorded failure for throttling
         status = exc.status if exc.status in (401, 403, 429) else 422
-        return render(request, "login.html", status=status, form=state.fail(exc), next=target)
+        response = render(request, "login.html", status=status, form=state.fail(exc), next=target)
+        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return _signed_in(request, session, user, target)
 
 
@@ -119,19 +121,13 @@ def register_enterprise_page(
     return _register_enterprise_page(request, session, form=FormState())
 
 
-def _commitment_error(form: FormData, state: FormState) -> None:
-    if text(form, "commitment") != "yes":
-        state.errors["commitment"] = (N_("sign the credit commitment to register"), {})
-
-
 @router.post("/register/enterprise")
 def register_enterprise(request: Request, form: CheckedForm, session: SessionDep) -> Response:
-    """An enterprise signs up with its credit code, signs the credit commitment (the version
-    shown on the form), and is signed in."""
+    """An enterprise claims its credit code and is signed in, pending the operator's approval
+    (it signs the credit commitment in the enterprise's name only once approved)."""
     state = FormState.from_form(form)
     if text(form, "password") != text(form, "password_confirm"):
         state.errors["password_confirm"] = (N_("the two passwords differ"), {})
-        _commitment_error(form, state)
         return _register_enterprise_page(request, session, form=state, status=422)
     try:
         _, user = iam_service.register_enterprise(
@@ -144,21 +140,9 @@ def register_enterprise(request: Request, form: CheckedForm, session: SessionDep
             username=text(form, "username"),
             password=text(form, "password"),
         )
-        _commitment_error(form, state)
-        if state.ok:
-            version = text(form, "commitment_version")
-            consent_service.sign(
-                session,
-                principal=iam_service.principal_for_user(user, via="portal"),
-                version=int(version) if version.isdigit() else 0,
-            )
     except XydError as exc:
         session.rollback()
-        _commitment_error(form, state)
         return _register_enterprise_page(request, session, form=state.fail(exc), status=exc.status)
-    if not state.ok:
-        session.rollback()
-        return _register_enterprise_page(request, session, form=state, status=422)
     return _signed_in(request, session, user, "/dashboard")
 
 

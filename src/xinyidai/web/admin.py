@@ -10,7 +10,15 @@ from fastapi.responses import RedirectResponse, Response
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.models import KINDS, ORG_PENDING, ORG_STATES, ROLES, Organization, User
+from xinyidai.iam.models import (
+    KIND_ENTERPRISE,
+    KINDS,
+    ORG_PENDING,
+    ORG_STATES,
+    ROLES,
+    Organization,
+    User,
+)
 from xinyidai.web.auth import CheckedForm, OperatorPage, OperatorViewer, PageNotFound
 from xinyidai.web.forms import FormState, Paging, text
 from xinyidai.web.templating import render
@@ -164,6 +172,11 @@ def _organization_page(
         roles=ROLES,
         form=form or FormState(),
         decision=decision or FormState(),
+        claims=(
+            iam_service.enterprise_claims(session, credit_code=organization.credit_code)
+            if organization.kind == KIND_ENTERPRISE and organization.credit_code
+            else []
+        ),
     )
 
 

@@ -18,9 +18,10 @@ from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import MAX_SIZE
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import KINDS
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service as privacy_service
-from xinyidai.web.auth import PortalUser, portal_roles
+from xinyidai.web.auth import portal_roles
 from xinyidai.web.consent_pages import LABELS, category_names
 from xinyidai.web.forms import N_, FormState, Paging
 from xinyidai.web.templating import render
@@ -30,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 AuditorPage = Annotated[Principal, Depends(portal_roles("auditor"))]
+MemberPage = Annotated[Principal, Depends(portal_roles(*KINDS))]
 
 
 def _day(value: str, name: str) -> date | None:
@@ -168,7 +170,7 @@ def flags_page(request: Request, principal: AuditorPage, session: SessionDep) ->
 
 
 @router.get("/privacy")
-def privacy_page(request: Request, principal: PortalUser, session: SessionDep) -> Response:
+def privacy_page(request: Request, principal: MemberPage, session: SessionDep) -> Response:
     """The grading of the catalogue and the desensitization rules, as configured."""
     return render(
         request,

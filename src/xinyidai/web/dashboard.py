@@ -68,13 +68,15 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
     if principal.organization_kind == KIND_OPERATOR and active:
         context["chart"] = organization_chart(session)
         context["pending"] = iam_service.pending_applications(session, limit=10)
-    if principal.organization_kind == KIND_ENTERPRISE and organization.credit_code:
+    # A pending claim to a credit code learns nothing of that enterprise here: its own
+    # organization's facts are all it sees until the operator approves it.
+    if principal.organization_kind == KIND_ENTERPRISE and organization.credit_code and active:
         subject = registry_service.get_by_code(session, credit_code=organization.credit_code)
         context["subject"] = EnterpriseOut.model_validate(subject) if subject else None
         context["signed"] = consent_service.has_signed(
             session, credit_code=organization.credit_code
         )
-        if subject is not None and active:
+        if subject is not None:
             context["rating"] = rating_view(
                 session, credit_code=subject.credit_code, locale=request_locale(request)
             )

@@ -34,7 +34,7 @@ from xinyidai.market.schemas import (
     ProductIn,
     RulesIn,
 )
-from xinyidai.web.auth import CheckedForm, OptionalPortalUser, PortalUser, portal_roles
+from xinyidai.web.auth import CheckedForm, OptionalPortalUser, portal_roles
 from xinyidai.web.forms import N_, FormState, text
 from xinyidai.web.templating import render
 
@@ -45,6 +45,7 @@ InstitutionPage = Annotated[Principal, Depends(portal_roles("institution"))]
 InstitutionWriter = Annotated[Principal, Depends(portal_roles("institution", write=True))]
 MarketMember = Annotated[Principal, Depends(portal_roles("enterprise", "institution", "operator"))]
 OperatorPage = Annotated[Principal, Depends(portal_roles("operator"))]
+ApplicationParty = Annotated[Principal, Depends(portal_roles("enterprise", "institution"))]
 
 TYPE_LABELS = {
     "credit": N_("Pure credit loan"),
@@ -155,7 +156,11 @@ def product_page(
     request.state.principal = principal
     product = service.products.visible_or_raise(session, principal=principal, product_id=product_id)
     needs = []
-    if principal is not None and principal.organization_kind == "enterprise":
+    if (
+        principal is not None
+        and principal.organization_kind == "enterprise"
+        and principal.organization_state == "active"
+    ):
         needs = [
             n
             for n in service.matching.needs_of(session, credit_code=principal.credit_code or "")
@@ -369,7 +374,7 @@ def application_action(
     action: str,
     request: Request,
     session: SessionDep,
-    principal: PortalUser,
+    principal: ApplicationParty,
     form: CheckedForm,
 ) -> Response:
     """One move on an application from its page."""

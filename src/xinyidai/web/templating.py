@@ -204,6 +204,7 @@ TRANSITION_LABELS = {
     "reject": N_("rejected"),
     "suspend": N_("suspended"),
     "reactivate": N_("reactivated"),
+    "close": N_("closed: another claim to the code was approved"),
     "lock": N_("locked"),
     "unlock": N_("unlocked"),
     "disable": N_("disabled"),

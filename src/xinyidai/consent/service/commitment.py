@@ -15,6 +15,7 @@ from xinyidai.consent.models import CommitmentSignature, CommitmentText
 from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
+from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
 
@@ -106,6 +107,8 @@ def sign(session: Session, *, principal: Principal, version: int) -> CommitmentS
         raise Forbidden("only an enterprise signs the credit commitment", field="version")
     if not principal.is_user:
         raise Forbidden("this needs a signed-in user, not an API key", field="version")
+    # A pending claim to a credit code signs nothing in that enterprise's name.
+    iam_service.check_active(principal)
     text = get_text_or_raise(session, version=version)
     existing = session.scalar(
         select(CommitmentSignature).where(

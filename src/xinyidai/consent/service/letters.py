@@ -293,6 +293,7 @@ def _move(
 def _grantor_of(principal: Principal) -> str:
     if principal.organization_kind != "enterprise" or not principal.credit_code:
         raise Forbidden("only the enterprise that grants a letter may do this", field="letter_id")
+    iam_service.check_active(principal)  # a pending claim to the code grants nothing
     return principal.credit_code
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
@@ -20,9 +20,11 @@ from xinyidai.core.errors import (
     ValidationFailed,
 )
 from xinyidai.core.ids import new_id
+from xinyidai.core.settings import get_settings
 from xinyidai.iam import security
 from xinyidai.iam.models import (
     ORG_ACTIVE,
+    ORG_PENDING,
     ORG_REJECTED,
     ORG_SUSPENDED,
     ROLE_READ_ONLY,
@@ -42,11 +44,7 @@ from xinyidai.iam.models import (
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service.rules import (
     ACCESS_TOKEN_TTL,
-    FAILURE_WINDOW,
-    IP_LOCK_AFTER_FAILURES,
     KIND_SCOPES,
-    LOCK_AFTER_FAILURES,
-    LOCK_DURATION,
     PORTAL_SESSION_TTL,
     REFRESH_TOKEN_TTL,
     SCOPES,
@@ -61,39 +59,75 @@ def get_user(session: Session, *, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
-def locked_until(session: Session, *, username: str) -> datetime | None:
-    """When the throttle lock on ``username`` ends, or None when it is not locked.
+def throttle_delay(failures: int, *, free: int, base: float, cap: float) -> float:
+    """Seconds the next attempt waits after ``failures`` recent failures of one key.
 
-    Locked when the last ``LOCK_AFTER_FAILURES`` failures all fell within
-    ``FAILURE_WINDOW``; the lock lasts ``LOCK_DURATION`` from the last of them.
+    None up to ``free`` failures, then ``base``, twice that, four times … up to ``cap``.
     """
+    if failures < free:
+        return 0.0
+    return float(min(base * 2 ** min(failures - free, 40), cap))
+
+
+def _failure_counts(
+    session: Session, *, username: str, client_ip: str | None, since: datetime
+) -> dict[str, tuple[int, datetime | None]]:
+    """(count, last time) of the recent failures of this username from this address
+    (``pair``), of this username from anywhere (``username``) and of this address for any
+    username (``address``), in one query."""
+    is_user = LoginFailure.username == username
+    from_here = (
+        LoginFailure.client_ip == client_ip if client_ip else LoginFailure.client_ip.is_(None)
+    )
+    keys: dict[str, ColumnElement[bool]] = {"pair": and_(is_user, from_here), "username": is_user}
+    if client_ip:  # failures with no address known are not one address's
+        keys["address"] = from_here
+    columns = []
+    for condition in keys.values():
+        columns.append(func.count().filter(condition))
+        columns.append(func.max(LoginFailure.at).filter(condition))
+    row = session.execute(
+        select(*columns).where(LoginFailure.at > since, or_(*keys.values()))
+    ).one()
+    return {
+        key: (int(row[2 * number] or 0), row[2 * number + 1]) for number, key in enumerate(keys)
+    }
+
+
+def retry_at(session: Session, *, username: str, client_ip: str | None) -> datetime | None:
+    """When the next sign-in as ``username`` from ``client_ip`` may be tried; None: now.
+
+    Three keys, each waiting from its own last failure (settings ``XYD_LOGIN_*``):
+
+    - this username from this address: after ``login_free_failures`` failures it waits 1 s,
+      2 s, 4 s … up to ``login_delay_max_seconds`` (15 minutes);
+    - this username from anywhere: the same delays, but never longer than
+      ``login_username_delay_max_seconds`` (a minute), so that someone failing elsewhere
+      cannot keep the real user out for long;
+    - this address, whatever the username: after ``login_address_free_failures`` it waits
+      the same growing delays (password spraying).
+
+    There is no lock: an attempt made once the wait is over has its password checked.
+    """
+    settings = get_settings()
     now = clock.now()
-    recent = list(
-        session.scalars(
-            select(LoginFailure.at)
-            .where(
-                LoginFailure.username == username,
-                LoginFailure.at > now - FAILURE_WINDOW - LOCK_DURATION,
-            )
-            .order_by(LoginFailure.at.desc())
-            .limit(LOCK_AFTER_FAILURES)
-        )
-    )
-    if len(recent) < LOCK_AFTER_FAILURES or recent[0] - recent[-1] > FAILURE_WINDOW:
-        return None
-    until: datetime = recent[0] + LOCK_DURATION
-    return until if until > now else None
-
-
-def _ip_locked(session: Session, *, client_ip: str | None) -> bool:
-    if not client_ip:
-        return False
-    count = session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.client_ip == client_ip, LoginFailure.at > clock.now() - FAILURE_WINDOW)
-    )
-    return int(count or 0) >= IP_LOCK_AFTER_FAILURES
+    since = now - timedelta(minutes=settings.login_failure_window_minutes)
+    counts = _failure_counts(session, username=username, client_ip=client_ip, since=since)
+    caps = {
+        "pair": (settings.login_free_failures, settings.login_delay_max_seconds),
+        "username": (settings.login_free_failures, settings.login_username_delay_max_seconds),
+        "address": (settings.login_address_free_failures, settings.login_delay_max_seconds),
+    }
+    latest: datetime | None = None
+    for key, (failures, last) in counts.items():
+        free, cap = caps[key]
+        wait = throttle_delay(failures, free=free, base=settings.login_delay_base_seconds, cap=cap)
+        if last is None or wait <= 0:
+            continue
+        until = last + timedelta(seconds=wait)
+        if until > now and (latest is None or until > latest):
+            latest = until
+    return latest
 
 
 def record_login_failure(session: Session, *, username: str, client_ip: str | None) -> None:
@@ -106,8 +140,10 @@ def prune(session: Session, *, keep: timedelta = timedelta(days=1)) -> tuple[int
     """Delete sessions and tokens ended or expired, and failed sign-ins, older than ``keep``.
 
     Returns how many (sessions, failures) were deleted; run it daily (``xyd iam prune``).
+    Failed sign-ins are kept at least as long as they count for throttling.
     """
-    cutoff = clock.now() - max(keep, FAILURE_WINDOW + LOCK_DURATION)
+    window = timedelta(minutes=get_settings().login_failure_window_minutes)
+    cutoff = clock.now() - max(keep, window)
     sessions = session.execute(
         delete(AuthSession).where(
             (AuthSession.expires_at < cutoff)
@@ -119,34 +155,57 @@ def prune(session: Session, *, keep: timedelta = timedelta(days=1)) -> tuple[int
     return int(sessions.rowcount or 0), int(failures.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def clear_login_failures(session: Session, *, username: str) -> None:
-    """Forget the failed sign-ins of ``username`` (after a success or an unlock)."""
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+def clear_login_failures(
+    session: Session, *, username: str, client_ip: str | None = None, everywhere: bool = True
+) -> None:
+    """Forget failed sign-ins of ``username``: all of them (an operator's unlock or password
+    reset), or only those from ``client_ip`` (``everywhere=False``: a success there, which
+    must not wipe what another address has been trying)."""
+    stmt = delete(LoginFailure).where(LoginFailure.username == username)
+    if not everywhere:
+        stmt = stmt.where(
+            LoginFailure.client_ip == client_ip if client_ip else LoginFailure.client_ip.is_(None)
+        )
+    session.execute(stmt)
+
+
+def _throttled(until: datetime) -> TooManyRequests:
+    seconds = max(1, math.ceil((until - clock.now()).total_seconds()))
+    if seconds < 120:
+        return TooManyRequests(
+            "too many failed sign-ins; try again in {seconds} seconds",
+            field="username",
+            retry_after=seconds,
+            seconds=seconds,
+        )
+    return TooManyRequests(
+        "too many failed sign-ins; try again in {minutes} minutes",
+        field="username",
+        retry_after=seconds,
+        minutes=math.ceil(seconds / 60),
+    )
 
 
 def authenticate(
     session: Session, *, username: str, password: str, client_ip: str | None = None
 ) -> User:
-    """The user whose password this is; refuses locked, disabled and suspended accounts.
+    """The user whose password this is; refuses disabled and locked users and members of
+    rejected and suspended organizations.
 
+    Every attempt that is not throttled checks one argon2 hash, whether or not the user
+    exists (a dummy hash stands in), so the time taken tells nothing about the username.
     A failure is recorded before the error is raised: the caller must commit even when
     this raises, or throttling cannot count it.
     """
     name = (username or "").strip().lower()[:60]
     if not name:
         raise ValidationFailed("this field is required", field="username")
-    until = locked_until(session, username=name)
-    if until is None and _ip_locked(session, client_ip=client_ip):
-        until = clock.now() + FAILURE_WINDOW
+    until = retry_at(session, username=name, client_ip=client_ip)
     if until is not None:
-        raise TooManyRequests(
-            "too many failed sign-ins; try again in {minutes} minutes",
-            field="username",
-            error_code="locked",
-            minutes=max(1, math.ceil((until - clock.now()).total_seconds() / 60)),
-        )
+        raise _throttled(until)
     user = get_user(session, username=name)
-    if user is None or not security.verify_password(user.password_hash, password or ""):
+    matches = security.verify_password(user.password_hash if user else None, password or "")
+    if user is None or not matches:
         record_login_failure(session, username=name, client_ip=client_ip)
         raise Unauthorized(
             "wrong username or password", field="password", error_code="invalid_credentials"
@@ -164,7 +223,7 @@ def authenticate(
             error_code="organization_inactive",
             state=user.organization.state,
         )
-    clear_login_failures(session, username=name)
+    clear_login_failures(session, username=name, client_ip=client_ip, everywhere=False)
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     user.last_login_at = clock.now()
@@ -361,6 +420,26 @@ def principal_for_user(
         scopes=scopes if user.role != ROLE_READ_ONLY else frozenset(),
         session_id=session_id,
         via=via,
+    )
+
+
+def check_active(principal: Principal) -> None:
+    """``Forbidden`` (code ``organization_inactive``) unless the principal's organization is
+    active: what a pending, rejected or suspended organization does in anyone's name, or
+    reads, is refused. (An enterprise's claim to its credit code is pending until the
+    operator approves it.)"""
+    if principal.organization_state == ORG_ACTIVE:
+        return
+    if principal.organization_state == ORG_PENDING:
+        raise Forbidden(
+            "your organization is waiting for the credit center's approval; "
+            "this opens once it is approved",
+            error_code="organization_inactive",
+        )
+    raise Forbidden(
+        "your organization's access is {state}",
+        error_code="organization_inactive",
+        state=principal.organization_state,
     )
 
 

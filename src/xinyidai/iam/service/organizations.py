@@ -13,6 +13,7 @@ from xinyidai.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
 from xinyidai.iam.models import (
@@ -41,6 +42,11 @@ from xinyidai.iam.service.rules import (
     required_text,
 )
 from xinyidai.registry import service as registry_service
+
+# An enterprise account holds its credit code while approved; a suspension does not free it.
+HOLDING_STATES = (ORG_ACTIVE, ORG_SUSPENDED)
+# Why the other pending claims to a code close when one is approved (shown to them).
+CLAIM_CLOSED = N_("another claim to this credit code was approved")
 
 
 def _move_organization(
@@ -86,8 +92,31 @@ def _move_organization(
 def approve_organization(
     session: Session, *, organization: Organization, actor: str, reason: str | None = None
 ) -> Organization:
-    """Pending → active: the operator accepts an application or verifies a registration."""
-    return _move_organization(
+    """Pending → active: the operator accepts an application or verifies a registration.
+
+    Approving an enterprise's claim to its credit code makes it the code's one account:
+    refused (409, field ``credit_code``) while another account holds the code, and every
+    other pending claim to the code is closed (rejected, with the reason).
+    """
+    if organization.kind != KIND_ENTERPRISE or not organization.credit_code:
+        return _move_organization(
+            session,
+            organization,
+            transition="approve",
+            allowed_from=(ORG_PENDING,),
+            to_state=ORG_ACTIVE,
+            actor=actor,
+            reason=reason,
+        )
+    # Two operators approving two claims to one code at once: the second waits here and
+    # then sees the first's approval (and the partial unique index stands behind this).
+    claims = _lock_claims(session, credit_code=organization.credit_code)
+    holder = next(
+        (c for c in claims if c.state in HOLDING_STATES and c.id != organization.id), None
+    )
+    if holder is not None:
+        raise _code_taken(organization.credit_code)
+    _move_organization(
         session,
         organization,
         transition="approve",
@@ -96,6 +125,18 @@ def approve_organization(
         actor=actor,
         reason=reason,
     )
+    for other in claims:
+        if other.id != organization.id and other.state == ORG_PENDING:
+            _move_organization(
+                session,
+                other,
+                transition="close",
+                allowed_from=(ORG_PENDING,),
+                to_state=ORG_REJECTED,
+                actor=actor,
+                reason=CLAIM_CLOSED,
+            )
+    return organization
 
 
 def reject_organization(
@@ -172,12 +213,54 @@ def get_organization_by_id(session: Session, *, organization_id: int) -> Organiz
 
 
 def get_enterprise_organization(session: Session, *, credit_code: str) -> Organization | None:
-    """The enterprise organization holding this credit code, or None."""
+    """The enterprise account holding this credit code (approved: active or suspended), or
+    None. Pending and rejected claims to a code hold nothing."""
     return session.scalar(
         select(Organization).where(
-            Organization.kind == KIND_ENTERPRISE, Organization.credit_code == credit_code
+            Organization.kind == KIND_ENTERPRISE,
+            Organization.credit_code == credit_code,
+            Organization.state.in_(HOLDING_STATES),
         )
     )
+
+
+def enterprise_claims(session: Session, *, credit_code: str) -> list[Organization]:
+    """Every enterprise organization that claimed this credit code, oldest first."""
+    return list(
+        session.scalars(
+            select(Organization)
+            .where(Organization.kind == KIND_ENTERPRISE, Organization.credit_code == credit_code)
+            .order_by(Organization.created_at, Organization.id)
+        )
+    )
+
+
+def _lock_claims(session: Session, *, credit_code: str) -> list[Organization]:
+    return list(
+        session.scalars(
+            select(Organization)
+            .where(Organization.kind == KIND_ENTERPRISE, Organization.credit_code == credit_code)
+            .order_by(Organization.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _code_taken(code: str) -> Conflict:
+    return Conflict(
+        "credit code {code} already belongs to an approved enterprise account; "
+        "its administrator can add you as a member",
+        field="credit_code",
+        code=code,
+    )
+
+
+def check_code_free(session: Session, *, credit_code: str) -> None:
+    """``Conflict`` (field ``credit_code``) if an approved account holds this code; pending
+    and rejected claims never block it."""
+    if get_enterprise_organization(session, credit_code=credit_code) is not None:
+        raise _code_taken(credit_code)
 
 
 def get_provider_by_department(session: Session, *, department_code: str) -> Organization | None:
@@ -214,10 +297,8 @@ def create_organization(
     )
     if kind == KIND_ENTERPRISE and code is None:
         raise ValidationFailed("this field is required", field="credit_code")
-    if kind == KIND_ENTERPRISE and get_enterprise_organization(session, credit_code=code or ""):
-        raise Conflict(
-            "an account for credit code {code} already exists", field="credit_code", code=code
-        )
+    if kind == KIND_ENTERPRISE:
+        check_code_free(session, credit_code=code or "")
     department = None
     if kind == KIND_PROVIDER:
         department = clean_department_code(department_code)

@@ -16,7 +16,7 @@ from xinyidai.iam.models import (
     User,
 )
 from xinyidai.iam.service.credentials import get_user
-from xinyidai.iam.service.organizations import create_organization, get_enterprise_organization
+from xinyidai.iam.service.organizations import check_code_free, create_organization
 from xinyidai.iam.service.rules import (
     check_password_rules,
     clean_username,
@@ -26,6 +26,7 @@ from xinyidai.iam.service.rules import (
 )
 from xinyidai.iam.service.users import create_user
 from xinyidai.registry import service as registry_service
+from xinyidai.registry.models import STATUS_PENDING
 from xinyidai.registry.schemas import EnterpriseIn
 
 # --------------------------------------------------------------------------- registration
@@ -42,38 +43,39 @@ def register_enterprise(
     contact_phone: str | None = None,
     contact_email: str | None = None,
 ) -> tuple[Organization, User]:
-    """An enterprise signs up with its credit code.
+    """An enterprise claims its credit code.
 
-    The account is always ``pending`` until the operator approves it: a credit code is
-    public, so knowing one proves nothing, and an enterprise account reads that enterprise's
-    non-public records. A code found in the registry names the account as registered; an
-    unknown (but valid) code creates the registry subject pending verification.
+    The claim is always ``pending`` until the operator approves it: a credit code is public,
+    so knowing one proves nothing, and an enterprise account reads that enterprise's
+    non-public records and acts in its name. Pending or rejected claims to a code never
+    block another (several may wait side by side; the operator approves one, which closes
+    the others); only a code held by an approved account is refused (409, ``credit_code``).
+    A code found in the registry names the claim as registered; an unknown (but valid) code
+    creates the registry subject pending verification, and while it is unverified each
+    claim keeps the name its claimant gave.
     """
     code = registry_service.parse_code_or_raise(credit_code)
     username = clean_username(username)
-    check_password_rules(password)
     contact_name = required_text(contact_name, field="contact_name", max_length=100)
+    check_password_rules(password, user_inputs=(username, contact_name, contact_email))
     contact_phone = optional_text(contact_phone, field="contact_phone", max_length=40)
     contact_email = optional_email(contact_email, field="contact_email")
-    if get_enterprise_organization(session, credit_code=code) is not None:
-        raise Conflict(
-            "an account for credit code {code} already exists", field="credit_code", code=code
-        )
+    check_code_free(session, credit_code=code)
     if get_user(session, username=username) is not None:
         raise Conflict("the username {username} is taken", field="username", username=username)
     subject = registry_service.get_by_code(session, credit_code=code)
-    if subject is None:
+    name = subject.name if subject is not None else None
+    if subject is None or (subject.status == STATUS_PENDING and (enterprise_name or "").strip()):
         name = required_text(enterprise_name, field="enterprise_name")
+    if subject is None:
         subject = registry_service.create(
-            session,
-            data=EnterpriseIn(credit_code=code, name=name),
-            status="pending_verification",
+            session, data=EnterpriseIn(credit_code=code, name=name), status=STATUS_PENDING
         )
     actor = f"user:{username}"
     organization = create_organization(
         session,
         kind=KIND_ENTERPRISE,
-        name=subject.name,
+        name=name or subject.name,
         actor=actor,
         state=ORG_PENDING,
         credit_code=code,
@@ -109,8 +111,8 @@ def apply_institution(
 ) -> tuple[Organization, User]:
     """A financial institution applies for access; it waits, pending, for the operator."""
     username = clean_username(username)
-    check_password_rules(password)
     contact_name = required_text(contact_name, field="contact_name", max_length=100)
+    check_password_rules(password, user_inputs=(username, contact_name, contact_email))
     if get_user(session, username=username) is not None:
         raise Conflict("the username {username} is taken", field="username", username=username)
     actor = f"user:{username}"

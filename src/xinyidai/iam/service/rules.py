@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from xinyidai.core import clock
 from xinyidai.core.errors import (
     ValidationFailed,
 )
+from xinyidai.core.i18n import N_
+from xinyidai.core.settings import get_settings
 from xinyidai.iam.models import (
     KIND_AUDITOR,
     KIND_ENTERPRISE,
@@ -26,11 +30,6 @@ from xinyidai.iam.models import (
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
 PORTAL_SESSION_TTL = timedelta(hours=12)
-
-LOCK_AFTER_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCK_DURATION = timedelta(minutes=15)
-IP_LOCK_AFTER_FAILURES = 50
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -71,8 +70,16 @@ def clean_username(raw: str | None, *, field: str = "username") -> str:
     return value
 
 
-def check_password_rules(password: str | None, *, field: str = "password") -> str:
-    """The password if it is long enough and not too long; ``ValidationFailed`` otherwise."""
+def check_password_rules(
+    password: str | None, *, field: str = "password", user_inputs: Sequence[str | None] = ()
+) -> str:
+    """The password if it is long enough, not too long and not easy to guess.
+
+    Easy to guess is judged by zxcvbn (its own lists of common passwords, words and names,
+    keyboard patterns, repeats, sequences, dates; nothing is fetched): a password scoring
+    below ``XYD_PASSWORD_MIN_SCORE`` is refused with the reason. ``user_inputs`` (the
+    username, the person's name, the e-mail address) count as words an attacker tries first.
+    """
     value = password or ""
     if len(value) < PASSWORD_MIN:
         raise ValidationFailed(
@@ -82,7 +89,38 @@ def check_password_rules(password: str | None, *, field: str = "password") -> st
         raise ValidationFailed(
             "a password has at most {maximum} characters", field=field, maximum=PASSWORD_MAX
         )
+    words = [word.strip().lower() for word in user_inputs if word and word.strip()]
+    judged = zxcvbn(value, user_inputs=words)
+    if judged["score"] < get_settings().password_min_score:
+        raise ValidationFailed(_weakness(judged["sequence"]), field=field)
     return value
+
+
+def _weakness(sequence: Sequence[dict[str, Any]]) -> str:
+    """Why zxcvbn found a password easy to guess, from its longest pattern (as zxcvbn's own
+    feedback does), as one of our message ids."""
+    if not sequence:
+        return _GUESSABLE
+    match = max(sequence, key=lambda m: len(m["token"]))
+    if match["pattern"] == "dictionary":
+        return _DICTIONARY_WEAKNESS.get(
+            match.get("dictionary_name", ""), N_("this password is built on a common word or name")
+        )
+    return _PATTERN_WEAKNESS.get(match["pattern"], _GUESSABLE)
+
+
+_GUESSABLE = N_("this password is too easy to guess; use a few uncommon words")
+_DICTIONARY_WEAKNESS = {
+    "passwords": N_("this password is one of the most common passwords"),
+    "user_inputs": N_("this password is built on your username, name or e-mail address"),
+}
+_PATTERN_WEAKNESS = {
+    "spatial": N_("this password is a keyboard pattern, which is easy to guess"),
+    "repeat": N_("this password repeats characters, which is easy to guess"),
+    "sequence": N_("this password is a sequence like abc or 6543, which is easy to guess"),
+    "date": N_("this password is built on a date, which is easy to guess"),
+    "regex": N_("this password is built on a year, which is easy to guess"),
+}
 
 
 def required_text(raw: str | None, *, field: str, max_length: int = 200) -> str:

@@ -170,7 +170,7 @@ def create_user(
     display_name = required_text(display_name, field="display_name", max_length=100)
     role = _choice(role, allowed=ROLES, field="role")
     email = optional_email(email)
-    password = check_password_rules(password)
+    password = check_password_rules(password, user_inputs=(username, display_name, email))
     if get_user(session, username=username) is not None:
         raise Conflict("the username {username} is taken", field="username", username=username)
     user = User(
@@ -224,6 +224,11 @@ def list_users(
     return paginate(session, stmt, page=page, size=size)
 
 
+def _words_of(user: User) -> tuple[str | None, ...]:
+    # What an attacker who knows the account tries first.
+    return (user.username, user.display_name, user.email)
+
+
 def change_password(
     session: Session,
     *,
@@ -235,7 +240,9 @@ def change_password(
     """Replace the user's password after checking the current one; other sessions end."""
     if not security.verify_password(user.password_hash, current_password or ""):
         raise ValidationFailed("the current password is wrong", field="current_password")
-    new_password = check_password_rules(new_password, field="new_password")
+    new_password = check_password_rules(
+        new_password, field="new_password", user_inputs=_words_of(user)
+    )
     if security.verify_password(user.password_hash, new_password):
         raise ValidationFailed(
             "the new password must differ from the current one", field="new_password"
@@ -249,7 +256,7 @@ def change_password(
 
 def reset_password(session: Session, *, user: User, new_password: str, actor: str) -> User:
     """Set a new password for the user (operator or command line); every session ends."""
-    new_password = check_password_rules(new_password)
+    new_password = check_password_rules(new_password, user_inputs=_words_of(user))
     user.password_hash = security.hash_password(new_password)
     user.password_changed_at = clock.now()
     user.state_changed_by = actor

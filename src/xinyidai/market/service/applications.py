@@ -16,6 +16,7 @@ from xinyidai.consent.schemas import LOAN_APPLICATION, Decision, LetterIn
 from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
+from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.models import Application, Product, Transition
 from xinyidai.market.schemas import (
@@ -128,6 +129,7 @@ def submit(
     """
     if principal.organization_kind != "enterprise" or not principal.credit_code:
         raise Forbidden("only an enterprise applies for financing", field="credit_code")
+    iam_service.check_active(principal)
     key = (idempotency_key or "").strip() or None
     if key is not None:
         if len(key) > 100:

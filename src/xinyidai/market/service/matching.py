@@ -17,6 +17,7 @@ from xinyidai.core import clock
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import gettext
 from xinyidai.core.ids import new_id
+from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.models import Need, Product
 from xinyidai.market.schemas import (
@@ -96,6 +97,7 @@ def post_need(session: Session, *, principal: Principal, data: NeedIn) -> Need:
     """An enterprise posts a financing need."""
     if principal.organization_kind != "enterprise" or not principal.credit_code:
         raise Forbidden("only an enterprise posts financing needs", field="credit_code")
+    iam_service.check_active(principal)
     amount = products_service.check_amount(data.amount, field="amount")
     term = products_service.check_term(data.term_months, field="term_months")
     max_rate = None
