@@ -201,6 +201,7 @@ MENUS = {
         "/market/incoming",
         "/market/applications",
         "/market/loans",
+        "/market/webhooks",
         "/account/members",
         "/account/password",
     ],
