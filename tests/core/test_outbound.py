@@ -265,3 +265,88 @@ def test_a_checked_target_is_sent_nowhere_else(dns: FakeDNS, loopback: None) -> 
         pytest.raises(httpx.ConnectError, match="not the checked host"),
     ):
         client.post("http://other.example.com/in")
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def _certificate(names: list[str]) -> tuple[bytes, bytes]:
+    """A self-signed certificate for ``names`` and its key, in PEM."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        certificate.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+
+
+@pytest.fixture
+def tls_server(tmp_path: Any) -> Iterator[tuple[Server, bytes, list[str]]]:
+    """A local HTTPS server with a certificate for hooks.example.com; the SNI names it saw."""
+    import ssl
+
+    pem, key = _certificate(["hooks.example.com"])
+    (tmp_path / "cert.pem").write_bytes(pem)
+    (tmp_path / "key.pem").write_bytes(key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    seen: list[str] = []
+
+    def remember(sock: Any, name: str | None, ctx: Any) -> None:
+        seen.append(name or "")
+
+    context.sni_callback = remember
+    running = Server(status=204)
+    running.http.socket = context.wrap_socket(running.http.socket, server_side=True)
+    yield running, pem, seen
+    running.close()
+
+
+def test_a_pinned_https_request_keeps_the_name_for_sni_and_the_certificate(
+    dns: FakeDNS, loopback: None, tls_server: tuple[Server, bytes, list[str]]
+) -> None:
+    import ssl
+
+    import httpx
+
+    server, pem, seen = tls_server
+    trust = ssl.create_default_context(cadata=pem.decode())
+    dns.answers["hooks.example.com"] = ["127.0.0.1"]
+    dns.answers["elsewhere.example.com"] = ["127.0.0.1"]
+    target = outbound.check_url(f"https://hooks.example.com:{server.port}/in")
+    with httpx.Client(transport=outbound.PinnedTransport(target, verify=trust)) as client:
+        answer = client.post(target.url, content=b"{}")
+    assert answer.status_code == 204
+    assert seen == ["hooks.example.com"]
+    assert server.requests[0]["host"] == f"hooks.example.com:{server.port}"
+
+    other = outbound.check_url(f"https://elsewhere.example.com:{server.port}/in")
+    with (
+        httpx.Client(transport=outbound.PinnedTransport(other, verify=trust)) as client,
+        pytest.raises(httpx.ConnectError, match=r"certificate|hostname"),
+    ):
+        client.post(other.url, content=b"{}")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NoReturn
@@ -278,8 +279,8 @@ class PinnedTransport(httpx.HTTPTransport):
     """Sends each request of its one host to that host's checked addresses, in turn until
     one connects, and nowhere else: the host name is never resolved again."""
 
-    def __init__(self, target: Target) -> None:
-        super().__init__(trust_env=False)
+    def __init__(self, target: Target, *, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(verify=verify, trust_env=False)
         self.target = target
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
