@@ -72,7 +72,8 @@ class Need(TimestampMixin, Base):
 
 
 class Transition(Base):
-    """One state change of a product, application or loan: who, when, from what, why."""
+    """One state change of a product, application, loan, webhook endpoint or delivery: who,
+    when, from what, why."""
 
     __tablename__ = "market_transition"
     __table_args__ = (Index("ix_market_transition_subject", "subject_kind", "subject_id"),)
