@@ -178,6 +178,15 @@ NO_RECORDS = {
     ("GET", "/api/v1/institution/webhooks"): "an institution's endpoints",
     ("DELETE", "/api/v1/institution/webhooks/{endpoint_id}"): "an institution's endpoints",
     ("GET", "/api/v1/institution/webhooks/deliveries"): "need.matched deliveries, as above",
+    ("GET", "/api/v1/institution/webhooks/deliveries/{delivery_id}"): (
+        "one need.matched delivery and its attempts, as above"
+    ),
+    ("POST", "/api/v1/institution/webhooks/deliveries/{delivery_id}/redeliver"): (
+        "a delivery sent again to the institution's own endpoint"
+    ),
+    ("POST", "/api/v1/institution/webhooks/{endpoint_id}/rotate-secret"): (
+        "an institution's endpoint's signing secret"
+    ),
     ("POST", "/api/v1/applications"): "an application; grants the letter, returns no records",
     ("GET", "/api/v1/applications"): "applications between the two parties",
     ("GET", "/api/v1/applications/{application_id}"): "an application between the parties",

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD, ENTERPRISE_CODE
 from tests.consent.world import seed_records
+from tests.fake_dns import FakeDNS
 from xinyidai.consent import service as consent_service
+from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service import DemoAccount
@@ -141,3 +143,16 @@ def apply(
     )
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+@pytest.fixture
+def loopback_allowed(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outbound requests may reach this machine (the tests' local receivers), as a developer
+    allows with ``XYD_OUTBOUND_ALLOW_LOOPBACK``."""
+    monkeypatch.setattr(get_settings(), "outbound_allow_loopback", True)
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
+    """Host names the test makes resolve where it wants."""
+    return FakeDNS(monkeypatch)

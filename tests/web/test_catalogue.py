@@ -28,6 +28,7 @@ KEYWORDS = {
             "CreditCodeError",
             "PortalForbidden",
             "Unavailable",
+            "OutboundRefused",
         )
     },
 }

@@ -209,6 +209,7 @@ MENUS = {
         "/market/incoming",
         "/market/applications",
         "/market/loans",
+        "/market/webhooks",
         "/account/members",
         "/account/password",
     ],

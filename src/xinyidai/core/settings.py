@@ -92,6 +92,23 @@ class Settings(BaseSettings):
         ge=1,
         description="how long a failed sign-in counts for throttling",
     )
+    outbound_allow_loopback: bool = Field(
+        default=False,
+        description=(
+            "outbound requests (webhooks) may go to this machine's loopback addresses: for "
+            "development and tests only, refused in production"
+        ),
+    )
+    outbound_require_https: bool | None = Field(
+        default=None,
+        description="outbound requests only to https addresses (unset: true in production)",
+    )
+    webhook_secret_grace_hours: int = Field(
+        default=24,
+        ge=0,
+        le=720,
+        description="hours a rotated webhook secret still signs deliveries beside the new one",
+    )
 
     @field_validator("redis_url", mode="before")
     @classmethod
@@ -109,10 +126,23 @@ class Settings(BaseSettings):
     def queue_path(self) -> Path:
         return self.data_dir / "queue.db"
 
+    @property
+    def outbound_loopback_allowed(self) -> bool:
+        """Loopback targets are allowed only when asked for, and never in production."""
+        return self.outbound_allow_loopback and self.env != "production"
+
+    @property
+    def outbound_https_required(self) -> bool:
+        if self.outbound_require_https is None:
+            return self.env == "production"
+        return self.outbound_require_https
+
     def check_production(self) -> None:
         """Refuse settings that are unsafe outside development."""
         if self.env == "production" and self.secret_key == DEV_SECRET:
             raise RuntimeError("XYD_SECRET_KEY must be set when XYD_ENV=production")
+        if self.env == "production" and self.outbound_allow_loopback:
+            raise RuntimeError("XYD_OUTBOUND_ALLOW_LOOPBACK is for development and tests only")
 
 
 def normalize_database_url(url: str) -> str:

@@ -24,7 +24,14 @@ from xinyidai.iam.api import (
 )
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import service
-from xinyidai.market.models import Application, Loan, Need, Product
+from xinyidai.market.models import (
+    Application,
+    Loan,
+    Need,
+    Product,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from xinyidai.market.schemas import (
     ApplicationDetailOut,
     ApplicationIn,
@@ -48,9 +55,13 @@ from xinyidai.market.schemas import (
     RulesIn,
     RulesOut,
     TransitionOut,
+    WebhookAttemptOut,
+    WebhookDeliveryDetailOut,
     WebhookDeliveryOut,
     WebhookEndpointIn,
     WebhookEndpointOut,
+    WebhookRotateIn,
+    WebhookSecretOut,
 )
 
 router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
@@ -295,17 +306,22 @@ def institution_matches(
 # --------------------------------------------------------------------------- webhooks
 
 
-@router.post("/institution/webhooks", response_model=WebhookEndpointOut, status_code=201)
+@router.post("/institution/webhooks", response_model=WebhookSecretOut, status_code=201)
 def register_webhook(
-    data: WebhookEndpointIn, session: SessionDep, principal: InstitutionWriter
-) -> WebhookEndpointOut:
-    """Register an endpoint for ``need.matched`` events; keep the secret to verify them."""
-    endpoint = service.webhooks.register(session, principal=principal, url=data.url)
-    return WebhookEndpointOut.model_validate(endpoint)
+    data: WebhookEndpointIn, session: SessionDep, principal: InstitutionWriter, response: Response
+) -> WebhookSecretOut:
+    """Register an endpoint for ``need.matched`` events. The answer carries the signing
+    secret, shown this once: keep it to verify deliveries."""
+    endpoint, secret = service.webhooks.register(session, principal=principal, url=data.url)
+    response.headers["Cache-Control"] = "no-store"
+    return WebhookSecretOut.model_validate(
+        {**WebhookEndpointOut.model_validate(endpoint).model_dump(), "secret": secret}
+    )
 
 
 @router.get("/institution/webhooks", response_model=list[WebhookEndpointOut])
 def list_webhooks(session: SessionDep, principal: InstitutionUser) -> list[WebhookEndpointOut]:
+    """The institution's endpoints (their secrets are never shown again)."""
     rows = service.webhooks.endpoints_of(session, institution_id=principal.organization_public_id)
     return [WebhookEndpointOut.model_validate(e) for e in rows]
 
@@ -319,25 +335,91 @@ def deactivate_webhook(
     return WebhookEndpointOut.model_validate(endpoint)
 
 
+@router.post("/institution/webhooks/{endpoint_id}/rotate-secret", response_model=WebhookSecretOut)
+def rotate_webhook_secret(
+    endpoint_id: str,
+    session: SessionDep,
+    principal: InstitutionWriter,
+    response: Response,
+    data: WebhookRotateIn | None = None,
+) -> WebhookSecretOut:
+    """A new signing secret, shown this once. The previous one keeps signing beside it for
+    the grace period (both signatures in ``webhook-signature``)."""
+    endpoint, secret = service.webhooks.rotate_secret(
+        session,
+        principal=principal,
+        endpoint_id=endpoint_id,
+        grace_hours=data.grace_hours if data is not None else None,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return WebhookSecretOut.model_validate(
+        {**WebhookEndpointOut.model_validate(endpoint).model_dump(), "secret": secret}
+    )
+
+
+def delivery_out(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> WebhookDeliveryOut:
+    return WebhookDeliveryOut(
+        id=delivery.public_id,
+        endpoint_id=endpoint.public_id,
+        event_type=delivery.event_type,
+        state=delivery.state,
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at,
+        last_status=delivery.last_status,
+        last_error=delivery.last_error,
+        created_at=delivery.created_at,
+        delivered_at=delivery.delivered_at,
+        payload=delivery.payload,
+    )
+
+
 @router.get("/institution/webhooks/deliveries", response_model=list[WebhookDeliveryOut])
 def list_deliveries(session: SessionDep, principal: InstitutionUser) -> list[WebhookDeliveryOut]:
-    """The delivery log: each event, its attempts and the receiver's last answer."""
+    """The delivery log: each event, its attempts, the receiver's last answer and when it
+    is tried next."""
     rows = service.webhooks.deliveries_of(session, institution_id=principal.organization_public_id)
-    return [
-        WebhookDeliveryOut(
-            id=d.public_id,
-            endpoint_id=e.public_id,
-            event_type=d.event_type,
-            state=d.state,
-            attempts=d.attempts,
-            last_status=d.last_status,
-            last_error=d.last_error,
-            created_at=d.created_at,
-            delivered_at=d.delivered_at,
-            payload=d.payload,
-        )
-        for d, e in rows
-    ]
+    return [delivery_out(d, e) for d, e in rows]
+
+
+def delivery_detail(
+    session: SessionDep, delivery: WebhookDelivery, endpoint: WebhookEndpoint
+) -> WebhookDeliveryDetailOut:
+    return WebhookDeliveryDetailOut(
+        **delivery_out(delivery, endpoint).model_dump(),
+        history=[
+            WebhookAttemptOut.model_validate(a)
+            for a in service.webhooks.attempts_of(session, delivery=delivery)
+        ],
+    )
+
+
+@router.get(
+    "/institution/webhooks/deliveries/{delivery_id}", response_model=WebhookDeliveryDetailOut
+)
+def read_delivery(
+    delivery_id: str, session: SessionDep, principal: InstitutionUser
+) -> WebhookDeliveryDetailOut:
+    """One delivery with every attempt: time, outcome, status or error, next attempt."""
+    delivery, endpoint = service.webhooks.own_delivery_or_raise(
+        session, principal=principal, delivery_id=delivery_id
+    )
+    return delivery_detail(session, delivery, endpoint)
+
+
+@router.post(
+    "/institution/webhooks/deliveries/{delivery_id}/redeliver",
+    response_model=WebhookDeliveryDetailOut,
+    status_code=202,
+)
+def redeliver_delivery(
+    delivery_id: str, session: SessionDep, principal: InstitutionWriter
+) -> WebhookDeliveryDetailOut:
+    """Queue a new attempt at a delivery now (a delivered or failed one starts a new round
+    of retries)."""
+    delivery, endpoint = service.webhooks.redeliver(
+        session, principal=principal, delivery_id=delivery_id
+    )
+    return delivery_detail(session, delivery, endpoint)
 
 
 # --------------------------------------------------------------------------- applications

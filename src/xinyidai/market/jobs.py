@@ -1,46 +1,64 @@
-"""Queue tasks of the marketplace: webhook deliveries, each retried until it is delivered
-or has used its attempts (the delivery log shows every attempt)."""
+"""Queue tasks of the marketplace: webhook deliveries (each attempt a task, the next one
+scheduled by the attempt before it), the sweep that resumes deliveries whose task was
+lost, and the nightly sweep of loans and applications."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from huey import crontab
 
+from xinyidai.core import clock
 from xinyidai.core.db import session_scope
 from xinyidai.core.queue import huey
 from xinyidai.market.service import applications, loans, webhooks
 
 log = logging.getLogger(__name__)
 
+# A pending delivery this long past its time has lost its task: the sweep queues it again.
+RESUME_AFTER = timedelta(minutes=2)
 
-class DeliveryNotYetAccepted(RuntimeError):
-    """The receiver did not accept the delivery; the queue retries it."""
 
-
-def deliver_now(delivery_id: str) -> str:
-    """One attempt at a delivery, in its own unit of work; the delivery's state."""
+def deliver_now(delivery_id: str) -> str | None:
+    """One attempt at a delivery if it is due: claimed and recorded in two short units of
+    work, sent in between. The delivery's state after it, ``None`` when it was not due."""
     with session_scope() as session:
-        delivery = webhooks.attempt(session, delivery_id=delivery_id)
-        return delivery.state
+        claimed = webhooks.claim(session, delivery_id=delivery_id)
+        if claimed is None:
+            return None
+    result = webhooks.send(claimed)
+    with session_scope() as session:
+        delivery = webhooks.record(
+            session, claimed=claimed, result=result, draw=webhooks.jitter_draw()
+        )
+        return str(delivery.state)
 
 
-@huey.task(retries=webhooks.MAX_ATTEMPTS - 1, retry_delay=30)  # type: ignore[untyped-decorator]
-def deliver_webhook(delivery_id: str) -> str:
-    """Deliver one webhook; raise (and so retry) while the receiver does not accept it."""
-    state = deliver_now(delivery_id)
-    if state == webhooks.PENDING:
-        raise DeliveryNotYetAccepted(delivery_id)
-    return state
+@huey.task(retries=0)  # type: ignore[untyped-decorator]
+def deliver_webhook(delivery_id: str) -> str | None:
+    """Attempt one webhook delivery (the attempt schedules the next one itself)."""
+    return deliver_now(delivery_id)
 
 
-def enqueue_deliveries(delivery_ids: list[str]) -> None:
-    """Queue each delivery (after the caller committed them)."""
-    for delivery_id in delivery_ids:
-        try:
-            deliver_webhook(delivery_id)
-        except DeliveryNotYetAccepted:
-            log.info("webhook %s not accepted yet; it will be retried", delivery_id)
+def enqueue_delivery(delivery_id: str, *, at: datetime | None = None) -> None:
+    """Queue an attempt at a delivery now, or at ``at`` (after the caller committed it)."""
+    wait = 0.0 if at is None else (at - clock.now()).total_seconds()
+    if wait > 0:
+        deliver_webhook.schedule(args=(delivery_id,), delay=wait)
+    else:
+        deliver_webhook(delivery_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"), retries=0)  # type: ignore[untyped-decorator]
+def resume_due_deliveries() -> None:
+    """Every five minutes: queue again the pending deliveries long past their time."""
+    with session_scope() as session:
+        due = webhooks.due(session, before=clock.now() - RESUME_AFTER)
+    for delivery_id in due:
+        enqueue_delivery(delivery_id)
+    if due:
+        log.info("resumed %d webhook deliveries past their time", len(due))
 
 
 @huey.periodic_task(crontab(minute="20", hour="0"), retries=0)  # type: ignore[untyped-decorator]

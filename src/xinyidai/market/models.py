@@ -72,7 +72,8 @@ class Need(TimestampMixin, Base):
 
 
 class Transition(Base):
-    """One state change of a product, application or loan: who, when, from what, why."""
+    """One state change of a product, application, loan, webhook endpoint or delivery: who,
+    when, from what, why."""
 
     __tablename__ = "market_transition"
     __table_args__ = (Index("ix_market_transition_subject", "subject_kind", "subject_id"),)
@@ -207,7 +208,11 @@ class Repayment(Base):
 
 
 class WebhookEndpoint(TimestampMixin, Base):
-    """Where an institution wants to hear of new matching needs, with its signing secret."""
+    """Where an institution wants to hear of new matching needs, with its signing secret.
+
+    The secret is stored sealed (``core.sealing``, bound to the endpoint's public id) and
+    shown once, when it is made. After a rotation the previous secret still signs beside
+    the new one until ``previous_secret_expires_at``."""
 
     __tablename__ = "market_webhook_endpoint"
 
@@ -215,22 +220,47 @@ class WebhookEndpoint(TimestampMixin, Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     institution_id: Mapped[str] = mapped_column(String(40), index=True)
     url: Mapped[str] = mapped_column(String(500))
-    secret: Mapped[str] = mapped_column(String(100))
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    previous_secret_sealed: Mapped[str | None] = mapped_column(Text)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class WebhookDelivery(TimestampMixin, Base):
-    """One event sent (or being sent) to an endpoint: its attempts and their outcome."""
+    """One event sent (or being sent) to an endpoint: its state and when it is tried next.
+
+    ``round_attempts`` counts the attempts since the delivery was queued (or queued again
+    by hand, a transition in ``market_transition``); the back-off schedule is read from it.
+    ``attempts`` counts them all."""
 
     __tablename__ = "market_webhook_delivery"
+    __table_args__ = (Index("ix_market_webhook_delivery_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("market_webhook_endpoint.id"), index=True)
     event_type: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    round_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookAttempt(Base):
+    """One try at a delivery: when, what came of it, and when the next try is due."""
+
+    __tablename__ = "market_webhook_attempt"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("market_webhook_delivery.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(20))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -193,17 +193,48 @@ class EnterpriseFacts(BaseModel):
 
 
 class WebhookEndpointIn(BaseModel):
-    url: str = Field(max_length=500, description="http(s) address that receives need.matched")
+    url: str = Field(
+        max_length=500,
+        description=(
+            "http(s) address that receives need.matched; its host must resolve to public "
+            "addresses only (https only where the node requires it)"
+        ),
+    )
+
+
+class WebhookRotateIn(BaseModel):
+    grace_hours: int | None = Field(
+        default=None,
+        ge=0,
+        le=720,
+        description=(
+            "hours the previous secret keeps signing beside the new one (default: the "
+            "node's XYD_WEBHOOK_SECRET_GRACE_HOURS, 24); 0 retires it at once"
+        ),
+    )
 
 
 class WebhookEndpointOut(BaseModel):
+    """An endpoint as lists and reads show it: never its secret."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: str = Field(validation_alias=AliasChoices("public_id", "id"), description="whk_…")
     url: str
-    secret: str = Field(description="Standard Webhooks signing secret (whsec_…)")
     active: bool
     created_at: datetime
+    secret_rotated_at: datetime | None = None
+    previous_secret_expires_at: datetime | None = Field(
+        default=None, description="until when the previous secret still signs, after a rotation"
+    )
+
+
+class WebhookSecretOut(WebhookEndpointOut):
+    """The answer to registration and rotation: the only time the secret is shown."""
+
+    secret: str = Field(
+        description="Standard Webhooks signing secret (whsec_…): shown only in this answer"
+    )
 
 
 class WebhookDeliveryOut(BaseModel):
@@ -212,11 +243,27 @@ class WebhookDeliveryOut(BaseModel):
     event_type: str
     state: str = Field(description="pending, delivered or failed")
     attempts: int
+    next_attempt_at: datetime | None = Field(description="when it is tried next (pending)")
     last_status: int | None
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
     payload: dict[str, Any]
+
+
+class WebhookAttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    attempted_at: datetime
+    outcome: str = Field(description="delivered, rejected, unreachable, refused or unsignable")
+    status_code: int | None
+    error: str | None
+    next_attempt_at: datetime | None = Field(description="the retry this attempt scheduled")
+
+
+class WebhookDeliveryDetailOut(WebhookDeliveryOut):
+    history: list[WebhookAttemptOut] = Field(description="every attempt, oldest first")
 
 
 # --------------------------------------------------------------------------- applications
@@ -463,4 +510,15 @@ STATE_LABELS = {
     "repaid": N_("Repaid"),
     "defaulted": N_("Defaulted"),
     "written_off": N_("Written off"),
+}
+
+# How webhook deliveries and their attempts read (message ids).
+WEBHOOK_LABELS = {
+    "pending": N_("Pending"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Failed"),
+    "rejected": N_("Rejected by the receiver"),
+    "unreachable": N_("Receiver unreachable"),
+    "refused": N_("Refused: not a public address"),
+    "unsignable": N_("Not signed: rotate the secret"),
 }

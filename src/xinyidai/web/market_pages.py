@@ -8,6 +8,7 @@ The work is ``market.service``'s; these routes parse, check the role and render.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -28,11 +29,13 @@ from xinyidai.market.schemas import (
     PRODUCT_TYPES,
     REPAYMENT_METHODS,
     STATE_LABELS,
+    WEBHOOK_LABELS,
     ZONES,
     ApplicationIn,
     NeedIn,
     ProductIn,
     RulesIn,
+    WebhookEndpointIn,
 )
 from xinyidai.web.auth import CheckedForm, OptionalPortalUser, portal_roles
 from xinyidai.web.forms import N_, FormState, text
@@ -77,6 +80,7 @@ LABELS = {
     "zone_labels": ZONE_LABELS,
     "method_labels": METHOD_LABELS,
     "market_states": STATE_LABELS,
+    "webhook_labels": WEBHOOK_LABELS,
 }
 
 
@@ -648,6 +652,148 @@ def move_product_page(
         service.products.move(session, principal=principal, product=product, transition=transition)
     session.commit()
     return RedirectResponse(f"/market/products/{product_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def _webhooks_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    form: FormState | None = None,
+    status: int = 200,
+    secret: str | None = None,
+    secret_endpoint: str | None = None,
+) -> Response:
+    institution = principal.organization_public_id
+    return _page(
+        request,
+        "market/webhooks.html",
+        status=status,
+        form=form or FormState(),
+        endpoints=service.webhooks.endpoints_of(session, institution_id=institution),
+        deliveries=service.webhooks.deliveries_of(session, institution_id=institution, limit=50),
+        secret=secret,
+        secret_endpoint=secret_endpoint,
+    )
+
+
+@router.get("/webhooks")
+def webhooks_page(request: Request, session: SessionDep, principal: InstitutionPage) -> Response:
+    """The institution's webhook endpoints and delivery log (secrets are never shown here)."""
+    return _webhooks_page(request, session, principal)
+
+
+@router.post("/webhooks")
+def register_webhook_page(
+    request: Request, session: SessionDep, principal: InstitutionWriter, form: CheckedForm
+) -> Response:
+    """Register an endpoint; the answer shows its secret, this once."""
+    state = FormState.from_form(form)
+    try:
+        data = _model(WebhookEndpointIn, {"url": text(form, "url")})
+        endpoint, secret = service.webhooks.register(session, principal=principal, url=data.url)
+    except XydError as error:
+        session.rollback()
+        return _webhooks_page(
+            request, session, principal, form=state.fail(error), status=error.status
+        )
+    session.commit()
+    return _webhooks_page(
+        request, session, principal, secret=secret, secret_endpoint=endpoint.public_id
+    )
+
+
+@router.post("/webhooks/{endpoint_id}/{action}")
+def webhook_action_page(
+    endpoint_id: str,
+    action: str,
+    request: Request,
+    session: SessionDep,
+    principal: InstitutionWriter,
+    form: CheckedForm,
+) -> Response:
+    """``rotate`` an endpoint's secret (the answer shows the new one, this once) or
+    ``deactivate`` the endpoint."""
+    state = FormState.from_form(form)
+    try:
+        if action == "rotate":
+            endpoint, secret = service.webhooks.rotate_secret(
+                session, principal=principal, endpoint_id=endpoint_id
+            )
+        elif action == "deactivate":
+            service.webhooks.deactivate(session, principal=principal, endpoint_id=endpoint_id)
+        else:
+            raise ValidationFailed("unknown action", field="action")
+    except XydError as error:
+        session.rollback()
+        return _webhooks_page(
+            request, session, principal, form=state.fail(error), status=error.status
+        )
+    session.commit()
+    if action == "rotate":
+        return _webhooks_page(
+            request, session, principal, secret=secret, secret_endpoint=endpoint.public_id
+        )
+    return RedirectResponse("/market/webhooks", status_code=303)
+
+
+def _delivery_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    delivery_id: str,
+    *,
+    form: FormState | None = None,
+    status: int = 200,
+) -> Response:
+    delivery, endpoint = service.webhooks.own_delivery_or_raise(
+        session, principal=principal, delivery_id=delivery_id
+    )
+    return _page(
+        request,
+        "market/webhook_delivery.html",
+        status=status,
+        form=form or FormState(),
+        delivery=delivery,
+        endpoint=endpoint,
+        payload=json.dumps(delivery.payload, ensure_ascii=False, indent=2),
+        attempts=service.webhooks.attempts_of(session, delivery=delivery),
+        transitions=service.applications.transitions_of(
+            session, kind=service.webhooks.DELIVERY_KIND, subject_id=delivery.public_id
+        ),
+    )
+
+
+@router.get("/webhooks/deliveries/{delivery_id}")
+def webhook_delivery_page(
+    delivery_id: str, request: Request, session: SessionDep, principal: InstitutionPage
+) -> Response:
+    """One delivery: its payload and every attempt, with the button to send it again."""
+    return _delivery_page(request, session, principal, delivery_id)
+
+
+@router.post("/webhooks/deliveries/{delivery_id}/redeliver")
+def redeliver_page(
+    delivery_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: InstitutionWriter,
+    form: CheckedForm,
+) -> Response:
+    """Queue a new attempt at a delivery now."""
+    try:
+        service.webhooks.redeliver(session, principal=principal, delivery_id=delivery_id)
+    except XydError as error:
+        session.rollback()
+        failed = FormState.from_form(form).fail(error)
+        return _delivery_page(
+            request, session, principal, delivery_id, form=failed, status=error.status
+        )
+    session.commit()
+    return RedirectResponse(f"/market/webhooks/deliveries/{delivery_id}", status_code=303)
 
 
 # --------------------------------------------------------------------------- operator

@@ -162,6 +162,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/market/incoming", N_("Matching needs")),
             NavItem("/market/applications", N_("Financing applications")),
             NavItem("/market/loans", N_("Loan book")),
+            NavItem("/market/webhooks", N_("Webhooks")),
         ]
     if active and principal.organization_kind == KIND_OPERATOR:
         items.append(NavItem("/market/overview", N_("Financing market")))

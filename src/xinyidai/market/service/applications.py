@@ -54,7 +54,7 @@ def record(
     reason: str | None = None,
     at: datetime | None = None,
 ) -> Transition:
-    """Write one transition of a product, application or loan."""
+    """Write one transition of a product, application, loan, webhook endpoint or delivery."""
     row = Transition(
         subject_kind=kind,
         subject_id=subject_id,
