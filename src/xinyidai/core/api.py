@@ -96,7 +96,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(XydError)
     async def _xyd_error(request: Request, exc: XydError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=exc.to_dict(request_locale(request)))
+        return JSONResponse(
+            status_code=exc.status,
+            content=exc.to_dict(request_locale(request)),
+            headers=exc.headers or None,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

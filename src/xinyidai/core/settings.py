@@ -50,11 +50,30 @@ class Settings(BaseSettings):
     inline_upload_kb: int = Field(
         default=4096, description="uploads up to this size are read at once, larger by a worker"
     )
+    directory_rate_limit: str = Field(
+        default="60/minute",
+        description="anonymous reads of the public registry directory, per client address",
+    )
+    directory_rate_limit_signed_in: str = Field(
+        default="600/minute",
+        description="reads of the public registry directory per signed-in user or API key",
+    )
 
     @field_validator("redis_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("directory_rate_limit", "directory_rate_limit_signed_in")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit such as '60/minute'") from exc
+        return value
 
     @property
     def effective_database_url(self) -> str:
