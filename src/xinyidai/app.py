@@ -16,6 +16,7 @@ from xinyidai.core import queue
 from xinyidai.core.api import install_error_handlers, install_request_ids
 from xinyidai.core.db import database_status
 from xinyidai.core.i18n import set_locale
+from xinyidai.core.ratelimit import RateLimits
 from xinyidai.core.settings import get_settings
 from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.state.rate_limits = RateLimits.from_settings(settings)
     app.include_router(api_router())
 
     @app.middleware("http")

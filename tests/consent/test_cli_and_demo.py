@@ -87,7 +87,7 @@ def test_audit_and_privacy_commands(world: World, session: Session, tmp_path: Pa
     grades = json.loads(runner.invoke(app, ["privacy", "grades", "--json"]).stdout)
     registration = next(g for g in grades if g["code"] == "registration")
     person = next(f for f in registration["fields"] if f["name"] == "legal_representative")
-    assert (person["grade"], person["method"]) == ("personal", "mask_name")
+    assert (person["grade"], person["method"], person["published"]) == ("public", "mask_name", True)
 
 
 def test_the_demo_story_is_told_once(world: World, session: Session) -> None:

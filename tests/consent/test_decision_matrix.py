@@ -64,7 +64,7 @@ class Case:
     username: str
     purpose: str | None
     basis: str
-    person: str  # how the legal representative's name shows
+    person: str  # the legal representative's name: published with the registration (公示)
     tax: set[str] = field(default_factory=set)  # tax paid values shown
     location: str | None = None
     phone: str | None = None
@@ -83,13 +83,15 @@ ROLE_CASES = {
         LOCATION,
         PHONE,
     ),
-    "a bank without a letter": Case("bank", None, "public", MASKED_NAME, set(), None, MASKED_PHONE),
-    "a platform without a letter": Case(
-        "platform", None, "public", MASKED_NAME, set(), None, MASKED_PHONE
+    "a bank without a letter": Case(
+        "bank", None, "public", LEGAL_REPRESENTATIVE, set(), None, MASKED_PHONE
     ),
-    "an auditor": Case("auditor", None, "public", MASKED_NAME, set(), None, MASKED_PHONE),
+    "a platform without a letter": Case(
+        "platform", None, "public", LEGAL_REPRESENTATIVE, set(), None, MASKED_PHONE
+    ),
+    "an auditor": Case("auditor", None, "public", LEGAL_REPRESENTATIVE, set(), None, MASKED_PHONE),
     "the operator for a loan": Case(
-        "operator", "loan_application", "public", MASKED_NAME, set(), None, MASKED_PHONE
+        "operator", "loan_application", "public", LEGAL_REPRESENTATIVE, set(), None, MASKED_PHONE
     ),
 }
 
@@ -196,7 +198,8 @@ def test_an_active_letter_shows_what_it_covers_and_counts_the_use(
     assert body["letter_id"] == letter.public_id
     assert _tax_paid(body) == {TAX_PAID, "99000.00"}
     assert _value(body, "real_estate", "location") == LOCATION
-    assert _value(body, "registration", "legal_representative") == MASKED_NAME
+    assert _value(body, "registration", "legal_representative") == LEGAL_REPRESENTATIVE
+    assert _value(body, "registration", "phone") == MASKED_PHONE
     assert "social_insurance" in body["withheld"]
     assert body["retain_until"] == (clock.today() + timedelta(days=30)).isoformat()
     tax = _section(body, "tax_payment")
@@ -213,10 +216,13 @@ def test_an_active_letter_shows_what_it_covers_and_counts_the_use(
 def test_a_letter_covering_personal_information_shows_names_raw(
     client: TestClient, auth: Auth, world: World, session: Session
 ) -> None:
-    grant(session, world, categories=["registration"], levels=["personal"])
+    before = report(client, auth("bank")).json()
+    assert _value(before, "shareholder", "shareholder_name") == MASKED_NAME
+    grant(session, world, categories=["registration", "shareholder"], levels=["personal"])
     body = report(client, auth("bank")).json()
     assert _value(body, "registration", "legal_representative") == LEGAL_REPRESENTATIVE
     assert _value(body, "registration", "phone") == PHONE
+    assert _value(body, "shareholder", "shareholder_name") == LEGAL_REPRESENTATIVE
 
 
 def test_a_desensitized_letter_buckets_amounts_and_cuts_addresses(

@@ -168,11 +168,12 @@ NO_RECORDS = {
     ("GET", "/api/v1/needs/{need_id}"): "a need the enterprise posted to the market itself",
     ("POST", "/api/v1/needs/{need_id}/close"): "a need the enterprise posted",
     ("GET", "/api/v1/needs/{need_id}/matches"): (
-        "products against a posted need: pass or fail per rule over registration facts and "
-        "public lists, a grade only as pass or fail against the product's minimum"
+        "products against a posted need: outcomes of rules on public facts; a rule on "
+        "non-public data (grade, tax grade) only through the decision, else not checked "
+        "(tests/market/test_matching_privacy.py)"
     ),
     ("GET", "/api/v1/institution/matches"): (
-        "posted needs against the institution's products: pass or fail per rule, as above"
+        "posted needs against the institution's products, as above"
     ),
     ("POST", "/api/v1/institution/webhooks"): "an institution's endpoints",
     ("GET", "/api/v1/institution/webhooks"): "an institution's endpoints",

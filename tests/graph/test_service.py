@@ -220,3 +220,26 @@ def test_the_periodic_tasks_refresh_the_index_and_analyse_the_region(
     assert job.result is not None
     assert job.result["circles"] == 1
     assert service.latest_analysis_or_raise(session).id == job.result["analysis_id"]
+
+
+def test_a_person_link_is_raw_only_where_its_field_is_graded_raw(session: Session) -> None:
+    """A viewer sees a public field (a legal representative's name) raw on every link, and
+    a field its decision shows raw (its own phone) only on the subject's own links."""
+    a = register(session, 1, representative="王伟", phone="13900001111")
+    b = register(session, 2, representative="王伟", phone="13900001111")
+    c = register(session, 3, representative="王伟", phone="13900002222")
+    d = register(session, 4, representative="李娜", phone="13900002222")
+    session.commit()
+    service.rebuild_index(session)
+    viewer = service.Viewer(
+        sees_everything=False,
+        credit_code=a,
+        subject=a,
+        raw_people=frozenset({"representative", "phone"}),
+        public_people=frozenset({"representative"}),
+    )
+    found = service.associations(session, code=a, depth=2, viewer=viewer)
+    details = {(e.source, e.target, e.kind): e.detail["value"] for e in found.edges}
+    assert details[(a, b, "representative")] == "王伟"
+    assert details[(a, b, "phone")] == "13900001111"
+    assert details[(c, d, "phone")] == "139****2222"  # not the subject's: masked

@@ -105,14 +105,15 @@ def test_grades_come_from_the_catalogue() -> None:
     assert (fields["tax_paid"].grade, fields["tax_paid"].method) == ("confidential", "bucket")
     assert fields["tax_item"].rule_type is None
     registration = {f.name: f for f in service.classify(_spec("registration")).fields}
-    assert (
-        registration["legal_representative"].grade,
-        registration["legal_representative"].method,
-    ) == (
-        "personal",
+    # a legal representative's name is published with the registration (公示): public
+    representative = registration["legal_representative"]
+    assert (representative.grade, representative.method, representative.published) == (
+        "public",
         "mask_name",
+        True,
     )
     assert registration["phone"].grade == "personal"
+    assert registration["phone"].published is False
     assert registration["address"].grade == "public"
     holders = {f.name: f for f in service.classify(_spec("shareholder")).fields}
     assert holders["shareholder_name"].grade == "personal"
@@ -132,7 +133,7 @@ def test_a_view_shows_raw_what_it_is_entitled_to_and_desensitizes_the_rest() -> 
     public = service.show(data, service.view_of(spec, raw_levels=frozenset({"public"})))
     assert public == {
         "credit_code": "91450100MA5K00001E",
-        "legal_representative": "李**",
+        "legal_representative": "李建国",
         "phone": "138****5678",
         "address": "广西壮族自治区南宁市青秀区民族大道100号",
         "registered_capital": "5000000.00",
@@ -175,6 +176,21 @@ def test_the_rules_file_is_checked_and_can_be_replaced(
     with pytest.raises(ValidationFailed) as caught:
         service.rules()
     assert caught.value.field == "types.money.edges"
+    document["types"]["money"]["edges"] = ["100", "500"]
+    document["published"].append(
+        {"category": "shareholder", "field": "shareholder_name", "why": "contradiction"}
+    )
+    custom.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValidationFailed) as caught:
+        service.rules()
+    assert caught.value.field == "published.1"
+    document["published"] = []
+    custom.write_text(json.dumps(document), encoding="utf-8")
+    # without the published rule the name is personal information again, in every view
+    view = service.view_of(_spec("registration"), raw_levels=frozenset({"public"}))
+    assert service.show({"legal_representative": "李建国"}, view) == {
+        "legal_representative": "李**"
+    }
 
 
 def test_every_member_reads_the_rules_and_grades(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]

@@ -97,12 +97,14 @@ def test_a_bank_without_a_letter_sees_public_parts_only(
     assert "admin_penalty" in sections
     assert found["withheld"]["tax_payment"] == "no_basis"
     assert TAX_PAID not in str(found)
-    # the registration's view masks people and addresses for a bank on public data
-    assert found["identity"]["legal_representative"] != LEGAL_REPRESENTATIVE
-    assert found["identity"]["legal_representative"].startswith(LEGAL_REPRESENTATIVE[0])
-    # an enterprise's registered address is public: shown as the registration shows it
+    # the identity shows each registry fact as the registration's view shows that field:
+    # the legal representative's name and the address are public (公示), the phone is not
     [registration] = [s for s in found["report"]["sections"] if s["category"] == "registration"]
-    assert found["identity"]["address"] == registration["records"][0]["data"]["address"]
+    recorded = registration["records"][0]["data"]
+    assert found["identity"]["legal_representative"] == LEGAL_REPRESENTATIVE
+    assert recorded["legal_representative"] == LEGAL_REPRESENTATIVE
+    assert found["identity"]["address"] == recorded["address"]
+    assert recorded["phone"] == "138****5678"
     assert len(events(session)) == 1
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tests.accounts import ENTERPRISE_CODE
 from tests.consent.world import (
     LEGAL_REPRESENTATIVE,
+    PHONE,
     TAX_PAID,
     World,
     build_world,
@@ -126,8 +127,9 @@ def test_an_institution_asks_the_enterprise_approves_and_the_report_opens(
     report = client.get(f"/consent/report/{ENTERPRISE_CODE}?letter={letter_id}")
     assert report.status_code == 200
     assert TAX_PAID in report.text
-    assert LEGAL_REPRESENTATIVE not in report.text  # personal information stays masked
-    assert "李**" in report.text
+    assert LEGAL_REPRESENTATIVE in report.text  # published with the registration (公示)
+    assert PHONE not in report.text  # personal information stays masked
+    assert "138****5678" in report.text
     assert [(e.channel, e.outcome) for e in events(session)] == [
         ("portal:report", "deny"),
         ("portal:report", "allow"),

@@ -10,7 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
-from tests.consent.world import LEGAL_REPRESENTATIVE, TAX_PAID, World, build_world, events, grant
+from tests.consent.world import (
+    LEGAL_REPRESENTATIVE,
+    PHONE,
+    TAX_PAID,
+    World,
+    build_world,
+    events,
+    grant,
+)
 from tests.profile.test_api import EVERYTHING, pdf_text
 from xinyidai.consent import service as consent_service
 from xinyidai.iam.service import DemoAccount
@@ -48,7 +56,9 @@ def test_a_bank_without_a_letter_sees_why_parts_are_missing(
     html = portal("bank").get(PAGE).text
     assert 'data-testid="rating-withheld"' in html
     assert TAX_PAID not in html
-    assert LEGAL_REPRESENTATIVE not in html
+    # the legal representative's name is published with the registration: as in the directory
+    assert f'<dd data-testid="legal-representative">{LEGAL_REPRESENTATIVE}</dd>' in html
+    assert PHONE not in html
     assert 'data-part="rating"' in html
     assert 'data-part="associations"' in html
     assert len(events(session)) == 1

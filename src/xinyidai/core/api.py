@@ -165,10 +165,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _xyd_error(request: Request, exc: XydError) -> JSONResponse:
         body = exc.to_dict(request_locale(request))
         body["error"]["request_id"] = request_id()
-        response = JSONResponse(status_code=exc.status, content=body)
-        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        return JSONResponse(status_code=exc.status, content=body, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -32,6 +32,11 @@ class XydError(Exception):
         if error_code is not None:
             self.code = error_code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the error (``Retry-After``)."""
+        return {}
+
     def translated(self, locale: str | None = None) -> str:
         return gettext(self.message, locale, **self.params)
 
@@ -83,6 +88,10 @@ class TooManyRequests(XydError):
     ) -> None:
         super().__init__(message, field=field, error_code=error_code, **params)
         self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class PayloadTooLarge(XydError):

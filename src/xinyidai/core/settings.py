@@ -109,11 +109,30 @@ class Settings(BaseSettings):
         le=720,
         description="hours a rotated webhook secret still signs deliveries beside the new one",
     )
+    directory_rate_limit: str = Field(
+        default="60/minute",
+        description="anonymous reads of the public registry directory, per client address",
+    )
+    directory_rate_limit_signed_in: str = Field(
+        default="600/minute",
+        description="reads of the public registry directory per signed-in user or API key",
+    )
 
     @field_validator("redis_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("directory_rate_limit", "directory_rate_limit_signed_in")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit such as '60/minute'") from exc
+        return value
 
     @property
     def effective_database_url(self) -> str:

@@ -39,6 +39,8 @@ from xinyidai.graph.schemas import (
     StructureOut,
 )
 from xinyidai.iam.schemas import Principal
+from xinyidai.privacy import service as privacy
+from xinyidai.privacy.schemas import RAW
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 
@@ -63,15 +65,34 @@ def rebuild_index(session: Session) -> int:
 @dataclass(frozen=True)
 class Viewer:
     """Who looks at a neighbourhood: the operator sees everything; anyone else sees
-    people's names and phones masked (PIPL) and amounts only of guarantees it is party to."""
+    people's names and phones masked (PIPL) and amounts only of guarantees it is party to.
+    A person link is shown raw where the grading of its field says so: of ``public_people``
+    kinds on every link (the field is public, as a legal representative's name is), of
+    ``raw_people`` kinds on the links of ``subject``, whose data the access decision shows
+    raw to the viewer."""
 
     sees_everything: bool
     credit_code: str | None = None
+    subject: str | None = None
+    raw_people: frozenset[str] = frozenset()
+    public_people: frozenset[str] = frozenset()
+
+    def shows_raw(self, link: links.Link) -> bool:
+        if self.sees_everything or link.kind in self.public_people:
+            return True
+        return link.kind in self.raw_people and self.subject in (link.source, link.target)
 
 
 OPERATOR_VIEW = Viewer(sees_everything=True)
 
 PERSON_FIELDS = {links.REPRESENTATIVE, links.COMMON_SHAREHOLDER, links.PHONE}
+
+# The catalogue field a person link's value is, whose grading decides how it is shown.
+PERSON_SOURCES = {
+    links.REPRESENTATIVE: (links.REGISTRATION, "legal_representative"),
+    links.COMMON_SHAREHOLDER: (links.SHAREHOLDER, "shareholder_name"),
+    links.PHONE: (links.REGISTRATION, "phone"),
+}
 
 
 def mask_person(name: str) -> str:
@@ -114,7 +135,7 @@ def bad_signals_of(session: Session, codes: Sequence[str]) -> dict[str, dict[str
 
 def _edge_out(link: links.Link, viewer: Viewer) -> EdgeOut:
     detail: dict[str, Any] = dict(link.detail)
-    if not viewer.sees_everything:
+    if not viewer.shows_raw(link):
         if link.kind in (links.REPRESENTATIVE, links.COMMON_SHAREHOLDER):
             detail["value"] = mask_person(str(detail["value"]))
         elif link.kind == links.PHONE:
@@ -424,4 +445,18 @@ def viewer_for(decision: Decision, principal: Principal) -> Viewer | None:
     if decision.basis == BASIS_OPERATOR:
         return OPERATOR_VIEW
     own = principal.credit_code if principal.organization_kind == "enterprise" else None
-    return Viewer(sees_everything=False, credit_code=own)
+    raw_people: set[str] = set()
+    public_people: set[str] = set()
+    for kind, (category, field) in PERSON_SOURCES.items():
+        view = decision.grants[category].view.fields.get(field)
+        if view is not None and view.view == RAW:
+            raw_people.add(kind)
+            if view.grade == privacy.PUBLIC:
+                public_people.add(kind)
+    return Viewer(
+        sees_everything=False,
+        credit_code=own,
+        subject=decision.subject,
+        raw_people=frozenset(raw_people),
+        public_people=frozenset(public_people),
+    )

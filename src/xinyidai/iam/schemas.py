@@ -36,6 +36,7 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     session_id: int | None = None
     via: str = "token"  # "portal" (session cookie), "token" (bearer) or "api_key"
+    system: str | None = None  # a process acting for the organization (``rules``), no user
 
     @property
     def is_user(self) -> bool:
@@ -52,6 +53,8 @@ class Principal:
     @property
     def actor(self) -> str:
         """How this principal is named in transitions and audit trails."""
+        if self.system:
+            return f"system:{self.system}"
         if self.username:
             return f"user:{self.username}"
         return f"api_key:{self.api_key_id}"

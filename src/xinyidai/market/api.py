@@ -265,20 +265,24 @@ def need_matches(
     principal: CurrentUser,
     eligible_only: Annotated[bool, Query(description="leave out excluded products")] = False,
 ) -> list[MatchOut]:
-    """Published products ranked for a need, each with why it matched or was excluded."""
+    """Published products ranked for a need (an institution: its own), each with why it
+    matched or was excluded. A rule on non-public data (grade, tax grade) is reported only
+    where the access decision allows it (logged); otherwise it is ``passed: null``."""
     need = service.matching.visible_need_or_raise(session, principal=principal, need_id=need_id)
-    out = []
-    for product, eligible, score, checks in service.matching.matches_for_need(session, need=need):
-        if eligible_only and not eligible:
-            continue
-        if principal.organization_kind == "institution" and (
-            product.institution_id != principal.organization_public_id
-        ):
-            continue
-        out.append(
-            MatchOut(product=product_out(product), eligible=eligible, score=score, checks=checks)
+    matches = service.matching.matches_for_need(
+        session, need=need, reader=principal, channel="api:market.matches"
+    )
+    return [
+        MatchOut(
+            product=product_out(m.product),
+            eligible=m.eligible,
+            complete=m.complete,
+            score=m.score,
+            checks=m.checks,
         )
-    return out
+        for m in matches
+        if m.eligible or not eligible_only
+    ]
 
 
 @router.get("/institution/matches", response_model=list[NeedMatchOut])
@@ -287,19 +291,21 @@ def institution_matches(
     principal: InstitutionUser,
     eligible_only: Annotated[bool, Query()] = True,
 ) -> list[NeedMatchOut]:
-    """Open needs that match your institution's published products, best first."""
+    """Open needs that match your institution's published products, best first (rules on
+    non-public data as in ``/needs/{id}/matches``)."""
     rows = service.matching.needs_for_institution(
-        session, institution_id=principal.organization_public_id, eligible_only=eligible_only
+        session, reader=principal, eligible_only=eligible_only, channel="api:institution.matches"
     )
     return [
         NeedMatchOut(
-            need=need_out(need),
-            product_id=product.public_id,
-            eligible=eligible,
-            score=score,
-            checks=checks,
+            need=need_out(row.need),
+            product_id=row.match.product.public_id,
+            eligible=row.match.eligible,
+            complete=row.match.complete,
+            score=row.match.score,
+            checks=row.match.checks,
         )
-        for need, product, eligible, score, checks in rows
+        for row in rows
     ]
 
 

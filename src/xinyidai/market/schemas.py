@@ -157,22 +157,34 @@ class Check(BaseModel):
     """One reason a product fits a need or does not."""
 
     rule: str = Field(description="amount, term, rate, region, industry, collateral, grade...")
-    passed: bool
+    passed: bool | None = Field(
+        description=(
+            "null: not checked — the rule reads non-public data (the platform rating, the tax "
+            "grade…) and the caller has no authorization covering it"
+        )
+    )
     reason: str = Field(description="why, in the caller's language")
+
+
+ELIGIBLE = "no checked rule failed (rules not checked count neither way)"
+COMPLETE = "every rule was checked; false: some were not (their passed is null)"
+FIT = "fit, 0..100, over the checked rules; eligible products first, best first"
 
 
 class MatchOut(BaseModel):
     product: ProductOut
-    eligible: bool
-    score: int = Field(description="fit, 0..100; eligible products first, best first")
+    eligible: bool = Field(description=ELIGIBLE)
+    complete: bool = Field(description=COMPLETE)
+    score: int = Field(description=FIT)
     checks: list[Check]
 
 
 class NeedMatchOut(BaseModel):
     need: NeedOut
     product_id: str
-    eligible: bool
-    score: int
+    eligible: bool = Field(description=ELIGIBLE)
+    complete: bool = Field(description=COMPLETE)
+    score: int = Field(description=FIT)
     checks: list[Check]
 
 

@@ -1,26 +1,124 @@
-"""HTTP routes of privacy: the desensitization rules and the grading of the catalogue."""
+"""HTTP routes of privacy: the desensitization rules, the grading of the catalogue, and the
+public registry directory.
+
+The directory is served here rather than by ``registry`` because what it may show is the
+grading's answer: each registry fact is shown as the registration category's public view
+shows that field (``service.registry_facts``), the same rule as every other view of it.
+Anonymous reads are limited per client address (signed-in callers get a higher limit) and
+each anonymous read is written to the application log (logger ``xinyidai.directory``), not
+to the audit trail: the facts are public, and bulk paging stays visible to the operator
+without a ledger leaf per page.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query, Request
 
-from xinyidai.core.api import ERROR_RESPONSES, SessionDep
-from xinyidai.iam.api import CurrentUser
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.errors import TooManyRequests
+from xinyidai.core.pagination import Page
+from xinyidai.core.ratelimit import RateLimits
+from xinyidai.core.settings import get_settings
+from xinyidai.iam.api import CurrentUser, client_ip, optional_principal
+from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service
-from xinyidai.privacy.schemas import CategoryGrade
+from xinyidai.privacy.schemas import CategoryGrade, DirectoryEntryOut
+from xinyidai.registry import service as registry_service
 
-router = APIRouter(prefix="/privacy", tags=["privacy"], responses=ERROR_RESPONSES)
+router = APIRouter(responses=ERROR_RESPONSES)
+
+directory_log = logging.getLogger("xinyidai.directory")
+DIRECTORY = "registry.directory"
 
 
-@router.get("/rules")
+@router.get("/privacy/rules", tags=["privacy"])
 def read_rules(principal: CurrentUser) -> dict[str, Any]:
     """The desensitization rules in force, exactly as configured (every member may read them)."""
     return service.rules_document()
 
 
-@router.get("/grades", response_model=list[CategoryGrade])
+@router.get("/privacy/grades", response_model=list[CategoryGrade], tags=["privacy"])
 def read_grades(session: SessionDep, principal: CurrentUser) -> list[CategoryGrade]:
     """Every category's classification and grade, field by field, with the rule each field gets."""
     return service.grading(session)
+
+
+# --------------------------------------------------------------------------- directory
+
+
+def directory_reader(
+    request: Request,
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal | None:
+    """The caller of a directory route, counted against its limit: per client address when
+    anonymous, per user or key when signed in; 429 with ``Retry-After`` past it."""
+    settings = get_settings()
+    if principal is None:
+        limit, caller = settings.directory_rate_limit, f"address:{client_ip(request)}"
+    else:
+        limit, caller = settings.directory_rate_limit_signed_in, principal.actor
+    limits: RateLimits = request.app.state.rate_limits
+    wait = limits.hit(limit, DIRECTORY, caller)
+    if wait is not None:
+        directory_log.warning("directory limit %s reached by %s", limit, caller)
+        raise TooManyRequests(
+            "too many requests; try again in {seconds} seconds", retry_after=wait, seconds=wait
+        )
+    return principal
+
+
+DirectoryReader = Annotated[Principal | None, Depends(directory_reader)]
+
+
+@router.get("/registry/enterprises", response_model=Page[DirectoryEntryOut], tags=["registry"])
+def search_enterprises(
+    request: Request,
+    session: SessionDep,
+    paging: PageDep,
+    reader: DirectoryReader,
+    q: Annotated[
+        str | None, Query(description="part of the name, or the start of the code")
+    ] = None,
+    region: Annotated[str | None, Query(description="GB/T 2260 code (prefix match)")] = None,
+    industry: Annotated[str | None, Query(description="GB/T 4754 code")] = None,
+) -> Page[DirectoryEntryOut]:
+    """Registration facts of credit subjects as the public may see them (the grading's public
+    view of the registration category), paged; rate-limited."""
+    rows, total = registry_service.search(
+        session, q=q, region=region, industry=industry, page=paging.page, size=paging.size
+    )
+    if reader is None:
+        directory_log.info(
+            "anonymous directory page: address=%s q=%r region=%s industry=%s page=%d size=%d "
+            "total=%d",
+            client_ip(request),
+            q,
+            region,
+            industry,
+            paging.page,
+            paging.size,
+            total,
+        )
+    return Page(
+        items=service.directory_entries(session, rows),
+        total=total,
+        page=paging.page,
+        size=paging.size,
+    )
+
+
+@router.get("/registry/enterprises/{code}", response_model=DirectoryEntryOut, tags=["registry"])
+def get_enterprise(
+    code: str, request: Request, session: SessionDep, reader: DirectoryReader
+) -> DirectoryEntryOut:
+    """Registration facts of one credit subject as the public may see them; rate-limited."""
+    subject = registry_service.get_by_code_or_raise(session, credit_code=code)
+    if reader is None:
+        directory_log.info(
+            "anonymous directory lookup: address=%s code=%s", client_ip(request), code
+        )
+    (entry,) = service.directory_entries(session, [subject])
+    return entry

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -48,6 +50,16 @@ class FieldRule(BaseModel):
     why: str = ""
 
 
+class PublishedField(BaseModel):
+    """Personal information the law publishes with its category (a legal representative's
+    name among the registration facts of the enterprise credit publicity system): graded at
+    its category's level, not ``personal``."""
+
+    category: str
+    field: str
+    why: str = ""
+
+
 class RuleSet(BaseModel):
     """Every desensitization rule in force; the operator reads it as it is."""
 
@@ -55,12 +67,16 @@ class RuleSet(BaseModel):
     description: str = ""
     types: dict[str, TypeRule]
     fields: list[FieldRule] = Field(default_factory=list)
+    published: list[PublishedField] = Field(default_factory=list)
 
     def field_rule(self, category: str, field: str) -> FieldRule | None:
         for rule in self.fields:
             if rule.category == category and rule.field == field:
                 return rule
         return None
+
+    def is_published(self, category: str, field: str) -> bool:
+        return any(p.category == category and p.field == field for p in self.published)
 
 
 class FieldGrade(BaseModel):
@@ -74,6 +90,10 @@ class FieldGrade(BaseModel):
     rule_type: str | None = Field(description="the type whose rule applies, when one does")
     method: str | None
     when: Condition | None = None
+    published: bool = Field(
+        default=False,
+        description="personal information the law publishes: graded at its category's level",
+    )
 
 
 class CategoryGrade(BaseModel):
@@ -86,6 +106,27 @@ class CategoryGrade(BaseModel):
     level: str
     public: bool = Field(description="shown to anyone: public level, shared unconditionally")
     fields: list[FieldGrade]
+
+
+class DirectoryEntryOut(BaseModel):
+    """One credit subject in the public registry directory: the code, name and kind that
+    name it, and its registration facts as the registration category's public view shows
+    them — raw, desensitized, or null when that view shows nothing of them."""
+
+    credit_code: str
+    name: str
+    kind: str
+    status: str | None
+    region_code: str | None
+    industry_code: str | None
+    legal_representative: str | None
+    registered_capital: Decimal | str | None = Field(
+        description="yuan; a range where the grading desensitizes it"
+    )
+    established_on: date | None
+    address: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,24 @@
 A category's **classification** is its sharing type and its **grade** its sensitivity level,
 both from the catalogue. A field is graded as its category, except personal information of
 natural persons (the catalogue's personal field types, and the fields the rules list), which
-is graded ``personal``. A view is entitled to a set of levels (the access decision in
-``consent`` says which); a field whose grade is among them is shown raw, any other is shown
-through its type's rule. The rules are data (``data/rules.json``, or the file named by
-``XYD_PRIVACY_RULES_FILE``) that anyone may read through the API, the portal and the CLI.
+is graded ``personal`` — unless the rules list it as published by law with its category
+(``published``: a legal representative's name among the registration facts, as the
+enterprise credit publicity system shows them), which keeps its category's grade. A view
+is entitled to a set of levels (the access decision in ``consent`` says which); a field
+whose grade is among them is shown raw, any other is shown through its type's rule. The
+rules are data (``data/rules.json``, or the file named by ``XYD_PRIVACY_RULES_FILE``) that
+anyone may read through the API, the portal and the CLI.
+
+Every view of a field applies this one grading: the records and the credit report through
+the access decision's views, the registry's facts (the public directory, the profile's
+identity and its PDF) through ``registry_facts``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
@@ -32,10 +40,12 @@ from xinyidai.privacy.schemas import (
     WITHHELD,
     CategoryGrade,
     CategoryView,
+    DirectoryEntryOut,
     FieldGrade,
     FieldView,
     RuleSet,
 )
+from xinyidai.registry.models import Enterprise
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "data" / "rules.json"
 
@@ -76,6 +86,14 @@ def _check(rule_set: RuleSet) -> RuleSet:
                 raise ValidationFailed(
                     "bucket edges must be given in ascending order", field=f"types.{name}.edges"
                 )
+    for position, published in enumerate(rule_set.published):
+        if rule_set.field_rule(published.category, published.field) is not None:
+            raise ValidationFailed(
+                "{category}.{name} is both published and graded as another type",
+                field=f"published.{position}",
+                category=published.category,
+                name=published.field,
+            )
     for position, field_rule in enumerate(rule_set.fields):
         if field_rule.as_type not in rule_set.types:
             raise ValidationFailed(
@@ -117,10 +135,11 @@ def rules_document() -> dict[str, Any]:
 
 def _grade(category: CategorySpec, field: FieldSpec, rule_set: RuleSet) -> FieldGrade:
     override = rule_set.field_rule(category.code, field.name)
+    published = rule_set.is_published(category.code, field.name)
     rule_type: str | None = field.type if field.type in rule_set.types else None
     grade: str = category.sensitivity
     when = None
-    if field.type in PERSONAL_TYPES:
+    if field.type in PERSONAL_TYPES and not published:
         grade = PERSONAL
     if override is not None:
         rule_type = override.as_type
@@ -137,6 +156,7 @@ def _grade(category: CategorySpec, field: FieldSpec, rule_set: RuleSet) -> Field
         rule_type=rule_type,
         method=method,
         when=when,
+        published=published,
     )
 
 
@@ -225,3 +245,63 @@ def show(data: dict[str, Any], view: CategoryView) -> dict[str, Any]:
         else:
             shown[name] = value
     return shown
+
+
+# --------------------------------------------------------------------------- registry facts
+
+REGISTRATION = "registration"
+
+# The registry's columns and the fields of the registration category they are: a registry
+# fact is graded, and shown, as that field.
+REGISTRY_FIELDS: dict[str, str] = {
+    "status": "status",
+    "region_code": "region_code",
+    "industry_code": "industry_code",
+    "legal_representative": "legal_representative",
+    "registered_capital": "registered_capital",
+    "established_on": "established_on",
+    "address": "address",
+}
+
+
+def registry_facts(subject: Enterprise, view: CategoryView | None) -> dict[str, Any]:
+    """The registry's facts of ``subject`` as ``view`` (of the registration category) shows
+    them: the code, name and kind, which name the subject, always; every other fact raw,
+    desensitized or None, as the registration field it is — None for all of them when the
+    view is None (the registration is not granted). Every view of these facts (the
+    directory, the profile's identity, its PDF) goes through here, so that one field gets
+    one rule."""
+    data = {field: getattr(subject, column) for column, field in REGISTRY_FIELDS.items()}
+    shown = show(data, view) if view is not None else {}
+    return {
+        "credit_code": subject.credit_code,
+        "name": subject.name,
+        "kind": subject.kind,
+        **{column: shown.get(field) for column, field in REGISTRY_FIELDS.items()},
+    }
+
+
+def public_view(session: Session, *, category: str) -> CategoryView | None:
+    """What anyone, signed in or not, may see of a category: a public one (``is_public``)
+    with its public-level fields raw and the rest desensitized; None for any other."""
+    found = catalog_service.get_by_code(session, code=category)
+    if found is None:
+        return None
+    spec = catalog_service.spec_of(found)
+    if not found.active or not is_public(spec):
+        return None
+    return view_of(spec, raw_levels=frozenset({PUBLIC}))
+
+
+def directory_entries(session: Session, subjects: Sequence[Enterprise]) -> list[DirectoryEntryOut]:
+    """Credit subjects as the public registry directory shows them: their registry facts
+    under the registration category's public view (``registry_facts``)."""
+    view = public_view(session, category=REGISTRATION)
+    return [
+        DirectoryEntryOut(
+            **registry_facts(subject, view),
+            created_at=subject.created_at,
+            updated_at=subject.updated_at,
+        )
+        for subject in subjects
+    ]

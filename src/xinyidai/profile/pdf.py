@@ -33,8 +33,11 @@ SKIPPED_FIELDS = frozenset({"credit_code", "enterprise_name"})
 MAX_RECORDS = 200  # per category in the PDF; the API and the page list all of them
 
 
-def _money(value: Decimal | None) -> str:
-    return "—" if value is None else f"¥{value:,.2f}"
+def _money(value: Decimal | str | None) -> str:
+    """Yuan; a desensitized amount (a range) as it is."""
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else f"¥{value:,.2f}"
 
 
 def _text(value: Any) -> str:

@@ -24,20 +24,23 @@ PART_LABELS = {
 
 
 class IdentityOut(BaseModel):
-    """Who the enterprise is: the registry's facts, people and places as the viewer sees them."""
+    """Who the enterprise is: the registry's facts, each as the registration category's view
+    shows that field to the viewer (null where it shows nothing)."""
 
     credit_code: str
     name: str
     kind: str = Field(description="the code's registering-authority kind (91 enterprise, …)")
-    status: str
+    status: str | None
     region_code: str | None
     region_name: str | None = Field(description="county, city and province (GB/T 2260)")
     industry_code: str | None
     industry_name: str | None = Field(description="GB/T 4754 class")
     legal_representative: str | None = Field(
-        description="as the registration category's view shows it (masked for most viewers)"
+        description="as the registration category's view shows it (public: raw for everyone)"
     )
-    registered_capital: Decimal | None = Field(description="yuan")
+    registered_capital: Decimal | str | None = Field(
+        description="yuan; a range where the grading desensitizes it"
+    )
     established_on: date | None
     age_years: float | None = Field(description="years since establishment")
     address: str | None = Field(description="as the registration category's view shows it")

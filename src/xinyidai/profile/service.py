@@ -12,11 +12,9 @@ the marketplace lets the viewer see it (``market.service.loans.financing_of``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -118,36 +116,18 @@ def _industry_name(code: str | None) -> str | None:
 
 
 def identity_of(subject: Enterprise, decision: Decision, *, today: date) -> IdentityOut:
-    """The registry's facts; the legal representative and the address as the registration
-    category's view shows them (withheld when the decision does not grant registration)."""
+    """The registry's facts as the registration category's view shows them, field by field
+    (``privacy.registry_facts``: the same rule as the public directory and every record
+    view); only the code, name and kind when the decision does not grant registration."""
     grant = decision.grants.get("registration")
-    people: Mapping[str, Any] = (
-        privacy.show(
-            {
-                "legal_representative": subject.legal_representative,
-                "address": subject.address,
-            },
-            grant.view,
-        )
-        if grant is not None
-        else {}
-    )
-    established = subject.established_on
+    facts = privacy.registry_facts(subject, grant.view if grant is not None else None)
+    established = facts["established_on"]
     age = (today - established).days / 365.25 if established and established <= today else None
     return IdentityOut(
-        credit_code=subject.credit_code,
-        name=subject.name,
-        kind=subject.kind,
-        status=subject.status,
-        region_code=subject.region_code,
-        region_name=_region_name(subject.region_code),
-        industry_code=subject.industry_code,
-        industry_name=_industry_name(subject.industry_code),
-        legal_representative=people.get("legal_representative"),
-        registered_capital=subject.registered_capital,
-        established_on=established,
+        **facts,
+        region_name=_region_name(facts["region_code"]),
+        industry_name=_industry_name(facts["industry_code"]),
         age_years=round(age, 1) if age is not None else None,
-        address=people.get("address"),
     )
 
 

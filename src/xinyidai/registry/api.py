@@ -1,4 +1,5 @@
-"""HTTP routes of the registry: code checks, regions, industries, subjects."""
+"""HTTP routes of the registry: code checks, regions, industries. The public directory of
+credit subjects is served by ``privacy.api`` (what it shows is the grading's answer)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
-from xinyidai.core.pagination import Page
+from xinyidai.core.api import ERROR_RESPONSES
 from xinyidai.registry import codes, service
-from xinyidai.registry.schemas import CodeOut, CreditCodeCheck, EnterpriseOut
+from xinyidai.registry.schemas import CodeOut, CreditCodeCheck
 
 router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 
@@ -42,31 +42,3 @@ def list_industries(
         for c in codes.industries().values()
         if c.parent == parent
     ]
-
-
-@router.get("/registry/enterprises", response_model=Page[EnterpriseOut])
-def search_enterprises(
-    session: SessionDep,
-    paging: PageDep,
-    q: Annotated[
-        str | None, Query(description="part of the name, or the start of the code")
-    ] = None,
-    region: Annotated[str | None, Query(description="GB/T 2260 code (prefix match)")] = None,
-    industry: Annotated[str | None, Query(description="GB/T 4754 code")] = None,
-) -> Page[EnterpriseOut]:
-    """Registration facts (public information) of credit subjects, paged."""
-    rows, total = service.search(
-        session, q=q, region=region, industry=industry, page=paging.page, size=paging.size
-    )
-    return Page(
-        items=[EnterpriseOut.model_validate(row) for row in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
-
-
-@router.get("/registry/enterprises/{code}", response_model=EnterpriseOut)
-def get_enterprise(code: str, session: SessionDep) -> EnterpriseOut:
-    """Registration facts (public information) of one credit subject."""
-    return EnterpriseOut.model_validate(service.get_by_code_or_raise(session, credit_code=code))

@@ -462,6 +462,12 @@ def on_records_stored(session: Session, category: str, facts: Sequence[Fact]) ->
 records_service.on_stored(on_records_stored)
 
 
+def rated_categories() -> list[str]:
+    """Every catalogue category a rating reveals something of (``features``): a reader sees
+    a rating, or anything derived from it, only if its access decision grants them all."""
+    return features.rated_categories()
+
+
 def withheld_from(decision: Decision) -> str | None:
     """Why an access decision does not let its actor see the rating, or None if it does:
     the score and its reasons reveal every category the rating is computed from (its

@@ -273,9 +273,9 @@ def need_page(
 ) -> Response:
     """A need and the products ranked for it, with why each matched or not."""
     need = service.matching.visible_need_or_raise(session, principal=principal, need_id=need_id)
-    matches = service.matching.matches_for_need(session, need=need)
-    if principal.organization_kind == "institution":
-        matches = [m for m in matches if m[0].institution_id == principal.organization_public_id]
+    matches = service.matching.matches_for_need(
+        session, need=need, reader=principal, channel="portal:market.need"
+    )
     return _page(request, "market/need.html", need=need, matches=matches)
 
 
@@ -283,7 +283,7 @@ def need_page(
 def incoming_page(request: Request, session: SessionDep, principal: InstitutionPage) -> Response:
     """Open needs matching the institution's published products."""
     rows = service.matching.needs_for_institution(
-        session, institution_id=principal.organization_public_id
+        session, reader=principal, channel="portal:market.incoming"
     )
     return _page(request, "market/incoming.html", rows=rows)
 

@@ -278,9 +278,10 @@ def _best_letter(
     purpose: str,
     wanted: list[CategorySpec],
     now: datetime,
+    lock: bool = True,
 ) -> tuple[AuthorizationLetter | None, Problem | None]:
     """The usable letter covering most of ``wanted``; else None and the reason ranking first."""
-    found = letters.candidates(session, principal=actor, credit_code=subject, lock=True)
+    found = letters.candidates(session, principal=actor, credit_code=subject, lock=lock)
     best: tuple[int, AuthorizationLetter] | None = None
     problems: list[Problem] = []
     for letter in found:
@@ -319,6 +320,7 @@ def _by_letter_or_public(
     letter_id: str | None,
     withhold: bool,
     now: datetime,
+    lock: bool = True,
 ) -> _Plan:
     plan = _Plan(grants={}, withheld={})
     private = [s for s in specs if not privacy.is_public(s)]
@@ -334,7 +336,13 @@ def _by_letter_or_public(
         # A letter may add private categories, or personal information in public ones.
         wanted = private + [s for s in specs if privacy.is_public(s)]
         letter, plan.problem = _best_letter(
-            session, actor=actor, subject=subject, purpose=purpose, wanted=wanted, now=now
+            session,
+            actor=actor,
+            subject=subject,
+            purpose=purpose,
+            wanted=wanted,
+            now=now,
+            lock=lock,
         )
     for spec in specs:
         if letter is not None and (
@@ -374,6 +382,7 @@ def _plan(
     specs: list[CategorySpec],
     letter_id: str | None,
     now: datetime,
+    lock: bool = True,
 ) -> _Plan:
     kind = actor.organization_kind
     withhold = purpose == VERIFICATION
@@ -404,6 +413,7 @@ def _plan(
                     letter_id=None,
                     withhold=withhold,
                     now=now,
+                    lock=lock,
                 )
                 plan.grants.update(other.grants)
                 plan.withheld.update(other.withheld)
@@ -417,6 +427,7 @@ def _plan(
         letter_id=letter_id,
         withhold=withhold,
         now=now,
+        lock=lock,
     )
 
 
@@ -515,6 +526,38 @@ def decide(
         error_field=error_field,
         retain_until=retain_until,
     )
+
+
+def grantable(
+    session: Session,
+    *,
+    actor: Principal,
+    subject: str,
+    categories: Sequence[str],
+    purpose: str | None = None,
+) -> frozenset[str]:
+    """The categories among ``categories`` that ``decide`` would grant ``actor`` now, found
+    the same way but recording nothing, counting no letter's use and locking nothing.
+
+    For a read that reveals something of these categories only where a basis exists (the
+    marketplace's matching): it asks ``decide`` — which records the read — only then, so
+    that reads revealing nothing non-public do not flood the audit trail.
+    """
+    if not categories:
+        return frozenset()
+    code = registry_service.parse_code_or_raise(subject)
+    specs, _ = _specs(session, categories)
+    plan = _plan(
+        session,
+        actor=actor,
+        subject=code,
+        purpose=resolve_purpose(actor, purpose),
+        specs=specs,
+        letter_id=None,
+        now=clock.now(),
+        lock=False,
+    )
+    return frozenset(plan.grants)
 
 
 def refusal(decision: Decision) -> Forbidden:

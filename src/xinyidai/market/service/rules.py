@@ -1,7 +1,12 @@
 """Automatic approval (系统自动审批): an institution's rules per product decide an
 application at once — hard declines first, then the grade threshold, then the amount cap
 and the rate of the applicant's grade (better credit, lower rate) — and every step is
-kept as the decision's trace. An application no rule settles waits for a person."""
+kept as the decision's trace. An application no rule settles waits for a person.
+
+The rules read the applicant's data for the institution, so they read it as the
+institution would: through the access decision under the letter the application carries
+(recorded, actor ``system:rules``); an application whose letter does not allow it waits
+for a person."""
 
 from __future__ import annotations
 
@@ -12,7 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyidai.catalog import service as catalog_service
+from xinyidai.consent import service as consent_service
+from xinyidai.consent.schemas import LOAN_APPLICATION
 from xinyidai.core.errors import ValidationFailed
+from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.models import Application, DecisionRule, Product
 from xinyidai.market.schemas import GRADES, HARD_DECLINES, SUBMITTED, ApplicationIn, RulesIn
@@ -123,16 +132,72 @@ def evaluate(
     return "approve", amount, rate, f"automatic approval at grade {grade}", trace
 
 
+SYSTEM_RULES = "rules"
+
+
+def rules_principal(session: Session, *, institution_id: str) -> Principal:
+    """The institution as its automatic rules act for it (actor ``system:rules``)."""
+    organization = iam_service.get_organization_or_raise(session, public_id=institution_id)
+    return Principal(
+        organization_id=organization.id,
+        organization_public_id=organization.public_id,
+        organization_kind=organization.kind,
+        organization_name=organization.name,
+        organization_state=organization.state,
+        role="staff",
+        institution_type=organization.institution_type,
+        system=SYSTEM_RULES,
+    )
+
+
+def categories_read(rule: DecisionRule) -> list[str]:
+    """The catalogue categories a product's rules read about the applicant: the rating's
+    (the grade, its caps and rates) and the lists of its hard declines."""
+    sources = matching.rule_sources()
+    wanted = list(sources["grade"])
+    if rule.hard_declines:
+        wanted += [c for c in sources["dishonest"] if c not in wanted]
+    return wanted
+
+
+def _under_letter(session: Session, *, rule: DecisionRule, application: Application) -> str | None:
+    """Decide (and record) the rules' read of the applicant under the application's letter;
+    None if it is allowed, else the refusal's reason."""
+    known = {c.code for c in catalog_service.list_categories(session, include_inactive=True)}
+    decision = consent_service.decide(
+        session,
+        actor=rules_principal(session, institution_id=application.institution_id),
+        subject=application.credit_code,
+        categories=[c for c in categories_read(rule) if c in known],
+        purpose=LOAN_APPLICATION,
+        letter_id=application.letter_id,
+        channel="market:rules",
+    )
+    return None if decision.allowed else decision.reason or "no_basis"
+
+
 def decide_on_submit(session: Session, *, application: Application) -> Application:
     """Apply the product's rules to a new application: decided at once when they settle it,
-    left submitted (with the trace) when they refer it to a person."""
+    left submitted (with the trace) when they refer it to a person, or when the
+    application's letter does not let them read the applicant's data."""
     if application.state != SUBMITTED:
         return application
     rule = get(session, product_id=application.product_id)
     if rule is None or not rule.enabled:
         return application
+    refused = _under_letter(session, rule=rule, application=application)
+    if refused is not None:
+        application.decision_trace = [{"rule": "letter", "passed": False, "detail": refused}]
+        application.decision_reason = "the application's letter does not allow it: manual review"
+        session.flush()
+        return application
     product = products_service.get_or_raise(session, product_id=application.product_id)
-    facts = matching.facts_for(session, credit_code=application.credit_code, rate_missing=True)
+    facts = matching.facts_for(
+        session,
+        credit_code=application.credit_code,
+        rate_missing=True,
+        rules=("grade", "dishonest") if rule.hard_declines else ("grade",),
+    )
     outcome, amount, rate, reason, trace = evaluate(rule, product, application, facts)
     if outcome == "refer":
         application.decision_trace = trace

@@ -315,16 +315,19 @@ def _enqueue_on_commit(session: Session, delivery_id: str, at: datetime | None =
 
 def queue_need_matched(session: Session, *, need: Need) -> list[str]:
     """A pending delivery to every active endpoint whose institution has a product the need
-    is eligible for, each handed to the queue when the caller commits; their ids."""
+    fits on public facts, each handed to the queue when the caller commits; their ids.
+    Rules on non-public data are not checked here: whether an institution hears of a need,
+    and what it hears, tell nothing of them (it learns them through ``/needs/{id}/matches``
+    under the access decision)."""
     endpoints = list(
         session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))
     )
     if not endpoints:
         return []
     eligible: dict[str, list[str]] = {}
-    for product, ok, _score, _checks in matching.matches_for_need(session, need=need):
-        if ok:
-            eligible.setdefault(product.institution_id, []).append(product.public_id)
+    for match in matching.matches_for_need(session, need=need, reader=None):
+        if match.eligible:
+            eligible.setdefault(match.product.institution_id, []).append(match.product.public_id)
     ids: list[str] = []
     now = clock.now()
     for endpoint in endpoints:
