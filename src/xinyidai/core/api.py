@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyidai.core.db import new_session
-from xinyidai.core.errors import TooManyRequests, XydError
+from xinyidai.core.errors import XydError
 from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
 from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE
 
