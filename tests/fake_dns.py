@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+# Any globally reachable address: nothing connects to it.
+PUBLIC_ADDRESS = "93.184.215.14"
+
 
 class FakeDNS:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:

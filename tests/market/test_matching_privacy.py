@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tests.accounts import ENTERPRISE_CODE
 from tests.consent.world import World, events
 from tests.consent.world import grant as grant_letter
+from tests.fake_dns import PUBLIC_ADDRESS, FakeDNS
 from tests.market.conftest import Auth, apply, need_payload, principal_of, publish
 from tests.web.conftest import sign_in
 from xinyidai.consent import service as consent_service
@@ -236,7 +237,7 @@ def test_the_enterprise_sees_its_own_reasons_in_full(
 
 
 def test_need_announcements_do_not_depend_on_private_rules(
-    client: TestClient, auth: Auth, market: None, session: Session
+    client: TestClient, auth: Auth, market: None, session: Session, dns: FakeDNS
 ) -> None:
     """The enterprise is not rated and has no tax grade: on the private rules it would
     fail every probe, yet every institution with a probe that fits on public facts hears
@@ -244,6 +245,7 @@ def test_need_announcements_do_not_depend_on_private_rules(
     strict = publish(client, auth("bank"), eligibility={"min_grade": "AAA"})
     lenient = publish(client, auth("bank2"), eligibility={"min_tax_grade": "D"})
     need_id = _need(client, auth)
+    dns.answers["hooks.example"] = [PUBLIC_ADDRESS]
     for username in ("bank", "bank2"):
         webhooks.register(
             session, principal=principal_of(session, username), url="https://hooks.example/xyd"

@@ -22,14 +22,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.fake_dns import FakeDNS
+from tests.fake_dns import PUBLIC_ADDRESS, FakeDNS
 from tests.market.conftest import Auth, need_payload, publish
 from xinyidai.core import clock
 from xinyidai.market import jobs
 from xinyidai.market.models import Transition, WebhookDelivery, WebhookEndpoint
 from xinyidai.market.service import webhooks
-
-PUBLIC_ADDRESS = "93.184.215.14"  # any globally reachable address: nothing connects to it
 
 
 class Receiver:
