@@ -455,3 +455,11 @@ def test_append_digests_refuses_a_blank_subject_and_stores_nothing(session: Sess
         service.append_digests(session, kind="record.version", actor="provider:tax", items=items)
     assert caught.value.field == "subject"
     assert _count(session, LedgerEntry) == 0
+
+
+@settings(max_examples=200)
+@given(key=st.binary(max_size=100), message=st.binary(max_size=100))
+def test_the_precomputed_mac_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    import hmac
+
+    assert service._Mac(key)(message) == hmac.digest(key, message, "sha256")

@@ -299,9 +299,44 @@ def commitment(*, kind: str, ref: str, subject: str, actor: str, salt: bytes, di
     return hashlib.sha256(COMMITMENT_DOMAIN + text.encode()).hexdigest()
 
 
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
+class _Mac:
+    """HMAC-SHA256 (RFC 2104) under one key, its padded key hashed once.
+
+    The same bytes as ``hmac.digest(key, message, "sha256")`` (a test holds the two to that)
+    at about half the cost, which counts on the ingest path: three MACs per stored record
+    version, over a few short messages per key.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        block = key.ljust(64, b"\x00")
+        self._inner = hashlib.sha256(block.translate(_IPAD))
+        self._outer = hashlib.sha256(block.translate(_OPAD))
+
+    def __call__(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+@lru_cache(maxsize=8)
+def _secret_mac(secret: bytes) -> _Mac:
+    return _Mac(secret)
+
+
 @lru_cache(maxsize=1 << 16)
-def _party_key(secret: bytes, role: str, label: str) -> bytes:
-    return hmac.digest(secret, f"{role}\x00{label}".encode(), "sha256")
+def _party_mac(secret: bytes, role: str, label: str) -> _Mac:
+    """The MAC of one party's key (kept for the parties a node sees again and again)."""
+    return _Mac(_secret_mac(secret)(f"{role}\x00{label}".encode()))
 
 
 def party_key(*, role: str, label: str, secret: keys.TagSecret) -> bytes:
@@ -310,7 +345,7 @@ def party_key(*, role: str, label: str, secret: keys.TagSecret) -> bytes:
     its own leaves and nobody else's."""
     if role not in ROLES:
         raise ValidationFailed("role must be subject or actor", field="role")
-    return _party_key(secret.secret, role, label)
+    return _secret_mac(secret.secret)(f"{role}\x00{label}".encode())
 
 
 def party_keys(*, role: str, label: str) -> list[tuple[str, bytes]]:
@@ -348,8 +383,9 @@ def seal(
     """The format-2 leaf of one event: its commitment, and its actor and subject as tags."""
     secret = secret or keys.tag_secrets()[-1]
     value = commitment(kind=kind, ref=ref, subject=subject, actor=actor, salt=salt, digest=digest)
-    actor_tag = tag(party_key(role="actor", label=actor, secret=secret), value)
-    subject_tag = tag(party_key(role="subject", label=subject, secret=secret), value)
+    raw = bytes.fromhex(value)
+    actor_tag = _party_mac(secret.secret, "actor", actor)(raw)[:TAG_BYTES].hex()
+    subject_tag = _party_mac(secret.secret, "subject", subject)(raw)[:TAG_BYTES].hex()
     leaf = build_leaf(
         kind=kind, actor_tag=actor_tag, subject_tag=subject_tag, digest=value, time=time
     )
@@ -481,10 +517,9 @@ def append_digests(
         events = [LedgerEvent(kind, actor, s, r, b"", d, salt) for s, r, d, salt in items]
         return append_many(session, events=events)
     secret = keys.tag_secrets()[-1]
-    actor_key = party_key(role="actor", label=actor, secret=secret)
-    subject_key = _party_key
+    actor_mac = _party_mac(secret.secret, "actor", actor)
+    subject_mac = _party_mac
     sha256 = hashlib.sha256
-    hmac_digest = hmac.digest
     domain = COMMITMENT_DOMAIN
     plain = _verbatim_items(items)
     # Sorted keys: actor, digest, kind, subject, time, v.
@@ -500,9 +535,8 @@ def append_digests(
         else:
             text = _commitment_text(kind, ref, subject, actor, salt.hex(), digest)
         value = sha256(domain + text.encode()).digest()
-        actor_tag = hmac_digest(actor_key, value, "sha256")[:TAG_BYTES].hex()
-        key = subject_key(secret.secret, "subject", subject)
-        subject_tag = hmac_digest(key, value, "sha256")[:TAG_BYTES].hex()
+        actor_tag = actor_mac(value)[:TAG_BYTES].hex()
+        subject_tag = subject_mac(secret.secret, "subject", subject)(value)[:TAG_BYTES].hex()
         hex_value = value.hex()
         leaf = f'{{"actor":"{actor_tag}","digest":"{hex_value}{middle}{subject_tag}{end}'
         leaves.append((hex_value, leaf, ref if plain or verbatim(ref) else copy_text(ref)))
