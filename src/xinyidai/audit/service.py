@@ -306,7 +306,8 @@ def uses_of_letter(
 
 LEAVES_PURPOSE = "supervision"
 LEAVES_BASIS = "auditor"
-_DEPARTMENT = re.compile(r"[a-z][a-z0-9_]{0,39}")
+# A department's code as the catalogue names providers; an event's subject holds 18 characters.
+_DEPARTMENT = re.compile(r"[a-z][a-z0-9_]{0,17}")
 
 
 def ledger_leaves(

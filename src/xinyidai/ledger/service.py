@@ -396,9 +396,11 @@ def tagged_for(
     event: Mapping[str, Any], *, role: str, label: str, secrets: Sequence[keys.TagSecret]
 ) -> bool:
     """Whether a format-2 event's ``role`` tag is the party ``label``'s under any secret."""
+    if role not in ROLES:
+        raise ValidationFailed("role must be subject or actor", field="role")
     found = event.get(role)
-    digest = event.get("digest", "")
-    return any(tag(party_key(role=role, label=label, secret=s), digest) == found for s in secrets)
+    value = bytes.fromhex(event.get("digest", ""))
+    return any(_party_mac(s.secret, role, label)(value)[:TAG_BYTES].hex() == found for s in secrets)
 
 
 def expected_digest(kind: str, stored: StoredEvent) -> str:
@@ -1208,8 +1210,7 @@ def party_leaves(
     """
     if start < 0:
         raise ValidationFailed("start must not be negative", field="start")
-    secrets = keys.tag_secrets()
-    party = [party_key(role=role, label=label, secret=s) for s in secrets]
+    party = [_Mac(party_key(role=role, label=label, secret=s)) for s in keys.tag_secrets()]
     size = head(session).size
     stop = min(size, start + limit)
     found: list[int] = []
@@ -1226,7 +1227,8 @@ def party_leaves(
             continue
         if leaf_format(event) != FORMAT_2:
             continue
-        if any(tag(key, event["digest"]) == event[role] for key in party):
+        value = bytes.fromhex(event["digest"])
+        if any(mac(value)[:TAG_BYTES].hex() == event[role] for mac in party):
             found.append(int(idx))
     return found, max(stop, start)
 
