@@ -162,3 +162,24 @@ def test_the_secret_is_not_in_the_database(session: Session, db_url: str) -> Non
     session.commit()
     (secret,) = keys.tag_secrets()
     assert secret.secret not in Path(db_url.removeprefix("sqlite:///")).read_bytes()
+
+
+def test_threads_making_the_first_secret_at_once_agree_on_one(db_url: str) -> None:
+    import threading
+
+    barrier = threading.Barrier(6)
+    seen: list[tuple[keys.TagSecret, ...]] = []
+
+    def first_use() -> None:
+        barrier.wait()
+        seen.append(keys.tag_secrets())
+
+    threads = [threading.Thread(target=first_use) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(seen) == 6
+    assert len(set(seen)) == 1
+    assert len(seen[0]) == 1
+    assert [p.name for p in keys.tag_secret_path().parent.iterdir()] == ["tags.key"]

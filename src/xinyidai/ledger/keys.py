@@ -7,6 +7,7 @@ import base64
 import contextlib
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -175,11 +176,10 @@ def _create_first(path: Path) -> None:
     place, which fails if another process made it meanwhile (never two first secrets)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = base64.b64encode(os.urandom(TAG_SECRET_BYTES)).decode()
-    aside = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, aside = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{TAG_SECRET_PREFIX} {secret}\n")
     try:
         os.link(aside, path)
     finally:
-        aside.unlink()
+        os.unlink(aside)
