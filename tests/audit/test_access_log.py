@@ -8,7 +8,7 @@ import io
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
@@ -18,6 +18,7 @@ from xinyidai.audit.models import AccessEvent
 from xinyidai.core import clock
 from xinyidai.ledger import keys
 from xinyidai.ledger import service as ledger_service
+from xinyidai.ledger.models import LedgerEntry
 from xinyidai.ledger.verify import verify_ledger
 
 
@@ -151,16 +152,30 @@ def test_every_decision_is_in_the_ledger_and_verify_passes(
     assert report_.sources["audit.access"] == 5
     assert report_.sources["consent.letter"] == 1
     assert report_.sources["consent.commitment"] == 1
+    leaves = {
+        ledger_service.decode_leaf(bytes(leaf))["digest"]
+        for leaf in session.scalars(select(LedgerEntry.leaf))
+    }
     for event in events(session):
+        # Whoever knows every field of an event (who, whom, when, why, the outcome) still
+        # cannot find it: its leaf holds a commitment salted with the row's 128 random bits.
+        assert event.digest not in leaves
+        assert event.salt is not None
+        assert len(event.salt) == 16
         index = ledger_service.find_event(
-            session, kind="audit.access", ref=event.public_id, digest=event.digest
+            session,
+            kind="audit.access",
+            ref=event.public_id,
+            digest=audit_service.leaf_digest(event),
         )
         assert index is not None
         checked = ledger_service.check_event(session, index=index)
         assert checked.verified
         assert checked.body == "matches"
-        assert checked.event["subject"] == "access"  # the public leaf names nobody
-        assert ENTERPRISE_CODE not in checked.leaf
+        assert (checked.format, checked.ref) == (2, event.public_id)
+        # The public leaf names nobody: not the enterprise, not the asker, not the event.
+        for name in (ENTERPRISE_CODE, event.public_id, event.actor, '"access"', "system:"):
+            assert name not in checked.leaf
 
 
 def test_an_event_changed_behind_the_ledger_fails_verify(

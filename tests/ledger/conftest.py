@@ -27,6 +27,11 @@ def no_checkpoint_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS", "0")
 
 
+def salt_of(i: int) -> bytes:
+    """A fixed salt per test event, so a test can recompute what its leaf commits to."""
+    return hashlib.sha256(f"salt {i}".encode()).digest()[:16]
+
+
 def events(n: int, *, kind: str = "record.version", start: int = 0) -> list[LedgerEvent]:
     return [
         LedgerEvent(
@@ -35,9 +40,23 @@ def events(n: int, *, kind: str = "record.version", start: int = 0) -> list[Ledg
             subject=f"91110000{i:010d}",
             ref=f"rec-{i}",
             body={"value": i, "secret": f"s{i}"},
+            salt=salt_of(i),
         )
         for i in range(start, start + n)
     ]
+
+
+def committed(event: LedgerEvent) -> str:
+    """The commitment the leaf of a test event carries."""
+    assert event.salt is not None
+    return service.commitment(
+        kind=event.kind,
+        ref=event.ref,
+        subject=event.subject,
+        actor=event.actor,
+        salt=event.salt,
+        digest=event.digest or service.digest_of(event.body),
+    )
 
 
 def fill(session: Session, n: int, *, checkpoint_every: int = 0) -> None:
@@ -80,37 +99,46 @@ AWKWARD = (
 )
 
 
-def digest_items(n: int) -> list[tuple[str, str, str]]:
-    """``(subject, ref, digest)`` triples for ``append_digests``, some of them awkward."""
+Item = tuple[str, str, str, bytes]
+
+
+def digest_items(n: int) -> list[Item]:
+    """``(subject, ref, digest, salt)`` for ``append_digests``, some of them awkward."""
     return [
         (
             f"91110000{i:010d}" if i % 3 else AWKWARD[i % len(AWKWARD)],
             f"rec-{i}:1" if i % 4 else AWKWARD[(i + 1) % len(AWKWARD)],
             hashlib.sha256(str(i).encode()).hexdigest(),
+            salt_of(i),
         )
         for i in range(n)
     ]
 
 
-def plain_digest_items(n: int) -> list[tuple[str, str, str]]:
-    """Triples as a chunk of an ingest has them: credit codes, record refs, hex digests (each
+def plain_digest_items(n: int) -> list[Item]:
+    """Items as a chunk of an ingest has them: credit codes, record refs, hex digests (each
     its own JSON spelling, so ``append_digests`` checks and spells the chunk at once)."""
     return [
-        (f"91110000{i:010d}", f"{i:032x}:{1 + i % 3}", hashlib.sha256(str(i).encode()).hexdigest())
+        (
+            f"91110000{i:010d}",
+            f"{i:032x}:{1 + i % 3}",
+            hashlib.sha256(str(i).encode()).hexdigest(),
+            salt_of(i),
+        )
         for i in range(n)
     ]
 
 
-def assert_same_leaves_as_append_many(session: Session, items: list[tuple[str, str, str]]) -> None:
+def assert_same_leaves_as_append_many(session: Session, items: list[Item]) -> None:
     """``append_digests`` stores, entry for entry, what ``append_many`` stores."""
 
-    def stored(after: int) -> list[tuple[bytes, bytes, bytes]]:
+    def stored(after: int) -> list[tuple[bytes, bytes, bytes, str | None]]:
         rows = session.execute(
-            select(LedgerEntry.digest, LedgerEntry.leaf, LedgerEntry.leaf_hash)
+            select(LedgerEntry.digest, LedgerEntry.leaf, LedgerEntry.leaf_hash, LedgerEntry.ref)
             .where(LedgerEntry.id > after)
             .order_by(LedgerEntry.id)
         )
-        return [(bytes(d), bytes(leaf), bytes(h)) for d, leaf, h in rows]
+        return [(bytes(d), bytes(leaf), bytes(h), ref) for d, leaf, h, ref in rows]
 
     def last_id() -> int:
         return session.scalar(select(func.max(LedgerEntry.id))) or 0
@@ -120,7 +148,8 @@ def assert_same_leaves_as_append_many(session: Session, items: list[tuple[str, s
         written = service.append_many(
             session,
             events=[
-                LedgerEvent("record.version", "provider:tax", s, r, b"", d) for s, r, d in items
+                LedgerEvent("record.version", "provider:tax", s, r, b"", d, salt)
+                for s, r, d, salt in items
             ],
         )
         middle = last_id()
@@ -130,6 +159,17 @@ def assert_same_leaves_as_append_many(session: Session, items: list[tuple[str, s
     assert written == fast == len(items)
     expected, got = stored(start)[: len(items)], stored(middle)
     assert got == expected
-    for digest, leaf, leaf_hash in got:
+    for (digest, leaf, leaf_hash, ref), (subject, item_ref, item_digest, salt) in zip(
+        got, items, strict=True
+    ):
         assert leaf_hash == tree.leaf_hash(leaf)
         assert service.decode_leaf(leaf)["digest"] == digest.hex()
+        assert ref == item_ref  # kept by the node, not in the leaf
+        assert digest.hex() == service.commitment(
+            kind="record.version",
+            ref=item_ref,
+            subject=subject,
+            actor="provider:tax",
+            salt=salt,
+            digest=item_digest,
+        )

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.ledger.conftest import fill
+from tests.ledger.conftest import committed, events, fill
 from xinyidai.ledger import note, service, tree
 from xinyidai.ledger.models import LedgerCosignature
 
@@ -124,9 +124,11 @@ def test_bad_proof_parameters_name_the_field(
 
 
 def test_lookup_by_digest(api: Any) -> None:
-    digest = service.digest_of({"value": 11, "secret": "s11"})
+    digest = committed(events(1, start=11)[0])
     body = api.get(f"{API}/lookup", params={"digest": digest}).json()
     assert body["index"] == 11
+    plain = service.digest_of({"value": 11, "secret": "s11"})
+    assert api.get(f"{API}/lookup", params={"digest": plain}).status_code == 404
     assert api.get(f"{API}/lookup", params={"digest": "ab" * 32}).status_code == 404
     bad = api.get(f"{API}/lookup", params={"digest": "zz"})
     assert bad.status_code == 422

@@ -9,8 +9,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.ledger.conftest import events, fill
+from tests.ledger.conftest import committed, events, fill
 from xinyidai.ledger import note, service, tree
+from xinyidai.ledger.schemas import StoredEvent
+
+SALT = b"0123456789abcdef"
 
 
 @pytest.fixture
@@ -18,7 +21,8 @@ def bodies() -> Iterator[dict[str, bytes]]:
     """Stored bodies by ref, re-hashed for the ledger through ``register_body``."""
     stored: dict[str, bytes] = {}
     service.register_body("test.body", lambda session, ref: (
-        [service.digest_of(stored[ref])] if ref in stored else []
+        [StoredEvent(ref, service.digest_of(stored[ref]), SALT, "s", "t")]
+        if ref in stored else []
     ))  # fmt: skip
     yield stored
     service.unregister_body("test.body")
@@ -42,9 +46,9 @@ def test_a_body_is_compared_with_its_leaf(
     session: Session, ledger_key: note.Signer, bodies: dict[str, bytes]
 ) -> None:
     bodies["a"] = b"first body"
-    service.append(session, kind="test.body", actor="t", subject="s", ref="a", body=b"first body")
-    service.append(session, kind="test.body", actor="t", subject="s", ref="b", body=b"gone")
-    service.append(session, kind="other", actor="t", subject="s", ref="c", body=b"kept apart")
+    for kind, ref, body in (("test.body", "a", b"first body"), ("test.body", "b", b"gone"),
+                            ("other", "c", b"kept apart")):  # fmt: skip
+        service.append(session, kind=kind, actor="t", subject="s", ref=ref, body=body, salt=SALT)
     session.commit()
     assert service.check_event(session, index=0).body == "matches"
     assert service.check_event(session, index=1).body == "missing"
@@ -57,13 +61,15 @@ def test_a_body_is_compared_with_its_leaf(
 
 def test_find_event_by_kind_ref_and_digest(session: Session, ledger_key: note.Signer) -> None:
     fill(session, 4)
-    digest = service.digest_of(events(1, start=2)[0].body)  # type: ignore[arg-type]
+    digest = committed(events(1, start=2)[0])
     assert service.find_event(session, kind="record.version", ref="rec-2", digest=digest) == 2
     assert service.find_event(session, kind="record.version", ref="rec-3", digest=digest) is None
     assert service.find_event(session, kind="other", ref="rec-2", digest=digest) is None
-    service.append(session, kind="late", actor="a", subject="s", ref="r", body=b"late")
+    plain = service.digest_of(events(1, start=2)[0].body)  # type: ignore[arg-type]
+    assert service.find_event(session, kind="record.version", ref="rec-2", digest=plain) is None
+    entry = service.append(session, kind="late", actor="a", subject="s", ref="r", body=b"late")
     session.commit()
-    late = service.digest_of(b"late")
+    late = bytes(entry.digest).hex()
     assert service.find_event(session, kind="late", ref="r", digest=late) == 4  # sequenced first
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.ledger.conftest import (
     assert_same_leaves_as_append_many,
+    committed,
     digest_items,
     events,
     fill,
@@ -35,11 +36,23 @@ def _count(session: Session, model: type) -> int:
 )
 def test_leaves_are_rfc8785_canonical_for_any_text(values: list[str]) -> None:
     kind, actor, subject, ref = values
-    leaf = service.build_leaf(
+    leaf = service.build_leaf_v1(
         kind=kind[:60], actor=actor, subject=subject, ref=ref, digest="ab" * 32, time="t"
     )
     assert leaf == service.canonical_json(json.loads(leaf))
     assert service.decode_leaf(leaf)["ref"] == ref
+    sealed = service.seal(
+        kind=kind[:60],
+        actor=actor,
+        subject=subject,
+        ref=ref,
+        digest="ab" * 32,
+        salt=b"s" * 16,
+        time="t",
+    )
+    assert sealed.leaf == service.canonical_json(json.loads(sealed.leaf))
+    event = service.decode_leaf(sealed.leaf)
+    assert (event["v"], event["digest"], "ref" in event) == (2, sealed.digest, False)
 
 
 ASCIIISH = st.text(alphabet=st.characters(min_codepoint=0x1F, max_codepoint=0x80), max_size=210)
@@ -51,7 +64,7 @@ def test_the_verbatim_leaf_path_spells_what_rfc8785_spells(values: list[str]) ->
     kind, actor, subject, ref, digest, time = values
     fields = {"kind": kind, "actor": actor, "subject": subject, "ref": ref}
     try:
-        leaf = service.build_leaf(**fields, digest=digest, time=time)
+        leaf = service.build_leaf_v1(**fields, digest=digest, time=time)
     except ValidationFailed:
         assert any(not v.strip() or len(v) > service.MAX_FIELD for v in fields.values()) or (
             len(kind) > service.MAX_KIND
@@ -62,6 +75,37 @@ def test_the_verbatim_leaf_path_spells_what_rfc8785_spells(values: list[str]) ->
     event = {**fields, "digest": digest, "time": time}
     assert leaf == rfc8785.dumps(event)
     assert service.decode_leaf(leaf) == event
+
+
+@settings(max_examples=300)
+@given(values=st.lists(ASCIIISH, min_size=5, max_size=5), salt=st.binary(min_size=16, max_size=16))
+def test_a_commitment_hashes_the_rfc8785_array_of_what_it_binds(
+    values: list[str], salt: bytes
+) -> None:
+    import rfc8785
+
+    kind, actor, subject, ref, time = values
+    digest = hashlib.sha256(ref.encode()).hexdigest()
+    fields = {"kind": kind, "actor": actor, "subject": subject, "ref": ref}
+    try:
+        sealed = service.seal(**fields, digest=digest, salt=salt, time=time)
+    except ValidationFailed:
+        assert any(not v.strip() or len(v) > service.MAX_FIELD for v in fields.values()) or (
+            len(kind) > service.MAX_KIND
+        )
+        return
+    array = rfc8785.dumps([kind, ref, subject, actor, salt.hex(), digest])
+    assert sealed.digest == hashlib.sha256(b"XYD ledger commitment v2\n" + array).hexdigest()
+    assert sealed.leaf == rfc8785.dumps(
+        {
+            "actor": sealed.actor_tag,
+            "digest": sealed.digest,
+            "kind": kind,
+            "subject": sealed.subject_tag,
+            "time": time,
+            "v": 2,
+        }
+    )
 
 
 JSON = st.recursive(
@@ -97,27 +141,58 @@ def test_digest_of_bytes_and_of_a_mapping() -> None:
 
 
 def test_append_stores_a_canonical_leaf_without_the_body(session: Session) -> None:
+    body = {"amount": "12.50", "holder": "Zhang San 110101199003071234"}
+    salt = b"0123456789abcdef"
     entry = service.append(
         session,
         kind="record.version",
         actor="org:tax",
         subject="91110000600037341L",
         ref="rec-1",
-        body={"amount": "12.50", "holder": "Zhang San 110101199003071234"},
+        body=body,
+        salt=salt,
     )
     session.commit()
     assert entry.index is None
     event = json.loads(entry.leaf)
-    assert sorted(event) == ["actor", "digest", "kind", "ref", "subject", "time"]
+    assert sorted(event) == ["actor", "digest", "kind", "subject", "time", "v"]
     assert entry.leaf == service.canonical_json(event)
     assert b" " not in entry.leaf
-    assert b"Zhang" not in entry.leaf
-    assert b"110101199003071234" not in entry.leaf
-    assert event["digest"] == service.digest_of(
-        {"amount": "12.50", "holder": "Zhang San 110101199003071234"}
+    for secret in (b"Zhang", b"110101199003071234", b"91110000600037341L", b"org:tax", b"rec-1"):
+        assert secret not in entry.leaf
+    assert event["digest"] != service.digest_of(body)
+    assert event["digest"] == service.commitment(
+        kind="record.version",
+        ref="rec-1",
+        subject="91110000600037341L",
+        actor="org:tax",
+        salt=salt,
+        digest=service.digest_of(body),
     )
+    assert entry.ref == "rec-1"  # kept by the node for its own checks
     assert event["time"].endswith("Z")
     assert entry.leaf_hash == tree.leaf_hash(entry.leaf)
+
+
+def test_the_tags_match_only_the_party_whose_key_is_used(session: Session) -> None:
+    first = service.append(
+        session, kind="k", actor="provider:tax", subject="91110000600037341L", ref="r1", body=b"1"
+    )
+    second = service.append(
+        session, kind="k", actor="provider:tax", subject="91110000600037341L", ref="r2", body=b"2"
+    )
+    one, two = (service.decode_leaf(bytes(e.leaf)) for e in (first, second))
+    # One party, two leaves: different tags, so a reader cannot link them without the key.
+    assert one["subject"] != two["subject"]
+    assert one["actor"] != two["actor"]
+    ((_, tax),) = service.party_keys(role="actor", label="provider:tax")
+    ((_, court),) = service.party_keys(role="actor", label="provider:court")
+    ((_, enterprise),) = service.party_keys(role="subject", label="91110000600037341L")
+    for event in (one, two):
+        assert service.tag(tax, event["digest"]) == event["actor"]
+        assert service.tag(court, event["digest"]) != event["actor"]
+        assert service.tag(enterprise, event["digest"]) == event["subject"]
+        assert service.tag(enterprise, event["digest"]) != event["actor"]
 
 
 @pytest.mark.parametrize(
@@ -262,11 +337,13 @@ def test_bad_proof_parameters_name_the_field(session: Session, ledger_key: note.
 
 def test_lookup_finds_an_event_by_its_digest(session: Session, ledger_key: note.Signer) -> None:
     fill(session, 4)
-    digest = service.digest_of({"value": 2, "secret": "s2"})
-    assert service.lookup(session, digest=digest) == ([2], 0)
-    service.append(session, kind="k", actor="a", subject="s", ref="r", body=b"pending")
+    assert service.lookup(session, digest=committed(events(1, start=2)[0])) == ([2], 0)
+    # The body's own digest is not in the log: only its salted commitment is.
+    with pytest.raises(NotFound):
+        service.lookup(session, digest=service.digest_of({"value": 2, "secret": "s2"}))
+    pending = service.append(session, kind="k", actor="a", subject="s", ref="r", body=b"pending")
     session.commit()
-    assert service.lookup(session, digest=service.digest_of(b"pending")) == ([], 1)
+    assert service.lookup(session, digest=bytes(pending.digest).hex()) == ([], 1)
     with pytest.raises(NotFound):
         service.lookup(session, digest="0" * 64)
     with pytest.raises(ValidationFailed) as bad:
@@ -278,12 +355,13 @@ def test_check_event_gives_the_steps_to_the_signed_root(
     session: Session, ledger_key: note.Signer
 ) -> None:
     fill(session, 9)
-    result = service.check_event(session, digest=service.digest_of({"value": 6, "secret": "s6"}))
+    result = service.check_event(session, digest=committed(events(1, start=6)[0]))
     assert result.verified
     assert result.index == 6
     assert result.tree_size == 9
     assert result.steps[-1].result == result.root_hash
-    assert result.event["ref"] == "rec-6"
+    assert (result.format, result.ref) == (2, "rec-6")
+    assert "ref" not in result.event
     by_index = service.check_event(session, index=6)
     assert by_index.steps == result.steps
     with pytest.raises(NotFound):
@@ -294,9 +372,9 @@ def test_check_event_sequences_a_pending_event_first(
     session: Session, ledger_key: note.Signer
 ) -> None:
     fill(session, 3)
-    service.append(session, kind="k", actor="a", subject="s", ref="late", body=b"late")
+    late = service.append(session, kind="k", actor="a", subject="s", ref="late", body=b"late")
     session.commit()
-    result = service.check_event(session, digest=service.digest_of(b"late"))
+    result = service.check_event(session, digest=bytes(late.digest).hex())
     assert (result.index, result.tree_size, result.verified) == (3, 4, True)
 
 
@@ -345,14 +423,14 @@ def test_append_digests_of_a_plain_chunk_writes_the_leaves_append_many_writes(
 @pytest.mark.parametrize(
     "odd",
     [
-        ("91110000X", 'rec-"q":1', "ab" * 32),  # a quote in the ref
-        ("91110000X", "rec-1:1", "AB" * 32),  # hex, but upper case
-        (" 91110000X", "rec-1:1", "ab" * 32),  # a leading space
-        ("91110000X", "rec-1:1", "ab" * 31),  # a short digest
+        ("91110000X", 'rec-"q":1', "ab" * 32, b"s" * 16),  # a quote in the ref
+        ("91110000X", "rec-1:1", "AB" * 32, b"s" * 16),  # hex, but upper case
+        (" 91110000X", "rec-1:1", "ab" * 32, b"s" * 16),  # a leading space
+        ("91110000X", "rec-1:1", "ab" * 31, b"s" * 16),  # a short digest
     ],
 )
 def test_one_odd_item_sends_its_chunk_down_the_careful_path(
-    odd: tuple[str, str, str],
+    odd: tuple[str, str, str, bytes],
 ) -> None:
     assert not service._verbatim_items([*plain_digest_items(5), odd, *plain_digest_items(3)])
 
@@ -363,13 +441,25 @@ def test_append_digests_with_awkward_kind_or_actor_takes_the_general_path(
     items = digest_items(3)
     assert service.append_digests(session, kind="记录", actor='a "b"', items=items) == 3
     leaves = session.scalars(select(LedgerEntry.leaf).order_by(LedgerEntry.id)).all()
-    assert [service.decode_leaf(leaf)["subject"] for leaf in leaves] == [s for s, _, _ in items]
-    assert {service.decode_leaf(leaf)["actor"] for leaf in leaves} == {'a "b"'}
+    events_ = [service.decode_leaf(leaf) for leaf in leaves]
+    assert {event["kind"] for event in events_} == {"记录"}
+    secrets = keys.tag_secrets()
+    for event, (subject, _, _, _) in zip(events_, items, strict=True):
+        assert service.tagged_for(event, role="subject", label=subject, secrets=secrets)
+        assert service.tagged_for(event, role="actor", label='a "b"', secrets=secrets)
 
 
 def test_append_digests_refuses_a_blank_subject_and_stores_nothing(session: Session) -> None:
-    items = [*digest_items(2), ("  ", "rec-x:1", "ab" * 32)]
+    items = [*digest_items(2), ("  ", "rec-x:1", "ab" * 32, b"s" * 16)]
     with pytest.raises(ValidationFailed) as caught:
         service.append_digests(session, kind="record.version", actor="provider:tax", items=items)
     assert caught.value.field == "subject"
     assert _count(session, LedgerEntry) == 0
+
+
+@settings(max_examples=200)
+@given(key=st.binary(max_size=100), message=st.binary(max_size=100))
+def test_the_precomputed_mac_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    import hmac
+
+    assert service._Mac(key)(message) == hmac.digest(key, message, "sha256")

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from tests.ledger.conftest import fill
+from tests.ledger.conftest import events, fill
 from xinyidai.ledger import note, service
 from xinyidai.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode
+from xinyidai.ledger.schemas import StoredEvent
 from xinyidai.ledger.verify import verify_ledger
 
 SIZE = 23
@@ -40,7 +41,7 @@ def test_an_edited_leaf_is_named(filled: Session) -> None:
     filled.execute(
         update(LedgerEntry)
         .where(LedgerEntry.idx == 7)
-        .values(leaf=leaf.replace(b"org:test", b"org:evil"))
+        .values(leaf=leaf.replace(b"record.version", b"record.forged"))
     )
     filled.commit()
     report = verify_ledger(filled)
@@ -53,7 +54,7 @@ def test_an_edited_leaf_with_its_hash_recomputed_is_still_named(filled: Session)
 
     leaf = filled.scalar(select(LedgerEntry.leaf).where(LedgerEntry.idx == 12))
     assert leaf is not None
-    forged = leaf.replace(b"org:test", b"org:evil")
+    forged = leaf.replace(b"record.version", b"record.forged")
     filled.execute(
         update(LedgerEntry)
         .where(LedgerEntry.idx == 12)
@@ -122,7 +123,7 @@ def test_rewriting_leaves_nodes_and_head_is_caught_by_the_signed_checkpoints(
     from xinyidai.ledger.models import LedgerHead
 
     rows = filled.scalars(select(LedgerEntry).order_by(LedgerEntry.idx)).all()
-    forged = rows[16].leaf.replace(b"org:test", b"org:evil")
+    forged = rows[16].leaf.replace(b"record.version", b"record.forged")
     filled.execute(
         update(LedgerEntry)
         .where(LedgerEntry.idx == 16)
@@ -140,27 +141,55 @@ def test_rewriting_leaves_nodes_and_head_is_caught_by_the_signed_checkpoints(
     assert any("[15, 20)" in p.what for p in report.problems)
 
 
-def test_a_registered_source_must_have_its_leaves(filled: Session, clean_sources: None) -> None:
-    records = [("rec-1", service.digest_of({"value": 1, "secret": "s1"}))]
+def _stored(i: int, body: dict[str, object] | None = None, **changes: object) -> StoredEvent:
+    event = events(1, start=i)[0]
+    stored = StoredEvent(
+        event.ref,
+        service.digest_of(body or event.body),  # type: ignore[arg-type]
+        event.salt,
+        event.subject,
+        event.actor,
+    )
+    return stored._replace(**changes)
 
-    def fetch(_session: Session) -> Iterable[tuple[str, str]]:
+
+def test_a_registered_source_must_have_its_leaves(filled: Session, clean_sources: None) -> None:
+    records = [_stored(1)]
+
+    def fetch(_session: Session) -> Iterable[StoredEvent]:
         return list(records)
 
     service.register_source("record.version", fetch)
     assert verify_ledger(filled).ok
-    records.append(("rec-999", service.digest_of(b"never logged")))
+    records.append(StoredEvent("rec-999", service.digest_of(b"never logged"), b"s" * 16, "x", "y"))
     report = verify_ledger(filled)
     assert not report.ok
     assert any("rec-999" in p.what for p in report.problems)
     assert report.sources["record.version"] == 2
 
 
-def test_a_changed_record_no_longer_matches_its_leaf(filled: Session, clean_sources: None) -> None:
-    service.register_source(
-        "record.version", lambda _s: [("rec-2", service.digest_of({"value": 2, "secret": "x"}))]
-    )
+@pytest.mark.parametrize(
+    "changed",
+    [
+        _stored(2, {"value": 2, "secret": "x"}),  # the body
+        _stored(2, salt=b"\x00" * 16),  # the salt
+        _stored(2, ref="rec-3"),  # the ref the row claims
+        _stored(2, subject="91110000000000009X"),  # the subject it names
+    ],
+)
+def test_a_changed_record_no_longer_matches_its_leaf(
+    filled: Session, clean_sources: None, changed: StoredEvent
+) -> None:
+    service.register_source("record.version", lambda _s: [_stored(1), changed])
     report = verify_ledger(filled)
-    assert any("rec-2" in p.what for p in report.problems)
+    assert [p.what.split(" (")[0] for p in report.problems] == [f"record.version {changed.ref}"]
+
+
+def test_a_row_stripped_of_its_salt_is_named(filled: Session, clean_sources: None) -> None:
+    # Posing as a row written before salts: a format-1 leaf with its digest must exist.
+    service.register_source("record.version", lambda _s: [_stored(4, salt=None)])
+    report = verify_ledger(filled)
+    assert any("rec-4" in p.what for p in report.problems)
 
 
 def test_text_written_into_a_binary_column_is_named_not_a_crash(filled: Session) -> None:

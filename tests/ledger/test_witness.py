@@ -111,7 +111,7 @@ def test_remote_verify_checks_every_entry(
     session.execute(
         update(LedgerEntry)
         .where(LedgerEntry.id == 5)
-        .values(leaf=leaf.leaf.replace(b"org:test", b"org:evil"))
+        .values(leaf=leaf.leaf.replace(b"record.version", b"record.forged"))
     )
     session.commit()
     assert not ledger_client.verify_remote(client).ok

@@ -18,6 +18,7 @@ from tests.web.conftest import sign_in
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ledger import keys, note, tree
 from xinyidai.ledger import service as ledger
+from xinyidai.records import service as records_service
 from xinyidai.records.models import CreditRecord
 
 Portal = Callable[[str], TestClient]
@@ -170,10 +171,15 @@ def test_check_by_index_shows_the_event_and_a_verified_proof(
     assert response.status_code == 200
     html = response.text
     _assert_verified(html, logged, 2)
-    event = ledger.decode_leaf(bytes(ledger.get_by_index_or_raise(logged, index=2).leaf))
-    assert event["kind"] == "record.version"
+    entry = ledger.get_by_index_or_raise(logged, index=2)
+    event = ledger.decode_leaf(bytes(entry.leaf))
+    assert (event["kind"], event["v"]) == ("record.version", 2)
     assert event["digest"] in html
-    assert event["ref"] in html
+    # The auditor sees which record version the node keeps the leaf for (not in the leaf).
+    assert entry.ref is not None
+    assert entry.ref not in bytes(entry.leaf).decode()
+    assert _testid(html, "event-ref") == entry.ref
+    assert _testid(html, "event-format") == "2"
     assert _result(html, "body-check") == "matches"
     assert "一致：存储的数据仍与叶子中的摘要相符" in html
     # No value of the record itself is on the page.
@@ -181,20 +187,31 @@ def test_check_by_index_shows_the_event_and_a_verified_proof(
         assert value not in html
 
 
+def _leaf_digest(record: CreditRecord) -> str:
+    return records_service.leaf_digest(
+        record_id=record.id,
+        version=record.version,
+        subject_code=record.subject_code,
+        provider=record.provider,
+        digest=record.digest,
+        salt=record.salt,
+    )
+
+
 def test_check_by_digest_finds_the_entry(portal: Portal, logged: Session) -> None:
     record = _record(logged, 3)
     html = (
         portal("auditor")
-        .get("/ledger/check", params={"by": "digest", "digest": record.digest})
+        .get("/ledger/check", params={"by": "digest", "digest": _leaf_digest(record)})
         .text
     )
     index = int(_testid(html, "event-index"))
-    assert (
-        ledger.decode_leaf(bytes(ledger.get_by_index_or_raise(logged, index=index).leaf))["ref"]
-        == f"{record.id}:1"
-    )
+    assert ledger.get_by_index_or_raise(logged, index=index).ref == f"{record.id}:1"
     _assert_verified(html, logged, index)
     assert _result(html, "body-check") == "matches"
+    # The data's own digest finds nothing: the leaf holds only its salted commitment.
+    plain = portal("auditor").get("/ledger/check", params={"by": "digest", "digest": record.digest})
+    assert plain.status_code == 404
 
 
 def test_check_by_record_checks_its_current_version(portal: Portal, logged: Session) -> None:
@@ -243,7 +260,9 @@ def test_a_record_edited_in_the_database_does_not_match(portal: Portal, logged: 
     assert "不一致：存储的数据与叶子中的摘要不再相符" in html
     # The leaf itself is intact and in the signed tree: only the stored data moved.
     assert _result(html, "proof-verdict") == "matches"
-    by_digest = client.get("/ledger/check", params={"by": "digest", "digest": record.digest}).text
+    by_digest = client.get(
+        "/ledger/check", params={"by": "digest", "digest": _leaf_digest(record)}
+    ).text
     assert _result(by_digest, "body-check") == "differs"
 
 
@@ -275,7 +294,7 @@ def test_a_leaf_changed_in_the_database_fails_its_proof(portal: Portal, logged: 
 
     session = logged
     entry = ledger.get_by_index_or_raise(session, index=1)
-    forged = bytes(entry.leaf).replace(b'"provider:court"', b'"provider:other"')
+    forged = bytes(entry.leaf).replace(b'"record.version"', b'"record.forged"')
     assert forged != bytes(entry.leaf)
     session.execute(update(LedgerEntry).where(LedgerEntry.idx == 1).values(leaf=forged))
     session.commit()

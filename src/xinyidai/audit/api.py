@@ -10,7 +10,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from xinyidai.audit import flags, service
-from xinyidai.audit.schemas import AccessCounts, AccessEventOut, EventFilter, FlagOut
+from xinyidai.audit.schemas import (
+    AccessCounts,
+    AccessEventOut,
+    EventFilter,
+    FlagOut,
+    LedgerLeavesOut,
+)
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page
@@ -100,6 +106,21 @@ def search_events(
 def _prepend(first: str, rest: Any) -> Any:
     yield first
     yield from rest
+
+
+@router.get("/audit/ledger-leaves", response_model=LedgerLeavesOut)
+def find_ledger_leaves(
+    session: SessionDep,
+    principal: AuditorReader,
+    subject: Annotated[str | None, Query(description="an enterprise's credit code")] = None,
+    department: Annotated[str | None, Query(description="a department's code")] = None,
+    start: Annotated[int, Query(ge=0, description="first leaf index to scan")] = 0,
+) -> LedgerLeavesOut:
+    """The public ledger's leaves of one enterprise or one department (their tags matched
+    on the node); 100,000 leaves scanned per call, continue from ``next``. Logged."""
+    return service.ledger_leaves(
+        session, principal=principal, subject=subject, department=department, start=start
+    )
 
 
 @router.get("/audit/counts", response_model=AccessCounts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core.models import Base, BigId, UTCDateTime
@@ -18,8 +18,9 @@ OUTCOMES = (ALLOW, DENY)
 class AccessEvent(Base):
     """One access decision: who asked for which categories of whose data, why, and the answer.
 
-    ``digest`` is the SHA-256 of the event's canonical body; the ledger holds it as a leaf
-    of kind ``audit.access``, so an event changed or removed afterwards is found.
+    ``digest`` is the SHA-256 of the event's canonical body; the ledger holds a commitment
+    to it salted with ``salt`` as a leaf of kind ``audit.access``, so an event changed or
+    removed afterwards is found, and nobody can test a guess of it against the public leaf.
     """
 
     __tablename__ = "audit_access_event"
@@ -45,3 +46,5 @@ class AccessEvent(Base):
     granted: Mapped[dict[str, Any]] = mapped_column(JSON)
     channel: Mapped[str] = mapped_column(String(40))
     digest: Mapped[str] = mapped_column(String(64))
+    # The salt of its ledger commitment (format 2); NULL for events logged before.
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))

@@ -31,7 +31,20 @@ class AccessEventOut(BaseModel):
     reason: str | None = Field(description="why it was denied (a reason code)")
     granted: dict[str, Any] = Field(description="category → the basis it was shown on")
     channel: str = Field(description="where the read came from: api:report, portal:report, …")
-    digest: str = Field(description="SHA-256 of the event body; a leaf of the ledger")
+    digest: str = Field(
+        description="SHA-256 of the event body; its ledger leaf holds a salted commitment to it"
+    )
+
+
+class LedgerLeavesOut(BaseModel):
+    """The leaves of the public ledger tagged for one party, among those scanned."""
+
+    role: str = Field(description="subject (an enterprise) or actor (a department)")
+    label: str
+    indexes: list[int] = Field(description="leaf indexes in [start, next)")
+    start: int
+    next: int = Field(description="where the next scan starts; tree_size when all is scanned")
+    tree_size: int
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """Business logic of the audit trail: record every access decision, search, count, export.
 
-``record_access`` stores one event and appends its digest to the ledger (kind
-``audit.access``) in the caller's transaction. The leaf carries no names: its actor and
-subject are fixed words and its ref the event id, so the public ledger tells nobody who
-looked at whom; the stored event hashes to the leaf's digest, which ``xyd ledger verify``
-recomputes from every stored event.
+``record_access`` stores one event and appends it to the ledger (kind ``audit.access``) in
+the caller's transaction. The leaf carries no names and nothing to test a guess against:
+its actor and subject are fixed words (sealed as tags), and its digest is a commitment to
+the event salted with 128 random bits kept in the event's row, so the public ledger tells
+nobody who looked at whom, nor lets anyone check "did bank X query enterprise Y at this
+time" by hashing; ``xyd ledger verify`` recomputes the commitment from every stored event.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -17,13 +19,16 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.audit.models import ALLOW, DENY, OUTCOMES, AccessEvent
-from xinyidai.audit.schemas import AccessCounts, CountRow, EventFilter
+from xinyidai.audit.schemas import AccessCounts, CountRow, EventFilter, LedgerLeavesOut
 from xinyidai.core import clock, exports
 from xinyidai.core.errors import NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
+from xinyidai.ledger.schemas import StoredEvent
+from xinyidai.records import service as records_service
+from xinyidai.registry import service as registry_service
 
 LEDGER_KIND = "audit.access"
 LEDGER_ACTOR = "system:audit"
@@ -111,6 +116,7 @@ def record_access(
     )
     body = body_of(event)
     event.digest = ledger_service.digest_of(body)
+    event.salt = ledger_service.new_salt()
     session.add(event)  # flushed with the leaf, in one go
     ledger_service.append(
         session,
@@ -119,8 +125,25 @@ def record_access(
         subject=LEDGER_SUBJECT,
         ref=event.public_id,
         body=body,
+        salt=event.salt,
     )
     return event
+
+
+def stored_event(event: AccessEvent) -> StoredEvent:
+    """The event as the ledger checks it: its digest recomputed from the row, with its salt."""
+    return StoredEvent(
+        ref=event.public_id,
+        digest=ledger_service.digest_of(body_of(event)),
+        salt=None if event.salt is None else bytes(event.salt),
+        subject=LEDGER_SUBJECT,
+        actor=LEDGER_ACTOR,
+    )
+
+
+def leaf_digest(event: AccessEvent) -> str:
+    """The digest the event's leaf carries (its commitment; the digest itself before format 2)."""
+    return ledger_service.expected_digest(LEDGER_KIND, stored_event(event))
 
 
 def get_or_raise(session: Session, *, event_id: str) -> AccessEvent:
@@ -273,21 +296,75 @@ def uses_of_letter(
 
 # --------------------------------------------------------------------------- the ledger
 
+LEAVES_PURPOSE = "supervision"
+LEAVES_BASIS = "auditor"
+# A department's code as the catalogue names providers; an event's subject holds 18 characters.
+_DEPARTMENT = re.compile(r"[a-z][a-z0-9_]{0,17}")
 
-def _event_leaves(session: Session) -> Iterator[tuple[str, str]]:
-    """Every stored event as (ref, digest recomputed from the row): each needs its leaf.
+
+def ledger_leaves(
+    session: Session,
+    *,
+    principal: Principal,
+    subject: str | None = None,
+    department: str | None = None,
+    start: int = 0,
+    channel: str = "api:ledger.leaves",
+) -> LedgerLeavesOut:
+    """The leaves of the public ledger tagged for one enterprise (``subject``) or one
+    department, found with keys derived on the node from every tag secret; for auditors.
+
+    Which leaves are whose is not public (it tells who has records, and how many), so the
+    search is itself an access event in the audit trail (and the ledger).
+    """
+    if (subject is None) == (department is None):
+        raise ValidationFailed("give either a subject or a department", field="subject")
+    if subject is not None:
+        party = registry_service.parse_code_or_raise(subject, field="subject")
+        role, label = "subject", party
+    else:
+        party = (department or "").strip()
+        if not _DEPARTMENT.fullmatch(party):
+            raise ValidationFailed("not a department code", field="department")
+        role, label = "actor", records_service.ledger_actor(party)
+    indexes, following = ledger_service.party_leaves(session, role=role, label=label, start=start)
+    record_access(
+        session,
+        principal=principal,
+        subject=party,
+        categories=[],
+        purpose=LEAVES_PURPOSE,
+        outcome=ALLOW,
+        basis=LEAVES_BASIS,
+        letter_id=None,
+        reason=None,
+        granted={},
+        channel=channel,
+    )
+    return LedgerLeavesOut(
+        role=role,
+        label=label,
+        indexes=indexes,
+        start=start,
+        next=following,
+        tree_size=ledger_service.head(session).size,
+    )
+
+
+def _event_leaves(session: Session) -> Iterator[StoredEvent]:
+    """Every stored event, its digest recomputed from the row: each needs its leaf.
 
     Recomputing (rather than reading the digest column) means an event edited behind the
     ledger, digest column and all, has no matching leaf and ``xyd ledger verify`` names it.
     """
     stmt = select(AccessEvent).order_by(AccessEvent.id).execution_options(yield_per=5000)
     for event in session.scalars(stmt):
-        yield event.public_id, ledger_service.digest_of(body_of(event))
+        yield stored_event(event)
 
 
-def _event_bodies(session: Session, ref: str) -> list[str]:
+def _event_bodies(session: Session, ref: str) -> list[StoredEvent]:
     event = session.scalar(select(AccessEvent).where(AccessEvent.public_id == ref))
-    return [] if event is None else [ledger_service.digest_of(body_of(event))]
+    return [] if event is None else [stored_event(event)]
 
 
 ledger_service.register_source(LEDGER_KIND, _event_leaves)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 from pathlib import Path
 
 import httpx
 import typer
 
+from xinyidai.audit import service as audit_service
 from xinyidai.cli.common import console, fail, fail_on, print_json
+from xinyidai.consent import service as consent_service
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.core.settings import get_settings
@@ -25,7 +28,8 @@ app = typer.Typer(help="The tamper-evident ledger: keys, checkpoints, verificati
 def init(
     key_file: Path | None = typer.Option(None, help="where to write the key (default: settings)"),
 ) -> None:
-    """Make the log's Ed25519 key pair (never overwrites one) and print its verifier key."""
+    """Make the log's Ed25519 key pair and its tag secret (never overwrites either) and print
+    the verifier key."""
     path = key_file or keys.key_path()
     if path.exists():
         signer = keys.load_key(path=path)
@@ -36,7 +40,48 @@ def init(
         except XydError as exc:
             fail_on(exc)
         console.print(f"wrote the ledger key to {path} (mode 0600); back it up")
+    tags = keys.tag_secret_path()
+    if tags.exists():
+        console.print(f"the ledger tag secret {tags} already exists; keeping it")
+    else:
+        keys.add_tag_secret(path=tags)
+        console.print(f"wrote the ledger tag secret to {tags} (mode 0600); back it up")
     typer.echo(signer.verifier.vkey)
+
+
+@app.command("rotate-tag-secret")
+def rotate_tag_secret() -> None:
+    """Add a new tag secret: new leaves are tagged with it, older leaves keep the secret they
+    were tagged with (kept in the file). Parties fetch their keys again afterwards."""
+    path = keys.tag_secret_path()
+    if not path.exists():
+        fail(f"the ledger tag secret {path} is missing; run xyd ledger init")
+    secret = keys.add_tag_secret(path=path)
+    console.print(f"added tag secret {secret.id} to {path}; new leaves are tagged with it")
+
+
+@app.command("find")
+def find(
+    subject: str | None = typer.Option(None, help="an enterprise's credit code"),
+    department: str | None = typer.Option(None, help="a department's code (e.g. tax)"),
+    start: int = typer.Option(0, help="first leaf index to scan"),
+) -> None:
+    """The leaves of one enterprise or one department (tags matched with keys derived here);
+    the search is logged as an access event, as an auditor's through the API is."""
+    try:
+        with session_scope() as session:
+            principal = consent_service.console_principal(session, name=getpass.getuser())
+            found = audit_service.ledger_leaves(
+                session,
+                principal=principal,
+                subject=subject,
+                department=department,
+                start=start,
+                channel="cli:ledger.find",
+            )
+    except XydError as exc:
+        fail_on(exc)
+    print_json(found.model_dump())
 
 
 @app.command("checkpoint")

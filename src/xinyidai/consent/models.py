@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core import clock
@@ -70,6 +80,8 @@ class CommitmentSignature(Base):
     user_id: Mapped[str | None] = mapped_column(String(40))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     digest: Mapped[str] = mapped_column(String(64))
+    # The salt of its ledger commitment (format 2); NULL for signatures logged before.
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class AuthorizationLetter(TimestampMixin, Base):
@@ -135,3 +147,5 @@ class LetterTransition(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     digest: Mapped[str] = mapped_column(String(64))
+    # The salt of its ledger commitment (format 2); NULL for moves logged before.
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from xinyidai.core.i18n import N_
 from xinyidai.privacy.schemas import CategoryView
+from xinyidai.records.schemas import RecordLedgerOut
 
 # --------------------------------------------------------------------------- purposes
 
@@ -300,6 +301,10 @@ class ReportRecord(BaseModel):
     version: int
     updated_at: datetime
     data: dict[str, Any]
+    provider: str = Field(default="", description="the department that sent this version")
+    ledger: RecordLedgerOut | None = Field(
+        default=None, description="only for a record shown in full (docs/ledger.md)"
+    )
 
 
 class ReportSection(BaseModel):

@@ -1,6 +1,8 @@
 """HTTP routes of the ledger: checkpoints, key, entries, proofs, lookup, cosignatures.
 
-Public to consortium members: nothing here carries personal data, only event digests.
+Public, no sign-in: nothing here carries personal data or lets a reader test a guess of any.
+Leaves of format 2 hold salted commitments and keyed tags (docs/ledger.md, "What a reader
+of the log learns"); leaves written before keep their format-1 digests.
 """
 
 from __future__ import annotations

@@ -196,3 +196,70 @@ def verify_remote(client: httpx.Client, *, log_key: note.Verifier | None = None)
     if not report.problems and tree.root_of(hashes) != checkpoint.root_hash:
         report.add(f"the entries do not hash to the checkpoint root of size {checkpoint.size}", 0)
     return report
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """A leaf found in the log's signed checkpoint."""
+
+    index: int
+    tree_size: int
+    digest: str
+
+
+def check_inclusion(
+    client: httpx.Client,
+    *,
+    digest: str,
+    index: int | None = None,
+    log_key: note.Verifier | None = None,
+) -> Inclusion:
+    """Check that a leaf carrying ``digest`` is in the log's latest signed checkpoint.
+
+    ``digest`` is what the reader recomputed itself (a record version's commitment from the
+    data and salt it was shown, docs/ledger.md); ``index`` where the leaf is said to be (else
+    looked up). Checks the checkpoint's signature, that the leaf at the index carries that
+    digest, and its RFC 9162 inclusion proof; ``tree.ProofError`` if anything fails.
+    """
+    log_key = log_key or fetch_log_key(client)
+    checkpoint = note.parse_checkpoint(
+        note.verify_note(_get(client, f"{API}/checkpoint").text, log_key)
+    )
+    if index is None:
+        index = _get(client, f"{API}/lookup", digest=digest).json()["index"]
+    if index is None or not 0 <= index < checkpoint.size:
+        raise tree.ProofError("the leaf is not in the signed checkpoint yet")
+    page = _get(client, f"{API}/entries", start=index, end=index + 1).json()
+    leaf = base64.b64decode(page["entries"][0]["leaf"])
+    try:
+        event = service.decode_leaf(leaf)
+    except ValueError as exc:
+        raise tree.ProofError(f"leaf {index} is not a ledger event") from exc
+    if event["digest"] != digest:
+        raise tree.ProofError(f"leaf {index} carries another digest")
+    proof = _get(client, f"{API}/proof/inclusion", index=index, tree_size=checkpoint.size).json()
+    tree.verify_inclusion(
+        index,
+        checkpoint.size,
+        tree.leaf_hash(leaf),
+        [base64.b64decode(h) for h in proof["hashes"]],
+        checkpoint.root_hash,
+    )
+    return Inclusion(index=index, tree_size=checkpoint.size, digest=digest)
+
+
+def find_tagged(client: httpx.Client, *, role: str, keys: list[bytes], start: int = 0) -> list[int]:
+    """The indexes of the public leaves a party's keys match (``GET /me/ledger-key`` gives
+    them): what an enterprise or a department does to find its own leaves."""
+    found: list[int] = []
+    size = _get(client, f"{API}/entries", start=start, end=start + 1).json()["tree_size"]
+    while start < size:
+        page = _get(client, f"{API}/entries", start=start, end=size).json()
+        for item in page["entries"]:
+            event = item["event"]
+            if not event or service.leaf_format(event) != service.FORMAT_2:
+                continue
+            if any(service.tag(key, event["digest"]) == event[role] for key in keys):
+                found.append(item["index"])
+        start = page["end"]
+    return found

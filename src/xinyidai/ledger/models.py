@@ -33,8 +33,11 @@ HEAD_ID = 1
 class LedgerEntry(Base):
     """One leaf: the exact canonical-JSON bytes of an event, and where it sits in the tree.
 
-    Only the event digest is repeated as a column (raw 32 bytes, for lookups); kind, ref
-    and the rest are read from the leaf itself, so there is nothing to keep in step.
+    Only the event digest (a format-2 leaf's commitment) is repeated as a column (raw 32
+    bytes, for lookups); kind and the rest are read from the leaf itself. ``ref`` is what a
+    format-2 event names (a record version, an access event), kept by the node for its own
+    checks and never published: it is not in the leaf, and nothing trusts it, since the
+    commitment binds the ref (a wrong one only makes the body check fail).
     """
 
     __tablename__ = "ledger_entry"
@@ -56,6 +59,7 @@ class LedgerEntry(Base):
     leaf: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    ref: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def index(self) -> int | None:

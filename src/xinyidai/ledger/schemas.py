@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
 
 @dataclass(frozen=True)
 class LedgerEvent:
-    """One event to append: ``body`` is hashed (never stored); only its digest enters the leaf."""
+    """One event to append: ``body`` is hashed (never stored); the leaf holds a salted
+    commitment to its digest, ref, subject and actor, and tags in place of the last two."""
 
     kind: str
     actor: str
@@ -21,6 +22,23 @@ class LedgerEvent:
     # The body's digest when the caller has already computed it (bulk paths); the ledger's
     # verify recomputes it from the source, so a wrong one cannot hide.
     digest: str | None = None
+    # The event's salt, which the domain stores with its row; None draws a fresh one.
+    salt: bytes | None = None
+
+
+class StoredEvent(NamedTuple):
+    """What a domain stores of one logged event, as ``verify`` and the body check read it.
+
+    ``digest`` is the body's digest recomputed from the stored row. A row written since
+    leaf format 2 has its ``salt`` and names the ``subject`` and ``actor`` its leaf was
+    sealed for; a row written before has no salt, and its leaf holds the digest itself.
+    """
+
+    ref: str
+    digest: str
+    salt: bytes | None = None
+    subject: str = ""
+    actor: str = ""
 
 
 class EntryOut(BaseModel):
@@ -36,6 +54,23 @@ class EntriesOut(BaseModel):
     end: int = Field(description="one past the last index returned")
     tree_size: int
     entries: list[EntryOut]
+
+
+class PartyKeyOut(BaseModel):
+    """A party's ledger key: what lets it find its own leaves among the public ones."""
+
+    id: str = Field(description="which tag secret of the node the key is derived from")
+    key: str = Field(description="hex HMAC-SHA256(tag secret, role || 0x00 || label)")
+
+
+class PartyKeysOut(BaseModel):
+    role: str = Field(description="the leaf member the keys match: subject or actor")
+    label: str = Field(description="the party as the ledger names it (never in a leaf)")
+    keys: list[PartyKeyOut] = Field(description="one per tag secret, oldest first")
+    match: str = Field(
+        default="a format-2 leaf is yours when hex(HMAC-SHA256(key, bytes of its digest))[:32] "
+        "equals its <role> member, for one of the keys",
+    )
 
 
 class InclusionProofOut(BaseModel):
@@ -123,6 +158,12 @@ class EventCheck(BaseModel):
 
     index: int
     event: dict[str, Any]
+    format: int = Field(default=1, description="the leaf format: 1, or 2 (salted, tagged)")
+    ref: str | None = Field(
+        default=None,
+        description="what the event names: in a format-1 leaf, or kept by the node for a "
+        "format-2 leaf (never published)",
+    )
     leaf: str = Field(default="", description="the exact leaf bytes (canonical JSON text)")
     leaf_hash: str
     tree_size: int

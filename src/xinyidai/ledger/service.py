@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import rfc8785
@@ -23,7 +27,7 @@ from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
-from xinyidai.core.db import bulk_insert, copy_bytes, copy_lines, is_postgres
+from xinyidai.core.db import bulk_insert, copy_lines, copy_text, is_postgres
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.ledger import explain, keys, note, tree
 from xinyidai.ledger.models import (
@@ -44,20 +48,29 @@ from xinyidai.ledger.schemas import (
     EventCheck,
     LedgerEvent,
     ProofStep,
+    StoredEvent,
     WitnessCosignature,
     WitnessStatus,
 )
 
 log = logging.getLogger(__name__)
 
+FORMAT_1 = 1
+FORMAT_2 = 2
+# The members of a leaf of each format, sorted (format 1: written before salted commitments).
 EVENT_FIELDS = ("actor", "digest", "kind", "ref", "subject", "time")
+EVENT_FIELDS_V2 = ("actor", "digest", "kind", "subject", "time", "v")
+SALT_BYTES = 16
+TAG_BYTES = 16
+COMMITMENT_DOMAIN = b"XYD ledger commitment v2\n"
+ROLES = ("subject", "actor")
 MAX_FIELD = 200
 MAX_KIND = 60
 FUTURE_SKEW = timedelta(minutes=5)
 
-SourceFetch = Callable[[Session], Iterable[tuple[str, str]]]
+SourceFetch = Callable[[Session], Iterable[StoredEvent | tuple[str, str]]]
 _sources: dict[str, SourceFetch] = {}
-BodyFetch = Callable[[Session, str], Iterable[str]]
+BodyFetch = Callable[[Session, str], Iterable[StoredEvent]]
 _bodies: dict[str, BodyFetch] = {}
 
 
@@ -141,8 +154,10 @@ _VERBATIM = re.compile(_VERBATIM_FIELD)
 _VERBATIM_ITEMS = re.compile(rf"(?:{_VERBATIM_FIELD}\n{_VERBATIM_FIELD}\n[0-9a-f]{{64}}\n)*")
 
 
-def build_leaf(*, kind: str, actor: str, subject: str, ref: str, digest: str, time: str) -> bytes:
-    """The exact leaf bytes: the canonical JSON of the event."""
+def build_leaf_v1(
+    *, kind: str, actor: str, subject: str, ref: str, digest: str, time: str
+) -> bytes:
+    """The exact bytes of a format-1 leaf (written before format 2; kept to read them)."""
     verbatim = _VERBATIM.fullmatch
     if (
         len(kind) <= MAX_KIND
@@ -168,40 +183,283 @@ def build_leaf(*, kind: str, actor: str, subject: str, ref: str, digest: str, ti
     return canonical_json(event)
 
 
+def build_leaf(*, kind: str, actor_tag: str, subject_tag: str, digest: str, time: str) -> bytes:
+    """The exact bytes of a format-2 leaf: the canonical JSON of the sealed event.
+
+    ``digest`` is the event's commitment and the tags are those of its actor and subject
+    (``seal`` makes all three); the ref is not in the leaf.
+    """
+    if len(kind) <= MAX_KIND and _VERBATIM.fullmatch(kind) and _VERBATIM.fullmatch(time):
+        return (
+            f'{{"actor":"{actor_tag}","digest":"{digest}","kind":"{kind}",'
+            f'"subject":"{subject_tag}","time":"{time}","v":2}}'
+        ).encode()
+    event = {
+        "kind": _check_text(kind, field="kind", limit=MAX_KIND),
+        "actor": actor_tag,
+        "subject": subject_tag,
+        "digest": digest,
+        "time": time,
+        "v": FORMAT_2,
+    }
+    return canonical_json(event)
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
 def decode_leaf(leaf: bytes) -> dict[str, Any]:
-    """The event in a leaf; ``ValueError`` unless it is a canonical event."""
+    """The event in a leaf of either format; ``ValueError`` unless it is a canonical event.
+
+    A format-2 event has ``"v": 2`` and no ``ref``; a format-1 event has no ``v``.
+    """
     event = json.loads(leaf)
-    if not isinstance(event, dict) or tuple(sorted(event)) != EVENT_FIELDS:
+    if not isinstance(event, dict):
+        raise ValueError("not a ledger event")
+    fields = tuple(sorted(event))
+    if fields == EVENT_FIELDS_V2:
+        if event["v"] != FORMAT_2 or not all(
+            isinstance(event[name], str) and _HEX.fullmatch(event[name]) and len(event[name]) == n
+            for name, n in (("digest", 64), ("actor", 2 * TAG_BYTES), ("subject", 2 * TAG_BYTES))
+        ):
+            raise ValueError("not a format-2 ledger event")
+    elif fields != EVENT_FIELDS:
         raise ValueError("not a ledger event")
     if canonical_json(event) != leaf:
         raise ValueError("not canonical JSON")
     return event
 
 
-def _entry_row(event: LedgerEvent, moment: datetime, time: str) -> dict[str, Any]:
-    digest = event.digest or digest_of(event.body)
+def leaf_format(event: Mapping[str, Any]) -> int:
+    """The format of a decoded event: 2 when it says so, else 1."""
+    return FORMAT_2 if event.get("v") == FORMAT_2 else FORMAT_1
+
+
+# --- commitments and tags (format 2) -----------------------------------------------------
+
+
+def new_salts(count: int) -> list[bytes]:
+    """``count`` fresh random salts of ``SALT_BYTES`` each, drawn in one call."""
+    pool = os.urandom(SALT_BYTES * count)
+    return [pool[i : i + SALT_BYTES] for i in range(0, len(pool), SALT_BYTES)]
+
+
+def new_salt() -> bytes:
+    """One fresh random salt for one event."""
+    return os.urandom(SALT_BYTES)
+
+
+def _commitment_text(kind: str, ref: str, subject: str, actor: str, salt: str, digest: str) -> str:
+    """The JSON array ``[kind, ref, subject, actor, salt, digest]`` that a commitment hashes."""
+    verbatim = _VERBATIM.fullmatch
+    if (
+        len(kind) <= MAX_KIND
+        and verbatim(kind)
+        and verbatim(ref)
+        and verbatim(subject)
+        and verbatim(actor)
+        and _DIGEST.fullmatch(digest)
+    ):
+        return f'["{kind}","{ref}","{subject}","{actor}","{salt}","{digest}"]'
+    values = [
+        _check_text(kind, field="kind", limit=MAX_KIND),
+        _check_text(ref, field="ref", limit=MAX_FIELD),
+        _check_text(subject, field="subject", limit=MAX_FIELD),
+        _check_text(actor, field="actor", limit=MAX_FIELD),
+        salt,
+        _hex_digest(digest),
+    ]
+    return canonical_json(values).decode()
+
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _hex_digest(digest: str) -> str:
+    try:
+        raw = bytes.fromhex(digest)
+    except (TypeError, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValidationFailed("digest must be 64 hexadecimal characters", field="digest")
+    return raw.hex()
+
+
+def commitment(*, kind: str, ref: str, subject: str, actor: str, salt: bytes, digest: str) -> str:
+    """The hex commitment a format-2 leaf carries instead of the body's digest.
+
+    ``SHA-256("XYD ledger commitment v2\n" ‖ JSON [kind, ref, subject, actor, hex salt,
+    digest])``, the array in RFC 8785 canonical JSON. With a random salt of 128 bits per
+    event, nobody without the salt can test a guess of the body, and the ref, subject and
+    actor it binds are hidden too; whoever holds the salt and the body recomputes it.
+    """
+    if len(salt) != SALT_BYTES:
+        raise ValidationFailed("a salt must be {size} bytes", field="salt", size=SALT_BYTES)
+    text = _commitment_text(kind, ref, subject, actor, salt.hex(), digest)
+    return hashlib.sha256(COMMITMENT_DOMAIN + text.encode()).hexdigest()
+
+
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
+class _Mac:
+    """HMAC-SHA256 (RFC 2104) under one key, its padded key hashed once.
+
+    The same bytes as ``hmac.digest(key, message, "sha256")`` (a test holds the two to that)
+    at about half the cost, which counts on the ingest path: three MACs per stored record
+    version, over a few short messages per key.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        block = key.ljust(64, b"\x00")
+        self._inner = hashlib.sha256(block.translate(_IPAD))
+        self._outer = hashlib.sha256(block.translate(_OPAD))
+
+    def __call__(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+@lru_cache(maxsize=8)
+def _secret_mac(secret: bytes) -> _Mac:
+    return _Mac(secret)
+
+
+@lru_cache(maxsize=1 << 16)
+def _party_mac(secret: bytes, role: str, label: str) -> _Mac:
+    """The MAC of one party's key (kept for the parties a node sees again and again)."""
+    return _Mac(_secret_mac(secret)(f"{role}\x00{label}".encode()))
+
+
+def party_key(*, role: str, label: str, secret: keys.TagSecret) -> bytes:
+    """The key of one party (``role`` ``subject`` or ``actor``, its label) under one secret:
+    ``HMAC-SHA256(secret, role ‖ 0x00 ‖ label)``. Handed to the party, it lets it find
+    its own leaves and nobody else's."""
+    if role not in ROLES:
+        raise ValidationFailed("role must be subject or actor", field="role")
+    return _secret_mac(secret.secret)(f"{role}\x00{label}".encode())
+
+
+def party_keys(*, role: str, label: str) -> list[tuple[str, bytes]]:
+    """The party's key under every tag secret of the node, oldest first, as (id, key)."""
+    return [(s.id, party_key(role=role, label=label, secret=s)) for s in keys.tag_secrets()]
+
+
+def tag(key: bytes, digest: str) -> str:
+    """The tag a party's key gives one commitment: ``HMAC-SHA256(key, commitment)`` cut to
+    16 bytes, in hex. Unlinkable to the party, and across leaves, without the key."""
+    return hmac.digest(key, bytes.fromhex(digest), "sha256")[:TAG_BYTES].hex()
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """One event sealed for a format-2 leaf: its commitment, tags and leaf bytes."""
+
+    digest: str
+    actor_tag: str
+    subject_tag: str
+    leaf: bytes
+
+
+def seal(
+    *,
+    kind: str,
+    actor: str,
+    subject: str,
+    ref: str,
+    digest: str,
+    salt: bytes,
+    time: str,
+    secret: keys.TagSecret | None = None,
+) -> Sealed:
+    """The format-2 leaf of one event: its commitment, and its actor and subject as tags."""
+    secret = secret or keys.tag_secrets()[-1]
+    value = commitment(kind=kind, ref=ref, subject=subject, actor=actor, salt=salt, digest=digest)
+    raw = bytes.fromhex(value)
+    actor_tag = _party_mac(secret.secret, "actor", actor)(raw)[:TAG_BYTES].hex()
+    subject_tag = _party_mac(secret.secret, "subject", subject)(raw)[:TAG_BYTES].hex()
     leaf = build_leaf(
+        kind=kind, actor_tag=actor_tag, subject_tag=subject_tag, digest=value, time=time
+    )
+    return Sealed(value, actor_tag, subject_tag, leaf)
+
+
+def tagged_for(
+    event: Mapping[str, Any], *, role: str, label: str, secrets: Sequence[keys.TagSecret]
+) -> bool:
+    """Whether a format-2 event's ``role`` tag is the party ``label``'s under any secret."""
+    if role not in ROLES:
+        raise ValidationFailed("role must be subject or actor", field="role")
+    found = event.get(role)
+    value = bytes.fromhex(event.get("digest", ""))
+    return any(_party_mac(s.secret, role, label)(value)[:TAG_BYTES].hex() == found for s in secrets)
+
+
+def expected_digest(kind: str, stored: StoredEvent) -> str:
+    """The digest the leaf of a stored event must carry: its commitment when the row has a
+    salt (format 2), else the body's digest itself (format 1)."""
+    if stored.salt is None:
+        return stored.digest
+    return commitment(
+        kind=kind,
+        ref=stored.ref,
+        subject=stored.subject,
+        actor=stored.actor,
+        salt=bytes(stored.salt),
+        digest=stored.digest,
+    )
+
+
+def _entry_row(
+    event: LedgerEvent, moment: datetime, time: str, secret: keys.TagSecret
+) -> dict[str, Any]:
+    digest = event.digest or digest_of(event.body)
+    sealed = seal(
         kind=event.kind,
         actor=event.actor,
         subject=event.subject,
         ref=event.ref,
         digest=digest,
+        salt=event.salt or new_salt(),
         time=time,
+        secret=secret,
     )
     return {
-        "digest": bytes.fromhex(digest),
-        "leaf": leaf,
-        "leaf_hash": tree.leaf_hash(leaf),
+        "digest": bytes.fromhex(sealed.digest),
+        "leaf": sealed.leaf,
+        "leaf_hash": tree.leaf_hash(sealed.leaf),
         "created_at": moment,
+        "ref": event.ref,
     }
 
 
 def append(
-    session: Session, *, kind: str, actor: str, subject: str, ref: str, body: bytes | dict[str, Any]
+    session: Session,
+    *,
+    kind: str,
+    actor: str,
+    subject: str,
+    ref: str,
+    body: bytes | dict[str, Any],
+    salt: bytes | None = None,
 ) -> LedgerEntry:
-    """Append one event (pending until sequenced); the caller commits."""
+    """Append one event as a format-2 leaf (pending until sequenced); the caller commits.
+
+    ``salt`` is the event's: a domain that lets ``verify`` check its rows stores it with
+    the row and passes it here; without one a fresh salt is drawn (and nobody can ever
+    recompute the commitment).
+    """
     moment = clock.now()
-    row = _entry_row(LedgerEvent(kind, actor, subject, ref, body), moment, _time_text(moment))
+    event = LedgerEvent(kind, actor, subject, ref, body, salt=salt)
+    row = _entry_row(event, moment, _time_text(moment), keys.tag_secrets()[-1])
     entry = LedgerEntry(**row)
     session.add(entry)
     session.flush()
@@ -217,7 +475,8 @@ def append_many(session: Session, *, events: Iterable[LedgerEvent], sequence: bo
     """
     moment = clock.now()
     time = _time_text(moment)
-    rows = [_entry_row(event, moment, time) for event in events]
+    secret = keys.tag_secrets()[-1]
+    rows = [_entry_row(event, moment, time, secret) for event in events]
     if not rows:
         return 0
     session.flush()
@@ -238,18 +497,18 @@ def append_many(session: Session, *, events: Iterable[LedgerEvent], sequence: bo
     return len(rows)
 
 
-_ENTRY_COLUMNS = ("digest", "leaf", "leaf_hash", "created_at")
+_ENTRY_COLUMNS = ("digest", "leaf", "leaf_hash", "created_at", "ref")
 
 
 def append_digests(
-    session: Session, *, kind: str, actor: str, items: Sequence[tuple[str, str, str]]
+    session: Session, *, kind: str, actor: str, items: Sequence[tuple[str, str, str, bytes]]
 ) -> int:
-    """Append one event of ``kind`` by ``actor`` per ``(subject, ref, digest)``; how many.
+    """Append one event of ``kind`` by ``actor`` per ``(subject, ref, digest, salt)``; how many.
 
-    The bulk path of a domain that hashed its bodies itself (one leaf per stored record
-    version): the leaves are byte for byte those ``append_many`` writes, but the fields
-    common to every event are checked and spelled once, and on PostgreSQL the entries go
-    in as one COPY of lines built here.
+    The bulk path of a domain that hashed its bodies and drew its salts itself (one leaf
+    per stored record version): the leaves are byte for byte those ``append_many`` writes,
+    but the fields common to every event are checked, keyed and spelled once, and on
+    PostgreSQL the entries go in as one COPY of lines built here.
     """
     if not items:
         return 0
@@ -257,68 +516,64 @@ def append_digests(
     time = _time_text(moment)
     verbatim = _VERBATIM.fullmatch
     if not (len(kind) <= MAX_KIND and verbatim(kind) and verbatim(actor) and verbatim(time)):
-        events = [LedgerEvent(kind, actor, s, r, b"", d) for s, r, d in items]
+        events = [LedgerEvent(kind, actor, s, r, b"", d, salt) for s, r, d, salt in items]
         return append_many(session, events=events)
-    # Sorted keys: actor, digest, kind, ref, subject, time.
-    start = f'{{"actor":"{actor}","digest":"'
-    middle = f'","kind":"{kind}","ref":"'
-    end = f'","time":"{time}"}}'
-    # (digest as lowercase hex, leaf): the leaf as text where it is spelled directly.
-    leaves: list[tuple[str, str | bytes]]
-    if _verbatim_items(items):
-        leaves = [
-            (digest, f'{start}{digest}{middle}{ref}","subject":"{subject}{end}')
-            for subject, ref, digest in items
-        ]
-    else:
-        leaves = []
-        for subject, ref, digest in items:
-            hex_digest = bytes.fromhex(digest).hex()
-            if verbatim(subject) and verbatim(ref):
-                leaves.append(
-                    (hex_digest, f'{start}{digest}{middle}{ref}","subject":"{subject}{end}')
-                )
-            else:
-                leaf = build_leaf(
-                    kind=kind, actor=actor, subject=subject, ref=ref, digest=digest, time=time
-                )
-                leaves.append((hex_digest, leaf))
+    secret = keys.tag_secrets()[-1]
+    actor_mac = _party_mac(secret.secret, "actor", actor)
+    subject_mac = _party_mac
+    sha256 = hashlib.sha256
+    domain = COMMITMENT_DOMAIN
+    plain = _verbatim_items(items)
+    # Sorted keys: actor, digest, kind, subject, time, v.
+    middle = f'","kind":"{kind}","subject":"'
+    end = f'","time":"{time}","v":2}}'
+    # (commitment, leaf, ref as a COPY field): every leaf here is its own text spelling.
+    leaves: list[tuple[str, str, str]] = []
+    for subject, ref, digest, salt in items:
+        if len(salt) != SALT_BYTES:
+            raise ValidationFailed("a salt must be {size} bytes", field="salt", size=SALT_BYTES)
+        if plain:
+            text = f'["{kind}","{ref}","{subject}","{actor}","{salt.hex()}","{digest}"]'
+        else:
+            text = _commitment_text(kind, ref, subject, actor, salt.hex(), digest)
+        value = sha256(domain + text.encode()).digest()
+        actor_tag = actor_mac(value)[:TAG_BYTES].hex()
+        subject_tag = subject_mac(secret.secret, "subject", subject)(value)[:TAG_BYTES].hex()
+        hex_value = value.hex()
+        leaf = f'{{"actor":"{actor_tag}","digest":"{hex_value}{middle}{subject_tag}{end}'
+        leaves.append((hex_value, leaf, ref if plain or verbatim(ref) else copy_text(ref)))
     session.flush()
     if not is_postgres(session):
         rows = []
-        for hex_digest, leaf in leaves:
-            data = leaf.encode() if isinstance(leaf, str) else leaf
+        for (hex_value, leaf, _), (_, ref, _, _) in zip(leaves, items, strict=True):
+            data = leaf.encode()
             rows.append(
                 {
-                    "digest": bytes.fromhex(hex_digest),
+                    "digest": bytes.fromhex(hex_value),
                     "leaf": data,
                     "leaf_hash": tree.leaf_hash(data),
                     "created_at": moment,
+                    "ref": ref,
                 }
             )
         bulk_insert(session, LedgerEntry.__table__, rows)
         return len(rows)
-    tail = f"\t{moment.isoformat()}\n"
+    tail = f"\t{moment.isoformat()}\t"
     leaf_hash = tree.leaf_hash
-    lines = []
-    for hex_digest, leaf in leaves:
-        if isinstance(leaf, str):
-            # Printable ASCII without a backslash: bytea's escape format takes it as it is.
-            text_leaf = leaf
-            leaf_hex = leaf_hash(leaf.encode()).hex()
-        else:
-            text_leaf = copy_bytes(leaf)
-            leaf_hex = leaf_hash(leaf).hex()
-        # bytea in hex, its backslash escaped for COPY (``copy_bytes``).
-        lines.append(f"\\\\x{hex_digest}\t{text_leaf}\t\\\\x{leaf_hex}{tail}")
+    lines = [
+        # Printable ASCII without a backslash: bytea's escape format takes the leaf as it
+        # is; the hashes go in as bytea hex, their backslash escaped for COPY.
+        f"\\\\x{hex_value}\t{leaf}\t\\\\x{leaf_hash(leaf.encode()).hex()}{tail}{ref}\n"
+        for hex_value, leaf, ref in leaves
+    ]
     copy_lines(session, LedgerEntry.__table__, _ENTRY_COLUMNS, lines)
     return len(lines)
 
 
-def _verbatim_items(items: Sequence[tuple[str, str, str]]) -> bool:
+def _verbatim_items(items: Sequence[tuple[str, str, str, bytes]]) -> bool:
     """Whether every ``(subject, ref, digest)`` of a chunk can be spelled directly (one regex
     pass over the chunk instead of three per item)."""
-    joined = "".join(f"{subject}\n{ref}\n{digest}\n" for subject, ref, digest in items)
+    joined = "".join(f"{subject}\n{ref}\n{digest}\n" for subject, ref, digest, _ in items)
     return _VERBATIM_ITEMS.fullmatch(joined) is not None
 
 
@@ -855,9 +1110,13 @@ def check_event(
     signed = note.parse_checkpoint(note.verify_note(checkpoint.note, keys.load_key().verifier))
     worked = explain.explain_inclusion(index, checkpoint.size, leaf, proof, signed.root_hash)
     event = decode_leaf(leaf)
+    version = leaf_format(event)
+    ref = event["ref"] if version == FORMAT_1 else entry.ref
     return EventCheck(
         index=index,
         event=event,
+        format=version,
+        ref=ref,
         leaf=leaf.decode("utf-8"),
         leaf_hash=b64(worked.leaf_hash),
         tree_size=checkpoint.size,
@@ -877,7 +1136,7 @@ def check_event(
         verified=worked.matches,
         problem=worked.problem,
         problem_params=dict(worked.params),
-        body=check_body(session, kind=event["kind"], ref=event["ref"], digest=event["digest"]),
+        body=check_body(session, kind=event["kind"], ref=ref, digest=event["digest"]),
         checkpoint=checkpoint_view(session, checkpoint),
     )
 
@@ -885,8 +1144,9 @@ def check_event(
 def find_event(session: Session, *, kind: str, ref: str, digest: str) -> int | None:
     """The index of the leaf of ``kind`` for ``ref`` with this digest, or None if there is none.
 
-    A pending match is sequenced first. None means nothing in the log records that body
-    under that ref: it was added or changed outside the ledger.
+    ``digest`` is what the leaf carries (``expected_digest`` of the stored event: the
+    commitment of a format-2 event). A pending match is sequenced first. None means nothing
+    in the log records that body under that ref: it was added or changed outside the ledger.
     """
     value = bytes.fromhex(_check_digest(digest))
 
@@ -894,16 +1154,18 @@ def find_event(session: Session, *, kind: str, ref: str, digest: str) -> int | N
         found: list[int] = []
         pending = 0
         rows = session.execute(
-            select(LedgerEntry.idx, LedgerEntry.leaf)
+            select(LedgerEntry.idx, LedgerEntry.leaf, LedgerEntry.ref)
             .where(LedgerEntry.digest == value)
             .order_by(LedgerEntry.idx)
         )
-        for idx, leaf in rows:
+        for idx, leaf, kept_ref in rows:
             try:
                 event = decode_leaf(bytes(leaf))
             except ValueError:
                 continue
-            if event["kind"] != kind or event["ref"] != ref:
+            # A format-2 commitment binds its ref already; the kept one only confirms it.
+            named = event["ref"] if leaf_format(event) == FORMAT_1 else kept_ref
+            if event["kind"] != kind or named != ref:
                 continue
             if idx is None:
                 pending += 1
@@ -918,15 +1180,69 @@ def find_event(session: Session, *, kind: str, ref: str, digest: str) -> int | N
     return found[0] if found else None
 
 
+def indexes_of(session: Session, *, digests: Sequence[str]) -> dict[str, int | None]:
+    """The first leaf index of each digest (None while pending), for the digests that have
+    a leaf: one query for a page of records shown to a reader."""
+    wanted = sorted({bytes.fromhex(_check_digest(d)) for d in digests})
+    found: dict[str, int | None] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(LedgerEntry.digest, LedgerEntry.idx).where(
+                LedgerEntry.digest.in_(wanted[start : start + 500])
+            )
+        )
+        for value, idx in rows:
+            key = bytes(value).hex()
+            current = found.get(key)
+            if key not in found or (idx is not None and (current is None or idx < current)):
+                found[key] = idx
+    return found
+
+
+def party_leaves(
+    session: Session, *, role: str, label: str, start: int = 0, limit: int = 100_000
+) -> tuple[list[int], int]:
+    """The indexes of the format-2 leaves tagged for one party, among the sequenced leaves
+    ``[start, start + limit)``; and where the next scan starts (the tree size when done).
+
+    This is what a party does with its own key over ``GET /ledger/entries``, done on the
+    node with keys derived from every tag secret (for auditors).
+    """
+    if start < 0:
+        raise ValidationFailed("start must not be negative", field="start")
+    party = [_Mac(party_key(role=role, label=label, secret=s)) for s in keys.tag_secrets()]
+    size = head(session).size
+    stop = min(size, start + limit)
+    found: list[int] = []
+    rows = session.execute(
+        select(LedgerEntry.idx, LedgerEntry.leaf)
+        .where(LedgerEntry.idx >= start, LedgerEntry.idx < stop)
+        .order_by(LedgerEntry.idx)
+        .execution_options(yield_per=10_000)
+    )
+    for idx, leaf in rows:
+        try:
+            event = decode_leaf(bytes(leaf))
+        except ValueError:
+            continue
+        if leaf_format(event) != FORMAT_2:
+            continue
+        value = bytes.fromhex(event["digest"])
+        if any(mac(value)[:TAG_BYTES].hex() == event[role] for mac in party):
+            found.append(int(idx))
+    return found, max(stop, start)
+
+
 # --- stored bodies -----------------------------------------------------------------------
 
 
 def register_body(kind: str, fetch: BodyFetch) -> None:
     """Declare how to re-hash the stored body behind a ``ref`` of ``kind``.
 
-    ``fetch(session, ref)`` returns the digest (as ``digest_of`` computes it) of every copy
-    of that body the owning domain stores, recomputed from the stored data now; empty when
-    it is gone. ``check_event`` then says whether the body still matches its leaf.
+    ``fetch(session, ref)`` returns a ``StoredEvent`` for every copy of that body the
+    owning domain stores, its digest (as ``digest_of`` computes it) recomputed from the
+    stored data now; empty when it is gone. ``check_event`` then says whether the body
+    still matches its leaf.
     """
     _check_text(kind, field="kind", limit=MAX_KIND)
     _bodies[kind] = fetch
@@ -937,7 +1253,7 @@ def unregister_body(kind: str) -> None:
     _bodies.pop(kind, None)
 
 
-def check_body(session: Session, *, kind: str, ref: str, digest: str) -> str:
+def check_body(session: Session, *, kind: str, ref: str | None, digest: str) -> str:
     """Whether the stored body behind an event still hashes to the digest in its leaf.
 
     ``matches``, ``differs`` (some stored copy changed after it was logged), ``missing``
@@ -947,17 +1263,19 @@ def check_body(session: Session, *, kind: str, ref: str, digest: str) -> str:
     fetch = _bodies.get(kind)
     if fetch is None:
         return BODY_UNCHECKED
-    found = list(fetch(session, ref))
+    found = list(fetch(session, ref)) if ref else []
     if not found:
         return BODY_MISSING
-    return BODY_MATCHES if all(value == digest for value in found) else BODY_DIFFERS
+    matches = all(expected_digest(kind, stored) == digest for stored in found)
+    return BODY_MATCHES if matches else BODY_DIFFERS
 
 
 # --- verification ------------------------------------------------------------------------
 
 
 def register_source(kind: str, fetch: SourceFetch) -> None:
-    """Declare that every ``(ref, digest)`` ``fetch`` yields must have a leaf of ``kind``."""
+    """Declare that every event ``fetch`` yields (a ``StoredEvent``, or ``(ref, digest)`` of
+    a row written before format 2) must have a leaf of ``kind``."""
     _check_text(kind, field="kind", limit=MAX_KIND)
     _sources[kind] = fetch
 

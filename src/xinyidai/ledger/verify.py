@@ -1,21 +1,26 @@
 """``xyd ledger verify``: recompute the whole tree from the stored leaves and check it all.
 
 Checks, in order: the leaves are indexed 0..n-1 with no gap; each leaf decodes to a
-canonical event whose columns match; each leaf hashes to its stored leaf hash and to the
-stored level-0 node at its index; every stored node equals the recomputed one; the head
-matches; every checkpoint is signed by the log and its root is the recomputed root at its
-size; consecutive checkpoints are consistent; cosignatures verify; and every registered
-source's (ref, digest) has a leaf. Each problem names the first leaf index it concerns.
+canonical event of format 1 or 2 whose columns match; each leaf hashes to its stored leaf
+hash and to the stored level-0 node at its index; every stored node equals the recomputed
+one; the head matches; every checkpoint is signed by the log and its root is the
+recomputed root at its size; consecutive checkpoints are consistent; cosignatures verify;
+and every event a registered source stores has its leaf: a row written before format 2 a
+format-1 leaf with its (ref, digest), a salted row a format-2 leaf with the commitment
+recomputed from its salt and data, tagged for its subject and actor. Each problem names
+the first leaf index it concerns.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyidai.core.errors import ValidationFailed
 from xinyidai.ledger import keys, note, service, tree
 from xinyidai.ledger.models import (
     LedgerCheckpoint,
@@ -24,7 +29,7 @@ from xinyidai.ledger.models import (
     LedgerNode,
     LedgerWitness,
 )
-from xinyidai.ledger.schemas import VerifyReport
+from xinyidai.ledger.schemas import StoredEvent, VerifyReport
 
 
 def _raw(value: bytes | memoryview | str) -> bytes:
@@ -56,11 +61,18 @@ class Levels:
         return tree.tree_root(size, self.read)  # type: ignore[arg-type]
 
 
-def _check_leaves(
-    session: Session, report: VerifyReport
-) -> tuple[list[bytes], dict[str, set[tuple[str, str]]]]:
+@dataclass
+class Seen:
+    """What the leaves record, by kind: format-1 (ref, digest) pairs, and format-2
+    commitments with the (subject, actor) tags of their leaf."""
+
+    pairs: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    sealed: dict[str, dict[str, tuple[str, str]]] = field(default_factory=lambda: defaultdict(dict))
+
+
+def _check_leaves(session: Session, report: VerifyReport) -> tuple[list[bytes], Seen]:
     hashes: list[bytes] = []
-    seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    seen = Seen()
     stmt = (
         select(
             LedgerEntry.idx,
@@ -88,7 +100,11 @@ def _check_leaves(
         else:
             if event["digest"] != _raw(digest).hex():
                 report.add(f"leaf {idx}: the digest column differs from the leaf", idx)
-            seen[event["kind"]].add((event["ref"], event["digest"]))
+            if service.leaf_format(event) == service.FORMAT_1:
+                seen.pairs[event["kind"]].add((event["ref"], event["digest"]))
+            else:
+                tags = (event["subject"], event["actor"])
+                seen.sealed[event["kind"]].setdefault(event["digest"], tags)
         hashes.append(computed)
     return hashes, seen
 
@@ -200,15 +216,38 @@ def _check_cosignatures(session: Session, report: VerifyReport) -> None:
             report.add(f"cosignature of {witness.name} on size {checkpoint.size}: {exc}", None)
 
 
-def _check_sources(
-    session: Session, seen: dict[str, set[tuple[str, str]]], report: VerifyReport
-) -> None:
+def _check_sources(session: Session, seen: Seen, report: VerifyReport) -> None:
+    secrets: list[keys.TagSecret] = []
     for kind, fetch in service.sources().items():
         count = 0
-        for ref, digest in fetch(session):
+        pairs = seen.pairs.get(kind, set())
+        sealed = seen.sealed.get(kind, {})
+        for row in fetch(session):
             count += 1
-            if (ref, digest) not in seen.get(kind, set()):
-                report.add(f"{kind} {ref} (digest {digest}) has no ledger entry", None)
+            stored = StoredEvent(*row)
+            if stored.salt is None:
+                if (stored.ref, stored.digest) not in pairs:
+                    report.add(
+                        f"{kind} {stored.ref} (digest {stored.digest}) has no ledger entry", None
+                    )
+                continue
+            try:
+                value = service.expected_digest(kind, stored)
+            except ValidationFailed as exc:
+                report.add(f"{kind} {stored.ref}: {exc}", None)
+                continue
+            tags = sealed.get(value)
+            if tags is None:
+                report.add(
+                    f"{kind} {stored.ref} (digest {stored.digest}, salted) has no ledger entry",
+                    None,
+                )
+                continue
+            secrets = secrets or list(keys.tag_secrets())
+            event = {"digest": value, "subject": tags[0], "actor": tags[1]}
+            for role, label in (("subject", stored.subject), ("actor", stored.actor)):
+                if not service.tagged_for(event, role=role, label=label, secrets=secrets):
+                    report.add(f"{kind} {stored.ref}: its leaf is not tagged for its {role}", None)
         report.sources[kind] = count
 
 

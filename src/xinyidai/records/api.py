@@ -15,6 +15,8 @@ from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.pagination import Page
 from xinyidai.iam.api import CurrentUser, OperatorUser, OperatorWriter
 from xinyidai.iam.schemas import Principal
+from xinyidai.ledger import service as ledger_service
+from xinyidai.ledger.schemas import PartyKeyOut, PartyKeysOut
 from xinyidai.records import service
 from xinyidai.records.schemas import CategoryRecords, ConflictOut
 from xinyidai.registry import service as registry
@@ -125,6 +127,24 @@ def read_report(
         channel="api:report",
     )
     return consent_service.credit_report(session, decision, actor=principal)
+
+
+@router.get("/me/ledger-key", response_model=PartyKeysOut)
+def read_my_ledger_key(principal: CurrentUser) -> PartyKeysOut:
+    """Your key to the public ledger: an enterprise finds the leaves of its records with it,
+    a department those of the records it sent; nobody else can tell those leaves apart.
+
+    Keep it like a password: whoever holds it can tell which leaves are yours.
+    """
+    role, label = service.ledger_party(
+        organization_kind=principal.organization_kind,
+        credit_code=principal.credit_code,
+        organization_code=principal.organization_code,
+    )
+    keys = ledger_service.party_keys(role=role, label=label)
+    return PartyKeysOut(
+        role=role, label=label, keys=[PartyKeyOut(id=i, key=k.hex()) for i, k in keys]
+    )
 
 
 @router.get("/records/conflicts", response_model=Page[ConflictOut])

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -61,6 +62,9 @@ class CreditRecord(Base):
     # grow, so the records changed after a mark are a range of this index
     # (``records.service.changed_subjects``). Shared by every record one call wrote.
     change_id: Mapped[int] = mapped_column(BigInteger)
+    # The 16 random bytes that salt the current version's ledger commitment (leaf format 2,
+    # docs/ledger.md); NULL for a version stored before, whose leaf holds the digest itself.
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class RecordVersion(Base):
@@ -90,6 +94,7 @@ class RecordVersion(Base):
     provider: Mapped[str] = mapped_column(String(40))
     batch_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))  # as the record's row had it
 
 
 class RecordConflict(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CurrentData(NamedTuple):
@@ -107,6 +107,20 @@ class StoreResult:
         self.conflicts += other.conflicts
 
 
+class RecordLedgerOut(BaseModel):
+    """What lets a reader shown a record version in full check that it is in the ledger."""
+
+    format: int = Field(description="the leaf format: 2 (salted commitment) or 1 (before)")
+    salt: str | None = Field(description="hex of the version's 16-byte salt (format 2)")
+    digest: str = Field(description="hex SHA-256 of the record's canonical JSON data")
+    commitment: str = Field(
+        description="the digest its leaf carries: SHA-256('XYD ledger commitment v2\\n' ‖ "
+        "JSON [kind, '<record id>:<version>', credit code, 'provider:<department>', salt, "
+        "digest]); the digest itself for format 1"
+    )
+    index: int | None = Field(description="the leaf's index; null while it waits to be sequenced")
+
+
 class RecordVersionOut(BaseModel):
     version: int
     data: dict[str, Any]
@@ -115,6 +129,9 @@ class RecordVersionOut(BaseModel):
     batch_id: str | None
     category_version: int
     created_at: datetime
+    ledger: RecordLedgerOut | None = Field(
+        default=None, description="only for a version shown in full (docs/ledger.md)"
+    )
 
 
 class RecordOut(BaseModel):
@@ -128,6 +145,9 @@ class RecordOut(BaseModel):
     sources: list[str]
     updated_at: datetime
     history: list[RecordVersionOut] | None = None
+    ledger: RecordLedgerOut | None = Field(
+        default=None, description="only for a record shown in full (docs/ledger.md)"
+    )
 
 
 class CategoryRecords(BaseModel):

@@ -35,13 +35,15 @@ from xinyidai.core.db import (
     lookup_chunks,
     read_json_lines,
 )
-from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
+from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.ledger import service as ledger_service
+from xinyidai.ledger.schemas import StoredEvent
 from xinyidai.records.models import CreditRecord, RecordConflict, RecordVersion
 from xinyidai.records.schemas import (
     CategoryRecords,
     CurrentData,
     Fact,
+    RecordLedgerOut,
     RecordOut,
     RecordVersionOut,
     StoreResult,
@@ -185,16 +187,19 @@ def store(
             result.duplicates += 1
         latest[fact.record_id] = fact
     existing = _existing(session, category, list(latest))
-    new: list[Fact] = []
+    new: list[tuple[Fact, bytes]] = []
     revised: list[dict[str, Any]] = []  # records given a new version
     gained: list[dict[str, Any]] = []  # records that only gained a source
-    versions: list[tuple[Fact, int]] = []
+    versions: list[tuple[Fact, int, bytes]] = []
     disputed: list[tuple[Fact, _Current, int]] = []
+    # The salt of each new version's ledger commitment, drawn for the chunk at once.
+    salts = iter(ledger_service.new_salts(len(latest)))
     for rid, fact in latest.items():
         current = existing.get(rid)
         if current is None:
-            new.append(fact)
-            versions.append((fact, 1))
+            salt = next(salts)
+            new.append((fact, salt))
+            versions.append((fact, 1, salt))
             continue
         if current.digest == fact.digest:
             result.duplicates += 1
@@ -202,6 +207,7 @@ def store(
                 gained.append({"rid": rid, "sources": [*current.sources, provider]})
             continue
         version = current.version + 1
+        salt = next(salts)
         if current.provider != provider:
             disputed.append((fact, current, version))
         sources = current.sources if provider in current.sources else [*current.sources, provider]
@@ -217,9 +223,10 @@ def store(
                 "batch_id": batch_id,
                 "updated_at": now,
                 "sources": sources,
+                "salt": salt,
             }
         )
-        versions.append((fact, version))
+        versions.append((fact, version, salt))
     conflicts = _conflicts(session, category, provider, batch_id, now, disputed)
     result.accepted = len(new)
     result.updated = len(versions) - len(new)
@@ -234,17 +241,17 @@ def store(
         ledger_service.append_digests(
             session,
             kind=LEDGER_KIND,
-            actor=f"provider:{provider}",
+            actor=ledger_actor(provider),
             items=[
-                (fact.subject_code, f"{fact.record_id}:{version}", fact.digest)
-                for fact, version in versions
+                (fact.subject_code, f"{fact.record_id}:{version}", fact.digest, salt)
+                for fact, version, salt in versions
             ],
         )
     if conflicts:
         session.execute(insert(RecordConflict), conflicts)
         result.conflicts += len(conflicts)
     if versions and _stored_listeners and not _listeners_paused.get():
-        stored = [fact for fact, _ in versions]
+        stored = [fact for fact, _, _ in versions]
         for listener in list(_stored_listeners):
             listener(session, category, stored)
     return result
@@ -277,11 +284,13 @@ _RECORD_COLUMNS = (
     "created_at",
     "updated_at",
     "change_id",
+    "salt",
 )
 
 
-def _insert_records(session: Session, written: _Written, facts: list[Fact]) -> None:
-    """New records, each at version 1 (on PostgreSQL one COPY of lines built here)."""
+def _insert_records(session: Session, written: _Written, facts: list[tuple[Fact, bytes]]) -> None:
+    """New records, each at version 1 with its salt (on PostgreSQL one COPY of lines built
+    here)."""
     sources = json.dumps([written.provider], ensure_ascii=False, separators=(",", ":"))
     if not is_postgres(session):
         rows = [
@@ -300,8 +309,9 @@ def _insert_records(session: Session, written: _Written, facts: list[Fact]) -> N
                 "created_at": written.now,
                 "updated_at": written.now,
                 "change_id": written.change_id,
+                "salt": salt,
             }
-            for fact in facts
+            for fact, salt in facts
         ]
         bulk_insert(session, CreditRecord.__table__, rows, json_columns=JSON_COLUMNS)
         return
@@ -310,14 +320,15 @@ def _insert_records(session: Session, written: _Written, facts: list[Fact]) -> N
     moment = written.now.isoformat()
     tail = (
         f"{written.category_version}\t1\t{copy_text(written.provider)}\t{copy_text(sources)}"
-        f"\t{batch}\t{moment}\t{moment}\t{written.change_id}\n"
+        f"\t{batch}\t{moment}\t{moment}\t{written.change_id}\t\\\\x"
     )
     # Ids and digests are hex, subjects checked credit codes: only the data needs escaping.
+    # The salt ends the line as bytea hex.
     lines = [
         f"{fact.record_id}\t{category}\t{fact.subject_code}\t{copy_text(fact.canonical)}"
         f"\t{fact.digest}\t{COPY_NULL if fact.event_on is None else fact.event_on.isoformat()}"
-        f"\t{tail}"
-        for fact in facts
+        f"\t{tail}{salt.hex()}\n"
+        for fact, salt in facts
     ]
     copy_lines(session, CreditRecord.__table__, _RECORD_COLUMNS, lines)
 
@@ -349,6 +360,7 @@ _PAST_COLUMNS = (
     ("provider", CreditRecord.provider),
     ("batch_id", CreditRecord.batch_id),
     ("created_at", CreditRecord.updated_at),
+    ("salt", CreditRecord.salt),
 )
 
 
@@ -856,41 +868,205 @@ def verify(
     return bool(rows) and _holds(rows[0].data.get(field), op, value)
 
 
-def _version_leaves(session: Session) -> Iterable[tuple[str, str]]:
-    """Every stored record version as (ref, digest), current and past: each must have its
-    ledger leaf."""
-    current = select(CreditRecord.id, CreditRecord.version, CreditRecord.digest)
-    past = select(RecordVersion.record_id, RecordVersion.version, RecordVersion.digest)
-    for statement in (current, past):
-        for rid, version, digest in session.execute(statement.execution_options(yield_per=5000)):
-            yield f"{rid}:{version}", digest
+def ledger_actor(provider: str) -> str:
+    """How a department is named as the actor of its record versions' leaves (sealed as a
+    tag in the leaf; the department's ledger key is that of this label)."""
+    return f"provider:{provider}"
 
 
-ledger_service.register_source(LEDGER_KIND, _version_leaves)
-
-
-# --- read-only lookups for the ledger check (portal) --------------------------------------
-
-
-def current_versions(
-    session: Session, *, credit_code: str, category: str
-) -> list[tuple[str, int, str, date | None]]:
-    """The records of one subject in one category as (record id, current version, its stored
-    digest, event date), most recently changed first: where a ledger check by record starts."""
-    rows = session.execute(
-        select(CreditRecord.id, CreditRecord.version, CreditRecord.digest, CreditRecord.event_on)
-        .where(CreditRecord.subject_code == credit_code, CreditRecord.category == category)
-        .order_by(CreditRecord.updated_at.desc(), CreditRecord.id)
-    )
-    return [(rid, version, digest, event_on) for rid, version, digest, event_on in rows]
+def ledger_party(
+    *, organization_kind: str, credit_code: str | None, organization_code: str | None
+) -> tuple[str, str]:
+    """Which leaves an organization may find with its own ledger key, as (role, label): an
+    enterprise those of its records (the subject), a department those it sent (the actor)."""
+    if organization_kind == "enterprise" and credit_code:
+        return "subject", credit_code
+    if organization_kind == "provider" and organization_code:
+        return "actor", ledger_actor(organization_code)
+    raise Forbidden("only an enterprise or a department has a ledger key", field="organization")
 
 
 def _data_digest(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
 
 
-def _version_bodies(session: Session, ref: str) -> list[str]:
-    """The digests of a record version's data as stored now, recomputed from the data.
+def _stored_events(
+    rid: str,
+    version: int,
+    subject: str,
+    provider: str,
+    data: dict[str, Any],
+    digest: str,
+    salt: bytes | None,
+) -> list[StoredEvent]:
+    """A stored record version as the ledger checks it: its data re-hashed, and its digest
+    column too where the two differ (each must be what the leaf committed to)."""
+    ref = f"{rid}:{version}"
+    actor = ledger_actor(provider)
+    raw = None if salt is None else bytes(salt)
+    recomputed = _data_digest(data)
+    found = [StoredEvent(ref, recomputed, raw, subject, actor)]
+    if digest != recomputed:
+        found.append(StoredEvent(ref, digest, raw, subject, actor))
+    return found
+
+
+_STORED_CURRENT = (
+    CreditRecord.id,
+    CreditRecord.version,
+    CreditRecord.subject_code,
+    CreditRecord.provider,
+    CreditRecord.data,
+    CreditRecord.digest,
+    CreditRecord.salt,
+)
+_STORED_PAST = (
+    RecordVersion.record_id,
+    RecordVersion.version,
+    RecordVersion.subject_code,
+    RecordVersion.provider,
+    RecordVersion.data,
+    RecordVersion.digest,
+    RecordVersion.salt,
+)
+
+
+def _version_leaves(session: Session) -> Iterable[StoredEvent]:
+    """Every stored record version, current and past, its data re-hashed: each must have its
+    ledger leaf, so a version whose data, digest or salt was edited behind the ledger (or
+    that was added around it) is named by ``xyd ledger verify``."""
+    for columns in (_STORED_CURRENT, _STORED_PAST):
+        statement = select(*columns).execution_options(yield_per=5000)
+        for row in session.execute(statement):
+            yield from _stored_events(*row)
+
+
+ledger_service.register_source(LEDGER_KIND, _version_leaves)
+
+
+# --- read-only lookups for the ledger check (portal) and for entitled readers -------------
+
+
+def leaf_digest(
+    *,
+    record_id: str,
+    version: int,
+    subject_code: str,
+    provider: str,
+    digest: str,
+    salt: bytes | None,
+) -> str:
+    """The digest the leaf of a record version carries: the salted commitment (format 2),
+    or the digest itself for a version stored before salts."""
+    stored = StoredEvent(
+        f"{record_id}:{version}",
+        digest,
+        None if salt is None else bytes(salt),
+        subject_code,
+        ledger_actor(provider),
+    )
+    return ledger_service.expected_digest(LEDGER_KIND, stored)
+
+
+def shown_commitment(*, credit_code: str, record: Mapping[str, Any]) -> str:
+    """The commitment of a record version as a reader was shown it in full (the API's
+    record or version with its ``ledger`` member): recomputed from the data, the department,
+    the ids and the salt, as the reader does before asking for the inclusion proof."""
+    ledger = record.get("ledger") or {}
+    salt = ledger.get("salt")
+    return leaf_digest(
+        record_id=record["id"],
+        version=int(record["version"]),
+        subject_code=credit_code,
+        provider=record["provider"],
+        digest=_data_digest(dict(record["data"])),
+        salt=None if salt is None else bytes.fromhex(salt),
+    )
+
+
+def current_versions(
+    session: Session, *, credit_code: str, category: str
+) -> list[tuple[str, int, str, date | None]]:
+    """The records of one subject in one category as (record id, current version, the digest
+    its leaf carries, event date), most recently changed first: where a ledger check by
+    record starts."""
+    rows = session.execute(
+        select(
+            CreditRecord.id,
+            CreditRecord.version,
+            CreditRecord.provider,
+            CreditRecord.digest,
+            CreditRecord.salt,
+            CreditRecord.event_on,
+        )
+        .where(CreditRecord.subject_code == credit_code, CreditRecord.category == category)
+        .order_by(CreditRecord.updated_at.desc(), CreditRecord.id)
+    )
+    return [
+        (
+            rid,
+            version,
+            leaf_digest(
+                record_id=rid,
+                version=version,
+                subject_code=credit_code,
+                provider=provider,
+                digest=digest,
+                salt=salt,
+            ),
+            event_on,
+        )
+        for rid, version, provider, digest, salt, event_on in rows
+    ]
+
+
+def ledger_proofs(
+    session: Session, *, subject_code: str, versions: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], RecordLedgerOut]:
+    """For record versions shown to a reader entitled to them in full: what lets it check
+    that each is in the ledger (its salt, the commitment and the leaf's index).
+
+    Only for versions the reader sees raw: the salt lets whoever holds it test guesses of
+    the record's values, as the data itself would. Versions of other subjects are ignored.
+    """
+    wanted = set(versions)
+    if not wanted:
+        return {}
+    ids = sorted({rid for rid, _ in wanted})
+    found: dict[tuple[str, int], tuple[str, str, bytes | None]] = {}
+    for columns, model in ((_STORED_CURRENT, CreditRecord), (_STORED_PAST, RecordVersion)):
+        key = columns[0]
+        for condition in lookup_chunks(session, key, ids):
+            statement = select(*columns).where(condition, model.subject_code == subject_code)
+            for rid, version, _, provider, _, digest, salt in session.execute(statement):
+                if (rid, version) in wanted:
+                    found[(rid, version)] = (provider, digest, salt)
+    digests = {
+        pair: leaf_digest(
+            record_id=pair[0],
+            version=pair[1],
+            subject_code=subject_code,
+            provider=provider,
+            digest=digest,
+            salt=salt,
+        )
+        for pair, (provider, digest, salt) in found.items()
+    }
+    indexes = ledger_service.indexes_of(session, digests=list(digests.values()))
+    return {
+        pair: RecordLedgerOut(
+            format=ledger_service.FORMAT_1 if found[pair][2] is None else ledger_service.FORMAT_2,
+            salt=None if found[pair][2] is None else bytes(found[pair][2] or b"").hex(),
+            digest=found[pair][1],
+            commitment=value,
+            index=indexes.get(value),
+        )
+        for pair, value in digests.items()
+    }
+
+
+def _version_bodies(session: Session, ref: str) -> list[StoredEvent]:
+    """A record version's data as stored now, re-hashed, with its salt.
 
     The version row, and the record row while that version is current: either may have been
     edited behind the ledger. Empty when neither is there.
@@ -899,19 +1075,17 @@ def _version_bodies(session: Session, ref: str) -> list[str]:
     if not rid or not number.isdigit():
         return []
     version = int(number)
-    found: list[str] = []
-    stored = session.scalar(
-        select(RecordVersion.data).where(
+    found: list[StoredEvent] = []
+    stored = session.execute(
+        select(*_STORED_PAST).where(
             RecordVersion.record_id == rid, RecordVersion.version == version
         )
-    )
-    if stored is not None:
-        found.append(_data_digest(stored))
-    current = session.execute(
-        select(CreditRecord.version, CreditRecord.data).where(CreditRecord.id == rid)
     ).first()
-    if current is not None and current[0] == version:
-        found.append(_data_digest(current[1]))
+    if stored is not None:
+        found.append(_stored_events(*stored)[0])
+    current = session.execute(select(*_STORED_CURRENT).where(CreditRecord.id == rid)).first()
+    if current is not None and current[1] == version:
+        found.append(_stored_events(*current)[0])
     return found
 
 

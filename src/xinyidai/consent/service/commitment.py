@@ -18,9 +18,12 @@ from xinyidai.core.ids import new_id
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
+from xinyidai.ledger.schemas import StoredEvent
 
 DEFAULT_TEXT = Path(__file__).resolve().parent.parent / "data" / "commitment.json"
 LEDGER_KIND = "consent.commitment"
+LEDGER_ACTOR = "system:consent"
+LEDGER_SUBJECT = "commitment"
 TITLE_MAX = 200
 BODY_MAX = 20_000
 
@@ -134,15 +137,17 @@ def sign(session: Session, *, principal: Principal, version: int) -> CommitmentS
     )
     body = _signature_body(row)
     row.digest = ledger_service.digest_of(body)
+    row.salt = ledger_service.new_salt()
     session.add(row)
     session.flush()
     ledger_service.append(
         session,
         kind=LEDGER_KIND,
-        actor="system:consent",
-        subject="commitment",
+        actor=LEDGER_ACTOR,
+        subject=LEDGER_SUBJECT,
         ref=row.public_id,
         body=body,
+        salt=row.salt,
     )
     return row
 
@@ -179,15 +184,26 @@ def signature_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(CommitmentSignature)) or 0)
 
 
-def _signature_leaves(session: Session) -> Iterator[tuple[str, str]]:
+def _stored(row: CommitmentSignature) -> StoredEvent:
+    """A signature as the ledger checks it: recomputed from the row, with its salt."""
+    return StoredEvent(
+        ref=row.public_id,
+        digest=ledger_service.digest_of(_signature_body(row)),
+        salt=None if row.salt is None else bytes(row.salt),
+        subject=LEDGER_SUBJECT,
+        actor=LEDGER_ACTOR,
+    )
+
+
+def _signature_leaves(session: Session) -> Iterator[StoredEvent]:
     stmt = select(CommitmentSignature).order_by(CommitmentSignature.id)
     for row in session.scalars(stmt.execution_options(yield_per=5000)):
-        yield row.public_id, ledger_service.digest_of(_signature_body(row))
+        yield _stored(row)
 
 
-def _signature_bodies(session: Session, ref: str) -> list[str]:
+def _signature_bodies(session: Session, ref: str) -> list[StoredEvent]:
     row = session.scalar(select(CommitmentSignature).where(CommitmentSignature.public_id == ref))
-    return [] if row is None else [ledger_service.digest_of(_signature_body(row))]
+    return [] if row is None else [_stored(row)]
 
 
 ledger_service.register_source(LEDGER_KIND, _signature_leaves)

@@ -56,12 +56,14 @@ from xinyidai.core.pagination import paginate
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
+from xinyidai.ledger.schemas import StoredEvent
 from xinyidai.privacy.service import LEVELS
 from xinyidai.registry import service as registry_service
 
 LEDGER_KIND = "consent.letter"
 # Leaves name no one: who granted what to whom stays in the database, only digests go public.
 LEDGER_ACTOR = "system:consent"
+LEDGER_SUBJECT = "letter"
 SYSTEM_EXPIRY = "system:expiry"
 SYSTEM_USAGE = "system:usage"
 GRANTEE_KINDS = ("institution", "platform")
@@ -244,15 +246,17 @@ def _record(
     )
     body = _transition_body(letter, row)
     row.digest = ledger_service.digest_of(body)
+    row.salt = ledger_service.new_salt()
     session.add(row)
     session.flush()
     ledger_service.append(
         session,
         kind=LEDGER_KIND,
         actor=LEDGER_ACTOR,
-        subject="letter",
+        subject=LEDGER_SUBJECT,
         ref=f"{letter.public_id}:{row.id}",
         body=body,
+        salt=row.salt,
     )
     return row
 
@@ -717,7 +721,18 @@ def open_application_letters(session: Session) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- the ledger
 
 
-def _transition_leaves(session: Session) -> Iterator[tuple[str, str]]:
+def _stored(letter: AuthorizationLetter, row: LetterTransition) -> StoredEvent:
+    """A move as the ledger checks it: recomputed from the rows, with its salt."""
+    return StoredEvent(
+        ref=f"{letter.public_id}:{row.id}",
+        digest=ledger_service.digest_of(_transition_body(letter, row)),
+        salt=None if row.salt is None else bytes(row.salt),
+        subject=LEDGER_SUBJECT,
+        actor=LEDGER_ACTOR,
+    )
+
+
+def _transition_leaves(session: Session) -> Iterator[StoredEvent]:
     stmt = (
         select(LetterTransition, AuthorizationLetter)
         .join(AuthorizationLetter, AuthorizationLetter.id == LetterTransition.letter_id)
@@ -725,13 +740,10 @@ def _transition_leaves(session: Session) -> Iterator[tuple[str, str]]:
         .execution_options(yield_per=5000)
     )
     for row, letter in session.execute(stmt):
-        yield (
-            f"{letter.public_id}:{row.id}",
-            ledger_service.digest_of(_transition_body(letter, row)),
-        )
+        yield _stored(letter, row)
 
 
-def _transition_bodies(session: Session, ref: str) -> list[str]:
+def _transition_bodies(session: Session, ref: str) -> list[StoredEvent]:
     letter_id, _, number = ref.rpartition(":")
     if not number.isdigit():
         return []
@@ -743,7 +755,7 @@ def _transition_bodies(session: Session, ref: str) -> list[str]:
     if found is None:
         return []
     row, letter = found
-    return [ledger_service.digest_of(_transition_body(letter, row))]
+    return [_stored(letter, row)]
 
 
 ledger_service.register_source(LEDGER_KIND, _transition_leaves)

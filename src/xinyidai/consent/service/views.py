@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -85,7 +86,12 @@ def apply(decision: Decision, groups: list[CategoryRecords]) -> list[CategoryRec
 def records_for(
     session: Session, decision: Decision, *, with_history: bool = False
 ) -> list[CategoryRecords]:
-    """The subject's current records the decision grants, each field as its view says."""
+    """The subject's current records the decision grants, each field as its view says.
+
+    A record version shown in full (every field raw) comes with what lets the reader check
+    it is in the ledger (its salt, commitment and leaf index); one shown masked or in part
+    comes without: its salt would let the reader test guesses of what was hidden.
+    """
     if not decision.allowed:
         raise refusal(decision)
     groups = records_service.records_of(
@@ -94,7 +100,51 @@ def records_for(
         categories=list(decision.grants),
         with_history=with_history,
     )
-    return apply(decision, groups)
+    stored = {
+        (record.id, version.version): version.data
+        for group in groups
+        for record in group.records
+        for version in record.history or []
+    }
+    stored |= {(r.id, r.version): r.data for group in groups for r in group.records}
+    return _with_ledger_proofs(session, decision.subject, apply(decision, groups), stored)
+
+
+def _with_ledger_proofs(
+    session: Session,
+    subject: str,
+    groups: list[CategoryRecords],
+    stored: dict[tuple[str, int], dict[str, Any]],
+) -> list[CategoryRecords]:
+    """Attach ledger proofs to the versions shown exactly as stored."""
+    whole: list[tuple[str, int]] = []
+    for group in groups:
+        for record in group.records:
+            if stored.get((record.id, record.version)) == record.data:
+                whole.append((record.id, record.version))
+            for version in record.history or []:
+                if stored.get((record.id, version.version)) == version.data:
+                    whole.append((record.id, version.version))
+    proofs = records_service.ledger_proofs(session, subject_code=subject, versions=whole)
+    if not proofs:
+        return groups
+    shown: list[CategoryRecords] = []
+    for group in groups:
+        records = []
+        for record in group.records:
+            history = record.history
+            if history is not None:
+                history = [
+                    v.model_copy(update={"ledger": proofs.get((record.id, v.version))})
+                    for v in history
+                ]
+            records.append(
+                record.model_copy(
+                    update={"ledger": proofs.get((record.id, record.version)), "history": history}
+                )
+            )
+        shown.append(group.model_copy(update={"records": records}))
+    return shown
 
 
 def report_number(decision: Decision) -> str:
@@ -127,6 +177,8 @@ def credit_report(session: Session, decision: Decision, *, actor: Principal) -> 
                         version=r.version,
                         updated_at=r.updated_at,
                         data=r.data,
+                        provider=r.provider,
+                        ledger=r.ledger,
                     )
                     for r in group.records
                 ],

@@ -10,7 +10,7 @@ unique index, which SQLite and PostgreSQL both have. Until now registration refu
 second organization for a code, so no existing data can break it.
 
 Revision ID: 0015_iam_enterprise_claims
-Revises: 0013_records_current_version
+Revises: 0014_ledger_commitments
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_iam_enterprise_claims"
-down_revision: str | Sequence[str] | None = "0013_records_current_version"
+down_revision: str | Sequence[str] | None = "0014_ledger_commitments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
