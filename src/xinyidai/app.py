@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -13,7 +16,8 @@ from xinyidai.audit.api import router as audit_router
 from xinyidai.catalog.api import router as catalog_router
 from xinyidai.consent.api import router as consent_router
 from xinyidai.core import queue
-from xinyidai.core.api import install_error_handlers, install_request_ids
+from xinyidai.core.admission import AdmissionLimit
+from xinyidai.core.api import install_error_handlers, install_request_ids, request_id
 from xinyidai.core.db import database_status
 from xinyidai.core.i18n import set_locale
 from xinyidai.core.ratelimit import RateLimits
@@ -54,11 +58,25 @@ def api_router() -> APIRouter:
     return router
 
 
+# Answered even when every slot is taken: health checks, and files served from memory.
+UNLIMITED_PATHS = ("/healthz", "/static/")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool that runs the (synchronous) endpoints to the admission limit:
+    every admitted request finds a thread, and so does the commit at its end."""
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = max(limiter.total_tokens, get_settings().web_max_concurrency + 8)
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     settings.check_production()
     refuse_demo_accounts_in_production()
     app = FastAPI(
+        lifespan=_lifespan,
         title="XYD 信易贷",
         version=__version__,
         summary="Credit-information sharing and SME financing platform",
@@ -77,6 +95,14 @@ def create_app() -> FastAPI:
         set_locale(request_locale(request))
         return await call_next(request)
 
+    app.add_middleware(
+        AdmissionLimit,
+        active=settings.web_max_concurrency,
+        waiting=settings.web_max_waiting,
+        wait_seconds=settings.web_wait_seconds,
+        exempt=UNLIMITED_PATHS,
+        request_id=request_id,
+    )
     install_request_ids(app)  # after every other middleware: outside them all
 
     @app.get("/healthz", tags=["operations"])

@@ -1,5 +1,7 @@
-"""On PostgreSQL: the decision locks the letter it counts, so two banks' queries racing for
-a letter's last use get one answer each, and the whole trail verifies."""
+"""On PostgreSQL: a letter's use is counted by one conditional update as the transaction
+commits, so two banks' queries racing for a letter's last use get one answer each, reports
+on one letter never wait for each other while they are built, and the whole trail
+verifies."""
 
 from __future__ import annotations
 
@@ -7,12 +9,14 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
 from tests.consent.world import World, build_world, events, grant
 from xinyidai.consent import service as consent_service
 from xinyidai.core import db as core_db
+from xinyidai.core.errors import RefusedAtCommit
 from xinyidai.iam import service as iam_service
 from xinyidai.ledger import keys
 from xinyidai.ledger import service as ledger_service
@@ -57,8 +61,13 @@ def test_two_queries_racing_for_the_last_use_get_one_allow_and_one_refusal(
                 categories=["tax_payment"],
                 letter_id=letter.public_id,
             )
-            own.commit()
-            outcomes.append(decision.reason or decision.outcome)
+            start.wait()  # both decided before either commits: the race is at commit
+            try:
+                core_db.commit(own)
+            except RefusedAtCommit as refusal:
+                outcomes.append(refusal.code)
+            else:
+                outcomes.append(decision.reason or decision.outcome)
         finally:
             own.close()
 
@@ -71,6 +80,38 @@ def test_two_queries_racing_for_the_last_use_get_one_allow_and_one_refusal(
     session.refresh(letter)
     assert (letter.queries_used, letter.state) == (1, "used_up")
     assert sorted(e.outcome for e in events(session)) == ["allow", "deny"]
+
+
+def test_reports_on_one_letter_do_not_wait_for_each_other(
+    pg_world: tuple[Session, World],
+) -> None:
+    """One bank's report is still being built (its transaction open, its letter use
+    claimed) while another report on the same letter is decided and committed: the second
+    takes no lock the first holds (a lock wait would fail on ``lock_timeout``), and both
+    uses are counted."""
+    session, world = pg_world
+    letter = grant(session, world)
+    first = core_db.new_session()
+    second = core_db.new_session()
+    try:
+        for own in (first, second):
+            own.execute(text("SET lock_timeout = '2s'"))
+        bank = world.principal(first, "bank")
+        building = consent_service.decide(first, actor=bank, subject=ENTERPRISE_CODE)
+        assert building.allowed
+        consent_service.credit_report(first, building, actor=bank)  # still open
+        other = consent_service.decide(
+            second, actor=world.principal(second, "bank"), subject=ENTERPRISE_CODE
+        )
+        consent_service.credit_report(second, other, actor=world.principal(second, "bank"))
+        core_db.commit(second)
+        core_db.commit(first)
+    finally:
+        first.close()
+        second.close()
+    session.refresh(letter)
+    assert letter.queries_used == 2
+    assert [e.outcome for e in events(session)] == ["allow", "allow"]
 
 
 def test_the_trail_verifies_on_postgres(pg_world: tuple[Session, World]) -> None:

@@ -18,6 +18,7 @@ from xinyidai.audit.schemas import (
     LedgerLeavesOut,
 )
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.db import streamed
 from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page
 from xinyidai.iam.api import CurrentPrincipal, require_roles
@@ -92,20 +93,14 @@ def search_events(
         letter_id=letter_id or None,
     )
     if format == "csv":
-        lines = service.csv_lines(session, flt=flt)
-        first = next(lines)  # a bad filter fails here, before the response starts
+        service.check_filter(flt)  # a bad filter fails here, before the response starts
         return StreamingResponse(
-            _prepend(first, lines),
+            streamed(lambda reader: service.csv_lines(reader, flt=flt)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="access-events.csv"'},
         )
     rows, total = service.search(session, flt=flt, page=paging.page, size=paging.size)
     return _page(rows, total, paging.page, paging.size)
-
-
-def _prepend(first: str, rest: Any) -> Any:
-    yield first
-    yield from rest
 
 
 @router.get("/audit/ledger-leaves", response_model=LedgerLeavesOut)

@@ -217,6 +217,11 @@ def iter_events(session: Session, *, flt: EventFilter) -> Iterator[AccessEvent]:
     yield from session.scalars(stmt)
 
 
+def check_filter(flt: EventFilter) -> None:
+    """Refuse a bad filter (``ValidationFailed``) before an export starts streaming."""
+    _filtered(flt)
+
+
 def csv_lines(session: Session, *, flt: EventFilter) -> Iterator[str]:
     """The events matching the filter as CSV text (UTF-8 with a BOM, for spreadsheets)."""
     _filtered(flt)  # refuse a bad filter before the first line goes out

@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xinyidai.core.db import new_session
-from xinyidai.core.errors import XydError
+from xinyidai.core.db import commit, new_session, settle_refusal
+from xinyidai.core.errors import RefusedAtCommit, XydError
 from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
 from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE
 
@@ -29,11 +29,22 @@ log = logging.getLogger(__name__)
 
 
 def get_session() -> Iterator[Session]:
-    """A session per request: committed when the endpoint returns, rolled back on error."""
+    """A session per request: committed when the endpoint returns, rolled back on error.
+
+    The commit happens before the answer is sent (the dependency's ``scope="function"``):
+    a client told that a write succeeded has it stored, and a read that delivered data has
+    its access event stored, or the client gets an error instead. Authentication and the
+    endpoint share this one session, so a request holds one pooled connection at a time.
+    An endpoint that streams its answer reads through a session of its own
+    (``core.db.streamed``), opened once this one is closed.
+    """
     session = new_session()
     try:
         yield session
-        session.commit()
+        commit(session)
+    except RefusedAtCommit as refusal:  # also when the endpoint committed by itself
+        settle_refusal(session, refusal)
+        raise
     except BaseException:
         session.rollback()
         raise
@@ -41,7 +52,7 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class PageParams(BaseModel):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -32,10 +32,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from xinyidai.core.errors import RefusedAtCommit
 from xinyidai.core.settings import get_settings, normalize_database_url
 
 if TYPE_CHECKING:
     import polars as pl
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -55,10 +58,32 @@ def build_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        settings = get_settings()
+        pool: dict[str, Any] = {}
+        if database and database != ":memory:":
+            pool = {
+                "pool_size": settings.effective_pool_size,
+                "max_overflow": settings.db_pool_overflow,
+                "pool_timeout": settings.db_pool_timeout_seconds,
+            }
+        # pysqlite begins a transaction at the first write of a unit of work, not at its
+        # reads: a writer takes SQLite's write lock at its first INSERT/UPDATE and keeps it
+        # to the commit, later writers wait for it (busy_timeout), and readers never wait
+        # (WAL). A read never turns into a write on a stale snapshot, so SQLite never
+        # answers "database is locked" at once; the admission limit keeps the line short.
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **pool
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    settings = get_settings()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.effective_pool_size,
+        max_overflow=settings.db_pool_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
 
 
 @lru_cache(maxsize=8)
@@ -80,18 +105,48 @@ def new_session() -> Session:
     return _sessionmaker(get_settings().effective_database_url)()
 
 
+def commit(session: Session) -> None:
+    """Commit the unit of work; when a rule checked at commit time refuses it
+    (``RefusedAtCommit``), roll it back, commit what the refusal records, and raise it."""
+    try:
+        session.commit()
+    except RefusedAtCommit as refusal:
+        settle_refusal(session, refusal)
+        raise
+
+
+def settle_refusal(session: Session, refusal: RefusedAtCommit) -> None:
+    """Roll back the unit of work a commit-time rule refused, then commit what the refusal
+    records (once: an edge that sees the refusal again records nothing more)."""
+    session.rollback()
+    record, refusal.record = refusal.record, None
+    if record is not None:
+        record(session)
+        session.commit()
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     session = new_session()
     try:
         yield session
-        session.commit()
+        commit(session)
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def streamed(read: Callable[[Session], Iterable[T]]) -> Iterator[T]:
+    """What ``read`` yields, read through a session of its own opened on the first item.
+
+    For an answer streamed after the request's own session was committed and closed (an
+    export of every matching row): the request still holds one connection at a time.
+    """
+    with session_scope() as session:
+        yield from read(session)
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

@@ -6,6 +6,7 @@ message id translated at the edge into the caller's language.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from xinyidai.core.i18n import gettext
@@ -97,6 +98,27 @@ class TooManyRequests(XydError):
 class PayloadTooLarge(XydError):
     status = 413
     code = "payload_too_large"
+
+
+class RefusedAtCommit(Forbidden):
+    """A rule checked as the transaction commits refused it (a letter's last use taken by a
+    request that committed first): the whole unit of work is rolled back, then ``record``
+    writes what must outlive it (the refusal's audit event) in a transaction of its own.
+
+    ``core.db.commit`` does both; every edge commits through it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        record: Callable[[Any], object] | None = None,
+        field: str | None = None,
+        error_code: str | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(message, field=field, error_code=error_code, **params)
+        self.record = record
 
 
 class Unavailable(XydError):

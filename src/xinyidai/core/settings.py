@@ -50,6 +50,41 @@ class Settings(BaseSettings):
     inline_upload_kb: int = Field(
         default=4096, description="uploads up to this size are read at once, larger by a worker"
     )
+    web_max_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description=(
+            "requests a web process serves at once; the database pool and the thread pool "
+            "are sized from it (the rest wait in line)"
+        ),
+    )
+    web_max_waiting: int = Field(
+        default=1000,
+        ge=0,
+        description="requests that may wait in line per web process; beyond it 503 at once",
+    )
+    web_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long a request waits in line before it is answered 503",
+    )
+    db_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "database connections kept per process (PostgreSQL); unset: "
+            "web_max_concurrency + 4 (the sequencer and jobs beside the requests)"
+        ),
+    )
+    db_pool_overflow: int = Field(
+        default=4, ge=0, description="connections a process may open beyond the pool"
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="how long to wait for a pooled connection before answering 503",
+    )
     password_min_score: int = Field(
         default=2,
         ge=0,
@@ -140,6 +175,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'xyd.db').as_posix()}"
+
+    @property
+    def effective_pool_size(self) -> int:
+        """Connections kept per process: one per request served at once, and a few more."""
+        return self.db_pool_size or self.web_max_concurrency + 4
 
     @property
     def queue_path(self) -> Path:

@@ -15,6 +15,7 @@ from xinyidai.audit.models import OUTCOMES
 from xinyidai.audit.schemas import EventFilter
 from xinyidai.consent.schemas import PURPOSES
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.db import streamed
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import MAX_SIZE
 from xinyidai.iam import service as iam_service
@@ -130,8 +131,7 @@ def events_csv(
     """Every access decision matching the filter as CSV (UTF-8 with a BOM)."""
     try:
         flt = _filter(organization, enterprise, date_from, date_to, purpose, outcome)
-        lines = audit_service.csv_lines(session, flt=flt)
-        first = next(lines)
+        audit_service.check_filter(flt)
     except XydError as exc:
         return render(
             request,
@@ -142,12 +142,8 @@ def events_csv(
             params=exc.params,
         )
 
-    def body() -> object:
-        yield first
-        yield from lines
-
     return StreamingResponse(
-        body(),  # type: ignore[arg-type]
+        streamed(lambda reader: audit_service.csv_lines(reader, flt=flt)),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="access-events.csv"',

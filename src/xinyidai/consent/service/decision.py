@@ -27,6 +27,7 @@ from xinyidai.catalog.schemas import CategorySpec
 from xinyidai.consent.models import (
     ACTIVE,
     EXPIRED,
+    FETCH_ONCE,
     FETCH_PERIODIC,
     GRANTEE_ANY_INSTITUTION,
     PAUSED,
@@ -231,6 +232,17 @@ def problem_with(
         ready = clock.as_utc(letter.last_used_at) + timedelta(days=letter.fetch_period_days)
         if now < ready:
             return Problem(TOO_FREQUENT, params | {"next": _time_text(ready)})
+    # Uses an earlier decision of this transaction claimed are counted only at commit.
+    pending = letters.pending_uses(session, letter=letter)
+    if pending:
+        used = letter.queries_used + pending
+        if letter.fetch_mode == FETCH_ONCE or (
+            letter.max_queries is not None and used >= letter.max_queries
+        ):
+            return Problem(LETTER_USED_UP, params | {"queries": used})
+        if letter.fetch_mode == FETCH_PERIODIC and letter.fetch_period_days:
+            ready = now + timedelta(days=letter.fetch_period_days)
+            return Problem(TOO_FREQUENT, params | {"next": _time_text(ready)})
     return None
 
 
@@ -278,10 +290,9 @@ def _best_letter(
     purpose: str,
     wanted: list[CategorySpec],
     now: datetime,
-    lock: bool = True,
 ) -> tuple[AuthorizationLetter | None, Problem | None]:
     """The usable letter covering most of ``wanted``; else None and the reason ranking first."""
-    found = letters.candidates(session, principal=actor, credit_code=subject, lock=lock)
+    found = letters.candidates(session, principal=actor, credit_code=subject)
     best: tuple[int, AuthorizationLetter] | None = None
     problems: list[Problem] = []
     for letter in found:
@@ -320,13 +331,12 @@ def _by_letter_or_public(
     letter_id: str | None,
     withhold: bool,
     now: datetime,
-    lock: bool = True,
 ) -> _Plan:
     plan = _Plan(grants={}, withheld={})
     private = [s for s in specs if not privacy.is_public(s)]
     letter: AuthorizationLetter | None = None
     if letter_id:
-        letter = letters.get_or_raise(session, letter_id=letter_id.strip(), lock=True)
+        letter = letters.get_or_raise(session, letter_id=letter_id.strip())
         plan.problem = problem_with(
             session, letter, actor=actor, subject=subject, purpose=purpose, now=now
         )
@@ -342,7 +352,6 @@ def _by_letter_or_public(
             purpose=purpose,
             wanted=wanted,
             now=now,
-            lock=lock,
         )
     for spec in specs:
         if letter is not None and (
@@ -382,7 +391,6 @@ def _plan(
     specs: list[CategorySpec],
     letter_id: str | None,
     now: datetime,
-    lock: bool = True,
 ) -> _Plan:
     kind = actor.organization_kind
     withhold = purpose == VERIFICATION
@@ -413,7 +421,6 @@ def _plan(
                     letter_id=None,
                     withhold=withhold,
                     now=now,
-                    lock=lock,
                 )
                 plan.grants.update(other.grants)
                 plan.withheld.update(other.withheld)
@@ -427,7 +434,6 @@ def _plan(
         letter_id=letter_id,
         withhold=withhold,
         now=now,
-        lock=lock,
     )
 
 
@@ -490,7 +496,23 @@ def decide(
     retain_until: date | None = None
     used = plan.letter if not refused else None
     if used is not None:
-        letters.record_use(session, letter=used)
+        letters.claim_use(
+            session,
+            letter=used,
+            refused=lambda again, lost: audit_service.record_access(
+                again,
+                principal=actor,
+                subject=code,
+                categories=[s.code for s in specs] if named else sorted(plan.grants),
+                purpose=chosen,
+                outcome=DENY,
+                basis=None,
+                letter_id=used.public_id,
+                reason=lost,
+                granted={},
+                channel=channel,
+            ),
+        )
         retain_until = clock.today() + timedelta(days=used.data_life_days)
     event = audit_service.record_access(
         session,
@@ -555,7 +577,6 @@ def grantable(
         specs=specs,
         letter_id=None,
         now=clock.now(),
-        lock=False,
     )
     return frozenset(plan.grants)
 

@@ -11,12 +11,12 @@ cannot change unseen.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
@@ -43,14 +43,19 @@ from xinyidai.consent.models import (
 from xinyidai.consent.schemas import (
     APPLICATION_PURPOSES,
     DESENSITIZED_PURPOSES,
+    LETTER_EXPIRED,
+    LETTER_PAUSED,
     LETTER_PURPOSES,
+    LETTER_REVOKED,
+    LETTER_USED_UP,
+    TOO_FREQUENT,
     LetterIn,
     LetterRequestIn,
     LetterTerms,
 )
 from xinyidai.consent.service.commitment import require_signed
 from xinyidai.core import clock
-from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyidai.core.errors import Conflict, Forbidden, NotFound, RefusedAtCommit, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
 from xinyidai.iam import service as iam_service
@@ -284,6 +289,17 @@ def _move(
         raise ValidationFailed("give a reason", field="reason")
     if reason and len(reason) > NOTE_MAX:
         raise ValidationFailed("at most {maximum} characters", field="reason", maximum=NOTE_MAX)
+    # A use this transaction claimed came first: count it before the letter moves.
+    claim = session.info.get(_CLAIMS, {}).pop(letter.id, None)
+    if claim is not None:
+        _spend(session, claim)
+        if letter.state not in allowed_from:  # that use spent it
+            raise Conflict(
+                "cannot {transition} a letter that is {state}",
+                field="state",
+                transition=transition,
+                state=letter.state,
+            )
     previous = letter.state
     letter.state = to_state
     letter.state_changed_at = clock.now()
@@ -544,13 +560,90 @@ def expire(session: Session, *, letter: AuthorizationLetter) -> AuthorizationLet
     )
 
 
-def record_use(session: Session, *, letter: AuthorizationLetter) -> AuthorizationLetter:
-    """Count one allowed query; the last one a letter allows moves it to used_up."""
-    letter.queries_used += 1
-    letter.last_used_at = clock.now()
-    session.flush()
+@dataclass
+class _Claim:
+    """Uses of one letter to count when the transaction commits, as the decision saw it."""
+
+    letter_pk: int
+    last_used_at: datetime | None
+    refused: Callable[[Session, str], object]
+    uses: int = 1
+
+
+_CLAIMS = "xyd.consent.letter_claims"
+
+
+def claim_use(
+    session: Session,
+    *,
+    letter: AuthorizationLetter,
+    refused: Callable[[Session, str], object],
+) -> None:
+    """Count one allowed query of ``letter`` as the caller's transaction commits.
+
+    The count is one conditional ``UPDATE`` run just before the commit, not a row lock
+    taken when the decision is made: a bank's reports on one letter would otherwise queue
+    on that lock while each report is built. The update adds the uses only if the letter
+    is still active and valid, has them left and (periodic letters) was not used since the
+    decision read it; if a request that committed first took the last use, the commit is
+    refused (``RefusedAtCommit``), the work rolled back, and ``refused(session, reason)``
+    records the refusal in a transaction of its own. The use that spends a letter moves it
+    to used_up in the same transaction. Uses claimed but not yet counted are
+    ``pending_uses``: a second decision in the same transaction sees them.
+    """
+    claims: dict[int, _Claim] = session.info.setdefault(_CLAIMS, {})
+    claim = claims.get(letter.id)
+    if claim is None:
+        claims[letter.id] = _Claim(letter.id, letter.last_used_at, refused)
+    else:
+        claim.uses += 1
+
+
+def pending_uses(session: Session, *, letter: AuthorizationLetter) -> int:
+    """Uses of ``letter`` claimed in this transaction and not yet counted."""
+    claims: dict[int, _Claim] = session.info.get(_CLAIMS, {})
+    claim = claims.get(letter.id)
+    return claim.uses if claim is not None else 0
+
+
+def _spend(session: Session, claim: _Claim) -> None:
+    letters = AuthorizationLetter
+    now = clock.now()
+    seen = (
+        letters.last_used_at.is_(None)
+        if claim.last_used_at is None
+        else letters.last_used_at == claim.last_used_at
+    )
+    counted = session.execute(
+        update(letters)
+        .where(
+            letters.id == claim.letter_pk,
+            letters.state == ACTIVE,
+            letters.valid_until > now,
+            or_(
+                letters.max_queries.is_(None),
+                letters.queries_used + claim.uses <= letters.max_queries,
+            ),
+            or_(letters.fetch_mode != FETCH_ONCE, letters.queries_used == 0),
+            or_(letters.fetch_mode != FETCH_PERIODIC, seen),
+        )
+        .values(queries_used=letters.queries_used + claim.uses, last_used_at=now)
+        .returning(letters.queries_used)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    letter = session.get(AuthorizationLetter, claim.letter_pk, populate_existing=True)
+    if counted is None or letter is None:
+        reason = _lost_reason(letter)
+        raise RefusedAtCommit(
+            "authorization letter {letter} was used up or withdrawn by another request "
+            "while this one was answered",
+            field="letter_id",
+            error_code=reason,
+            letter=letter.public_id if letter is not None else "",
+            record=lambda s: claim.refused(s, reason),
+        )
     spent = letter.fetch_mode == FETCH_ONCE or (
-        letter.max_queries is not None and letter.queries_used >= letter.max_queries
+        letter.max_queries is not None and counted >= letter.max_queries
     )
     if spent:
         _move(
@@ -561,7 +654,33 @@ def record_use(session: Session, *, letter: AuthorizationLetter) -> Authorizatio
             to_state=USED_UP,
             actor=SYSTEM_USAGE,
         )
-    return letter
+
+
+def _lost_reason(letter: AuthorizationLetter | None) -> str:
+    """The refusal code of a use lost at commit time, from the letter as it is now."""
+    if letter is None or letter.state == REVOKED:
+        return LETTER_REVOKED
+    if letter.state == PAUSED:
+        return LETTER_PAUSED
+    if letter.state == EXPIRED or clock.as_utc(letter.valid_until) <= clock.now():
+        return LETTER_EXPIRED
+    if letter.state == USED_UP or letter.fetch_mode == FETCH_ONCE:
+        return LETTER_USED_UP
+    if letter.max_queries is not None and letter.queries_used >= letter.max_queries:
+        return LETTER_USED_UP
+    return TOO_FREQUENT  # a periodic letter used by another request since it was read
+
+
+@event.listens_for(Session, "before_commit")
+def _count_claimed_uses(session: Session) -> None:
+    claims: dict[int, _Claim] = session.info.pop(_CLAIMS, {})
+    for claim in claims.values():
+        _spend(session, claim)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_claimed_uses(session: Session) -> None:
+    session.info.pop(_CLAIMS, None)
 
 
 def expire_due(session: Session, *, limit: int = 1000) -> int:

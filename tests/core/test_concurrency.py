@@ -1,0 +1,115 @@
+"""The real server under more concurrent clients than it has database connections: every
+request is answered (none times out, none fails: a request holds one connection at a time
+and commits before it answers, so no request waits for a connection another waiting
+request holds), and a letter's uses are all counted."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tests.accounts import ENTERPRISE_CODE
+from tests.consent.world import World, build_world, grant
+from xinyidai.core import db as core_db
+from xinyidai.core.settings import get_settings
+from xinyidai.iam import service as iam_service
+from xinyidai.iam.service import DemoAccount
+
+POOL = 3
+CLIENTS = 24
+REQUESTS = 96
+
+
+@dataclass
+class Server:
+    base: str
+    peak_connections: int = 0
+    checked_out: int = 0
+
+
+@pytest.fixture
+def world(session: Session, demo: list[DemoAccount]) -> World:
+    return build_world(session)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """``xyd serve``'s app on a free port, with as many slots as pooled connections (3) and
+    no connection beyond the pool; the peak of connections in use is counted."""
+    core_db.get_engine().dispose()
+    core_db.reset_engines()  # forgets the settings too: change them after
+    settings = get_settings()
+    monkeypatch.setattr(settings, "web_max_concurrency", POOL)
+    monkeypatch.setattr(settings, "db_pool_size", POOL)
+    monkeypatch.setattr(settings, "db_pool_overflow", 0)
+    monkeypatch.setattr(settings, "db_pool_timeout_seconds", 5.0)
+    engine = core_db.get_engine()
+    assert engine.pool.size() == POOL  # type: ignore[attr-defined]
+    port = _free_port()
+    found = Server(base=f"http://127.0.0.1:{port}")
+    lock = threading.Lock()
+
+    def checkout(*_: object) -> None:
+        with lock:
+            found.checked_out += 1
+            found.peak_connections = max(found.peak_connections, found.checked_out)
+
+    def checkin(*_: object) -> None:
+        with lock:
+            found.checked_out -= 1
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    from xinyidai.app import create_app
+
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield found
+    finally:
+        running.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_more_clients_than_connections_are_all_answered_on_one_letter(
+    server: Server, world: World, session: Session
+) -> None:
+    letter = grant(session, world)
+    bank = iam_service.get_user_or_raise(session, username="bank")
+    token = iam_service.issue_tokens(session, user=bank).access_token
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{server.base}/api/v1/enterprises/{ENTERPRISE_CODE}/report"
+
+    def read(_: int) -> int:
+        with httpx.Client(timeout=60) as client:
+            return client.get(url, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        statuses = list(pool.map(read, range(REQUESTS)))
+    assert statuses == [200] * REQUESTS
+    assert server.peak_connections <= POOL
+    session.refresh(letter)
+    assert letter.queries_used == REQUESTS
