@@ -11,7 +11,9 @@ from xinyidai.core.settings import get_settings
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
-    workers: int = typer.Option(1, help="web worker processes (stateless; scale out freely)"),
+    workers: int = typer.Option(
+        1, help="web worker processes (stateless; one per core in production)"
+    ),
     reload: bool = typer.Option(False, help="restart on code changes (development)"),
 ) -> None:
     """Serve the API, the portal and machine endpoints."""
@@ -32,6 +34,10 @@ def serve(
         workers=None if reload else workers,
         reload=reload,
         log_level=settings.log_level.lower(),
+        # Each worker process starts by importing the command line and the app again;
+        # on a busy machine that takes longer than uvicorn's 5-second health check, which
+        # then takes the worker for dead and starts another, forever.
+        timeout_worker_healthcheck=60,
     )
 
 
