@@ -253,3 +253,27 @@ def test_unreadable_archives_and_taken_names_are_one_line_errors(
     assert named.exit_code == 0, named.output
     [made] = tmp_path.glob("xyd-backup-xyd.local-*.tar")
     assert named.stdout.strip() == str(made)
+
+
+def test_a_restore_that_does_not_match_its_manifest_fails_its_checks(
+    sqlite_node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "node.tar"
+    backup(archive)
+
+    def claims_more(data: bytes) -> bytes:
+        manifest = json.loads(data)
+        manifest["counts"]["credit_record"] += 1
+        manifest["ledger"]["root_hash"] = "0" * 64
+        return json.dumps(manifest).encode()
+
+    wrong = rewrite_member(archive, "manifest.json", claims_more)
+    new_machine(monkeypatch, tmp_path / "new-machine")
+    result = runner.invoke(app, ["restore", str(wrong)])
+    assert result.exit_code == 1
+    assert re.search(
+        r"^FAIL row counts +credit_record \d+ \(the archive: \d+\)$", result.stdout, re.M
+    )
+    assert re.search(r"^FAIL ledger head ", result.stdout, re.M)
+    assert re.search(r"^ok +ledger verify ", result.stdout, re.M)
+    assert "the restore did not verify: 2 of 7 checks failed" in result.output

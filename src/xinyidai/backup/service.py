@@ -192,7 +192,15 @@ def create_backup(
     url = url or settings.effective_database_url
     kind = database_kind(url)
     path = _archive_path(out, settings.node_name)
-    staging = Path(tempfile.mkdtemp(prefix=".xyd-backup-", dir=path.parent))  # mode 0700
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".xyd-backup-", dir=path.parent))  # mode 0700
+    except OSError as exc:
+        raise Unavailable(
+            "cannot write the archive {path}: {reason}",
+            field="out",
+            path=str(path),
+            reason=str(exc),
+        ) from exc
     try:
         if kind == "sqlite":
             member = DATABASE_SQLITE
@@ -413,7 +421,13 @@ def restore_backup(
         report.checks.append(Check("database", True, f"{kind}, as it was at {made}"))
         stamp = _stamp()
         for placement in placements:
-            report.checks.append(Check(placement.label, True, files.place(placement, stamp=stamp)))
+            try:
+                report.checks.append(
+                    Check(placement.label, True, files.place(placement, stamp=stamp))
+                )
+            except OSError as exc:
+                reason = f"cannot write {placement.target}: {exc.strerror or exc}"
+                report.checks.append(Check(placement.label, False, reason))
         report.checks.extend(_content_checks(url, manifest))
         if manifest.database.revision != migrate.head_revision():
             progress(f"upgrading the schema from {manifest.database.revision}")

@@ -28,6 +28,11 @@ def _progress() -> Iterator[service.Progress]:
         yield report
 
 
+def _os_error(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
 def backup(
     out: Path | None = typer.Option(
         None,
@@ -50,6 +55,8 @@ def backup(
             result = service.create_backup(out=out, include_secrets=not no_secrets, progress=report)
     except XydError as exc:
         fail_on(exc)
+    except OSError as exc:  # a file the command itself reads or writes
+        fail(_os_error(exc))
     for line in service.describe(result.manifest):
         console.print(line, soft_wrap=True, markup=False, highlight=False)
     console.print(f"wrote {result.path} ({result.size:,} bytes, mode 0600)")
@@ -84,6 +91,8 @@ def restore(
             result = service.restore_backup(archive=archive, force=force, progress=report)
     except XydError as exc:
         fail_on(exc)
+    except OSError as exc:  # a file the command itself reads or writes
+        fail(_os_error(exc))
     for line in service.describe(result.manifest):
         console.print(line, soft_wrap=True, markup=False, highlight=False)
     width = max(len(check.name) for check in result.checks)
