@@ -107,7 +107,7 @@ def _entry(name: str, size: int, mtime: int) -> tarfile.TarInfo:
     return entry
 
 
-def _cannot_write(path: Path, reason: str) -> Unavailable:
+def cannot_write(path: Path, reason: str) -> Unavailable:
     return Unavailable(
         "cannot write the archive {path}: {reason}", field="out", path=str(path), reason=reason
     )
@@ -142,7 +142,7 @@ def write(path: Path, manifest: Manifest, staged: dict[str, Path], progress: Pro
         except FileExistsError as exc:
             raise exists_already(path) from exc
     except OSError as exc:
-        raise _cannot_write(path, str(exc)) from exc
+        raise cannot_write(path, str(exc)) from exc
     finally:
         partial.unlink(missing_ok=True)
     return path.stat().st_size

@@ -45,7 +45,7 @@ from xinyidai.backup.schemas import DatabaseKind, DatabaseState, LedgerState, Ma
 from xinyidai.consent import service as consent_service
 from xinyidai.core import clock, migrate
 from xinyidai.core.db import engine_for
-from xinyidai.core.errors import Conflict, Unavailable, ValidationFailed, XydError
+from xinyidai.core.errors import Conflict, ValidationFailed, XydError
 from xinyidai.core.settings import get_settings
 from xinyidai.ledger.verify import verify_ledger
 from xinyidai.records import service as records_service
@@ -108,12 +108,7 @@ def _archive_path(out: Path | None, node_name: str) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise Unavailable(
-            "cannot write the archive {path}: {reason}",
-            field="out",
-            path=str(path),
-            reason=str(exc),
-        ) from exc
+        raise archive_file.cannot_write(path, str(exc)) from exc
     return path
 
 
@@ -195,12 +190,7 @@ def create_backup(
     try:
         staging = Path(tempfile.mkdtemp(prefix=".xyd-backup-", dir=path.parent))  # mode 0700
     except OSError as exc:
-        raise Unavailable(
-            "cannot write the archive {path}: {reason}",
-            field="out",
-            path=str(path),
-            reason=str(exc),
-        ) from exc
+        raise archive_file.cannot_write(path, str(exc)) from exc
     try:
         if kind == "sqlite":
             member = DATABASE_SQLITE
