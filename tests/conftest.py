@@ -98,6 +98,31 @@ def pg_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_database() -> Iterator[Callable[[], str]]:
+    """Makes further empty PostgreSQL databases for this test (not migrated, not made the
+    configured one: a restore's target), each dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("XYD_TEST_POSTGRES_URL not set")
+    admin = create_engine(normalize_database_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"xyd_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return normalize_database_url(POSTGRES_URL).rsplit("/", 1)[0] + f"/{name}"
+
+    try:
+        yield make
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def session(db_url: str) -> Iterator[Session]:
     """A session on the test's database; the test commits what it wants the app to see."""
     s = core_db.new_session()

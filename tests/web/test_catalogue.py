@@ -1,5 +1,5 @@
-"""Every message id of the portal, iam, core, registry, scoring, profile, consent, graph and
-market has a Chinese translation."""
+"""Every message id of the portal, iam, core, registry, scoring, profile, consent, graph,
+market and backup has a Chinese translation."""
 
 from __future__ import annotations
 
@@ -40,7 +40,19 @@ OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n"}}
 
 
 @pytest.mark.parametrize(
-    "area", ["core", "registry", "iam", "web", "scoring", "profile", "consent", "graph", "market"]
+    "area",
+    [
+        "core",
+        "registry",
+        "iam",
+        "web",
+        "scoring",
+        "profile",
+        "consent",
+        "graph",
+        "market",
+        "backup",
+    ],
 )
 def test_every_message_id_has_a_chinese_translation(area: str) -> None:
     ids = {

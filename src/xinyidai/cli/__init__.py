@@ -6,6 +6,7 @@ import typer
 
 from xinyidai.cli import (
     audit,
+    backup,
     catalog,
     consent,
     db,
@@ -47,6 +48,7 @@ platform.register(app)
 ingest.register(app)
 synth.register(app)
 profile.register(app)
+backup.register(app)
 
 
 def main() -> None:

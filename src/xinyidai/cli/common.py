@@ -25,7 +25,7 @@ def setup_logging() -> None:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, as logs read it
     raise typer.Exit(code)
 
 

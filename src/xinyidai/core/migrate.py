@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from xinyidai.core.settings import get_settings, normalize_database_url
 
@@ -46,3 +47,22 @@ def current_revision(url: str | None = None) -> str | None:
         heads = MigrationContext.configure(connection).get_current_heads()
     engine.dispose()
     return ", ".join(sorted(heads)) or None
+
+
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def head_revision() -> str:
+    """The newest revision this code's migrations know."""
+    head = _scripts().get_current_head()
+    assert head is not None  # the migrations form one line with one head
+    return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations (an older one or the head); a
+    database written by newer code is at a revision this code does not know."""
+    return any(script.revision == revision for script in _scripts().walk_revisions())

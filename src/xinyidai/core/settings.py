@@ -144,6 +144,13 @@ class Settings(BaseSettings):
         le=720,
         description="hours a rotated webhook secret still signs deliveries beside the new one",
     )
+    pg_bin_dir: Path | None = Field(
+        default=None,
+        description=(
+            "the folder of pg_dump and pg_restore that xyd backup and xyd restore run on "
+            "PostgreSQL (unset: found on PATH)"
+        ),
+    )
     directory_rate_limit: str = Field(
         default="60/minute",
         description="anonymous reads of the public registry directory, per client address",
@@ -153,7 +160,7 @@ class Settings(BaseSettings):
         description="reads of the public registry directory per signed-in user or API key",
     )
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "pg_bin_dir", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
