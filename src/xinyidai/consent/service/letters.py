@@ -702,16 +702,15 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
 # --------------------------------------------------------------------------- reading
 
 
-def get(session: Session, *, letter_id: str, lock: bool = False) -> AuthorizationLetter | None:
-    """The letter with this id (locked for update when ``lock``: its use is being counted)."""
-    stmt = select(AuthorizationLetter).where(AuthorizationLetter.public_id == letter_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return session.scalar(stmt)
+def get(session: Session, *, letter_id: str) -> AuthorizationLetter | None:
+    """The letter with this id."""
+    return session.scalar(
+        select(AuthorizationLetter).where(AuthorizationLetter.public_id == letter_id)
+    )
 
 
-def get_or_raise(session: Session, *, letter_id: str, lock: bool = False) -> AuthorizationLetter:
-    letter = get(session, letter_id=letter_id, lock=lock)
+def get_or_raise(session: Session, *, letter_id: str) -> AuthorizationLetter:
+    letter = get(session, letter_id=letter_id)
     if letter is None:
         raise NotFound("no authorization letter {letter}", field="letter_id", letter=letter_id)
     return letter
@@ -783,10 +782,10 @@ def list_letters(
 
 
 def candidates(
-    session: Session, *, principal: Principal, credit_code: str, lock: bool = False
+    session: Session, *, principal: Principal, credit_code: str
 ) -> list[AuthorizationLetter]:
     """Every letter of ``credit_code`` that names the principal's organization, or any
-    institution when it is one, newest first; locked for update when ``lock``."""
+    institution when it is one, newest first."""
     reach = [AuthorizationLetter.grantee_id == principal.organization_public_id]
     if principal.organization_kind == "institution":
         reach.append(AuthorizationLetter.grantee_scope == GRANTEE_ANY_INSTITUTION)
@@ -795,8 +794,6 @@ def candidates(
         .where(AuthorizationLetter.credit_code == credit_code, or_(*reach))
         .order_by(AuthorizationLetter.created_at.desc(), AuthorizationLetter.id.desc())
     )
-    if lock:
-        stmt = stmt.with_for_update()
     return list(session.scalars(stmt))
 
 

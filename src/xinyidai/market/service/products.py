@@ -218,11 +218,8 @@ def move(session: Session, *, principal: Principal, product: Product, transition
     return product
 
 
-def get(session: Session, *, product_id: str, lock: bool = False) -> Product | None:
-    stmt = select(Product).where(Product.public_id == product_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return session.scalar(stmt)
+def get(session: Session, *, product_id: str) -> Product | None:
+    return session.scalar(select(Product).where(Product.public_id == product_id))
 
 
 def get_or_raise(session: Session, *, product_id: str) -> Product:
