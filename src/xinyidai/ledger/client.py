@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from xinyidai.core.retry import with_retries
 from xinyidai.ledger import note, service, tree
 from xinyidai.ledger.schemas import VerifyReport
 
@@ -66,7 +67,7 @@ def save_state(path: Path, state: WitnessState) -> None:
 
 
 def _get(client: httpx.Client, path: str, **params: Any) -> httpx.Response:
-    response = client.get(path, params=params or None)
+    response = with_retries(lambda: client.get(path, params=params or None))
     response.raise_for_status()
     return response
 
@@ -154,8 +155,10 @@ def witness_round(
         ),
     )
     line = note.cosign(body, signer, timestamp=int(time.time()))
-    response = client.post(
-        f"{API}/cosignatures", json={"checkpoint": signed_note, "cosignature": line}
+    response = with_retries(
+        lambda: client.post(
+            f"{API}/cosignatures", json={"checkpoint": signed_note, "cosignature": line}
+        )
     )
     response.raise_for_status()
     return RoundResult(status=status, size=checkpoint.size, cosignature=line)
