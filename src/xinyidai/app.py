@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinyidai import __version__
 from xinyidai.audit.api import router as audit_router
@@ -17,7 +17,12 @@ from xinyidai.catalog.api import router as catalog_router
 from xinyidai.consent.api import router as consent_router
 from xinyidai.core import queue
 from xinyidai.core.admission import AdmissionLimit
-from xinyidai.core.api import install_error_handlers, install_request_ids, request_id
+from xinyidai.core.api import (
+    install_error_handlers,
+    install_request_ids,
+    request_id,
+    request_locale,
+)
 from xinyidai.core.db import database_status
 from xinyidai.core.i18n import set_locale
 from xinyidai.core.ratelimit import RateLimits
@@ -58,6 +63,20 @@ def api_router() -> APIRouter:
     return router
 
 
+class RequestLocale:
+    """Set the request's language (``?lang=``, the cookie, Accept-Language) for everything
+    that runs for it. Plain ASGI: ``BaseHTTPMiddleware`` would run the app in a task of its
+    own and cost every request a copy of its body stream."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            set_locale(request_locale(Request(scope)))
+        await self.app(scope, receive, send)
+
+
 # Answered even when every slot is taken: health checks, and files served from memory.
 UNLIMITED_PATHS = ("/healthz", "/static/")
 
@@ -88,13 +107,7 @@ def create_app() -> FastAPI:
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.include_router(api_router())
 
-    @app.middleware("http")
-    async def _locale(request: Request, call_next: Any) -> Any:
-        from xinyidai.core.api import request_locale
-
-        set_locale(request_locale(request))
-        return await call_next(request)
-
+    app.add_middleware(RequestLocale)
     app.add_middleware(
         AdmissionLimit,
         active=settings.web_max_concurrency,
