@@ -110,8 +110,19 @@ def set_up(args: argparse.Namespace) -> World:
         f"demo set up: {result.enterprises:,} enterprises in {time.perf_counter() - started:.0f} s"
     )
     with session_scope() as session:
-        subjects, _ = registry_service.search(session, page=1, size=args.enterprises)
-        codes = [s.credit_code for s in subjects if s.credit_code != result.enterprise_code]
+        codes: list[str] = []
+        page = 1
+        while True:  # the registry's search pages by at most 200
+            subjects, total = registry_service.search(session, page=page, size=200)
+            codes += [s.credit_code for s in subjects if s.credit_code != result.enterprise_code]
+            if not subjects or page * 200 >= total:
+                break
+            page += 1
+        if len(codes) < args.letters + args.applicants:
+            raise SystemExit(
+                f"--letters {args.letters} and --applicants {args.applicants} need more than "
+                f"the region's {len(codes):,} enterprises besides the demo one"
+            )
         bank = iam_service.get_user_or_raise(session, username="bank")
         bank_principal = iam_service.principal_for_user(bank)
         enterprise = iam_service.principal_for_user(
