@@ -241,3 +241,62 @@ def test_the_catalogue_page_in_docs_is_current() -> None:
     assert page.read_text(encoding="utf-8") == service.markdown(service.default_specs()), (
         "docs/catalogue.md is stale: run `xyd catalog list --markdown > docs/catalogue.md`"
     )
+
+
+def _statements(session: Session) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    event.listen(
+        session.get_bind(), "before_cursor_execute", lambda *a: seen.append(a[2]), named=False
+    )
+    return seen
+
+
+def test_specs_in_force_follow_every_committed_edit(db_url: str) -> None:
+    from xinyidai.core import db as core_db
+
+    with core_db.session_scope() as first:
+        assert service.specs_in_force(first)["tax_rating"].sensitivity == "restricted"
+        spec = _edited(first, "tax_rating", sensitivity="confidential")
+        service.update(first, code="tax_rating", spec=spec, actor="op")
+    with core_db.session_scope() as second:
+        assert service.specs_in_force(second)["tax_rating"].sensitivity == "confidential"
+        service.create(
+            second,
+            spec=_edited(second, "honour", code="honour_two", name_en="Honour 2"),
+            actor="op",
+        )
+    with core_db.session_scope() as third:
+        assert "honour_two" in service.specs_in_force(third)
+
+
+def test_an_uncommitted_edit_is_seen_by_its_session_only(db_url: str) -> None:
+    from xinyidai.core import db as core_db
+
+    editing = core_db.new_session()
+    other = core_db.new_session()
+    try:
+        before = service.specs_in_force(editing)["tax_rating"].sensitivity
+        service.update(
+            editing,
+            code="tax_rating",
+            spec=_edited(editing, "tax_rating", sensitivity="public"),
+            actor="op",
+        )
+        assert service.specs_in_force(editing)["tax_rating"].sensitivity == "public"
+        assert service.specs_in_force(other)["tax_rating"].sensitivity == before
+        editing.rollback()
+        assert service.specs_in_force(editing)["tax_rating"].sensitivity == before
+    finally:
+        editing.close()
+        other.close()
+
+
+def test_the_catalogue_is_read_once_per_transaction(session: Session) -> None:
+    service.specs_in_force(session)
+    seen = _statements(session)
+    for _ in range(3):
+        service.specs_in_force(session)
+    assert len(seen) <= 1
+    assert not any("catalog_category.fields" in s for s in seen)

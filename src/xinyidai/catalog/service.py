@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog.models import Category, CategoryVersion
@@ -72,6 +75,80 @@ def list_categories(
     if not include_inactive:
         stmt = stmt.where(Category.active.is_(True))
     return session.scalars(stmt).all()
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    """Every category, active or retired, as the catalogue holds it at one mark: what the
+    hot paths (the access decision, the credit report) read on every request."""
+
+    mark: tuple[str, int, datetime | None, int]
+    specs: dict[str, CategorySpec]  # in code order
+
+
+_SNAPSHOT: CatalogSnapshot | None = None
+_SNAPSHOT_LOCK = threading.Lock()
+
+
+_MARK_KEY = "catalog.mark"
+
+
+def _mark(session: Session) -> tuple[str, int, datetime | None, int]:
+    # Read once per transaction; a flush that touches a category, a commit or a rollback
+    # forgets it (see the listeners below).
+    known = session.info.get(_MARK_KEY)
+    if known is not None and not _edits_categories(session):
+        return known  # type: ignore[no-any-return]
+    count, newest, versions = session.execute(
+        select(func.count(), func.max(Category.updated_at), func.sum(Category.version))
+    ).one()
+    mark = (str(session.get_bind().url), int(count), newest, int(versions or 0))
+    session.info[_MARK_KEY] = mark
+    return mark
+
+
+def _edits_categories(session: Session) -> bool:
+    return any(
+        isinstance(item, Category) for item in (*session.new, *session.dirty, *session.deleted)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_mark_on_edit(session: Session, _context: Any, _instances: Any) -> None:
+    if _MARK_KEY in session.info and _edits_categories(session):
+        del session.info[_MARK_KEY]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_mark(session: Session, *_: Any) -> None:
+    session.info.pop(_MARK_KEY, None)
+
+
+def specs_in_force(session: Session) -> dict[str, CategorySpec]:
+    """Every category's spec, retired ones too, in code order: validated once per change of
+    the catalogue and shared by the process's requests (treat it as read-only).
+
+    Each transaction reads the catalogue's mark (the database, how many categories, the
+    newest ``updated_at``, the sum of their versions: every edit of a spec or new category
+    moves it) in one small query, and the specs are read again only when the mark moved, so
+    a change committed by any process is seen by the next request. A session's own
+    uncommitted edit moves its mark too; every other session then sees a different mark
+    and reads the specs again.
+    """
+    global _SNAPSHOT
+    mark = _mark(session)
+    current = _SNAPSHOT
+    if current is not None and current.mark == mark:
+        return current.specs
+    categories = list_categories(session, include_inactive=True)
+    built = CatalogSnapshot(
+        mark=mark,
+        specs={c.code: spec_of(c) for c in categories},
+    )
+    with _SNAPSHOT_LOCK:
+        _SNAPSHOT = built
+    return built.specs
 
 
 def disclosure_periods(session: Session) -> dict[str, int | None]:

@@ -178,9 +178,9 @@ def field_labels(session: Session, report: ReportOut) -> dict[str, dict[str, tup
     catalogue has them now."""
     wanted = {section.category for section in report.sections}
     return {
-        c.code: {f.name: (f.label_zh, f.label_en) for f in catalog_service.spec_of(c).fields}
-        for c in catalog_service.list_categories(session, include_inactive=True)
-        if c.code in wanted
+        code: {f.name: (f.label_zh, f.label_en) for f in spec.fields}
+        for code, spec in catalog_service.specs_in_force(session).items()
+        if code in wanted
     }
 
 

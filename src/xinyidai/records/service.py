@@ -476,7 +476,8 @@ def records_of(
     history = _histories(session, rows) if with_history else {}
     today = clock.today()
     grouped: dict[str, CategoryRecords] = {}
-    for category in catalog_service.list_categories(session, include_inactive=True):
+    specs = catalog_service.specs_in_force(session)
+    for category in specs.values():
         if categories and category.code not in categories:
             continue
         grouped[category.code] = CategoryRecords(
@@ -486,10 +487,7 @@ def records_of(
             sensitivity=category.sensitivity,
             records=[],
         )
-    disclosure = {
-        c.code: c.disclosure_days
-        for c in catalog_service.list_categories(session, include_inactive=True)
-    }
+    disclosure = {code: spec.disclosure_days for code, spec in specs.items()}
     for row in rows:
         group = grouped.get(row.category)
         if group is None:
@@ -523,8 +521,8 @@ def _disclosure_days(session: Session) -> dict[str, int | None]:
     cached = session.info.get("records.disclosure_days")
     if cached is None:
         cached = session.info["records.disclosure_days"] = {
-            c.code: c.disclosure_days
-            for c in catalog_service.list_categories(session, include_inactive=True)
+            code: spec.disclosure_days
+            for code, spec in catalog_service.specs_in_force(session).items()
         }
     return dict(cached)
 
@@ -1032,9 +1030,12 @@ def ledger_proofs(
     wanted = set(versions)
     if not wanted:
         return {}
-    ids = sorted({rid for rid, _ in wanted})
     found: dict[tuple[str, int], tuple[str, str, bytes | None]] = {}
     for columns, model in ((_STORED_CURRENT, CreditRecord), (_STORED_PAST, RecordVersion)):
+        # Past versions are read only for what the current rows did not answer.
+        ids = sorted({rid for rid, version in wanted if (rid, version) not in found})
+        if not ids:
+            break
         key = columns[0]
         for condition in lookup_chunks(session, key, ids):
             statement = select(*columns).where(condition, model.subject_code == subject_code)

@@ -155,26 +155,9 @@ def resolve_purpose(actor: Principal, purpose: str | None) -> str:
     return value
 
 
-# A category's spec changes only with its version: each version is validated once.
-_SPECS: dict[tuple[str, int, datetime], CategorySpec] = {}
-_SPECS_MAX = 1024
-
-
-def _spec_of(category: Any) -> CategorySpec:
-    key = (category.code, category.version, category.updated_at)
-    spec = _SPECS.get(key)
-    if spec is None:
-        if len(_SPECS) >= _SPECS_MAX:
-            _SPECS.clear()
-        spec = _SPECS[key] = catalog_service.spec_of(category)
-    return spec
-
-
 def _specs(session: Session, categories: Sequence[str] | None) -> tuple[list[CategorySpec], bool]:
     """The categories asked for (all of them when none are named); whether they were named."""
-    known = {
-        c.code: _spec_of(c) for c in catalog_service.list_categories(session, include_inactive=True)
-    }
+    known = catalog_service.specs_in_force(session)
     wanted = [c.strip() for c in categories or [] if c and c.strip()]
     if not wanted:
         return list(known.values()), False
