@@ -37,6 +37,7 @@ def test_a_bank_is_answered_yes_or_no_and_each_answer_is_logged(
         ({"op": "lt", "field": "fine_amount", "value": "10000"}, False),
         ({"op": "in", "field": "fine_amount", "value": [20000, 30000]}, True),
         ({"op": "not_exists"}, False),
+        ({"op": "gt", "field": "fine_amount", "value": "NaN"}, False),  # text, not a number
     ]
     for question, holds in asked:
         answered = client.post("/api/v1/verify", json=ASK | question, headers=auth("bank"))

@@ -111,6 +111,16 @@ def test_text_compares_as_text_and_mixed_values_as_their_text(
     assert ask(session, "eq", "enterprise_name", "南宁测试1有限公司")
 
 
+def test_a_value_that_is_not_a_number_is_compared_as_text_not_refused(
+    session: Session, stored: None
+) -> None:
+    # Decimal would read these as NaN, which has no order: they are text.
+    assert ask(session, "eq", "score", "NaN") is False
+    assert ask(session, "gt", "score", "NaN") is False
+    assert ask(session, "lt", "score", "sNaN") is True  # "91.50" < "sNaN" as text
+    assert ask(session, "in", "score", ["NaN", "91.5"]) is True
+
+
 def test_records_past_their_disclosure_period_count_as_absent(
     session: Session, stored: None
 ) -> None:

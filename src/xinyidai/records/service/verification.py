@@ -7,9 +7,9 @@ A question names a category, an operator and, for a comparison, a field and a va
     eq ne gt gte lt lte        the latest record's field compared with the value
     in                         the latest record's field is one of a list of values
 
-Numbers compare as decimals, anything else as text. A question that cannot be asked (an
-unknown operator or field, a comparison without a value) is refused with the field at
-fault; records past their disclosure period count as absent. Whether the caller may ask
+Numbers compare as decimals, anything else (``NaN`` too) as text. A question that cannot
+be asked (an unknown operator or field, a comparison without a value) is refused with the
+field at fault; records past their disclosure period count as absent. Whether the caller may ask
 is the access decision's (``consent.decide``, purpose ``verification``), not this module's.
 """
 
@@ -31,12 +31,15 @@ VERIFY_OPS = ("exists", "not_exists", "eq", "ne", "gt", "gte", "lt", "lte", "in"
 
 
 def _comparable(value: Any) -> Any:
+    """A value as compared: a number as a decimal; anything else, and text a decimal would
+    read as NaN (which has no order), as its text."""
     if isinstance(value, bool) or value is None:
         return value
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         return str(value)
+    return str(value) if number.is_nan() else number
 
 
 def _holds(actual: Any, op: str, expected: Any) -> bool:
