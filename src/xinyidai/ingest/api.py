@@ -12,7 +12,7 @@ from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.pagination import Page
-from xinyidai.iam.api import CurrentPrincipal, OperatorUser, ProviderPrincipal
+from xinyidai.iam.auth import CurrentPrincipal, OperatorUser, ProviderPrincipal
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import files, service
 from xinyidai.ingest.models import Batch

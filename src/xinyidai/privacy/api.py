@@ -26,7 +26,7 @@ from xinyidai.core.errors import Forbidden, TooManyRequests
 from xinyidai.core.pagination import Page
 from xinyidai.core.ratelimit import RateLimits
 from xinyidai.core.settings import get_settings
-from xinyidai.iam.api import CurrentPrincipal, CurrentUser, client_ip, optional_principal
+from xinyidai.iam.auth import CurrentPrincipal, CurrentUser, client_ip, optional_principal
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service
 from xinyidai.privacy.schemas import CategoryGrade, DirectoryEntryOut, VerifyIn, VerifyOut
