@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE, token_for
+from tests.consent.world import World, build_world
 from xinyidai import bootstrap
 from xinyidai.core import db as core_db
 from xinyidai.core.settings import normalize_database_url
@@ -161,6 +162,13 @@ def demo(session: Session) -> list[DemoAccount]:
     accounts = iam_service.ensure_demo_accounts(session, enterprise_code=ENTERPRISE_CODE)
     session.commit()
     return accounts
+
+
+@pytest.fixture
+def world(session: Session, demo: list[DemoAccount]) -> World:
+    """The consent tests' world over the demo accounts: a platform and a second bank, and the
+    demo enterprise's records in public, restricted and confidential categories, committed."""
+    return build_world(session)
 
 
 @pytest.fixture

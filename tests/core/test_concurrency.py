@@ -5,25 +5,22 @@ request holds), and a letter's uses are all counted."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
-from tests.consent.world import World, build_world, grant
+from tests.consent.world import World, grant
+from tests.servers import free_port, serving
 from xinyidai.core import db as core_db
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.service import DemoAccount
 
 POOL = 3
 CLIENTS = 24
@@ -35,17 +32,6 @@ class Server:
     base: str
     peak_connections: int = 0
     checked_out: int = 0
-
-
-@pytest.fixture
-def world(session: Session, demo: list[DemoAccount]) -> World:
-    return build_world(session)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -61,7 +47,7 @@ def server(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     monkeypatch.setattr(settings, "db_pool_timeout_seconds", 5.0)
     engine = core_db.get_engine()
     assert engine.pool.size() == POOL  # type: ignore[attr-defined]
-    port = _free_port()
+    port = free_port()
     found = Server(base=f"http://127.0.0.1:{port}")
     lock = threading.Lock()
 
@@ -78,19 +64,8 @@ def server(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     event.listen(engine, "checkin", checkin)
     from xinyidai.app import create_app
 
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
+    with serving(create_app(), port=port):
         yield found
-    finally:
-        running.should_exit = True
-        thread.join(timeout=30)
 
 
 def test_more_clients_than_connections_are_all_answered_on_one_letter(

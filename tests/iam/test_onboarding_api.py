@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE, token_for
 from xinyidai.core.api import install_error_handlers
 from xinyidai.iam import service
-from xinyidai.iam.api import CurrentUser, InstitutionUser
+from xinyidai.iam.auth import CurrentUser, InstitutionUser
 from xinyidai.iam.models import Organization, StateChange, User
 from xinyidai.registry import service as registry_service
 

@@ -271,7 +271,7 @@ def test_copy_lines_keep_text_that_copy_must_escape(pg_url: str, tmp_path: Path)
         names = sorted(r.data["enterprise_name"] for r in stored)
         assert names == sorted(f"宁夏{a}有限公司" for a in AWKWARD_TEXT)
         for record in stored:
-            assert record.digest == records._data_digest(record.data)
+            assert record.digest == records.data_digest(record.data)
             assert record.sources == ["court"]
             assert record.batch_id == batch.id
             assert record.version == 1

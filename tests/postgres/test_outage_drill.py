@@ -6,7 +6,6 @@ and serves again when the database is back, with no restart."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -17,12 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
+from tests.servers import serving
 from xinyidai.core import db as core_db
 from xinyidai.iam import service as iam_service
 from xinyidai.ingest.models import Batch, IdempotencyKey
@@ -36,30 +35,12 @@ PUSHES = 8  # per client
 ATTEMPTS = 40
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(pg_url: str) -> Iterator[str]:
     from xinyidai.app import create_app
 
-    port = _free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="critical")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=30)
+    with serving(create_app(), log_level="critical") as base:
+        yield base
 
 
 @dataclass

@@ -5,7 +5,6 @@ its leaf, the indexes are dense and the log verifies."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
 from tests.consent.world import build_world, grant
+from tests.servers import free_port
 from xinyidai.audit.models import AccessEvent
 from xinyidai.core import db as core_db
 from xinyidai.iam import service as iam_service
@@ -36,19 +36,13 @@ REPORTS = 120
 CHECKPOINTS = 40
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(pg_url: str, tmp_path: Path) -> Iterator[str]:
     """Two web processes on the test's database (the keys made first, as ``xyd ledger
     init`` would on a real node)."""
     keys.create_key()
     keys.tag_secrets()
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     xyd = Path(sys.executable).parent / "xyd"
     server = subprocess.Popen(

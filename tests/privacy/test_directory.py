@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE, token_for
-from tests.consent.world import LEGAL_REPRESENTATIVE, PHONE, World, build_world, count, grant
+from tests.consent.world import LEGAL_REPRESENTATIVE, PHONE, World, count, grant
 from xinyidai.audit.models import AccessEvent
 from xinyidai.core.ratelimit import RateLimits
 from xinyidai.core.settings import Settings, get_settings
@@ -32,11 +32,6 @@ from xinyidai.privacy import service as privacy
 
 MASKED = "李**"
 CATEGORIES = ["registration", "shareholder", "tax_payment", "tax_rating"]
-
-
-@pytest.fixture
-def world(session: Session, demo: list[DemoAccount]) -> World:
-    return build_world(session)
 
 
 def _directory(client: TestClient, **headers: str) -> dict[str, Any]:

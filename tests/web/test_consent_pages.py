@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,6 @@ from tests.consent.world import (
     PHONE,
     TAX_PAID,
     World,
-    build_world,
     count,
     events,
     grant,
@@ -28,15 +26,9 @@ from tests.consent.world import (
 from tests.web.conftest import csrf_of
 from xinyidai.consent.models import AuthorizationLetter, CommitmentSignature
 from xinyidai.core import clock
-from xinyidai.iam.service import DemoAccount
 
 Portal = Callable[[str], TestClient]
 LETTER_URL = re.compile(r"^/consent/letters/(aut_[0-9a-z_]+)$")
-
-
-@pytest.fixture
-def world(session: Session, demo: list[DemoAccount]) -> World:
-    return build_world(session)
 
 
 def _grant_form(client: TestClient, **fields: object) -> object:

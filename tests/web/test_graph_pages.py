@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
-from tests.graph.records import _push, code, guarantee, list_as_dishonest, register
+from tests.graph.records import code, guarantee, register
 from tests.web.conftest import csrf_of
+from tests.worlds import demo_enterprise_in_a_circle
 from xinyidai.core.jobs import Job
 from xinyidai.graph.models import GraphAnalysis
 
@@ -22,26 +23,9 @@ Portal = Callable[[str], TestClient]
 
 def _demo_enterprise_in_a_circle(session: Session) -> str:
     """The demo enterprise and B guarantee each other; B is a dishonest debtor."""
-    _push(
-        session,
-        "market",
-        "registration",
-        [
-            {
-                "credit_code": ENTERPRISE_CODE,
-                "enterprise_name": "南宁示范科技有限公司",
-                "legal_representative": "陆明",
-                "established_on": "2015-03-01",
-                "region_code": "450100",
-                "address": "南宁市青秀区民族大道100号",
-                "phone": "13877001234",
-            }
-        ],
+    b = demo_enterprise_in_a_circle(
+        session, partner_representative="陆明", partner_name="南宁关联贸易有限公司"
     )
-    b = register(session, 2, region="450100", representative="陆明", name="南宁关联贸易有限公司")
-    guarantee(session, ENTERPRISE_CODE, b, amount="800000.00")
-    guarantee(session, b, ENTERPRISE_CODE, amount="600000.00")
-    list_as_dishonest(session, b)
     session.commit()
     return b
 

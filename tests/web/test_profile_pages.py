@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -15,21 +14,14 @@ from tests.consent.world import (
     PHONE,
     TAX_PAID,
     World,
-    build_world,
     events,
     grant,
 )
 from tests.profile.test_api import EVERYTHING, pdf_text
 from xinyidai.consent import service as consent_service
-from xinyidai.iam.service import DemoAccount
 
 Portal = Callable[[str], TestClient]
 PAGE = f"/profile/{ENTERPRISE_CODE}"
-
-
-@pytest.fixture
-def world(session: Session, demo: list[DemoAccount]) -> World:
-    return build_world(session)
 
 
 def test_the_enterprise_reads_its_own_profile(

@@ -21,7 +21,7 @@ from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.db import streamed
 from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page
-from xinyidai.iam.api import CurrentPrincipal, require_roles
+from xinyidai.iam.auth import CurrentPrincipal, require_roles
 from xinyidai.iam.schemas import Principal
 
 router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from xinyidai.catalog import service
 from xinyidai.catalog.schemas import CategoryOut, CategorySpec, CategoryVersionOut
 from xinyidai.core.api import ERROR_RESPONSES, SessionDep
-from xinyidai.iam.api import OperatorWriter
+from xinyidai.iam.auth import OperatorWriter
 from xinyidai.iam.schemas import Principal
 
 router = APIRouter(prefix="/catalog", tags=["catalog"], responses=ERROR_RESPONSES)

@@ -31,7 +31,7 @@ from xinyidai.consent.schemas import (
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page
-from xinyidai.iam.api import CurrentUser, OperatorWriter, require_roles
+from xinyidai.iam.auth import CurrentUser, OperatorWriter, require_roles
 from xinyidai.iam.schemas import Principal
 
 router = APIRouter(tags=["consent"], responses=ERROR_RESPONSES)

@@ -21,7 +21,7 @@ from xinyidai.graph.schemas import (
     AssociationsOut,
     StructureOut,
 )
-from xinyidai.iam.api import CurrentUser, OperatorUser, OperatorWriter
+from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter
 from xinyidai.iam.schemas import Principal
 from xinyidai.registry import service as registry
 

@@ -1,4 +1,4 @@
-"""HTTP routes of ingestion: file batches, pushes, rejections, resubmission, quality, verify."""
+"""HTTP routes of ingestion: file batches, pushes, rejections, resubmission, quality."""
 
 from __future__ import annotations
 
@@ -7,22 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
 
-from xinyidai.consent import service as consent_service
-from xinyidai.consent.api import enforce
-from xinyidai.consent.schemas import VERIFICATION
 from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.pagination import Page
-from xinyidai.iam.api import CurrentPrincipal, OperatorUser, ProviderPrincipal
+from xinyidai.iam.auth import CurrentPrincipal, OperatorUser, ProviderPrincipal
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import files, service
 from xinyidai.ingest.models import Batch
 from xinyidai.ingest.schemas import BatchOut, QualityOut, RejectionOut, ResubmitIn
-from xinyidai.records import service as records_service
-from xinyidai.registry.service import parse_code_or_raise
 
 router = APIRouter(tags=["ingest"], responses=ERROR_RESPONSES)
 
@@ -231,56 +225,3 @@ def read_quality(
 def read_job(job_id: str, session: SessionDep, principal: OperatorUser) -> Any:
     """A long job's state and progress."""
     return job_out(jobs.get_or_raise(session, job_id=job_id))
-
-
-class VerifyIn(BaseModel):
-    credit_code: str = Field(description="the subject asked about")
-    category: str = Field(description="catalogue category code")
-    op: str = Field(description="exists, not_exists, eq, ne, gt, gte, lt, lte or in")
-    field: str | None = None
-    value: Any = None
-    letter_id: str | None = Field(
-        default=None, description="the authorization letter (purpose verification) relied on"
-    )
-
-
-class VerifyOut(BaseModel):
-    credit_code: str
-    category: str
-    op: str
-    field: str | None
-    holds: bool
-
-
-@router.post("/verify", response_model=VerifyOut, tags=["verify"])
-def verify_fact(data: VerifyIn, session: SessionDep, principal: CurrentPrincipal) -> VerifyOut:
-    """Ask whether a fact holds ("tax grade is A", "no enforcement record"): yes or no only.
-
-    The question goes through the access decision with the purpose ``verification``: public
-    categories are answered for anyone, others need a letter for verification (or the
-    operator's duty, or the department's own category). Every question is logged.
-    """
-    if principal.organization_kind not in ("provider", "institution", "operator", "platform"):
-        raise Forbidden("your organization may not do this")
-    code = parse_code_or_raise(data.credit_code)
-    decision = consent_service.decide(
-        session,
-        actor=principal,
-        subject=code,
-        categories=[data.category],
-        purpose=VERIFICATION,
-        letter_id=data.letter_id,
-        channel="api:verify",
-    )
-    enforce(session, decision)
-    holds = records_service.verify(
-        session,
-        credit_code=code,
-        category=data.category,
-        op=data.op,
-        field=data.field,
-        value=data.value,
-    )
-    return VerifyOut(
-        credit_code=code, category=data.category, op=data.op, field=data.field, holds=holds
-    )

@@ -16,7 +16,7 @@ from xinyidai.core import clock
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden, NotFound
 from xinyidai.core.pagination import Page
-from xinyidai.iam.api import (
+from xinyidai.iam.auth import (
     CurrentUser,
     InstitutionUser,
     optional_active_principal,

@@ -1,5 +1,6 @@
-"""HTTP routes of privacy: the desensitization rules, the grading of the catalogue, and the
-public registry directory.
+"""HTTP routes of privacy: the desensitization rules, the grading of the catalogue,
+verification answers ("usable but invisible": whether a fact holds, yes or no, without
+the record), and the public registry directory.
 
 The directory is served here rather than by ``registry`` because what it may show is the
 grading's answer: each registry fact is shown as the registration category's public view
@@ -17,15 +18,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from xinyidai.consent import service as consent_service
+from xinyidai.consent.api import enforce
+from xinyidai.consent.schemas import VERIFICATION
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
-from xinyidai.core.errors import TooManyRequests
+from xinyidai.core.errors import Forbidden, TooManyRequests
 from xinyidai.core.pagination import Page
 from xinyidai.core.ratelimit import RateLimits
 from xinyidai.core.settings import get_settings
-from xinyidai.iam.api import CurrentUser, client_ip, optional_principal
+from xinyidai.iam.auth import CurrentPrincipal, CurrentUser, client_ip, optional_principal
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service
-from xinyidai.privacy.schemas import CategoryGrade, DirectoryEntryOut
+from xinyidai.privacy.schemas import CategoryGrade, DirectoryEntryOut, VerifyIn, VerifyOut
+from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -44,6 +49,43 @@ def read_rules(principal: CurrentUser) -> dict[str, Any]:
 def read_grades(session: SessionDep, principal: CurrentUser) -> list[CategoryGrade]:
     """Every category's classification and grade, field by field, with the rule each field gets."""
     return service.grading(session)
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@router.post("/verify", response_model=VerifyOut, tags=["verify"])
+def verify_fact(data: VerifyIn, session: SessionDep, principal: CurrentPrincipal) -> VerifyOut:
+    """Ask whether a fact holds ("tax grade is A", "no enforcement record"): yes or no only.
+
+    The question goes through the access decision with the purpose ``verification``: public
+    categories are answered for anyone, others need a letter for verification (or the
+    operator's duty, or the department's own category). Every question is logged.
+    """
+    if principal.organization_kind not in ("provider", "institution", "operator", "platform"):
+        raise Forbidden("your organization may not do this")
+    code = registry_service.parse_code_or_raise(data.credit_code)
+    decision = consent_service.decide(
+        session,
+        actor=principal,
+        subject=code,
+        categories=[data.category],
+        purpose=VERIFICATION,
+        letter_id=data.letter_id,
+        channel="api:verify",
+    )
+    enforce(session, decision)
+    holds = records_service.verify(
+        session,
+        credit_code=code,
+        category=data.category,
+        op=data.op,
+        field=data.field,
+        value=data.value,
+    )
+    return VerifyOut(
+        credit_code=code, category=data.category, op=data.op, field=data.field, holds=holds
+    )
 
 
 # --------------------------------------------------------------------------- directory

@@ -1,4 +1,5 @@
-"""The desensitization rules as data, the grading of a category, and the view of each field."""
+"""The desensitization rules as data, the grading of a category, the view of each field, and
+the yes/no verification questions ("usable but invisible")."""
 
 from __future__ import annotations
 
@@ -165,3 +166,22 @@ class CategoryView:
     @property
     def raw(self) -> bool:
         return self.other == RAW and all(v.view == RAW for v in self.fields.values())
+
+
+class VerifyIn(BaseModel):
+    credit_code: str = Field(description="the subject asked about")
+    category: str = Field(description="catalogue category code")
+    op: str = Field(description="exists, not_exists, eq, ne, gt, gte, lt, lte or in")
+    field: str | None = None
+    value: Any = None
+    letter_id: str | None = Field(
+        default=None, description="the authorization letter (purpose verification) relied on"
+    )
+
+
+class VerifyOut(BaseModel):
+    credit_code: str
+    category: str
+    op: str
+    field: str | None
+    holds: bool

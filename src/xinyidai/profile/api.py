@@ -12,7 +12,7 @@ from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.core.api import ERROR_RESPONSES, SessionDep
 from xinyidai.core.i18n import current_locale
-from xinyidai.iam.api import CurrentUser
+from xinyidai.iam.auth import CurrentUser
 from xinyidai.profile import service
 from xinyidai.profile.schemas import ProfileOut
 from xinyidai.registry import service as registry

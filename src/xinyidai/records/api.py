@@ -13,7 +13,7 @@ from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.consent.schemas import Decision, ReportOut
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.pagination import Page
-from xinyidai.iam.api import CurrentUser, OperatorUser, OperatorWriter
+from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import PartyKeyOut, PartyKeysOut

@@ -11,7 +11,7 @@ from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, JobOut, PageDep, SessionDep, job_out
 from xinyidai.core.i18n import current_locale
 from xinyidai.core.pagination import Page
-from xinyidai.iam.api import CurrentUser, OperatorUser, OperatorWriter
+from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter
 from xinyidai.iam.schemas import Principal
 from xinyidai.registry import service as registry
 from xinyidai.scoring import features, service

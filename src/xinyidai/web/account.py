@@ -13,7 +13,7 @@ from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import TooManyRequests, XydError
 from xinyidai.core.i18n import normalize_locale
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.api import SESSION_COOKIE, client_ip
+from xinyidai.iam.auth import SESSION_COOKIE, client_ip
 from xinyidai.iam.models import INSTITUTION_TYPES, TOKEN_PORTAL, User
 from xinyidai.web.auth import (
     CheckedForm,

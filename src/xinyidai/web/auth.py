@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from xinyidai.core.api import REQUEST_ID_HEADER, SessionDep, log_unexpected, unexpected_error
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import security
-from xinyidai.iam.api import CSRF_FIELD, SESSION_COOKIE, portal_principal
+from xinyidai.iam.auth import CSRF_FIELD, SESSION_COOKIE, portal_principal
 from xinyidai.iam.models import ORG_ACTIVE
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service import PORTAL_SESSION_TTL

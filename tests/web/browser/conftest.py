@@ -4,18 +4,15 @@ with the demo accounts, and Playwright pointed at Debian's chromium (never a dow
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from tests.accounts import ENTERPRISE_CODE
+from tests.servers import serving
 from xinyidai.core import db as core_db
 from xinyidai.core import migrate
 from xinyidai.iam import service as iam_service
@@ -45,12 +42,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of the real app serving a fresh database with the demo accounts."""
@@ -74,21 +65,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from xinyidai.app import create_app
 
-    port = _free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with serving(create_app(), start_within=20) as base:
+            yield base
     finally:
-        uvicorn_server.should_exit = True
-        thread.join(timeout=10)
         core_db.get_engine().dispose()
         for key, value in saved.items():
             if value is None:

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.accounts import ENTERPRISE_CODE
-from tests.graph.records import _push, guarantee, list_as_dishonest, register
+from tests.graph.records import register
+from tests.worlds import demo_enterprise_in_a_circle
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core import db as core_db
 
@@ -24,27 +25,8 @@ def region(server: str) -> str:
     """The demo enterprise in a guarantee circle with a dishonest debtor, and a neighbour."""
     with core_db.session_scope() as session:
         catalog_service.load_defaults(session)
-        _push(
-            session,
-            "market",
-            "registration",
-            [
-                {
-                    "credit_code": ENTERPRISE_CODE,
-                    "enterprise_name": "南宁示范科技有限公司",
-                    "legal_representative": "陆明",
-                    "established_on": "2015-03-01",
-                    "region_code": "450100",
-                    "address": "南宁市青秀区民族大道100号",
-                    "phone": "13877001234",
-                }
-            ],
-        )
-        b = register(session, 2, region="450100", representative="黄海")
+        demo_enterprise_in_a_circle(session)
         c = register(session, 3, region="450100", representative="陆明")
-        guarantee(session, ENTERPRISE_CODE, b)
-        guarantee(session, b, ENTERPRISE_CODE)
-        list_as_dishonest(session, b)
         register(session, 4, region="450100", representative="黄海")
         assert c
     return server

@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.accounts import ENTERPRISE_CODE
-from tests.graph.records import _push, guarantee, list_as_dishonest, register
+from tests.graph.records import guarantee, list_as_dishonest, register
+from tests.worlds import register_demo_enterprise
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core import clock
 from xinyidai.core import db as core_db
@@ -27,21 +28,7 @@ def region(server: str) -> str:
     """The demo enterprise guaranteeing a dishonest debtor, rated twice (a trend)."""
     with core_db.session_scope() as session:
         catalog_service.load_defaults(session)
-        _push(
-            session,
-            "market",
-            "registration",
-            [
-                {
-                    "credit_code": ENTERPRISE_CODE,
-                    "enterprise_name": "南宁示范科技有限公司",
-                    "legal_representative": "陆明",
-                    "established_on": "2015-03-01",
-                    "region_code": "450100",
-                    "address": "南宁市青秀区民族大道100号",
-                }
-            ],
-        )
+        register_demo_enterprise(session, phone=None)
         neighbour = register(session, 2, region="450100", representative="黄海")
         guarantee(session, ENTERPRISE_CODE, neighbour)
         list_as_dishonest(session, neighbour)

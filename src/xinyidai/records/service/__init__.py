@@ -1,0 +1,95 @@
+"""Business logic of the records: store facts with dedup and versions, read them back.
+
+Every function takes the caller's session and only adds and flushes; the caller commits.
+Callers use this package (``from xinyidai.records import service``); the modules behind it:
+``identity`` (a fact's canonical text and record id), ``writes`` (``store``: dedup, versions,
+conflicts flagged, ledger leaves appended), ``listeners`` (who hears of stored facts),
+``reads`` (current records, history, bulk current data, change marks), ``frames`` (current
+records in bulk as polars frames), ``conflicts`` (the operator's list of conflicts),
+``verification`` (yes/no questions about a subject's records), ``leaves`` (record versions
+in the ledger: commitments, bodies, proofs), ``partitioning`` (``credit_record``'s
+partitions on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from xinyidai.records.service.conflicts import conflict_counts, conflicts_by, resolve_conflict
+from xinyidai.records.service.frames import category_frames
+from xinyidai.records.service.identity import canonical, data_digest, record_id, record_ids
+from xinyidai.records.service.leaves import (
+    LEDGER_KIND,
+    current_versions,
+    leaf_digest,
+    ledger_actor,
+    ledger_party,
+    ledger_proofs,
+    shown_commitment,
+)
+from xinyidai.records.service.listeners import (
+    StoredListener,
+    listener_modules,
+    listeners_paused,
+    on_stored,
+)
+from xinyidai.records.service.partitioning import (
+    DEFAULT_PARTITION,
+    PARTITION_PREFIX,
+    Partition,
+    add_partition,
+    partitions,
+)
+from xinyidai.records.service.reads import (
+    BULK_ROWS,
+    changed_subjects,
+    counts_by_category,
+    current_data,
+    expired,
+    get_or_raise,
+    last_change_id,
+    orphan_versions,
+    records_of,
+    versions_of,
+)
+from xinyidai.records.service.verification import VERIFY_OPS, verify
+from xinyidai.records.service.writes import CHANGE_SEQUENCE, store
+
+__all__ = [
+    "BULK_ROWS",
+    "CHANGE_SEQUENCE",
+    "DEFAULT_PARTITION",
+    "LEDGER_KIND",
+    "PARTITION_PREFIX",
+    "VERIFY_OPS",
+    "Partition",
+    "StoredListener",
+    "add_partition",
+    "canonical",
+    "category_frames",
+    "changed_subjects",
+    "conflict_counts",
+    "conflicts_by",
+    "counts_by_category",
+    "current_data",
+    "current_versions",
+    "data_digest",
+    "expired",
+    "get_or_raise",
+    "last_change_id",
+    "leaf_digest",
+    "ledger_actor",
+    "ledger_party",
+    "ledger_proofs",
+    "listener_modules",
+    "listeners_paused",
+    "on_stored",
+    "orphan_versions",
+    "partitions",
+    "record_id",
+    "record_ids",
+    "records_of",
+    "resolve_conflict",
+    "shown_commitment",
+    "store",
+    "verify",
+    "versions_of",
+]
