@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Text, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import Select, Text, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
@@ -755,13 +755,18 @@ def counts_by_category(session: Session) -> dict[str, int]:
 def conflicts_by(
     session: Session, *, state: str | None = "open", page: int = 1, size: int = 20
 ) -> tuple[Sequence[RecordConflict], int]:
-    """Conflicts between departments, open ones by default, newest first."""
+    """One page of ``conflicts_statement`` and the total."""
     from xinyidai.core.pagination import paginate
 
+    return paginate(session, conflicts_statement(state=state), page=page, size=size)
+
+
+def conflicts_statement(*, state: str | None = "open") -> Select[Any]:
+    """Conflicts between departments, open ones by default, newest first."""
     stmt = select(RecordConflict).order_by(RecordConflict.id.desc())
     if state:
         stmt = stmt.where(RecordConflict.state == state)
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
 
 
 def resolve_conflict(session: Session, *, conflict_id: int, actor: str) -> RecordConflict:
