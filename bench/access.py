@@ -123,6 +123,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     from xinyidai.consent.schemas import LetterIn
     from xinyidai.core import clock
     from xinyidai.core.db import new_session, session_scope
+    from xinyidai.core.pagination import PageRequest, page_of
     from xinyidai.graph import service as graph_service
     from xinyidai.iam import service as iam_service
     from xinyidai.ingest import service as ingest
@@ -243,7 +244,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
             ("by outcome", EventFilter(outcome="deny")),
         ):
             started = time.perf_counter()
-            audit_service.search(session, flt=flt, page=3, size=50)
+            page_of(session, audit_service.events_statement(flt=flt), PageRequest(page=3, size=50))
             took = (time.perf_counter() - started) * 1000
             print(f"search {label}, page 3 of 50, over {total:,} events: {took:.0f} ms")
         started = time.perf_counter()

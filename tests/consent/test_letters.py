@@ -139,7 +139,7 @@ def test_granting_needs_the_signed_commitment(
         "/api/v1/me/commitment", json={"version": text["version"]}, headers=auth("enterprise")
     )
     assert twice.status_code == 409
-    mine = client.get("/api/v1/me/commitment", headers=auth("enterprise")).json()
+    mine = client.get("/api/v1/me/commitment", headers=auth("enterprise")).json()["items"]
     assert [s["signed_by"] for s in mine] == ["user:enterprise"]
     assert (
         client.post("/api/v1/letters", json=_terms(world), headers=auth("enterprise")).status_code

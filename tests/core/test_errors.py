@@ -79,7 +79,7 @@ def test_a_failing_service_behind_a_real_route_answers_the_error_shape(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(registry_service, "search", broken)
+    monkeypatch.setattr(registry_service, "search_statement", broken)
     response = server.get(
         "/api/v1/registry/enterprises", headers={"Accept-Language": "en", "X-Request-ID": "r-1"}
     )

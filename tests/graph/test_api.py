@@ -125,6 +125,21 @@ def test_circles_are_listed_after_an_analysis_job(
     assert latest["circles"] == 1
 
 
+def test_analyses_are_listed_newest_first_in_pages(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    _circle_with_the_demo_enterprise(session)
+    for _ in range(3):
+        started = client.post("/api/v1/graph/analyses", json={}, headers=auth("operator"))
+        assert started.status_code == 202, started.text
+    first = client.get("/api/v1/graph/analyses?size=2", headers=auth("operator")).json()
+    second = client.get("/api/v1/graph/analyses?size=2&page=2", headers=auth("operator")).json()
+    assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
+    listed = [a["id"] for a in first["items"] + second["items"]]
+    assert len(set(listed)) == 3
+    assert client.get("/api/v1/graph/analyses", headers=auth("bank")).status_code == 403
+
+
 def test_only_the_operator_lists_circles_and_starts_analyses(
     client: TestClient, auth: Auth, session: Session
 ) -> None:

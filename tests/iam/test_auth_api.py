@@ -250,7 +250,7 @@ def test_api_key_is_shown_once_and_stored_hashed(
     assert row is not None
     assert row.key_hash != key
     assert key not in row.key_hash
-    listed = client.get("/api/v1/api-keys", headers=headers).json()
+    listed = client.get("/api/v1/api-keys", headers=headers).json()["items"]
     assert [item["public_id"] for item in listed] == [created["public_id"]]
     assert "key" not in listed[0]
 

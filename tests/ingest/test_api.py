@@ -193,7 +193,7 @@ def test_a_wrong_or_revoked_provider_key_is_refused(
     path = write(tmp_path / "feed", "csv", HEADERS, [good_row(1)])
     wrong = _upload(client, {"X-API-Key": "xyd_nope_notakey"}, path)
     assert wrong.status_code == 401
-    keys = client.get("/api/v1/api-keys", headers=auth("provider-court")).json()
+    keys = client.get("/api/v1/api-keys", headers=auth("provider-court")).json()["items"]
     client.delete(f"/api/v1/api-keys/{keys[0]['public_id']}", headers=auth("provider-court"))
     revoked = _upload(client, provider_key, path)
     assert revoked.status_code == 401

@@ -127,7 +127,7 @@ def test_the_operator_reassigns_a_category_and_only_the_new_department_writes_it
 
     moved = _assign(client, auth, "tax", "the tax office keeps this list in this test")
     assert (moved["provider"], moved["version"]) == ("tax", 2)
-    versions = client.get(f"/api/v1/catalog/categories/{CATEGORY}/versions").json()
+    versions = client.get(f"/api/v1/catalog/categories/{CATEGORY}/versions").json()["items"]
     assert [(v["version"], v["snapshot"]["provider"]) for v in versions] == [
         (2, "tax"),
         (1, "court"),

@@ -60,7 +60,9 @@ def test_the_whole_story_from_need_to_repaid_loan(
         json=need_payload(amount="120000.00", term_months=6),
         headers=auth("enterprise"),
     ).json()
-    matches = client.get(f"/api/v1/needs/{need['id']}/matches", headers=auth("enterprise")).json()
+    matches = client.get(f"/api/v1/needs/{need['id']}/matches", headers=auth("enterprise")).json()[
+        "items"
+    ]
     assert matches[0]["product"]["id"] == product["id"]
     assert matches[0]["eligible"] is True
     app = apply(

@@ -35,7 +35,7 @@ def test_matches_rank_eligible_products_first_and_say_why(
     assert need["region_code"] == "450103"
     response = client.get(f"/api/v1/needs/{need['id']}/matches?lang=en", headers=auth("enterprise"))
     assert response.status_code == 200, response.text
-    matches = response.json()
+    matches = response.json()["items"]
     order = [m["product"]["id"] for m in matches]
     assert order[:2] == [cheap["id"], dear["id"]]
     assert set(order[2:]) == {too_big["id"], secured["id"], veteran["id"]}
@@ -51,9 +51,11 @@ def test_matches_rank_eligible_products_first_and_say_why(
     assert failed(veteran) == {"years": "in business fewer than 30 years"}
     only = client.get(
         f"/api/v1/needs/{need['id']}/matches?eligible_only=true", headers=auth("enterprise")
-    ).json()
+    ).json()["items"]
     assert [m["product"]["id"] for m in only] == [cheap["id"], dear["id"]]
-    chinese = client.get(f"/api/v1/needs/{need['id']}/matches", headers=auth("enterprise")).json()
+    chinese = client.get(f"/api/v1/needs/{need['id']}/matches", headers=auth("enterprise")).json()[
+        "items"
+    ]
     reasons = [c["reason"] for m in chinese for c in m["checks"]]
     assert any("不在" in r or "超出" in r or "需要" in r for r in reasons)
 
@@ -67,7 +69,7 @@ def test_a_dishonest_debtor_is_excluded_with_the_reason(
     need = _post_need(client, auth)
     matches = client.get(
         f"/api/v1/needs/{need['id']}/matches?lang=en", headers=auth("enterprise")
-    ).json()
+    ).json()["items"]
     (match,) = matches
     assert match["product"]["id"] == product["id"]
     assert match["eligible"] is False
@@ -80,21 +82,21 @@ def test_institutions_see_needs_matching_their_products(
     mine = publish(client, auth("bank"))
     publish(client, auth("bank2"), regions=["640000"])  # does not serve Nanning
     need = _post_need(client, auth)
-    seen = client.get("/api/v1/institution/matches", headers=auth("bank")).json()
+    seen = client.get("/api/v1/institution/matches", headers=auth("bank")).json()["items"]
     assert [(m["need"]["id"], m["product_id"]) for m in seen] == [(need["id"], mine["id"])]
-    assert client.get("/api/v1/institution/matches", headers=auth("bank2")).json() == []
+    assert client.get("/api/v1/institution/matches", headers=auth("bank2")).json()["items"] == []
     everything = client.get(
         "/api/v1/institution/matches?eligible_only=false", headers=auth("bank2")
-    ).json()
+    ).json()["items"]
     assert [m["eligible"] for m in everything] == [False]
     # an institution sees only its own products among a need's matches
-    theirs = client.get(f"/api/v1/needs/{need['id']}/matches", headers=auth("bank")).json()
+    theirs = client.get(f"/api/v1/needs/{need['id']}/matches", headers=auth("bank")).json()["items"]
     assert [m["product"]["id"] for m in theirs] == [mine["id"]]
     # a closed need is the enterprise's own business again
     closed = client.post(f"/api/v1/needs/{need['id']}/close", headers=auth("enterprise"))
     assert closed.json()["state"] == "closed"
     assert client.get(f"/api/v1/needs/{need['id']}", headers=auth("bank")).status_code == 404
-    assert client.get("/api/v1/institution/matches", headers=auth("bank")).json() == []
+    assert client.get("/api/v1/institution/matches", headers=auth("bank")).json()["items"] == []
 
 
 def test_bad_needs_are_refused_and_nothing_is_stored(

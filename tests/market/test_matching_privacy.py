@@ -88,9 +88,9 @@ def test_a_bank_without_a_letter_learns_no_grade_from_matching(
     refused = client.get(f"/api/v1/enterprises/{ENTERPRISE_CODE}/rating", headers=bank)
     assert refused.status_code == 403
 
-    response = client.get(f"/api/v1/needs/{need_id}/matches?lang=en", headers=bank)
+    response = client.get(f"/api/v1/needs/{need_id}/matches?lang=en&size=200", headers=bank)
     assert response.status_code == 200, response.text
-    matches = {m["product"]["id"]: m for m in response.json()}
+    matches = {m["product"]["id"]: m for m in response.json()["items"]}
     assert set(matches) == {p["id"] for p in probes.values()}
     # every probe answers the same: no value, no pass or fail, the same fit
     probed = [_without_product(matches[p["id"]]) for k, p in probes.items() if k != "plain"]
@@ -114,8 +114,8 @@ def test_a_bank_without_a_letter_learns_no_grade_from_matching(
     # the institution's pull lists every probe for the need, identically
     for eligible_only in ("true", "false"):
         pulled = client.get(
-            f"/api/v1/institution/matches?eligible_only={eligible_only}", headers=bank
-        ).json()
+            f"/api/v1/institution/matches?eligible_only={eligible_only}&size=200", headers=bank
+        ).json()["items"]
         assert {m["product_id"] for m in pulled if m["need"]["id"] == need_id} == {
             p["id"] for p in probes.values()
         }
@@ -165,7 +165,9 @@ def test_a_letter_covering_the_rating_and_tax_grade_shows_the_outcomes_and_is_lo
 
     matches = {
         m["product"]["id"]: m
-        for m in client.get(f"/api/v1/needs/{need_id}/matches?lang=en", headers=bank).json()
+        for m in client.get(
+            f"/api/v1/needs/{need_id}/matches?lang=en&size=200", headers=bank
+        ).json()["items"]
     }
     for g in GRADES:
         (check,) = _private_checks(matches[probes[f"grade:{g}"]["id"]])
@@ -186,13 +188,15 @@ def test_a_letter_covering_the_rating_and_tax_grade_shows_the_outcomes_and_is_lo
     assert {"tax_rating", *scoring_service.rated_categories()} <= set(event.categories)
 
     # the pull over two needs of one enterprise is one decision
-    pulled = client.get("/api/v1/institution/matches?eligible_only=false", headers=bank).json()
+    pulled = client.get(
+        "/api/v1/institution/matches?eligible_only=false&size=200", headers=bank
+    ).json()["items"]
     assert len(pulled) == 2 * len(probes)
     assert all(c["passed"] is not None for m in pulled for c in m["checks"])
     assert len(events(session, channel="api:institution.matches")) == 1
 
     # the rule outcomes now order the list: failing probes are left out when asked
-    eligible = client.get("/api/v1/institution/matches", headers=bank).json()
+    eligible = client.get("/api/v1/institution/matches?size=200", headers=bank).json()["items"]
     failing = {probes[f"grade:{g}"]["id"] for g in GRADES if not matching.grade_at_least(grade, g)}
     assert failing.isdisjoint({m["product_id"] for m in eligible})
 
@@ -209,7 +213,9 @@ def test_a_revoked_letter_shows_nothing_more(
         session, principal=world.principal(session, "enterprise"), letter=letter, reason=None
     )
     session.commit()
-    matches = client.get(f"/api/v1/needs/{need_id}/matches", headers=auth("bank")).json()
+    matches = client.get(f"/api/v1/needs/{need_id}/matches?size=200", headers=auth("bank")).json()[
+        "items"
+    ]
     assert len(matches) == len(probes)
     assert all(c["passed"] is None for m in matches for c in _private_checks(m))
     assert events(session, channel="api:market.matches") == []
@@ -224,8 +230,8 @@ def test_the_enterprise_sees_its_own_reasons_in_full(
     matches = {
         m["product"]["id"]: m
         for m in client.get(
-            f"/api/v1/needs/{need_id}/matches?lang=en", headers=auth("enterprise")
-        ).json()
+            f"/api/v1/needs/{need_id}/matches?lang=en&size=200", headers=auth("enterprise")
+        ).json()["items"]
     }
     for g in GRADES:
         (check,) = _private_checks(matches[probes[f"grade:{g}"]["id"]])
@@ -256,11 +262,11 @@ def test_need_announcements_do_not_depend_on_private_rules(
     assert len(ids) == 2
     payloads = {
         d.payload["data"]["product_ids"][0]: d.payload["data"]
-        for d, _endpoint in webhooks.deliveries_of(
-            session, institution_id=principal_of(session, "bank").organization_public_id
-        )
-        + webhooks.deliveries_of(
-            session, institution_id=principal_of(session, "bank2").organization_public_id
+        for username in ("bank", "bank2")
+        for d, _endpoint in session.execute(
+            webhooks.deliveries_statement(
+                institution_id=principal_of(session, username).organization_public_id
+            )
         )
     }
     assert set(payloads) == {strict["id"], lenient["id"]}

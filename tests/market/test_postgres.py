@@ -18,6 +18,7 @@ from tests.market.conftest import application_payload, principal_of, product_pay
 from xinyidai.consent import service as consent_service
 from xinyidai.core import db as core_db
 from xinyidai.core.errors import Conflict
+from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service as iam_service
 from xinyidai.market import service
 from xinyidai.market.models import Transition
@@ -111,3 +112,41 @@ def test_two_decisions_at_once_one_wins_the_other_conflicts(
         )
     )
     assert decided == 1
+
+
+def test_the_supermarket_and_the_lists_filter_in_postgresql(
+    pg_application: tuple[Session, str],
+) -> None:
+    session, application_id = pg_application
+    bank = principal_of(session, "bank")
+
+    def shelve(name: str, **changes: object) -> str:
+        data = ProductIn.model_validate(product_payload(name=name, **changes))
+        product = service.products.create(session, principal=bank, data=data)
+        service.products.move(session, principal=bank, product=product, transition="publish")
+        return product.public_id
+
+    shelve("南宁城区贷", regions=["450100"], zones=["green", "rural"])
+    shelve("全国通", regions=[], zones=[])
+    shelve("宁夏贷", regions=["640000"], zones=["green"])
+    session.commit()
+
+    def names(**filters: object) -> list[str]:
+        stmt = service.products.supermarket_statement(session, **filters)  # type: ignore[arg-type]
+        found = page_of(session, stmt, PageRequest(size=50), lambda p: p.name)
+        assert found.total == len(found.items)
+        return sorted(found.items)
+
+    assert names(region="450103") == sorted(["南宁城区贷", "全国通", "信易贷·纯信用贷"])
+    assert names(region="640104") == sorted(["全国通", "宁夏贷"])
+    assert names(zone="green") == sorted(["南宁城区贷", "宁夏贷"])
+    assert names(zone="green", region="450103") == ["南宁城区贷"]
+    assert names(q="%") == []
+    assert names(q="城区") == ["南宁城区贷"]
+    assert names(amount=Decimal("50000")) == []
+
+    enterprise = principal_of(session, "enterprise")
+    for principal in (bank, enterprise, principal_of(session, "operator")):
+        listed = page_of(session, service.visibility.applications(principal), PageRequest())
+        assert [a.public_id for a in listed.items] == [application_id]
+        assert page_of(session, service.visibility.loans(principal), PageRequest()).total == 0

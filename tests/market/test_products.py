@@ -137,7 +137,7 @@ def test_product_transitions_are_guarded(client: TestClient, auth: Auth, market:
     assert revived.status_code == 409
     changed = client.put(f"/api/v1/products/{pid}", json=product_payload(), headers=auth("bank"))
     assert changed.status_code == 409
-    own = client.get("/api/v1/institution/products", headers=auth("bank")).json()
+    own = client.get("/api/v1/institution/products", headers=auth("bank")).json()["items"]
     assert [(p["id"], p["state"]) for p in own] == [(pid, "withdrawn")]
 
 

@@ -77,7 +77,7 @@ def _register(client: TestClient, headers: dict[str, str], url: str) -> Any:
 def _deliveries(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
     response = client.get("/api/v1/institution/webhooks/deliveries", headers=headers)
     assert response.status_code == 200, response.text
-    return list(response.json())
+    return list(response.json()["items"])
 
 
 def _detail(client: TestClient, headers: dict[str, str], delivery_id: str) -> dict[str, Any]:
@@ -184,7 +184,7 @@ def test_an_endpoint_inside_the_platforms_network_is_refused(
     refused = _register(client, auth("bank"), url)
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["field"] == "url"
-    assert client.get("/api/v1/institution/webhooks", headers=auth("bank")).json() == []
+    assert client.get("/api/v1/institution/webhooks", headers=auth("bank")).json()["items"] == []
 
 
 def test_the_refusal_says_why(client: TestClient, auth: Auth, market: None) -> None:
@@ -318,7 +318,7 @@ def test_the_secret_is_shown_in_the_registration_answer_and_never_again(
     secret = created.json()["secret"]
     client.post("/api/v1/needs", json=need_payload(), headers=auth("enterprise"))
     listed = client.get("/api/v1/institution/webhooks", headers=auth("bank"))
-    assert [set(e) for e in listed.json()] == [
+    assert [set(e) for e in listed.json()["items"]] == [
         {"id", "url", "active", "created_at", "secret_rotated_at", "previous_secret_expires_at"}
     ]
     [delivery] = _deliveries(client, auth("bank"))
@@ -601,7 +601,7 @@ def test_bad_endpoints_are_refused(client: TestClient, auth: Auth, market: None)
         response = _register(client, auth("bank"), url)
         assert response.status_code == 422
         assert response.json()["error"]["field"] == "url"
-    assert client.get("/api/v1/institution/webhooks", headers=auth("bank")).json() == []
+    assert client.get("/api/v1/institution/webhooks", headers=auth("bank")).json()["items"] == []
     refused = client.post(
         "/api/v1/institution/webhooks",
         json={"url": "https://hooks.bank.example/x"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -36,14 +38,14 @@ def test_credit_code_check_explains_an_invalid_code(client: TestClient) -> None:
 
 
 def test_regions_without_parent_are_the_provinces(client: TestClient) -> None:
-    body = client.get("/api/v1/regions").json()
+    body = client.get("/api/v1/regions", params={"size": 200}).json()["items"]
     assert len(body) == 34
     assert {item["level"] for item in body} == {"province"}
     assert {"code": "640000", "name": "宁夏回族自治区", "level": "province", "parent": None} in body
 
 
 def test_regions_of_a_parent_are_its_children(client: TestClient) -> None:
-    body = client.get("/api/v1/regions", params={"parent": "640000"}).json()
+    body = client.get("/api/v1/regions", params={"parent": "640000"}).json()["items"]
     assert [(item["code"], item["name"]) for item in body] == [
         ("640100", "银川市"),
         ("640200", "石嘴山市"),
@@ -51,7 +53,7 @@ def test_regions_of_a_parent_are_its_children(client: TestClient) -> None:
         ("640400", "固原市"),
         ("640500", "中卫市"),
     ]
-    counties = client.get("/api/v1/regions", params={"parent": "640100"}).json()
+    counties = client.get("/api/v1/regions", params={"parent": "640100"}).json()["items"]
     assert [item["code"] for item in counties] == [
         "640104",
         "640105",
@@ -60,18 +62,18 @@ def test_regions_of_a_parent_are_its_children(client: TestClient) -> None:
         "640122",
         "640181",
     ]
-    assert client.get("/api/v1/regions", params={"parent": "999999"}).json() == []
+    assert client.get("/api/v1/regions", params={"parent": "999999"}).json()["items"] == []
 
 
 def test_industries_without_parent_are_the_sections(client: TestClient) -> None:
-    body = client.get("/api/v1/industries").json()
+    body = client.get("/api/v1/industries", params={"size": 200}).json()["items"]
     assert [item["code"] for item in body] == list("ABCDEFGHIJKLMNOPQRST")
-    divisions = client.get("/api/v1/industries", params={"parent": "F"}).json()
+    divisions = client.get("/api/v1/industries", params={"parent": "F"}).json()["items"]
     assert [(item["code"], item["name"]) for item in divisions] == [
         ("51", "批发业"),
         ("52", "零售业"),
     ]
-    groups = client.get("/api/v1/industries", params={"parent": "521"}).json()
+    groups = client.get("/api/v1/industries", params={"parent": "521"}).json()["items"]
     assert [item["code"] for item in groups] == ["5211", "5212", "5213", "5219"]
 
 
@@ -121,3 +123,20 @@ def test_malformed_enterprise_code_is_422_naming_the_field(client: TestClient) -
     assert error["code"] == "invalid"
     assert error["field"] == "credit_code"
     assert "3" in error["message"]
+
+
+def test_the_operators_old_search_path_is_the_directory(
+    client: TestClient, session: Session, auth: Callable[[str], dict[str, str]]
+) -> None:
+    for serial in range(1, 4):
+        service.create(session, data=enterprise_in("640104", serial, f"兴庆第{serial}商贸有限公司"))
+    session.commit()
+    params = {"q": "兴庆", "size": 2, "page": 2}
+    directory = client.get("/api/v1/registry/enterprises", params=params, headers=auth("operator"))
+    old = client.get("/api/v1/enterprises", params=params, headers=auth("operator"))
+    assert old.status_code == 200, old.text
+    assert old.json() == directory.json()
+    assert (old.json()["total"], len(old.json()["items"])) == (3, 1)
+    assert client.get("/api/v1/enterprises", headers=auth("bank")).status_code == 403
+    assert client.get("/api/v1/enterprises").status_code == 401
+    assert client.get("/openapi.json").json()["paths"]["/api/v1/enterprises"]["get"]["deprecated"]

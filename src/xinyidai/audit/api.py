@@ -20,7 +20,7 @@ from xinyidai.audit.schemas import (
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.db import streamed
 from xinyidai.core.errors import Forbidden
-from xinyidai.core.pagination import Page
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentPrincipal, require_roles
 from xinyidai.iam.schemas import Principal
 
@@ -42,12 +42,6 @@ def auditor(principal: CurrentPrincipal) -> Principal:
 AuditorReader = Annotated[Principal, Depends(auditor)]
 
 
-def _page(rows: list[Any], total: int, page: int, size: int) -> Page[AccessEventOut]:
-    return Page(
-        items=[AccessEventOut.model_validate(r) for r in rows], total=total, page=page, size=size
-    )
-
-
 @router.get("/me/access-log", response_model=Page[AccessEventOut])
 def read_my_access_log(
     session: SessionDep,
@@ -56,14 +50,10 @@ def read_my_access_log(
     others_only: Annotated[bool, Query(description="leave out your own reads")] = False,
 ) -> Page[AccessEventOut]:
     """Who looked (or tried to look) at your enterprise's data, when, why and on what basis."""
-    rows, total = service.access_log(
-        session,
-        subject=principal.credit_code or "",
-        page=paging.page,
-        size=paging.size,
-        others_only=others_only,
+    stmt = service.access_log_statement(
+        subject=principal.credit_code or "", others_only=others_only
     )
-    return _page(rows, total, paging.page, paging.size)
+    return page_of(session, stmt, paging, AccessEventOut.model_validate)
 
 
 @router.get("/audit/events", response_model=Page[AccessEventOut])
@@ -99,8 +89,8 @@ def search_events(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="access-events.csv"'},
         )
-    rows, total = service.search(session, flt=flt, page=paging.page, size=paging.size)
-    return _page(rows, total, paging.page, paging.size)
+    stmt = service.events_statement(flt=flt)
+    return page_of(session, stmt, paging, AccessEventOut.model_validate)
 
 
 @router.get("/audit/ledger-leaves", response_model=LedgerLeavesOut)

@@ -23,7 +23,6 @@ from xinyidai.audit.schemas import AccessCounts, CountRow, EventFilter, LedgerLe
 from xinyidai.core import clock, exports
 from xinyidai.core.errors import NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
-from xinyidai.core.pagination import paginate
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import StoredEvent
@@ -191,24 +190,17 @@ def _filtered(flt: EventFilter) -> Select[Any]:
     return stmt
 
 
-def search(
-    session: Session, *, flt: EventFilter, page: int = 1, size: int = 20
-) -> tuple[list[AccessEvent], int]:
-    """One page of events matching the filter, newest first, and the total."""
-    stmt = _filtered(flt).order_by(AccessEvent.at.desc(), AccessEvent.id.desc())
-    return paginate(session, stmt, page=page, size=size)
+def events_statement(*, flt: EventFilter) -> Select[Any]:
+    """The events matching the filter, newest first."""
+    return _filtered(flt).order_by(AccessEvent.at.desc(), AccessEvent.id.desc())
 
 
-def access_log(
-    session: Session, *, subject: str, page: int = 1, size: int = 20, others_only: bool = False
-) -> tuple[list[AccessEvent], int]:
+def access_log_statement(*, subject: str, others_only: bool = False) -> Select[Any]:
     """Who looked (or tried to look) at an enterprise's data and why, newest first."""
-    stmt = _filtered(EventFilter(subject=subject)).order_by(
-        AccessEvent.at.desc(), AccessEvent.id.desc()
-    )
+    stmt = events_statement(flt=EventFilter(subject=subject))
     if others_only:
         stmt = stmt.where(AccessEvent.basis.is_(None) | (AccessEvent.basis != "self"))
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
 
 
 def iter_events(session: Session, *, flt: EventFilter) -> Iterator[AccessEvent]:
@@ -292,11 +284,10 @@ def counts(session: Session) -> AccessCounts:
     )
 
 
-def uses_of_letter(
-    session: Session, *, letter_id: str, page: int = 1, size: int = 20
-) -> tuple[list[AccessEvent], int]:
-    """The decisions that named one authorization letter (allowed uses and refused ones)."""
-    return search(session, flt=EventFilter(letter_id=letter_id), page=page, size=size)
+def letter_uses_statement(*, letter_id: str) -> Select[Any]:
+    """The decisions that named one authorization letter (allowed uses and refused ones),
+    newest first."""
+    return events_statement(flt=EventFilter(letter_id=letter_id))
 
 
 # --------------------------------------------------------------------------- the ledger

@@ -8,27 +8,27 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from xinyidai.catalog import service
+from xinyidai.catalog.models import CategoryVersion
 from xinyidai.catalog.schemas import CategoryOut, CategorySpec, CategoryVersionOut
-from xinyidai.core.api import ERROR_RESPONSES, SessionDep
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import OperatorWriter
 from xinyidai.iam.schemas import Principal
 
 router = APIRouter(prefix="/catalog", tags=["catalog"], responses=ERROR_RESPONSES)
 
 
-@router.get("/categories", response_model=list[CategoryOut])
+@router.get("/categories", response_model=Page[CategoryOut])
 def list_categories(
     session: SessionDep,
+    paging: PageDep,
     provider: Annotated[str | None, Query(description="source department code")] = None,
     include_inactive: bool = False,
-) -> list[CategoryOut]:
-    """Every category in force, with its field schema and sharing rules."""
-    return [
-        CategoryOut.model_validate(c)
-        for c in service.list_categories(
-            session, provider=provider, include_inactive=include_inactive
-        )
-    ]
+) -> Page[CategoryOut]:
+    """The categories in force (or retired ones too), in code order, with their field schemas
+    and sharing rules."""
+    stmt = service.categories_statement(provider=provider, include_inactive=include_inactive)
+    return page_of(session, stmt, paging, CategoryOut.model_validate)
 
 
 @router.get("/categories/{code}", response_model=CategoryOut)
@@ -37,19 +37,21 @@ def get_category(code: str, session: SessionDep) -> CategoryOut:
     return CategoryOut.model_validate(service.get_by_code_or_raise(session, code=code))
 
 
-@router.get("/categories/{code}/versions", response_model=list[CategoryVersionOut])
-def list_versions(code: str, session: SessionDep) -> list[CategoryVersionOut]:
+def version_out(row: CategoryVersion) -> CategoryVersionOut:
+    return CategoryVersionOut(
+        version=row.version,
+        changed_by=row.changed_by,
+        note=row.note,
+        created_at=row.created_at,
+        snapshot=CategorySpec.model_validate(row.snapshot),
+    )
+
+
+@router.get("/categories/{code}/versions", response_model=Page[CategoryVersionOut])
+def list_versions(code: str, session: SessionDep, paging: PageDep) -> Page[CategoryVersionOut]:
     """Every version the category has had, newest first."""
-    return [
-        CategoryVersionOut(
-            version=row.version,
-            changed_by=row.changed_by,
-            note=row.note,
-            created_at=row.created_at,
-            snapshot=CategorySpec.model_validate(row.snapshot),
-        )
-        for row in service.versions(session, code=code)
-    ]
+    category = service.get_by_code_or_raise(session, code=code)
+    return page_of(session, service.versions_statement(category=category), paging, version_out)
 
 
 class CategoryChange(CategorySpec):

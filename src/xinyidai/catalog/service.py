@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import Select, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog.models import Category, CategoryVersion
@@ -65,15 +65,24 @@ def get_by_code_or_raise(session: Session, *, code: str, field: str = "category"
     return category
 
 
-def list_categories(
-    session: Session, *, provider: str | None = None, include_inactive: bool = False
-) -> Sequence[Category]:
-    """Categories in code order, optionally those of one source department."""
+def categories_statement(
+    *, provider: str | None = None, include_inactive: bool = False
+) -> Select[Any]:
+    """Categories in code order (in force, or retired ones too), optionally those of one
+    source department."""
     stmt = select(Category).order_by(Category.code)
     if provider:
         stmt = stmt.where(Category.provider == provider)
     if not include_inactive:
         stmt = stmt.where(Category.active.is_(True))
+    return stmt
+
+
+def list_categories(
+    session: Session, *, provider: str | None = None, include_inactive: bool = False
+) -> Sequence[Category]:
+    """Every category of ``categories_statement``."""
+    stmt = categories_statement(provider=provider, include_inactive=include_inactive)
     return session.scalars(stmt).all()
 
 
@@ -171,7 +180,12 @@ def search_categories(
     page: int = 1,
     size: int = 20,
 ) -> tuple[list[Category], int]:
-    """One page of categories (in code order) whose code or name contains ``q``, and the total.
+    """One page of ``search_statement`` and the total."""
+    return paginate(session, search_statement(q=q, active=active), page=page, size=size)
+
+
+def search_statement(*, q: str | None = None, active: bool | None = None) -> Select[Any]:
+    """Categories (in code order) whose code or name contains ``q``.
 
     ``active`` keeps only categories in force (True) or retired ones (False); None keeps both.
     """
@@ -188,7 +202,7 @@ def search_categories(
         )
     if active is not None:
         stmt = stmt.where(Category.active.is_(active))
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
 
 
 def create(
@@ -284,11 +298,16 @@ def set_active(session: Session, *, code: str, active: bool, actor: str) -> Cate
 def versions(session: Session, *, code: str) -> Sequence[CategoryVersion]:
     """Every version of a category, newest first."""
     category = get_by_code_or_raise(session, code=code)
-    return session.scalars(
+    return session.scalars(versions_statement(category=category)).all()
+
+
+def versions_statement(*, category: Category) -> Select[Any]:
+    """The versions of a category, newest first."""
+    return (
         select(CategoryVersion)
         .where(CategoryVersion.category_id == category.id)
         .order_by(CategoryVersion.version.desc())
-    ).all()
+    )
 
 
 def spec_at_version(session: Session, *, code: str, version: int) -> CategorySpec:

@@ -14,6 +14,7 @@ from xinyidai.audit.schemas import AccessEventOut, EventFilter
 from xinyidai.cli.common import console, fail_on, print_json
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
+from xinyidai.core.pagination import PageRequest, page_of
 
 app = typer.Typer(
     help="The access log: who read which enterprise's data, and why.", no_args_is_help=True
@@ -61,10 +62,15 @@ def events(
                     with csv_file.open("w", encoding="utf-8", newline="") as handle:
                         handle.writelines(lines)
                 return
-            rows, total = service.search(session, flt=flt, size=limit)
-            for row in rows:
-                print_json(AccessEventOut.model_validate(row).model_dump(mode="json"))
-            console.print(f"{len(rows)} of {total} events")
+            found = page_of(
+                session,
+                service.events_statement(flt=flt),
+                PageRequest(size=limit),
+                AccessEventOut.model_validate,
+            )
+            for event in found.items:
+                print_json(event.model_dump(mode="json"))
+            console.print(f"{len(found.items)} of {found.total} events")
     except XydError as exc:
         fail_on(exc)
 

@@ -12,6 +12,7 @@ from xinyidai.consent import service
 from xinyidai.consent.schemas import CommitmentTextOut, LetterOut
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
+from xinyidai.core.pagination import PageRequest, page_of
 
 app = typer.Typer(help="The credit commitment and authorization letters.", no_args_is_help=True)
 
@@ -54,10 +55,10 @@ def letters(
     try:
         with session_scope() as session:
             principal = service.console_principal(session, name=getpass.getuser())
-            rows, total = service.list_letters(
-                session, principal=principal, state=state, credit_code=code, size=limit
-            )
-            items = [LetterOut.model_validate(r).model_dump(mode="json") for r in rows]
+            stmt = service.letters_statement(principal=principal, state=state, credit_code=code)
+            found = page_of(session, stmt, PageRequest(size=limit), LetterOut.model_validate)
+            total = found.total
+            items = [letter.model_dump(mode="json") for letter in found.items]
     except XydError as exc:
         fail_on(exc)
     if as_json:

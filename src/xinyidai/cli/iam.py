@@ -9,6 +9,7 @@ import typer
 from xinyidai.cli.common import fail_on, print_json
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
+from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service
 from xinyidai.iam.schemas import OrganizationOut, UserOut
 
@@ -112,8 +113,12 @@ def list_users(
                 if organization
                 else None
             )
-            users, _ = service.list_users(session, organization_id=org_id, page=page, size=size)
-            for user in users:
+            users = page_of(
+                session,
+                service.users_statement(organization_id=org_id),
+                PageRequest(page=page, size=size),
+            )
+            for user in users.items:
                 print_json(
                     {
                         "username": user.username,

@@ -14,7 +14,7 @@ import typer
 
 from xinyidai.cli.common import console, fail_on, print_json
 from xinyidai.consent import service as consent_service
-from xinyidai.core.db import session_scope
+from xinyidai.core.db import commit_refusal, session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.core.i18n import normalize_locale
 from xinyidai.core.settings import get_settings
@@ -34,7 +34,6 @@ def profile(
 ) -> None:
     """An enterprise's panoramic profile (logged as an access event)."""
     locale = normalize_locale(lang or get_settings().locale)
-    refused: XydError | None = None
     found: ProfileOut | None = None
     try:
         with session_scope() as session:
@@ -48,15 +47,12 @@ def profile(
                 channel="cli:profile.pdf" if out else "cli:profile",
             )
             if not decision.allowed:
-                refused = consent_service.refusal(decision)  # committed with its event
-            else:
-                found = service.build(session, decision, principal=principal, locale=locale)
-                if out is not None:
-                    out.write_bytes(service.pdf_of(session, found, locale=locale))
+                raise commit_refusal(session, consent_service.refusal(decision))
+            found = service.build(session, decision, principal=principal, locale=locale)
+            if out is not None:
+                out.write_bytes(service.pdf_of(session, found, locale=locale))
     except XydError as exc:
         fail_on(exc)
-    if refused is not None:
-        fail_on(refused)
     assert found is not None
     if as_json:
         print_json(found.model_dump(mode="json"))

@@ -12,7 +12,7 @@ import typer
 
 from xinyidai.cli.common import console, fail_on, print_json
 from xinyidai.consent import service as consent_service
-from xinyidai.core.db import session_scope
+from xinyidai.core.db import commit_refusal, session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.records import service
 from xinyidai.records.schemas import CategoryRecords
@@ -32,7 +32,6 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """List a subject's current records by category (logged as an access event)."""
-    refused: XydError | None = None
     try:
         with session_scope() as session:
             subject = registry.get_by_code_or_raise(session, credit_code=code)
@@ -44,22 +43,19 @@ def show(
                 purpose=purpose,
                 channel="cli:records",
             )
-            if decision.allowed:
-                groups = consent_service.records_for(session, decision, with_history=history)
-                _print(
-                    subject.credit_code,
-                    subject.name,
-                    subject.status,
-                    decision.event_id,
-                    groups,
-                    as_json=as_json,
-                )
-            else:
-                refused = consent_service.refusal(decision)  # committed with its event
+            if not decision.allowed:
+                raise commit_refusal(session, consent_service.refusal(decision))
+            groups = consent_service.records_for(session, decision, with_history=history)
+            _print(
+                subject.credit_code,
+                subject.name,
+                subject.status,
+                decision.event_id,
+                groups,
+                as_json=as_json,
+            )
     except XydError as exc:
         fail_on(exc)
-    if refused is not None:
-        fail_on(refused)
 
 
 def _print(

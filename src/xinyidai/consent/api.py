@@ -29,8 +29,9 @@ from xinyidai.consent.schemas import (
     TransitionOut,
 )
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import Forbidden
-from xinyidai.core.pagination import Page
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentUser, OperatorWriter, require_roles
 from xinyidai.iam.schemas import Principal
 
@@ -54,8 +55,7 @@ LetterQuery = Annotated[
 def enforce(session: Session, decision: Decision) -> Decision:
     """The decision if it allows; otherwise commit its audit event and raise the refusal."""
     if not decision.allowed:
-        session.commit()
-        raise service.refusal(decision)
+        raise commit_refusal(session, service.refusal(decision))
     return decision
 
 
@@ -81,13 +81,15 @@ def publish_commitment(
     return CommitmentTextOut.model_validate(text)
 
 
-@router.get("/me/commitment", response_model=list[SignatureOut])
-def read_my_signatures(session: SessionDep, principal: EnterpriseReader) -> list[SignatureOut]:
+@router.get("/me/commitment", response_model=Page[SignatureOut])
+def read_my_signatures(
+    session: SessionDep, principal: EnterpriseReader, paging: PageDep
+) -> Page[SignatureOut]:
     """The versions of the commitment your enterprise signed, newest first."""
     if not principal.credit_code:
         raise Forbidden("only an enterprise signs the credit commitment")
-    rows = service.signatures_of(session, credit_code=principal.credit_code)
-    return [SignatureOut.model_validate(row) for row in rows]
+    stmt = service.signatures_statement(credit_code=principal.credit_code)
+    return page_of(session, stmt, paging, SignatureOut.model_validate)
 
 
 @router.post("/me/commitment", response_model=SignatureOut, status_code=201)
@@ -112,18 +114,10 @@ def list_letters(
     credit_code: Annotated[str | None, Query(description="operator and auditors")] = None,
 ) -> Page[LetterOut]:
     """Letters you may see: an enterprise's own, the letters an institution holds, or all."""
-    rows, total = service.list_letters(
-        session,
-        principal=principal,
-        state=state,
-        purpose=purpose,
-        credit_code=credit_code,
-        page=paging.page,
-        size=paging.size,
+    stmt = service.letters_statement(
+        principal=principal, state=state, purpose=purpose, credit_code=credit_code
     )
-    return Page(
-        items=[_letter_out(r) for r in rows], total=total, page=paging.page, size=paging.size
-    )
+    return page_of(session, stmt, paging, _letter_out)
 
 
 @router.post("/letters", response_model=LetterOut, status_code=201)
@@ -158,15 +152,8 @@ def read_letter_uses(
 ) -> Page[AccessEventOut]:
     """Every query that relied on the letter, allowed or refused."""
     letter = service.visible_or_raise(session, principal=principal, letter_id=letter_id)
-    rows, total = audit_service.uses_of_letter(
-        session, letter_id=letter.public_id, page=paging.page, size=paging.size
-    )
-    return Page(
-        items=[AccessEventOut.model_validate(r) for r in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    stmt = audit_service.letter_uses_statement(letter_id=letter.public_id)
+    return page_of(session, stmt, paging, AccessEventOut.model_validate)
 
 
 @router.post("/letters/{letter_id}/approve", response_model=LetterOut)

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from xinyidai.core.db import commit, new_session, settle_refusal
 from xinyidai.core.errors import RefusedAtCommit, XydError
 from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
-from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE
+from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE, PageRequest
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,7 @@ def get_session() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-class PageParams(BaseModel):
-    page: int
-    size: int
+PageParams = PageRequest  # what ``page_params`` gives a route: ``core.pagination.page_of`` takes it
 
 
 def page_params(

@@ -125,6 +125,21 @@ def settle_refusal(session: Session, refusal: RefusedAtCommit) -> None:
         session.commit()
 
 
+E = TypeVar("E", bound=Exception)
+
+
+def commit_refusal(session: Session, refusal: E) -> E:
+    """Keep what a refused unit of work recorded, then hand the refusal back to raise or show.
+
+    The one way an edge (an API route, a portal page, a command) answers a refusal whose
+    record must outlive it: a read the access decision refused has written its audit event,
+    which is committed here (through ``commit``, so a commit-time refusal is settled too)
+    before the edge raises ``refusal`` or renders it: ``raise commit_refusal(session, err)``.
+    """
+    commit(session)
+    return refusal
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""

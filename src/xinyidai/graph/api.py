@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
-from xinyidai.core.pagination import Page
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.graph import service
 from xinyidai.graph.schemas import (
     AnalysisIn,
@@ -106,22 +106,16 @@ def list_circles(
     member: Annotated[str | None, Query(description="only those through this enterprise")] = None,
 ) -> Page[StructureOut]:
     """The guarantee circles and chains of the latest region analysis (operator)."""
-    rows, total, _ = service.structures(
-        session, kind=kind, member=member, page=paging.page, size=paging.size
-    )
-    names = service.member_names(session, rows)
-    return Page(
-        items=[service.structure_out(row, names=names) for row in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    stmt = service.structures_statement(session, kind=kind, member=member)
+    return page_of(session, stmt, paging, items=lambda rows: service.structures_out(session, rows))
 
 
-@router.get("/graph/analyses", response_model=list[AnalysisOut])
-def list_analyses(session: SessionDep, principal: OperatorUser) -> list[AnalysisOut]:
-    """The ten most recent region analyses, newest first (operator)."""
-    return [AnalysisOut.model_validate(a) for a in service.recent_analyses(session)]
+@router.get("/graph/analyses", response_model=Page[AnalysisOut])
+def list_analyses(
+    session: SessionDep, principal: OperatorUser, paging: PageDep
+) -> Page[AnalysisOut]:
+    """The region analyses, newest first (operator)."""
+    return page_of(session, service.analyses_statement(), paging, AnalysisOut.model_validate)
 
 
 @router.get("/graph/analyses/latest", response_model=AnalysisOut)

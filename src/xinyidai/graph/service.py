@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from xinyidai.consent.schemas import BASIS_OPERATOR, Decision
@@ -358,11 +358,37 @@ def get_analysis_or_raise(session: Session, *, analysis_id: str) -> GraphAnalysi
     return analysis
 
 
-def recent_analyses(session: Session, *, limit: int = 10) -> list[GraphAnalysis]:
-    return list(
-        session.scalars(
-            select(GraphAnalysis).order_by(GraphAnalysis.started_at.desc()).limit(limit)
+def analyses_statement() -> Select[Any]:
+    """The region analyses, newest first."""
+    return select(GraphAnalysis).order_by(GraphAnalysis.started_at.desc(), GraphAnalysis.id.desc())
+
+
+def structures_statement(
+    session: Session, *, kind: str | None = None, member: str | None = None
+) -> Select[Any]:
+    """The latest analysis's circles and chains (circles first, the largest amounts first),
+    optionally of one kind or through one enterprise; none before the first analysis."""
+    if kind is not None and kind not in cycles.KINDS:
+        raise ValidationFailed(
+            "kind must be one of {kinds}", field="kind", kinds=", ".join(cycles.KINDS)
         )
+    code = registry_service.parse_code_or_raise(member, field="member") if member else None
+    analysis = latest_analysis(session)
+    stmt = select(GuaranteeStructure).where(
+        GuaranteeStructure.analysis_id == analysis.id if analysis is not None else false()
+    )
+    if kind is not None:
+        stmt = stmt.where(GuaranteeStructure.kind == kind)
+    if code is not None:
+        stmt = stmt.where(
+            GuaranteeStructure.id.in_(
+                select(StructureMember.structure_id).where(StructureMember.credit_code == code)
+            )
+        )
+    return stmt.order_by(
+        GuaranteeStructure.kind.desc(),  # circle before chain
+        GuaranteeStructure.total_amount.desc(),
+        GuaranteeStructure.id,
     )
 
 
@@ -374,40 +400,17 @@ def structures(
     page: int = 1,
     size: int = 20,
 ) -> tuple[list[GuaranteeStructure], int, GraphAnalysis | None]:
-    """One page of the latest analysis's circles and chains (circles first, the largest
-    amounts first), optionally of one kind or through one enterprise."""
-    if kind is not None and kind not in cycles.KINDS:
-        raise ValidationFailed(
-            "kind must be one of {kinds}", field="kind", kinds=", ".join(cycles.KINDS)
-        )
-    code = registry_service.parse_code_or_raise(member, field="member") if member else None
-    analysis = latest_analysis(session)
-    if analysis is None:
-        return [], 0, None
-    stmt = select(GuaranteeStructure).where(GuaranteeStructure.analysis_id == analysis.id)
-    if kind is not None:
-        stmt = stmt.where(GuaranteeStructure.kind == kind)
-    if code is not None:
-        stmt = stmt.where(
-            GuaranteeStructure.id.in_(
-                select(StructureMember.structure_id).where(StructureMember.credit_code == code)
-            )
-        )
-    stmt = stmt.order_by(
-        GuaranteeStructure.kind.desc(),  # circle before chain
-        GuaranteeStructure.total_amount.desc(),
-        GuaranteeStructure.id,
-    )
+    """One page of ``structures_statement``, the total, and the latest analysis."""
+    stmt = structures_statement(session, kind=kind, member=member)
     rows, total = paginate(session, stmt, page=page, size=size)
-    return rows, total, analysis
+    return rows, total, latest_analysis(session)
 
 
 def structures_of(
     session: Session, *, code: str, kind: str | None = None
 ) -> list[GuaranteeStructure]:
     """The latest analysis's circles and chains ``code`` is a member of."""
-    rows, _, _ = structures(session, kind=kind, member=code, size=200)
-    return rows
+    return list(session.scalars(structures_statement(session, kind=kind, member=code)))
 
 
 def member_names(session: Session, rows: Sequence[GuaranteeStructure]) -> dict[str, str]:
@@ -415,6 +418,12 @@ def member_names(session: Session, rows: Sequence[GuaranteeStructure]) -> dict[s
     codes = sorted({c for row in rows for c in row.members})
     known = registry_service.get_many_by_code(session, credit_codes=codes)
     return {c: e.name for c, e in known.items()}
+
+
+def structures_out(session: Session, rows: Sequence[GuaranteeStructure]) -> list[StructureOut]:
+    """Circles and chains as shown, their members named (one registry lookup for them all)."""
+    names = member_names(session, rows)
+    return [structure_out(row, names=names) for row in rows]
 
 
 def start_analysis(session: Session, *, options: AnalysisIn, actor: str | None) -> jobs.Job:

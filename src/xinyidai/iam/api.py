@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
-from xinyidai.core.errors import Forbidden, ValidationFailed, XydError
-from xinyidai.core.pagination import Page
+from xinyidai.core.errors import ValidationFailed, XydError
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam import service
 from xinyidai.iam.auth import (
     AnyUser,
@@ -149,11 +149,13 @@ def change_my_password(data: PasswordChangeIn, principal: AnyUser, session: Sess
 # --------------------------------------------------------------------------- API keys
 
 
-@router.get("/api-keys", response_model=list[ApiKeyOut])
-def list_api_keys(principal: OrganizationAdmin, session: SessionDep) -> list[ApiKeyOut]:
-    """Your organization's API keys (secrets are never shown again)."""
-    rows = service.list_api_keys(session, organization_id=principal.organization_id)
-    return [ApiKeyOut.model_validate(row) for row in rows]
+@router.get("/api-keys", response_model=Page[ApiKeyOut])
+def list_api_keys(
+    principal: OrganizationAdmin, session: SessionDep, paging: PageDep
+) -> Page[ApiKeyOut]:
+    """Your organization's API keys, newest first (secrets are never shown again)."""
+    stmt = service.api_keys_statement(organization_id=principal.organization_id)
+    return page_of(session, stmt, paging, ApiKeyOut.model_validate)
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=201)
@@ -220,15 +222,8 @@ def list_organizations(
     q: Annotated[str | None, Query(description="part of the name or start of the code")] = None,
 ) -> Page[OrganizationOut]:
     """Every organization, newest first (operator)."""
-    rows, total = service.list_organizations(
-        session, kind=kind, state=state, q=q, page=paging.page, size=paging.size
-    )
-    return Page(
-        items=[_organization_out(row) for row in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    stmt = service.organizations_statement(kind=kind, state=state, q=q)
+    return page_of(session, stmt, paging, _organization_out)
 
 
 @router.post("/organizations", response_model=OrganizationOut, status_code=201)
@@ -311,15 +306,8 @@ def list_organization_users(
 ) -> Page[UserOut]:
     """The members of one organization (operator)."""
     organization = service.get_organization_or_raise(session, public_id=org_id)
-    rows, total = service.list_users(
-        session, organization_id=organization.id, page=paging.page, size=paging.size
-    )
-    return Page(
-        items=[UserOut.model_validate(row) for row in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    stmt = service.users_statement(organization_id=organization.id)
+    return page_of(session, stmt, paging, UserOut.model_validate)
 
 
 @router.post("/organizations/{org_id}/users", response_model=UserOut, status_code=201)
@@ -353,8 +341,7 @@ def change_user_state(
             "must be one of: {choices}", field="transition", choices=", ".join(_USER_TRANSITIONS)
         )
     user = service.get_user_by_public_id_or_raise(session, public_id=user_id)
-    if user.id == principal.user_id:
-        raise Forbidden("you cannot change your own account's state", error_code="forbidden")
+    service.check_not_own_account(principal, user)
     return UserOut.model_validate(move(session, user=user, actor=principal.actor))
 
 
@@ -366,15 +353,8 @@ def list_members(
     principal: OrganizationAdmin, session: SessionDep, paging: PageDep
 ) -> Page[UserOut]:
     """The members of your organization (its admins)."""
-    rows, total = service.list_users(
-        session, organization_id=principal.organization_id, page=paging.page, size=paging.size
-    )
-    return Page(
-        items=[UserOut.model_validate(row) for row in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    stmt = service.users_statement(organization_id=principal.organization_id)
+    return page_of(session, stmt, paging, UserOut.model_validate)
 
 
 @router.post("/my-organization/users", response_model=UserOut, status_code=201)
@@ -405,6 +385,5 @@ def change_member_state(
     user = service.get_member_or_raise(
         session, organization_id=principal.organization_id, public_id=user_id
     )
-    if user.id == principal.user_id:
-        raise Forbidden("you cannot change your own account's state", error_code="forbidden")
+    service.check_not_own_account(principal, user)
     return UserOut.model_validate(move(session, user=user, actor=principal.actor))

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
-from xinyidai.core.pagination import Page
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentPrincipal, OperatorUser, ProviderPrincipal
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import files, service
@@ -31,9 +31,7 @@ def provider_code(principal: Principal) -> str:
 
 def _visible_batch(session: SessionDep, batch_id: str, principal: Principal) -> Batch:
     batch = service.get_or_raise(session, batch_id=batch_id)
-    if principal.organization_kind == "operator":
-        return batch
-    if principal.organization_kind == "provider" and batch.provider == principal.organization_code:
+    if service.may_see_batch(principal, batch):
         return batch
     raise NotFound("no batch {batch_id}", field="batch_id", batch_id=batch_id)
 
@@ -75,19 +73,8 @@ def list_batches(
     provider: Annotated[str | None, Query(description="operator only")] = None,
 ) -> Page[BatchOut]:
     """Batches, newest first: a provider sees its own, the operator all."""
-    if principal.organization_kind == "provider":
-        provider = provider_code(principal)
-    elif principal.organization_kind != "operator":
-        raise Forbidden("your organization may not do this")
-    rows, total = service.list_batches(
-        session, provider=provider, category=category, page=paging.page, size=paging.size
-    )
-    return Page(
-        items=[BatchOut.model_validate(r) for r in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    stmt = service.batches_statement(principal=principal, provider=provider, category=category)
+    return page_of(session, stmt, paging, BatchOut.model_validate)
 
 
 @router.get("/ingest/batches/{batch_id}", response_model=BatchOut)
@@ -111,15 +98,8 @@ def list_rejections(
     batch = _visible_batch(session, batch_id, principal)
     if format is not None:
         return _download(session, batch, format)
-    rows, total = service.rejections_of(
-        session, batch_id=batch.id, page=paging.page, size=paging.size, open_only=open_only
-    )
-    return Page(
-        items=[RejectionOut.model_validate(r) for r in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    stmt = service.rejections_statement(batch_id=batch.id, open_only=open_only)
+    return page_of(session, stmt, paging, RejectionOut.model_validate)
 
 
 def _download(session: SessionDep, batch: Batch, fmt: str) -> StreamingResponse:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
@@ -34,6 +34,7 @@ from xinyidai.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge,
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
 from xinyidai.core.settings import get_settings
+from xinyidai.iam.schemas import Principal
 from xinyidai.ingest.models import DONE, FAILED, QUEUED, RUNNING, Batch, IdempotencyKey, Rejection
 from xinyidai.ingest.readers import NotATable, open_table, unreadable_reason
 from xinyidai.ingest.validation import MISSING, RowError, RowValidator
@@ -83,21 +84,34 @@ def get_or_raise(session: Session, *, batch_id: str) -> Batch:
     return batch
 
 
-def list_batches(
-    session: Session,
-    *,
-    provider: str | None = None,
-    category: str | None = None,
-    page: int = 1,
-    size: int = 20,
-) -> tuple[Sequence[Batch], int]:
-    """Batches newest first, optionally of one provider or category."""
+def may_see_batch(principal: Principal, batch: Batch) -> bool:
+    """The operator sees every batch; a provider those filed under its department code."""
+    if principal.organization_kind == "operator":
+        return True
+    return (
+        principal.organization_kind == "provider"
+        and bool(principal.organization_code)
+        and batch.provider == principal.organization_code
+    )
+
+
+def batches_statement(
+    *, principal: Principal, provider: str | None = None, category: str | None = None
+) -> Select[Any]:
+    """The batches the principal may list, newest first (optionally of one category): a
+    provider its own, under its department code; the operator every provider's, or one's."""
+    if principal.organization_kind == "provider":
+        if not principal.organization_code:
+            raise Forbidden("your organization has no department code", field="provider")
+        provider = principal.organization_code
+    elif principal.organization_kind != "operator":
+        raise Forbidden("your organization may not do this")
     stmt = select(Batch).order_by(Batch.created_at.desc(), Batch.id.desc())
     if provider:
         stmt = stmt.where(Batch.provider == provider)
     if category:
         stmt = stmt.where(Batch.category == category)
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
 
 
 def create_batch(
@@ -667,10 +681,17 @@ def rejections_of(
 ) -> tuple[Sequence[Rejection], int]:
     """A batch's rejected rows in file order."""
     get_or_raise(session, batch_id=batch_id)
+    return paginate(
+        session, rejections_statement(batch_id=batch_id, open_only=open_only), page=page, size=size
+    )
+
+
+def rejections_statement(*, batch_id: str, open_only: bool = False) -> Select[Any]:
+    """A batch's rejected rows (only those not yet resolved: ``open_only``) in file order."""
     stmt = select(Rejection).where(Rejection.batch_id == batch_id).order_by(Rejection.position)
     if open_only:
         stmt = stmt.where(Rejection.resolved_batch_id.is_(None))
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
 
 
 def iter_rejections(session: Session, *, batch_id: str) -> Iterator[Rejection]:

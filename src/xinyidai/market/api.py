@@ -15,7 +15,7 @@ from xinyidai.consent.schemas import ReportOut
 from xinyidai.core import clock
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden, NotFound
-from xinyidai.core.pagination import Page
+from xinyidai.core.pagination import Page, page_of, page_of_list
 from xinyidai.iam.auth import (
     CurrentUser,
     InstitutionUser,
@@ -63,6 +63,7 @@ from xinyidai.market.schemas import (
     WebhookRotateIn,
     WebhookSecretOut,
 )
+from xinyidai.market.service import visibility
 
 router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
 
@@ -82,11 +83,6 @@ def need_out(need: Need) -> NeedOut:
     return NeedOut.model_validate(need)
 
 
-def _page(items: list[object], paging: PageDep) -> tuple[list[object], int]:
-    start = (paging.page - 1) * paging.size
-    return items[start : start + paging.size], len(items)
-
-
 # --------------------------------------------------------------------------- products
 
 
@@ -102,7 +98,7 @@ def browse_products(
     q: Annotated[str | None, Query(description="words in the name")] = None,
 ) -> Page[ProductOut]:
     """The product supermarket (public): published products of active institutions."""
-    rows = service.products.supermarket(
+    stmt = service.products.supermarket_statement(
         session,
         product_type=type,
         zone=zone,
@@ -111,13 +107,7 @@ def browse_products(
         institution=institution,
         q=q,
     )
-    items, total = _page(list(rows), paging)
-    return Page(
-        items=[product_out(p) for p in items if isinstance(p, Product)],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    return page_of(session, stmt, paging, product_out)
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
@@ -128,17 +118,18 @@ def read_product(product_id: str, session: SessionDep, principal: MaybePrincipal
     )
 
 
-@router.get("/institution/products", response_model=list[ProductOut])
+@router.get("/institution/products", response_model=Page[ProductOut])
 def list_own_products(
     session: SessionDep,
     principal: InstitutionUser,
+    paging: PageDep,
     state: Annotated[str | None, Query(description="draft, published, paused, withdrawn")] = None,
-) -> list[ProductOut]:
-    """Your institution's products in every state."""
-    rows = service.products.of_institution(
-        session, institution_id=principal.organization_public_id, state=state
+) -> Page[ProductOut]:
+    """Your institution's products in every state (or one), newest first."""
+    stmt = service.products.of_institution_statement(
+        institution_id=principal.organization_public_id, state=state
     )
-    return [product_out(p) for p in rows]
+    return page_of(session, stmt, paging, product_out)
 
 
 @router.post("/products", response_model=ProductOut, status_code=201)
@@ -232,16 +223,11 @@ def post_need(data: NeedIn, session: SessionDep, principal: EnterpriseWriter) ->
     return need_out(need)
 
 
-@router.get("/needs", response_model=list[NeedOut])
-def list_needs(session: SessionDep, principal: CurrentUser) -> list[NeedOut]:
-    """Your enterprise's needs; the open needs for institutions and the operator."""
-    if principal.organization_kind == "enterprise" and principal.credit_code:
-        rows = service.matching.needs_of(session, credit_code=principal.credit_code)
-    elif principal.organization_kind in ("institution", "operator"):
-        rows = service.matching.open_needs(session)
-    else:
-        rows = []
-    return [need_out(n) for n in rows]
+@router.get("/needs", response_model=Page[NeedOut])
+def list_needs(session: SessionDep, principal: CurrentUser, paging: PageDep) -> Page[NeedOut]:
+    """Your enterprise's needs; the open needs for institutions and the operator; newest
+    first."""
+    return page_of(session, visibility.needs(principal), paging, need_out)
 
 
 @router.get("/needs/{need_id}", response_model=NeedOut)
@@ -258,55 +244,60 @@ def close_need(need_id: str, session: SessionDep, principal: EnterpriseWriter) -
     return need_out(service.matching.close_need(session, principal=principal, need=need))
 
 
-@router.get("/needs/{need_id}/matches", response_model=list[MatchOut])
+def match_out(match: service.matching.Match) -> MatchOut:
+    return MatchOut(
+        product=product_out(match.product),
+        eligible=match.eligible,
+        complete=match.complete,
+        score=match.score,
+        checks=match.checks,
+    )
+
+
+@router.get("/needs/{need_id}/matches", response_model=Page[MatchOut])
 def need_matches(
     need_id: str,
     session: SessionDep,
     principal: CurrentUser,
+    paging: PageDep,
     eligible_only: Annotated[bool, Query(description="leave out excluded products")] = False,
-) -> list[MatchOut]:
+) -> Page[MatchOut]:
     """Published products ranked for a need (an institution: its own), each with why it
     matched or was excluded. A rule on non-public data (grade, tax grade) is reported only
-    where the access decision allows it (logged); otherwise it is ``passed: null``."""
+    where the access decision allows it (logged); otherwise it is ``passed: null``. The
+    ranking is computed over every product, then paged."""
     need = service.matching.visible_need_or_raise(session, principal=principal, need_id=need_id)
     matches = service.matching.matches_for_need(
         session, need=need, reader=principal, channel="api:market.matches"
     )
-    return [
-        MatchOut(
-            product=product_out(m.product),
-            eligible=m.eligible,
-            complete=m.complete,
-            score=m.score,
-            checks=m.checks,
-        )
-        for m in matches
-        if m.eligible or not eligible_only
-    ]
+    shown = [m for m in matches if m.eligible or not eligible_only]
+    return page_of_list(shown, paging, match_out)
 
 
-@router.get("/institution/matches", response_model=list[NeedMatchOut])
+def need_match_out(row: service.matching.NeedMatch) -> NeedMatchOut:
+    return NeedMatchOut(
+        need=need_out(row.need),
+        product_id=row.match.product.public_id,
+        eligible=row.match.eligible,
+        complete=row.match.complete,
+        score=row.match.score,
+        checks=row.match.checks,
+    )
+
+
+@router.get("/institution/matches", response_model=Page[NeedMatchOut])
 def institution_matches(
     session: SessionDep,
     principal: InstitutionUser,
+    paging: PageDep,
     eligible_only: Annotated[bool, Query()] = True,
-) -> list[NeedMatchOut]:
+) -> Page[NeedMatchOut]:
     """Open needs that match your institution's published products, best first (rules on
-    non-public data as in ``/needs/{id}/matches``)."""
+    non-public data as in ``/needs/{id}/matches``; ranked over every open need, then paged)."""
     rows = service.matching.needs_for_institution(
         session, reader=principal, eligible_only=eligible_only, channel="api:institution.matches"
     )
-    return [
-        NeedMatchOut(
-            need=need_out(row.need),
-            product_id=row.match.product.public_id,
-            eligible=row.match.eligible,
-            complete=row.match.complete,
-            score=row.match.score,
-            checks=row.match.checks,
-        )
-        for row in rows
-    ]
+    return page_of_list(rows, paging, need_match_out)
 
 
 # --------------------------------------------------------------------------- webhooks
@@ -325,11 +316,13 @@ def register_webhook(
     )
 
 
-@router.get("/institution/webhooks", response_model=list[WebhookEndpointOut])
-def list_webhooks(session: SessionDep, principal: InstitutionUser) -> list[WebhookEndpointOut]:
-    """The institution's endpoints (their secrets are never shown again)."""
-    rows = service.webhooks.endpoints_of(session, institution_id=principal.organization_public_id)
-    return [WebhookEndpointOut.model_validate(e) for e in rows]
+@router.get("/institution/webhooks", response_model=Page[WebhookEndpointOut])
+def list_webhooks(
+    session: SessionDep, principal: InstitutionUser, paging: PageDep
+) -> Page[WebhookEndpointOut]:
+    """The institution's endpoints, oldest first (their secrets are never shown again)."""
+    stmt = service.webhooks.endpoints_statement(institution_id=principal.organization_public_id)
+    return page_of(session, stmt, paging, WebhookEndpointOut.model_validate)
 
 
 @router.delete("/institution/webhooks/{endpoint_id}", response_model=WebhookEndpointOut)
@@ -379,12 +372,14 @@ def delivery_out(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> Webhoo
     )
 
 
-@router.get("/institution/webhooks/deliveries", response_model=list[WebhookDeliveryOut])
-def list_deliveries(session: SessionDep, principal: InstitutionUser) -> list[WebhookDeliveryOut]:
-    """The delivery log: each event, its attempts, the receiver's last answer and when it
-    is tried next."""
-    rows = service.webhooks.deliveries_of(session, institution_id=principal.organization_public_id)
-    return [delivery_out(d, e) for d, e in rows]
+@router.get("/institution/webhooks/deliveries", response_model=Page[WebhookDeliveryOut])
+def list_deliveries(
+    session: SessionDep, principal: InstitutionUser, paging: PageDep
+) -> Page[WebhookDeliveryOut]:
+    """The delivery log, newest first: each event, its attempts, the receiver's last answer
+    and when it is tried next."""
+    stmt = service.webhooks.deliveries_statement(institution_id=principal.organization_public_id)
+    return page_of(session, stmt, paging, lambda row: delivery_out(*row))
 
 
 def delivery_detail(
@@ -479,30 +474,10 @@ def list_applications(
     paging: PageDep,
     state: Annotated[str | None, Query(description="only this state")] = None,
 ) -> Page[ApplicationOut]:
-    """Your enterprise's applications; your institution's queue; all for the operator."""
-    kind = principal.organization_kind
-    if kind == "enterprise" and principal.credit_code:
-        rows = service.applications.of_enterprise(session, credit_code=principal.credit_code)
-        rows = [r for r in rows if not state or r.state == state]
-    elif kind == "institution":
-        rows = service.applications.of_institution(
-            session, institution_id=principal.organization_public_id, state=state
-        )
-    elif kind == "operator":
-        rows = [
-            r
-            for r in service.applications.all_applications(session)
-            if not state or r.state == state
-        ]
-    else:
-        raise Forbidden("applications are for enterprises, institutions and the operator")
-    items, total = _page(list(rows), paging)
-    return Page(
-        items=[application_out(a) for a in items if isinstance(a, Application)],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    """Your enterprise's applications; your institution's queue; all for the operator;
+    newest first."""
+    stmt = visibility.applications(principal, state=state)
+    return page_of(session, stmt, paging, application_out)
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationDetailOut)
@@ -673,19 +648,6 @@ def disburse_application(
     return loan_detail(session, loan)
 
 
-def _visible_loans(session: SessionDep, principal: Principal, state: str | None) -> list[Loan]:
-    kind = principal.organization_kind
-    if kind == "enterprise" and principal.credit_code:
-        return service.loans.book(session, credit_code=principal.credit_code, state=state)
-    if kind == "institution":
-        return service.loans.book(
-            session, institution_id=principal.organization_public_id, state=state
-        )
-    if kind == "operator":
-        return service.loans.book(session, state=state)
-    raise Forbidden("loans are for enterprises, institutions and the operator")
-
-
 @router.get("/loans", response_model=Page[LoanOut])
 def list_loans(
     session: SessionDep,
@@ -693,14 +655,10 @@ def list_loans(
     paging: PageDep,
     state: Annotated[str | None, Query(description="current, overdue, repaid, ...")] = None,
 ) -> Page[LoanOut]:
-    """Your enterprise's loans; your institution's loan book; all for the operator."""
-    items, total = _page(list(_visible_loans(session, principal, state)), paging)
-    return Page(
-        items=[loan_out(session, loan) for loan in items if isinstance(loan, Loan)],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    """Your enterprise's loans; your institution's loan book; all for the operator; latest
+    start first."""
+    stmt = visibility.loans(principal, state=state)
+    return page_of(session, stmt, paging, lambda loan: loan_out(session, loan))
 
 
 @router.get(
@@ -715,7 +673,7 @@ def export_loan_book(
     state: Annotated[str | None, Query()] = None,
 ) -> Response:
     """Your institution's loan book as CSV or Excel."""
-    loans = _visible_loans(session, principal, state)
+    loans = list(session.scalars(visibility.loans(principal, state=state)))
     day = clock.today().isoformat()
     if format == "xlsx":
         return Response(

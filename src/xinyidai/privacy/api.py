@@ -23,10 +23,17 @@ from xinyidai.consent.api import enforce
 from xinyidai.consent.schemas import VERIFICATION
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden, TooManyRequests
-from xinyidai.core.pagination import Page
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.core.ratelimit import RateLimits
 from xinyidai.core.settings import get_settings
-from xinyidai.iam.auth import CurrentPrincipal, CurrentUser, client_ip, optional_principal
+from xinyidai.iam.auth import (
+    CurrentPrincipal,
+    CurrentUser,
+    client_ip,
+    optional_principal,
+    require_roles,
+)
+from xinyidai.iam.models import KIND_OPERATOR
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service
 from xinyidai.privacy.schemas import CategoryGrade, DirectoryEntryOut, VerifyIn, VerifyOut
@@ -128,9 +135,11 @@ def search_enterprises(
     industry: Annotated[str | None, Query(description="GB/T 4754 code")] = None,
 ) -> Page[DirectoryEntryOut]:
     """Registration facts of credit subjects as the public may see them (the grading's public
-    view of the registration category), paged; rate-limited."""
-    rows, total = registry_service.search(
-        session, q=q, region=region, industry=industry, page=paging.page, size=paging.size
+    view of the registration category), paged; rate-limited. The one registry search: the
+    operator searches here too."""
+    stmt = registry_service.search_statement(q=q, region=region, industry=industry)
+    found = page_of(
+        session, stmt, paging, items=lambda rows: service.directory_entries(session, rows)
     )
     if reader is None:
         directory_log.info(
@@ -142,14 +151,23 @@ def search_enterprises(
             industry,
             paging.page,
             paging.size,
-            total,
+            found.total,
         )
-    return Page(
-        items=service.directory_entries(session, rows),
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    return found
+
+
+# The path the operator's search had before it became the directory's: the same search and
+# answer, kept for the operator alone (its old audience) while clients move.
+router.add_api_route(
+    "/enterprises",
+    search_enterprises,
+    methods=["GET"],
+    response_model=Page[DirectoryEntryOut],
+    dependencies=[Depends(require_roles(KIND_OPERATOR))],
+    deprecated=True,
+    tags=["registry"],
+    summary="Search the registry directory (old path: use /registry/enterprises)",
+)
 
 
 @router.get("/registry/enterprises/{code}", response_model=DirectoryEntryOut, tags=["registry"])

@@ -1,5 +1,6 @@
-"""HTTP routes of the records: the registry search, a subject's records and credit report
-(both through the access decision in ``consent``), conflicts."""
+"""HTTP routes of the records: a subject's records and credit report (both through the
+access decision in ``consent``), conflicts. The registry search is the directory's
+(``privacy.api``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.consent.schemas import Decision, ReportOut
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
-from xinyidai.core.pagination import Page
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
@@ -20,32 +21,8 @@ from xinyidai.ledger.schemas import PartyKeyOut, PartyKeysOut
 from xinyidai.records import service
 from xinyidai.records.schemas import CategoryRecords, ConflictOut
 from xinyidai.registry import service as registry
-from xinyidai.registry.schemas import EnterpriseOut
 
 router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
-
-
-@router.get("/enterprises", response_model=Page[EnterpriseOut])
-def search_enterprises(
-    session: SessionDep,
-    principal: OperatorUser,
-    paging: PageDep,
-    q: Annotated[
-        str | None, Query(description="part of the name, or the start of the code")
-    ] = None,
-    region: Annotated[str | None, Query(description="GB/T 2260 code")] = None,
-    industry: Annotated[str | None, Query(description="GB/T 4754 code")] = None,
-) -> Page[EnterpriseOut]:
-    """Search the credit subjects the data center knows (operator)."""
-    rows, total = registry.search(
-        session, q=q, region=region, industry=industry, page=paging.page, size=paging.size
-    )
-    return Page(
-        items=[EnterpriseOut.model_validate(r) for r in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
 
 
 def _decide(
@@ -155,12 +132,11 @@ def list_conflicts(
     state: Annotated[str | None, Query(pattern="^(open|resolved)$")] = "open",
 ) -> Page[ConflictOut]:
     """Facts two departments sent with different values, for the operator to settle."""
-    rows, total = service.conflicts_by(session, state=state, page=paging.page, size=paging.size)
-    return Page(
-        items=[ConflictOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
+    return page_of(
+        session,
+        service.conflicts_statement(state=state),
+        paging,
+        lambda r: ConflictOut.model_validate(r, from_attributes=True),
     )
 
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from xinyidai.core.api import ERROR_RESPONSES
+from xinyidai.core.api import ERROR_RESPONSES, PageDep
+from xinyidai.core.pagination import Page, page_of_list
 from xinyidai.registry import codes, service
 from xinyidai.registry.schemas import CodeOut, CreditCodeCheck
 
@@ -20,25 +21,25 @@ def check_credit_code(code: str) -> CreditCodeCheck:
     return service.check_code(raw=code)
 
 
-@router.get("/regions", response_model=list[CodeOut])
+def code_out(code: codes.Code) -> CodeOut:
+    return CodeOut(code=code.code, name=code.name, level=code.level, parent=code.parent)
+
+
+@router.get("/regions", response_model=Page[CodeOut])
 def list_regions(
+    paging: PageDep,
     parent: Annotated[str | None, Query(description="parent region code")] = None,
-) -> list[CodeOut]:
+) -> Page[CodeOut]:
     """GB/T 2260 divisions: provinces, or the children of ``parent``."""
-    return [
-        CodeOut(code=c.code, name=c.name, level=c.level, parent=c.parent)
-        for c in codes.regions().values()
-        if c.parent == parent
-    ]
+    found = [c for c in codes.regions().values() if c.parent == parent]
+    return page_of_list(found, paging, code_out)
 
 
-@router.get("/industries", response_model=list[CodeOut])
+@router.get("/industries", response_model=Page[CodeOut])
 def list_industries(
+    paging: PageDep,
     parent: Annotated[str | None, Query(description="parent industry code")] = None,
-) -> list[CodeOut]:
+) -> Page[CodeOut]:
     """GB/T 4754-2017 industries: sections, or the children of ``parent``."""
-    return [
-        CodeOut(code=c.code, name=c.name, level=c.level, parent=c.parent)
-        for c in codes.industries().values()
-        if c.parent == parent
-    ]
+    found = [c for c in codes.industries().values() if c.parent == parent]
+    return page_of_list(found, paging, code_out)

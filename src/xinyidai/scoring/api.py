@@ -10,7 +10,7 @@ from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, JobOut, PageDep, SessionDep, job_out
 from xinyidai.core.i18n import current_locale
-from xinyidai.core.pagination import Page
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter
 from xinyidai.iam.schemas import Principal
 from xinyidai.registry import service as registry
@@ -85,27 +85,19 @@ def read_rating_history(
         letter=letter,
         channel="api:rating.history",
     )
-    rows, total = service.history(
-        session, credit_code=subject.credit_code, page=paging.page, size=paging.size
-    )
     locale = current_locale()
-    return Page(
-        items=[service.rating_out(session, r, locale=locale) for r in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
-    )
+    stmt = service.history_statement(credit_code=subject.credit_code)
+    return page_of(session, stmt, paging, lambda r: service.rating_out(session, r, locale=locale))
 
 
 @router.get("/ratings/runs", response_model=Page[RatingRunOut])
 def list_runs(session: SessionDep, principal: OperatorUser, paging: PageDep) -> Page[RatingRunOut]:
     """Full-coverage runs, newest first (operator)."""
-    rows, total = service.runs(session, page=paging.page, size=paging.size)
-    return Page(
-        items=[RatingRunOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        page=paging.page,
-        size=paging.size,
+    return page_of(
+        session,
+        service.runs_statement(),
+        paging,
+        lambda r: RatingRunOut.model_validate(r, from_attributes=True),
     )
 
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
@@ -322,21 +322,23 @@ def current_or_rate(session: Session, *, credit_code: str) -> CreditRating:
 def history(
     session: Session, *, credit_code: str, page: int = 1, size: int = 20
 ) -> tuple[Sequence[CreditRating], int]:
-    """A subject's ratings, newest first."""
+    """A subject's ratings, newest first (one page, and the total)."""
     registry_service.get_by_code_or_raise(session, credit_code=credit_code)
-    stmt = (
+    return paginate(session, history_statement(credit_code=credit_code), page=page, size=size)
+
+
+def history_statement(*, credit_code: str) -> Select[Any]:
+    """A subject's ratings, newest first."""
+    return (
         select(CreditRating)
         .where(CreditRating.credit_code == credit_code)
         .order_by(CreditRating.id.desc())
     )
-    return paginate(session, stmt, page=page, size=size)
 
 
-def runs(session: Session, *, page: int = 1, size: int = 20) -> tuple[Sequence[RatingRun], int]:
+def runs_statement() -> Select[Any]:
     """Full runs, newest first."""
-    return paginate(
-        session, select(RatingRun).order_by(RatingRun.finished_at.desc()), page=page, size=size
-    )
+    return select(RatingRun).order_by(RatingRun.finished_at.desc())
 
 
 def ratings_of_run(session: Session, *, run_id: str) -> Sequence[CreditRating]:

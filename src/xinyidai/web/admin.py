@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
+from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import (
     KIND_ENTERPRISE,
@@ -20,12 +21,13 @@ from xinyidai.iam.models import (
     User,
 )
 from xinyidai.web.auth import CheckedForm, OperatorPage, OperatorViewer, PageNotFound
-from xinyidai.web.forms import FormState, Paging, text
+from xinyidai.web.forms import FormState, text
 from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 PAGE_SIZE = 20
+MEMBERS_SHOWN = 200
 
 _ORG_TRANSITIONS = {
     "approve": iam_service.approve_organization,
@@ -67,14 +69,12 @@ def _organizations_page(
     status: int = 200,
     template: str = "admin/organizations.html",
 ) -> Response:
-    rows, total = iam_service.list_organizations(
-        session, kind=kind or None, state=state or None, q=q, page=page, size=PAGE_SIZE
-    )
+    stmt = iam_service.organizations_statement(kind=kind or None, state=state or None, q=q)
     return render(
         request,
         template,
         status=status,
-        page=Paging(items=rows, total=total, page=page, size=PAGE_SIZE),
+        page=page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE)),
         filters={"kind": kind or "", "state": state or "", "q": q or ""},
         kinds=KINDS,
         states=ORG_STATES,
@@ -158,14 +158,18 @@ def _organization_page(
     decision: FormState | None = None,
     status: int = 200,
 ) -> Response:
-    users, total = iam_service.list_users(session, organization_id=organization.id, size=200)
+    users = page_of(
+        session,
+        iam_service.users_statement(organization_id=organization.id),
+        PageRequest(size=MEMBERS_SHOWN),
+    )
     return render(
         request,
         "admin/organization.html",
         status=status,
         organization=organization,
-        users=users,
-        user_total=total,
+        users=users.items,
+        user_total=users.total,
         history=iam_service.state_changes(
             session, subject_type="organization", subject_id=organization.id
         ),
@@ -262,11 +266,11 @@ def users(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     """Every user, paged."""
-    rows, total = iam_service.list_users(session, q=q, page=page, size=PAGE_SIZE)
+    stmt = iam_service.users_statement(q=q)
     return render(
         request,
         "admin/users.html",
-        page=Paging(items=rows, total=total, page=page, size=PAGE_SIZE),
+        page=page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE)),
         filters={"q": q or ""},
     )
 
@@ -290,8 +294,7 @@ def change_user_state(
                 field="transition",
                 choices=", ".join(_USER_TRANSITIONS),
             )
-        if user.id == principal.user_id:
-            raise ValidationFailed("you cannot change your own account's state", field="state")
+        iam_service.check_not_own_account(principal, user)
         move(session, user=user, actor=principal.actor)
     except XydError as exc:
         session.rollback()

@@ -4,7 +4,7 @@ anyone signed in reads the desensitization rules and the grading of the catalogu
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -17,14 +17,14 @@ from xinyidai.consent.schemas import PURPOSES
 from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.db import streamed
 from xinyidai.core.errors import ValidationFailed, XydError
-from xinyidai.core.pagination import MAX_SIZE
+from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import KINDS
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service as privacy_service
 from xinyidai.web.auth import portal_roles
 from xinyidai.web.consent_pages import LABELS, category_names
-from xinyidai.web.forms import N_, FormState, Paging
+from xinyidai.web.forms import N_, FormState
 from xinyidai.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -61,7 +61,7 @@ def _organizations(session: SessionDep) -> list[tuple[str, str]]:
     """The institutions and platforms to filter by (enterprises are searched by code)."""
     found: list[tuple[str, str]] = []
     for kind in ("institution", "platform"):
-        rows, _ = iam_service.list_organizations(session, kind=kind, size=MAX_SIZE)
+        rows = session.scalars(iam_service.organizations_statement(kind=kind))
         found += [(o.public_id, o.name) for o in rows]
     return sorted(found, key=lambda item: item[1])
 
@@ -92,13 +92,12 @@ def events_page(
         "outcome": outcome,
     }
     form = FormState(values=values)
-    rows: list[object] = []
-    total = 0
+    found: Page[Any] = page_of_list([], PageRequest(page=page, size=PAGE_SIZE))
     status = 200
     try:
         flt = _filter(organization, enterprise, date_from, date_to, purpose, outcome)
-        found, total = audit_service.search(session, flt=flt, page=page, size=PAGE_SIZE)
-        rows = list(found)
+        stmt = audit_service.events_statement(flt=flt)
+        found = page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE))
     except XydError as exc:
         form.fail(exc)
         status = exc.status
@@ -106,7 +105,7 @@ def events_page(
         request,
         "audit/events.html",
         status=status,
-        page=Paging(items=rows, total=total, page=page, size=PAGE_SIZE),
+        page=found,
         form=form,
         organizations=_organizations(session),
         purposes=PURPOSES,

@@ -22,10 +22,11 @@ from xinyidai.catalog.models import Category
 from xinyidai.catalog.schemas import CategorySpec, Frequency, Polarity, Sensitivity, SharingType
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import NotFound, XydError
+from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam.models import KINDS
 from xinyidai.iam.schemas import Principal
 from xinyidai.web.auth import CheckedForm, OperatorPage, PageNotFound, portal_roles
-from xinyidai.web.forms import N_, FormState, Paging
+from xinyidai.web.forms import N_, FormState
 from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/catalog", include_in_schema=False)
@@ -159,13 +160,11 @@ def catalog_list(
     """Every category, in force or retired, searchable by code or name, paged."""
     state = state if state in ("active", "retired") else ""
     active = {"active": True, "retired": False}.get(state)
-    rows, total = catalog_service.search_categories(
-        session, q=q, active=active, page=page, size=PAGE_SIZE
-    )
+    stmt = catalog_service.search_statement(q=q, active=active)
     return render(
         request,
         "catalog/list.html",
-        page=Paging(items=rows, total=total, page=page, size=PAGE_SIZE),
+        page=page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE)),
         filters={"q": q or "", "state": state},
         state_filters=STATE_FILTERS,
         may_edit=_may_edit(principal),

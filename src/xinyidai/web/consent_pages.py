@@ -39,14 +39,15 @@ from xinyidai.consent.schemas import (
 )
 from xinyidai.core import clock
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
-from xinyidai.core.pagination import MAX_SIZE
+from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy.service import LEVELS
 from xinyidai.registry import service as registry_service
 from xinyidai.web.auth import CheckedForm, PageNotFound, PortalForbidden, portal_roles
-from xinyidai.web.forms import N_, FormState, Paging, text
+from xinyidai.web.forms import N_, FormState, text
 from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/consent", include_in_schema=False)
@@ -125,16 +126,14 @@ def letters(
 ) -> Response:
     """An enterprise's letters, the letters an institution holds, or every letter."""
     chosen = state if state in STATES else None
-    rows, total = consent_service.list_letters(
-        session, principal=principal, state=chosen, page=page, size=PAGE_SIZE
-    )
+    stmt = consent_service.letters_statement(principal=principal, state=chosen)
     signed = None
     if principal.organization_kind == "enterprise" and principal.credit_code:
         signed = consent_service.has_signed(session, credit_code=principal.credit_code)
     return render(
         request,
         "consent/letters.html",
-        page=Paging(items=list(rows), total=total, page=page, size=PAGE_SIZE),
+        page=page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE)),
         state=chosen or "",
         states=STATES,
         signed=signed,
@@ -147,7 +146,7 @@ def _choices(session: Session) -> list[tuple[str, str, str]]:
     """Organizations a letter may name: active institutions and platforms."""
     found: list[tuple[str, str, str]] = []
     for kind in ("institution", "platform"):
-        rows, _ = iam_service.list_organizations(session, kind=kind, state="active", size=MAX_SIZE)
+        rows = session.scalars(iam_service.organizations_statement(kind=kind, state="active"))
         found += [(o.public_id, o.name, o.kind) for o in rows]
     return sorted(found, key=lambda item: item[1])
 
@@ -312,16 +311,14 @@ def _letter_page(
     status: int = 200,
     page: int = 1,
 ) -> Response:
-    uses, total = audit_service.uses_of_letter(
-        session, letter_id=letter.public_id, page=page, size=PAGE_SIZE
-    )
+    uses = audit_service.letter_uses_statement(letter_id=letter.public_id)
     return render(
         request,
         "consent/letter.html",
         status=status,
         letter=letter,
         transitions=consent_service.transitions_of(session, letter=letter),
-        uses=Paging(items=list(uses), total=total, page=page, size=PAGE_SIZE),
+        uses=page_of(session, uses, PageRequest(page=page, size=PAGE_SIZE)),
         grantor=principal.organization_kind == "enterprise",
         grantee=letter.grantee_id == principal.organization_public_id,
         problem=problem or FormState(),
@@ -449,17 +446,13 @@ def access_log(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     """Who looked at this enterprise's data, when, why, and on what basis."""
-    rows, total = audit_service.access_log(
-        session,
-        subject=principal.credit_code or "",
-        page=page,
-        size=PAGE_SIZE,
-        others_only=others,
+    stmt = audit_service.access_log_statement(
+        subject=principal.credit_code or "", others_only=others
     )
     return render(
         request,
         "consent/access_log.html",
-        page=Paging(items=list(rows), total=total, page=page, size=PAGE_SIZE),
+        page=page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE)),
         others=others,
         categories=category_names(session, request_locale(request)),
         L=LABELS,
@@ -506,8 +499,7 @@ def decide_for_page(
             params=exc.params,
         )
     if not decision.allowed:
-        session.commit()  # the refusal is logged
-        refusal = consent_service.refusal(decision)
+        refusal = commit_refusal(session, consent_service.refusal(decision))
         return render(
             request,
             "error.html",

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from xinyidai.audit import service as audit_service
 from xinyidai.consent import service as consent_service
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.pagination import count_of
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import (
     KIND_AUDITOR,
@@ -52,8 +53,8 @@ def _letter_counts(session: SessionDep, principal: Any) -> dict[str, int]:
     """The viewer's letters by state (its own, or those it holds)."""
     counts: dict[str, int] = {}
     for state in ("pending", "active"):
-        _, total = consent_service.list_letters(session, principal=principal, state=state, size=1)
-        counts[state] = total
+        letters = consent_service.letters_statement(principal=principal, state=state)
+        counts[state] = count_of(session, letters)
     return counts
 
 
@@ -91,8 +92,8 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
         context["letter_states"] = consent_service.state_counts(session)
         context["L"] = LABELS
     if principal.is_admin and active and iam_service.KIND_SCOPES.get(organization.kind):
-        keys = iam_service.list_api_keys(session, organization_id=organization.id)
+        keys = session.scalars(iam_service.api_keys_statement(organization_id=organization.id))
         context["live_keys"] = sum(1 for key in keys if key.revoked_at is None)
-    _, members = iam_service.list_users(session, organization_id=organization.id, size=1)
-    context["members"] = members
+    members = iam_service.users_statement(organization_id=organization.id)
+    context["members"] = count_of(session, members)
     return render(request, f"dashboard/{principal.organization_kind}.html", **context)

@@ -20,7 +20,7 @@ from xinyidai.core import jobs
 from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.errors import NotFound, XydError
 from xinyidai.core.i18n import gettext
-from xinyidai.core.pagination import MAX_SIZE
+from xinyidai.core.pagination import PageRequest, count_of, page_of
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import KIND_OPERATOR, KIND_PROVIDER
@@ -35,7 +35,7 @@ from xinyidai.web.auth import (
     PortalForbidden,
     portal_roles,
 )
-from xinyidai.web.forms import N_, FormState, Paging, text
+from xinyidai.web.forms import N_, FormState, text
 from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/data", include_in_schema=False)
@@ -92,8 +92,8 @@ def _visible_batch(session: Session, batch_id: str, principal: Principal) -> Bat
         batch = ingest_service.get_or_raise(session, batch_id=batch_id)
     except NotFound as exc:
         raise PageNotFound() from exc
-    department = _department(principal)
-    if department is not None and batch.provider != department:
+    _department(principal)  # a provider without a department code is refused outright
+    if not ingest_service.may_see_batch(principal, batch):
         raise PageNotFound()
     return batch
 
@@ -108,7 +108,7 @@ def _category_names(session: Session, locale: str) -> dict[str, str]:
 
 def _provider_names(session: Session) -> dict[str, str]:
     """Department code → the name of the provider organization filing under it."""
-    organizations, _ = iam_service.list_organizations(session, kind=KIND_PROVIDER, size=MAX_SIZE)
+    organizations = session.scalars(iam_service.organizations_statement(kind=KIND_PROVIDER))
     return {o.department_code: o.name for o in organizations if o.department_code}
 
 
@@ -134,16 +134,14 @@ def batches(
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
 ) -> Response:
     """Batches newest first: a provider's own, or every provider's for the operator."""
-    department = _department(principal)
-    operator = department is None
-    chosen = (provider or None) if operator else department
-    rows, total = ingest_service.list_batches(
-        session, provider=chosen, category=category or None, page=page, size=size
+    operator = _department(principal) is None
+    stmt = ingest_service.batches_statement(
+        principal=principal, provider=provider or None, category=category or None
     )
     return render(
         request,
         "data/batches.html",
-        page=Paging(items=list(rows), total=total, page=page, size=size),
+        page=page_of(session, stmt, PageRequest(page=page, size=size)),
         filters={
             "provider": (provider or "") if operator else "",
             "category": category or "",
@@ -317,11 +315,14 @@ def _batch_page(
 ) -> Response:
     locale = request_locale(request)
     labels = _field_labels(session, batch.category, locale)
-    rows, total = ingest_service.rejections_of(
-        session, batch_id=batch.id, page=page, size=REJECTIONS_PER_PAGE
+    rejections = page_of(
+        session,
+        ingest_service.rejections_statement(batch_id=batch.id),
+        PageRequest(page=page, size=REJECTIONS_PER_PAGE),
+        lambda row: _rejected_row(row, labels, locale),
     )
-    _, still_open = ingest_service.rejections_of(
-        session, batch_id=batch.id, page=1, size=1, open_only=True
+    still_open = count_of(
+        session, ingest_service.rejections_statement(batch_id=batch.id, open_only=True)
     )
     department = _department(principal)
     may_resubmit = department is not None and principal.can_write and batch.state == DONE
@@ -330,12 +331,7 @@ def _batch_page(
         "data/batch.html",
         status=status,
         **_status_context(session, batch),
-        rejections=Paging(
-            items=[_rejected_row(r, labels, locale) for r in rows],
-            total=total,
-            page=page,
-            size=REJECTIONS_PER_PAGE,
-        ),
+        rejections=rejections,
         still_open=still_open,
         may_resubmit=may_resubmit and still_open > 0,
         resubmit=resubmit or FormState(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.datastructures import FormData
 
@@ -57,25 +56,3 @@ def text(form: FormData, name: str) -> str:
     """A text field of ``form`` (empty when missing or a file)."""
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-@dataclass(frozen=True)
-class Paging:
-    """One page of a list as a template shows it."""
-
-    items: list[Any]
-    total: int
-    page: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages

@@ -18,6 +18,7 @@ from xinyidai.core import jobs
 from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.i18n import gettext
+from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
 from xinyidai.graph import service as graph_service
 from xinyidai.graph.api import association_viewer
 from xinyidai.graph.schemas import KIND_LABELS, SIGNAL_LABELS, AnalysisIn, AssociationsOut
@@ -25,7 +26,7 @@ from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
 from xinyidai.iam.schemas import Principal
 from xinyidai.registry import service as registry_service
 from xinyidai.web.auth import CheckedForm, OperatorPage, OperatorViewer, PageNotFound, portal_roles
-from xinyidai.web.forms import N_, FormState, Paging
+from xinyidai.web.forms import N_, FormState
 from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/graph", include_in_schema=False)
@@ -65,27 +66,25 @@ def _circles_page(
     status: int = 200,
 ) -> Response:
     state = form or FormState(values={"member": member or "", "kind": kind or ""})
+    found: Page[Any] = page_of_list([], PageRequest(page=page, size=size))
     try:
-        rows, total, analysis = graph_service.structures(
-            session, kind=kind, member=member, page=page, size=size
+        stmt = graph_service.structures_statement(session, kind=kind, member=member)
+        found = page_of(
+            session,
+            stmt,
+            PageRequest(page=page, size=size),
+            items=lambda rows: graph_service.structures_out(session, rows),
         )
     except XydError as exc:
         state.fail(exc)
-        rows, total, analysis = [], 0, graph_service.latest_analysis(session)
         status = 422
-    names = graph_service.member_names(session, rows)
     recent = jobs.list_recent(session, kind=graph_service.JOB_KIND, limit=1)
     return render(
         request,
         "graph/circles.html",
         status=status,
-        page=Paging(
-            items=[graph_service.structure_out(row, names=names) for row in rows],
-            total=total,
-            page=page,
-            size=size,
-        ),
-        analysis=analysis,
+        page=found,
+        analysis=graph_service.latest_analysis(session),
         last_job=recent[0] if recent else None,
         form=state,
         filters={"kind": kind or "", "member": member or "", "size": size},

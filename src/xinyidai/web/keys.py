@@ -44,7 +44,9 @@ def _page(
         request,
         "api_keys.html",
         status=status,
-        keys=iam_service.list_api_keys(session, organization_id=principal.organization_id),
+        keys=session.scalars(
+            iam_service.api_keys_statement(organization_id=principal.organization_id)
+        ).all(),
         scopes=sorted(iam_service.KIND_SCOPES[principal.organization_kind]),
         form=form or FormState(),
         created_key=created_key,

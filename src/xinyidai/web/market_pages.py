@@ -21,10 +21,13 @@ from pydantic import ValidationError
 from xinyidai.consent import service as consent_service
 from xinyidai.core import clock
 from xinyidai.core.api import SessionDep
+from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import ValidationFailed, XydError
+from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import service
 from xinyidai.market.schemas import (
+    NEED_OPEN,
     PRODUCT_TRANSITIONS,
     PRODUCT_TYPES,
     REPAYMENT_METHODS,
@@ -49,6 +52,9 @@ InstitutionWriter = Annotated[Principal, Depends(portal_roles("institution", wri
 MarketMember = Annotated[Principal, Depends(portal_roles("enterprise", "institution", "operator"))]
 OperatorPage = Annotated[Principal, Depends(portal_roles("operator"))]
 ApplicationParty = Annotated[Principal, Depends(portal_roles("enterprise", "institution"))]
+PageNumber = Annotated[int, Query(ge=1)]
+
+PAGE_SIZE = 20
 
 TYPE_LABELS = {
     "credit": N_("Pure credit loan"),
@@ -124,20 +130,22 @@ def supermarket(
     zone: Annotated[str, Query(max_length=30)] = "",
     region: Annotated[str, Query(max_length=6)] = "",
     amount: Annotated[str, Query(max_length=20)] = "",
+    page: PageNumber = 1,
 ) -> Response:
     """The product supermarket: filter by type, zone, region and amount."""
     request.state.principal = principal
     form = FormState(values={"type": type, "zone": zone, "region": region, "amount": amount})
-    products: list[Any] = []
+    products: Page[Any] = page_of_list([], PageRequest(page=page, size=PAGE_SIZE))
     status = 200
     try:
-        products = service.products.supermarket(
+        stmt = service.products.supermarket_statement(
             session,
             product_type=type or None,
             zone=zone or None,
             region=region or None,
             amount=_decimal(amount, "amount") if amount else None,
         )
+        products = page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE))
     except XydError as error:
         form.fail(error)
         status = error.status
@@ -165,11 +173,7 @@ def product_page(
         and principal.organization_kind == "enterprise"
         and principal.organization_state == "active"
     ):
-        needs = [
-            n
-            for n in service.matching.needs_of(session, credit_code=principal.credit_code or "")
-            if n.state == "open"
-        ]
+        needs = list(session.scalars(service.visibility.needs(principal, state=NEED_OPEN)))
     rule = service.rules.get(session, product_id=product.public_id)
     return _page(
         request,
@@ -229,10 +233,19 @@ def apply_page(
 # --------------------------------------------------------------------------- needs
 
 
+def _needs(session: SessionDep, principal: Principal, page: int = 1) -> Page[Any]:
+    """A page of the enterprise's needs, newest first."""
+    return page_of(
+        session, service.visibility.needs(principal), PageRequest(page=page, size=PAGE_SIZE)
+    )
+
+
 @router.get("/needs")
-def needs_page(request: Request, session: SessionDep, principal: EnterprisePage) -> Response:
+def needs_page(
+    request: Request, session: SessionDep, principal: EnterprisePage, page: PageNumber = 1
+) -> Response:
     """The enterprise's needs and the form to post one."""
-    needs = service.matching.needs_of(session, credit_code=principal.credit_code or "")
+    needs = _needs(session, principal, page)
     return _page(request, "market/needs.html", needs=needs, form=FormState())
 
 
@@ -258,7 +271,7 @@ def post_need_page(
         need = service.matching.post_need(session, principal=principal, data=data)
     except XydError as error:
         session.rollback()
-        needs = service.matching.needs_of(session, credit_code=principal.credit_code or "")
+        needs = _needs(session, principal)
         return _page(
             request, "market/needs.html", status=error.status, needs=needs, form=state.fail(error)
         )
@@ -297,19 +310,15 @@ def applications_page(
     session: SessionDep,
     principal: MarketMember,
     state: Annotated[str, Query(max_length=20)] = "",
+    page: PageNumber = 1,
 ) -> Response:
     """The enterprise's applications; the institution's queue; every one for the operator."""
+    rows = page_of(
+        session,
+        service.visibility.applications(principal, state=state or None),
+        PageRequest(page=page, size=PAGE_SIZE),
+    )
     kind = principal.organization_kind
-    if kind == "enterprise":
-        rows = service.applications.of_enterprise(session, credit_code=principal.credit_code or "")
-    elif kind == "institution":
-        rows = service.applications.of_institution(
-            session, institution_id=principal.organization_public_id
-        )
-    else:
-        rows = service.applications.all_applications(session)
-    if state:
-        rows = [r for r in rows if r.state == state]
     latency = service.applications.decision_latency(
         session,
         institution_id=principal.organization_public_id if kind == "institution" else None,
@@ -327,14 +336,7 @@ def _application_context(
         session, kind=service.applications.KIND, subject_id=application.public_id
     )
     product = service.products.get_or_raise(session, product_id=application.product_id)
-    loan = next(
-        (
-            loan
-            for loan in service.loans.book(session, credit_code=application.credit_code)
-            if loan.application_id == application.public_id
-        ),
-        None,
-    )
+    loan = service.loans.of_application(session, application_id=application.public_id)
     return {
         "application": application,
         "transitions": transitions,
@@ -362,9 +364,8 @@ def application_report_page(
         session, principal=principal, application_id=application_id
     )
     decision = service.applications.report(session, principal=principal, application=application)
-    session.commit()
     if not decision.allowed:
-        raise consent_service.refusal(decision)
+        raise commit_refusal(session, consent_service.refusal(decision))
     report = consent_service.credit_report(session, decision, actor=principal)
     return _page(request, "market/report.html", application=application, report=report)
 
@@ -443,23 +444,20 @@ def loans_page(
     session: SessionDep,
     principal: MarketMember,
     state: Annotated[str, Query(max_length=20)] = "",
+    page: PageNumber = 1,
 ) -> Response:
     """The enterprise's loans; the institution's loan book (with exports); all loans."""
-    kind = principal.organization_kind
-    if kind == "enterprise":
-        rows = service.loans.book(session, credit_code=principal.credit_code, state=state or None)
-    elif kind == "institution":
-        rows = service.loans.book(
-            session, institution_id=principal.organization_public_id, state=state or None
-        )
-    else:
-        rows = service.loans.book(session, state=state or None)
+    rows = page_of(
+        session,
+        service.visibility.loans(principal, state=state or None),
+        PageRequest(page=page, size=PAGE_SIZE),
+    )
     today = clock.today()
     overdue = {
         loan.public_id: service.loans.overdue_days(
             service.loans.instalments_of(session, loan=loan), today
         )
-        for loan in rows
+        for loan in rows.items
     }
     return _page(request, "market/loans.html", rows=rows, state=state, overdue=overdue)
 
@@ -569,10 +567,20 @@ def _product_body(form: Any) -> dict[str, Any]:
     }
 
 
+def _own_products(session: SessionDep, principal: Principal, page: int = 1) -> Page[Any]:
+    """A page of the institution's products in every state, newest first."""
+    stmt = service.products.of_institution_statement(
+        institution_id=principal.organization_public_id
+    )
+    return page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE))
+
+
 @router.get("/my-products")
-def my_products(request: Request, session: SessionDep, principal: InstitutionPage) -> Response:
+def my_products(
+    request: Request, session: SessionDep, principal: InstitutionPage, page: PageNumber = 1
+) -> Response:
     """The institution's products in every state, and the form to draft one."""
-    rows = service.products.of_institution(session, institution_id=principal.organization_public_id)
+    rows = _own_products(session, principal, page)
     return _page(
         request,
         "market/my_products.html",
@@ -595,9 +603,7 @@ def create_product_page(
         )
     except XydError as error:
         session.rollback()
-        rows = service.products.of_institution(
-            session, institution_id=principal.organization_public_id
-        )
+        rows = _own_products(session, principal)
         return _page(
             request,
             "market/my_products.html",
@@ -666,6 +672,7 @@ def _webhooks_page(
     status: int = 200,
     secret: str | None = None,
     secret_endpoint: str | None = None,
+    page: int = 1,
 ) -> Response:
     institution = principal.organization_public_id
     return _page(
@@ -673,17 +680,28 @@ def _webhooks_page(
         "market/webhooks.html",
         status=status,
         form=form or FormState(),
-        endpoints=service.webhooks.endpoints_of(session, institution_id=institution),
-        deliveries=service.webhooks.deliveries_of(session, institution_id=institution, limit=50),
+        endpoints=session.scalars(
+            service.webhooks.endpoints_statement(institution_id=institution)
+        ).all(),
+        deliveries=page_of(
+            session,
+            service.webhooks.deliveries_statement(institution_id=institution),
+            PageRequest(page=page, size=DELIVERIES_PER_PAGE),
+        ),
         secret=secret,
         secret_endpoint=secret_endpoint,
     )
 
 
+DELIVERIES_PER_PAGE = 50
+
+
 @router.get("/webhooks")
-def webhooks_page(request: Request, session: SessionDep, principal: InstitutionPage) -> Response:
+def webhooks_page(
+    request: Request, session: SessionDep, principal: InstitutionPage, page: PageNumber = 1
+) -> Response:
     """The institution's webhook endpoints and delivery log (secrets are never shown here)."""
-    return _webhooks_page(request, session, principal)
+    return _webhooks_page(request, session, principal, page=page)
 
 
 @router.post("/webhooks")
@@ -803,8 +821,8 @@ def redeliver_page(
 def overview_page(request: Request, session: SessionDep, principal: OperatorPage) -> Response:
     """Products, applications and loans by institution and by region, with a chart."""
     products = service.products.all_products(session)
-    applications = service.applications.all_applications(session)
-    loans = service.loans.book(session)
+    applications = session.scalars(service.visibility.applications(principal)).all()
+    loans = session.scalars(service.visibility.loans(principal)).all()
     institutions = sorted({p.institution_name for p in products})
     by_institution = {
         name: {

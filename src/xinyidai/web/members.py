@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
+from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import KINDS, ROLES
 from xinyidai.iam.schemas import Principal
@@ -20,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 
 OrganizationAdminPage = Annotated[Principal, Depends(portal_roles(*KINDS, admin=True))]
 
+MEMBERS_SHOWN = 200
 _TRANSITIONS = {"disable": iam_service.disable_user, "enable": iam_service.enable_user}
 
 
@@ -31,15 +33,17 @@ def _page(
     form: FormState | None = None,
     status: int = 200,
 ) -> Response:
-    users, total = iam_service.list_users(
-        session, organization_id=principal.organization_id, size=200
+    users = page_of(
+        session,
+        iam_service.users_statement(organization_id=principal.organization_id),
+        PageRequest(size=MEMBERS_SHOWN),
     )
     return render(
         request,
         "members.html",
         status=status,
-        users=users,
-        user_total=total,
+        users=users.items,
+        user_total=users.total,
         roles=ROLES,
         form=form or FormState(),
     )
@@ -98,8 +102,7 @@ def change_member_state(
             raise ValidationFailed(
                 "must be one of: {choices}", field="transition", choices=", ".join(_TRANSITIONS)
             )
-        if user.id == principal.user_id:
-            raise ValidationFailed("you cannot change your own account's state", field="state")
+        iam_service.check_not_own_account(principal, user)
         move(session, user=user, actor=principal.actor)
     except XydError as exc:
         session.rollback()

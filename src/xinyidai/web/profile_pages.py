@@ -14,7 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import XydError
+from xinyidai.core.pagination import Page, PageRequest, page_of
 from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.schemas import STATE_LABELS
@@ -25,7 +27,7 @@ from xinyidai.registry.schemas import STATUS_LABELS
 from xinyidai.web.auth import portal_roles
 from xinyidai.web.consent_pages import LABELS as CONSENT_LABELS
 from xinyidai.web.consent_pages import decide_for_page
-from xinyidai.web.forms import N_, FormState, Paging
+from xinyidai.web.forms import N_, FormState
 from xinyidai.web.graph_pages import LABELS as GRAPH_LABELS
 from xinyidai.web.graph_pages import chart_data, chart_labels
 from xinyidai.web.templating import render
@@ -52,12 +54,12 @@ def find(
         return RedirectResponse(f"/profile/{principal.credit_code}", status_code=303)
     query = (q or "").strip()
     form = FormState(values={"q": query})
-    found: Paging | None = None
+    found: Page[Any] | None = None
     if query and principal.organization_kind == KIND_OPERATOR:
-        rows, total = registry_service.search(session, q=query, page=page, size=PAGE_SIZE)
-        if total == 1 and page == 1:
-            return RedirectResponse(f"/profile/{rows[0].credit_code}", status_code=303)
-        found = Paging(items=list(rows), total=total, page=page, size=PAGE_SIZE)
+        stmt = registry_service.search_statement(q=query)
+        found = page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE))
+        if found.total == 1 and page == 1:
+            return RedirectResponse(f"/profile/{found.items[0].credit_code}", status_code=303)
     elif query:
         try:
             subject = registry_service.get_by_code_or_raise(session, credit_code=query)
@@ -168,14 +170,14 @@ def profile_pdf(
     try:
         body = service.pdf_of(session, found, locale=locale)
     except XydError as exc:
-        session.commit()  # the read happened and stays logged
+        failed = commit_refusal(session, exc)  # the read happened and stays logged
         return render(
             request,
             "error.html",
-            status=exc.status,
+            status=failed.status,
             title=N_("The report could not be made"),
-            message=exc.message,
-            params=exc.params,
+            message=failed.message,
+            params=failed.params,
         )
     return Response(
         body,

@@ -67,7 +67,7 @@ def _page(
             state.errors["code"] = (exc.message, dict(exc.params))  # the form's one field
             status = exc.status
     latest = rating_service.latest_run(session)
-    runs, _ = rating_service.runs(session, page=1, size=10)
+    runs = session.scalars(rating_service.runs_statement().limit(10)).all()
     model = rating_service.model_in_force(session)
     return render(
         request,

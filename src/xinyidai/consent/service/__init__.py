@@ -20,6 +20,7 @@ from xinyidai.consent.service.commitment import (
     sign,
     signature_count,
     signatures_of,
+    signatures_statement,
     text_digest,
 )
 from xinyidai.consent.service.decision import (
@@ -44,7 +45,7 @@ from xinyidai.consent.service.letters import (
     get,
     get_or_raise,
     grant,
-    list_letters,
+    letters_statement,
     may_see,
     open_application_letters,
     pause,
@@ -92,7 +93,7 @@ __all__ = [
     "has_signed",
     "latest_text",
     "latest_text_or_raise",
-    "list_letters",
+    "letters_statement",
     "load_default_text",
     "may_see",
     "open_application_letters",
@@ -113,6 +114,7 @@ __all__ = [
     "sign",
     "signature_count",
     "signatures_of",
+    "signatures_statement",
     "start_of_day",
     "state_counts",
     "text_digest",

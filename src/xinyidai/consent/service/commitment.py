@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.consent.models import CommitmentSignature, CommitmentText
@@ -154,12 +154,15 @@ def sign(session: Session, *, principal: Principal, version: int) -> CommitmentS
 
 def signatures_of(session: Session, *, credit_code: str) -> list[CommitmentSignature]:
     """An enterprise's signatures, newest version first."""
-    return list(
-        session.scalars(
-            select(CommitmentSignature)
-            .where(CommitmentSignature.credit_code == credit_code)
-            .order_by(CommitmentSignature.text_version.desc())
-        )
+    return list(session.scalars(signatures_statement(credit_code=credit_code)))
+
+
+def signatures_statement(*, credit_code: str) -> Select[Any]:
+    """An enterprise's signatures, newest version first."""
+    return (
+        select(CommitmentSignature)
+        .where(CommitmentSignature.credit_code == credit_code)
+        .order_by(CommitmentSignature.text_version.desc())
     )
 
 

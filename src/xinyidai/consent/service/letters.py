@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import Select, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
@@ -57,7 +57,6 @@ from xinyidai.consent.service.commitment import require_signed
 from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, RefusedAtCommit, ValidationFailed
 from xinyidai.core.ids import new_id
-from xinyidai.core.pagination import paginate
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
@@ -746,16 +745,13 @@ def transitions_of(session: Session, *, letter: AuthorizationLetter) -> list[Let
     )
 
 
-def list_letters(
-    session: Session,
+def letters_statement(
     *,
     principal: Principal,
     state: str | None = None,
     purpose: str | None = None,
     credit_code: str | None = None,
-    page: int = 1,
-    size: int = 20,
-) -> tuple[list[AuthorizationLetter], int]:
+) -> Select[Any]:
     """Letters the principal may see, newest first: an enterprise's own, a grantee's held,
     everything for the operator and auditors."""
     if state and state not in STATES:
@@ -778,7 +774,7 @@ def list_letters(
         stmt = stmt.where(AuthorizationLetter.purpose == purpose)
     if credit_code:
         stmt = stmt.where(AuthorizationLetter.credit_code == credit_code.strip().upper())
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
 
 
 def candidates(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from xinyidai.iam.service.credentials import (
     TokenPair,
+    api_keys_statement,
     authenticate,
     check_active,
     check_scopes,
@@ -23,7 +24,6 @@ from xinyidai.iam.service.credentials import (
     get_api_key_or_raise,
     get_user,
     issue_tokens,
-    list_api_keys,
     principal_for_api_key,
     principal_for_user,
     prune,
@@ -55,6 +55,8 @@ from xinyidai.iam.service.organizations import (
     get_provider_by_department,
     list_organizations,
     organization_counts,
+    organization_public_ids,
+    organizations_statement,
     pending_applications,
     reactivate_organization,
     reject_organization,
@@ -85,6 +87,7 @@ from xinyidai.iam.service.rules import (
 )
 from xinyidai.iam.service.users import (
     change_password,
+    check_not_own_account,
     create_user,
     disable_user,
     enable_user,
@@ -95,6 +98,7 @@ from xinyidai.iam.service.users import (
     lock_user,
     reset_password,
     unlock_user,
+    users_statement,
 )
 
 __all__ = [
@@ -110,12 +114,14 @@ __all__ = [
     "SCOPES",
     "DemoAccount",
     "TokenPair",
+    "api_keys_statement",
     "apply_institution",
     "approve_organization",
     "authenticate",
     "change_password",
     "check_active",
     "check_code_free",
+    "check_not_own_account",
     "check_password_rules",
     "check_scopes",
     "clean_department_code",
@@ -142,13 +148,14 @@ __all__ = [
     "get_user_by_public_id_or_raise",
     "get_user_or_raise",
     "issue_tokens",
-    "list_api_keys",
     "list_organizations",
     "list_users",
     "lock_user",
     "optional_email",
     "optional_text",
     "organization_counts",
+    "organization_public_ids",
+    "organizations_statement",
     "pending_applications",
     "principal_for_api_key",
     "principal_for_user",
@@ -170,4 +177,5 @@ __all__ = [
     "suspend_organization",
     "throttle_delay",
     "unlock_user",
+    "users_statement",
 ]

@@ -6,8 +6,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
@@ -492,14 +493,13 @@ def create_api_key(
     return row, key
 
 
-def list_api_keys(session: Session, *, organization_id: int) -> list[ApiKey]:
+def api_keys_statement(*, organization_id: int) -> Select[Any]:
     """The organization's keys, newest first (revoked ones included, marked)."""
-    stmt = (
+    return (
         select(ApiKey)
         .where(ApiKey.organization_id == organization_id)
         .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
     )
-    return list(session.scalars(stmt))
 
 
 def get_api_key_or_raise(session: Session, *, organization_id: int, public_id: str) -> ApiKey:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
@@ -376,16 +377,10 @@ def create_partner_organization(
     )
 
 
-def list_organizations(
-    session: Session,
-    *,
-    kind: str | None = None,
-    state: str | None = None,
-    q: str | None = None,
-    page: int = 1,
-    size: int = 20,
-) -> tuple[list[Organization], int]:
-    """One page of organizations (newest first) matching the filters, and the total."""
+def organizations_statement(
+    *, kind: str | None = None, state: str | None = None, q: str | None = None
+) -> Select[Any]:
+    """Organizations (newest first) matching the filters."""
     stmt = select(Organization).order_by(Organization.created_at.desc(), Organization.id.desc())
     if kind:
         stmt = stmt.where(Organization.kind == kind)
@@ -396,7 +391,34 @@ def list_organizations(
         stmt = stmt.where(
             or_(Organization.name.contains(text), Organization.credit_code.startswith(text.upper()))
         )
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
+
+
+def list_organizations(
+    session: Session,
+    *,
+    kind: str | None = None,
+    state: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> tuple[list[Organization], int]:
+    """One page of ``organizations_statement`` and the total (for services and scripts; an
+    entry point shows a page through ``core.pagination.page_of``)."""
+    return paginate(
+        session, organizations_statement(kind=kind, state=state, q=q), page=page, size=size
+    )
+
+
+def organization_public_ids(session: Session, *, kind: str, state: str) -> list[str]:
+    """The public ids of every organization of ``kind`` in ``state``."""
+    return list(
+        session.scalars(
+            select(Organization.public_id).where(
+                Organization.kind == kind, Organization.state == state
+            )
+        )
+    )
 
 
 def organization_counts(session: Session) -> list[OrganizationCount]:

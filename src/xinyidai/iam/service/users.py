@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
 from xinyidai.core.errors import (
     Conflict,
+    Forbidden,
     NotFound,
     ValidationFailed,
 )
@@ -25,6 +27,7 @@ from xinyidai.iam.models import (
     Organization,
     User,
 )
+from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service.credentials import clear_login_failures, get_user, revoke_user_sessions
 from xinyidai.iam.service.rules import (
     _choice,
@@ -71,6 +74,13 @@ def _move_user(
         revoke_user_sessions(session, user_id=user.id)
     session.flush()
     return user
+
+
+def check_not_own_account(principal: Principal, user: User) -> None:
+    """Nobody changes the state of their own account (an administrator would lock or disable
+    themselves out): the API, the portal and the console refuse it alike."""
+    if principal.user_id is not None and user.id == principal.user_id:
+        raise Forbidden("you cannot change your own account's state", field="state")
 
 
 def lock_user(session: Session, *, user: User, actor: str, reason: str | None = None) -> User:
@@ -204,15 +214,8 @@ def create_user(
     return user
 
 
-def list_users(
-    session: Session,
-    *,
-    organization_id: int | None = None,
-    q: str | None = None,
-    page: int = 1,
-    size: int = 20,
-) -> tuple[list[User], int]:
-    """One page of users (by username) matching the filters, and the total."""
+def users_statement(*, organization_id: int | None = None, q: str | None = None) -> Select[Any]:
+    """Users (by username) matching the filters."""
     stmt = select(User).order_by(User.username)
     if organization_id is not None:
         stmt = stmt.where(User.organization_id == organization_id)
@@ -221,7 +224,22 @@ def list_users(
         stmt = stmt.where(
             or_(User.username.contains(text.lower()), User.display_name.contains(text))
         )
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
+
+
+def list_users(
+    session: Session,
+    *,
+    organization_id: int | None = None,
+    q: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> tuple[list[User], int]:
+    """One page of ``users_statement`` and the total (for services and scripts; an entry
+    point shows a page through ``core.pagination.page_of``)."""
+    return paginate(
+        session, users_statement(organization_id=organization_id, q=q), page=page, size=size
+    )
 
 
 def _words_of(user: User) -> tuple[str | None, ...]:

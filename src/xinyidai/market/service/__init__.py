@@ -5,11 +5,30 @@ Callers use this package (``from xinyidai.market import service``); the modules 
 fit and the reasons for each), ``applications`` (applying, the letter, reviewing and
 deciding), ``rules`` (automatic approval),
 ``loans`` (disbursement, schedules, repayments, the loan book), ``webhooks``
-(need.matched to institutions' endpoints).
+(need.matched to institutions' endpoints), ``visibility`` (who may see which applications,
+loans and needs: the one rule every entry point applies).
 """
 
 from __future__ import annotations
 
-from xinyidai.market.service import applications, demo, loans, matching, products, rules, webhooks
+from xinyidai.market.service import (
+    applications,
+    demo,
+    loans,
+    matching,
+    products,
+    rules,
+    visibility,
+    webhooks,
+)
 
-__all__ = ["applications", "demo", "loans", "matching", "products", "rules", "webhooks"]
+__all__ = [
+    "applications",
+    "demo",
+    "loans",
+    "matching",
+    "products",
+    "rules",
+    "visibility",
+    "webhooks",
+]

@@ -33,7 +33,7 @@ from xinyidai.market.schemas import (
     SUBMITTED,
     ApplicationIn,
 )
-from xinyidai.market.service import matching
+from xinyidai.market.service import matching, visibility
 from xinyidai.market.service import products as products_service
 from xinyidai.registry import service as registry_service
 
@@ -260,23 +260,12 @@ def get_or_raise(session: Session, *, application_id: str, lock: bool = False) -
     return application
 
 
-def may_see(principal: Principal, application: Application) -> bool:
-    kind = principal.organization_kind
-    return (
-        kind == "operator"
-        or (kind == "enterprise" and principal.credit_code == application.credit_code)
-        or (
-            kind == "institution" and principal.organization_public_id == application.institution_id
-        )
-    )
-
-
 def visible_or_raise(
     session: Session, *, principal: Principal, application_id: str, lock: bool = False
 ) -> Application:
     """The application if the principal may see it; ``NotFound`` otherwise."""
     application = get_or_raise(session, application_id=application_id, lock=lock)
-    if not may_see(principal, application):
+    if not visibility.may_see_application(principal, application):
         raise NotFound(
             "no application {application}", field="application_id", application=application_id
         )
@@ -505,29 +494,6 @@ def expire_due(session: Session, *, days: int = EXPIRY_DAYS, limit: int = 1000) 
             reason=f"no decision within {days} days",
         )
     return len(rows)
-
-
-def of_enterprise(session: Session, *, credit_code: str) -> list[Application]:
-    return list(
-        session.scalars(
-            select(Application)
-            .where(Application.credit_code == credit_code)
-            .order_by(Application.submitted_at.desc(), Application.id.desc())
-        )
-    )
-
-
-def of_institution(
-    session: Session, *, institution_id: str, state: str | None = None
-) -> list[Application]:
-    stmt = select(Application).where(Application.institution_id == institution_id)
-    if state:
-        stmt = stmt.where(Application.state == state)
-    return list(session.scalars(stmt.order_by(Application.submitted_at.desc(), Application.id)))
-
-
-def all_applications(session: Session) -> list[Application]:
-    return list(session.scalars(select(Application).order_by(Application.id)))
 
 
 def percentile(values: list[int], share: float) -> int | None:

@@ -24,7 +24,7 @@ from xinyidai.market.schemas import (
     LOAN_REPAID,
     LOAN_WRITTEN_OFF,
 )
-from xinyidai.market.service import applications
+from xinyidai.market.service import applications, visibility
 from xinyidai.market.service import products as products_service
 
 KIND = "loan"
@@ -145,14 +145,14 @@ def visible_or_raise(
     session: Session, *, principal: Principal, loan_id: str, lock: bool = False
 ) -> Loan:
     loan = get_or_raise(session, loan_id=loan_id, lock=lock)
-    kind = principal.organization_kind
-    if (
-        kind == "operator"
-        or (kind == "enterprise" and principal.credit_code == loan.credit_code)
-        or (kind == "institution" and principal.organization_public_id == loan.institution_id)
-    ):
+    if visibility.may_see_loan(principal, loan):
         return loan
     raise NotFound("no loan {loan}", field="loan_id", loan=loan_id)
+
+
+def of_application(session: Session, *, application_id: str) -> Loan | None:
+    """The loan an application was paid out as, if it was."""
+    return session.scalar(select(Loan).where(Loan.application_id == application_id))
 
 
 def instalments_of(session: Session, *, loan: Loan) -> list[Instalment]:
@@ -329,24 +329,6 @@ def declare(
     return loan
 
 
-def book(
-    session: Session,
-    *,
-    institution_id: str | None = None,
-    credit_code: str | None = None,
-    state: str | None = None,
-) -> list[Loan]:
-    """Loans of an institution (its loan book), of an enterprise, or all (operator)."""
-    stmt = select(Loan)
-    if institution_id:
-        stmt = stmt.where(Loan.institution_id == institution_id)
-    if credit_code:
-        stmt = stmt.where(Loan.credit_code == credit_code)
-    if state:
-        stmt = stmt.where(Loan.state == state)
-    return list(session.scalars(stmt.order_by(Loan.start_on.desc(), Loan.id.desc())))
-
-
 BOOK_COLUMNS = (
     "contract_number",
     "loan_id",
@@ -422,14 +404,12 @@ def financing_of(
     """An enterprise's applications and loans on the platform as ``principal`` may see
     them: all of them for the enterprise itself and the operator, those it received or made
     for an institution, None for anyone else. Returns the scope and both lists, newest first."""
-    kind = principal.organization_kind
-    if kind == "operator" or (kind == "enterprise" and principal.credit_code == credit_code):
-        scope, institution = FINANCING_ALL, None
-    elif kind == "institution" and principal.organization_public_id:
-        scope, institution = FINANCING_OWN, principal.organization_public_id
-    else:
+    party = visibility.party_of(principal)
+    if party is None or (party[0] == visibility.ENTERPRISE and party[1] != credit_code):
         return None
-    found = applications.of_enterprise(session, credit_code=credit_code)
-    if institution is not None:
-        found = [a for a in found if a.institution_id == institution]
-    return scope, found, book(session, institution_id=institution, credit_code=credit_code)
+    scope = FINANCING_OWN if party[0] == visibility.INSTITUTION else FINANCING_ALL
+    found = session.scalars(
+        visibility.applications(principal).where(Application.credit_code == credit_code)
+    )
+    lent = session.scalars(visibility.loans(principal).where(Loan.credit_code == credit_code))
+    return scope, list(found), list(lent)

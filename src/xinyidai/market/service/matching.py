@@ -39,6 +39,7 @@ from xinyidai.market.schemas import (
     COLLATERAL,
     GRADES,
     NEED_OPEN,
+    PUBLISHED,
     TAX_GRADES,
     URGENCIES,
     Check,
@@ -46,6 +47,7 @@ from xinyidai.market.schemas import (
     NeedIn,
 )
 from xinyidai.market.service import products as products_service
+from xinyidai.market.service import visibility
 from xinyidai.privacy import service as privacy
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
@@ -189,32 +191,9 @@ def get_need_or_raise(session: Session, *, need_id: str) -> Need:
 def visible_need_or_raise(session: Session, *, principal: Principal, need_id: str) -> Need:
     """The enterprise's own need; any open need for institutions; all for the operator."""
     need = get_need_or_raise(session, need_id=need_id)
-    kind = principal.organization_kind
-    if (
-        (kind == "enterprise" and principal.credit_code == need.credit_code)
-        or kind == "operator"
-        or (kind == "institution" and need.state == NEED_OPEN)
-    ):
+    if visibility.may_see_need(principal, need):
         return need
     raise NotFound("no financing need {need}", field="need_id", need=need_id)
-
-
-def needs_of(session: Session, *, credit_code: str) -> list[Need]:
-    return list(
-        session.scalars(
-            select(Need)
-            .where(Need.credit_code == credit_code)
-            .order_by(Need.created_at.desc(), Need.id.desc())
-        )
-    )
-
-
-def open_needs(session: Session) -> list[Need]:
-    return list(
-        session.scalars(
-            select(Need).where(Need.state == NEED_OPEN).order_by(Need.created_at.desc(), Need.id)
-        )
-    )
 
 
 # --------------------------------------------------------------------------- matching
@@ -562,20 +541,20 @@ def needs_for_institution(
     Each enterprise with an open need is seen once (``sight_of``: at most one decision per
     enterprise, and none for one whose non-public data the institution has no basis for);
     a need is left out by ``eligible_only`` only for a rule the institution may see."""
-    own = [
-        p
-        for p in products_service.of_institution(
-            session, institution_id=reader.organization_public_id
+    own = list(
+        session.scalars(
+            products_service.of_institution_statement(
+                institution_id=reader.organization_public_id, state=PUBLISHED
+            )
         )
-        if p.state == "published"
-    ]
+    )
     if not own:
         return []
     rules = {rule for product in own for rule in borrower_rules(product)}
     graded = grading(session)
     seen: dict[str, tuple[Sight, EnterpriseFacts]] = {}
     out = []
-    for need in open_needs(session):
+    for need in session.scalars(visibility.needs(reader)):
         if need.credit_code not in seen:
             sight = sight_of(
                 session,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
+from xinyidai.core.db import is_postgres, lookup_chunks
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.iam import service as iam_service
@@ -280,16 +282,32 @@ def industry_served(product: Product, industry_code: str | None) -> bool:
 
 def published(session: Session) -> list[Product]:
     """Every published product of an active institution, newest first."""
-    rows = session.scalars(
-        select(Product)
-        .where(Product.state == PUBLISHED)
-        .order_by(Product.created_at.desc(), Product.id.desc())
-    ).all()
-    active = {i: institution_active(session, i) for i in {row.institution_id for row in rows}}
-    return [row for row in rows if active[row.institution_id]]
+    return list(session.scalars(supermarket_statement(session)))
 
 
-def supermarket(
+def _json_list(session: Session, column: Any) -> Any:
+    """The text elements of a JSON list column, as a table a subquery can select from."""
+    elements = func.json_array_elements_text if is_postgres(session) else func.json_each
+    return elements(column).table_valued("value")
+
+
+def _lists_any(session: Session, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """Whether the JSON list in ``column`` holds any of ``values``."""
+    element = _json_list(session, column)
+    return exists(select(1).select_from(element).where(element.c.value.in_(values)))
+
+
+def _serves_region(session: Session, region_code: str) -> ColumnElement[bool]:
+    """``region_served`` as a condition: no regions, or the region, its city or its
+    province among them (a code covers the divisions under it)."""
+    covering = {region_code[:2] + "0000", region_code[:4] + "00", region_code}
+    return or_(
+        func.json_array_length(Product.regions) == 0,
+        _lists_any(session, Product.regions, sorted(covering)),
+    )
+
+
+def supermarket_statement(
     session: Session,
     *,
     product_type: str | None = None,
@@ -298,8 +316,9 @@ def supermarket(
     amount: Decimal | None = None,
     institution: str | None = None,
     q: str | None = None,
-) -> list[Product]:
-    """The product supermarket: published products of active institutions, filtered."""
+) -> Select[Any]:
+    """The product supermarket: published products of active institutions, filtered,
+    newest first (paged in the database by the caller)."""
     if product_type and product_type not in PRODUCT_TYPES:
         raise ValidationFailed(
             "{value} is not one of {allowed}",
@@ -315,32 +334,34 @@ def supermarket(
         raise ValidationFailed("{value} is not a region code", field="region", value=region)
     if amount is not None and (not amount.is_finite() or amount <= 0):
         raise ValidationFailed("must be a positive amount", field="amount")
-    out = []
-    for product in published(session):
-        if product_type and product.product_type != product_type:
-            continue
-        if zone and zone not in product.zones:
-            continue
-        if region and not region_served(product, region):
-            continue
-        if amount is not None and not product.amount_min <= amount <= product.amount_max:
-            continue
-        if institution and product.institution_id != institution:
-            continue
-        if q and q.strip() and q.strip() not in product.name + product.institution_name:
-            continue
-        out.append(product)
-    return out
+    active = iam_service.organization_public_ids(session, kind="institution", state="active")
+    stmt = select(Product).where(
+        Product.state == PUBLISHED,
+        or_(*lookup_chunks(session, Product.institution_id, active)) if active else false(),
+    )
+    if product_type:
+        stmt = stmt.where(Product.product_type == product_type)
+    if zone:
+        stmt = stmt.where(_lists_any(session, Product.zones, [zone]))
+    if region:
+        stmt = stmt.where(_serves_region(session, region))
+    if amount is not None:
+        stmt = stmt.where(Product.amount_min <= amount, Product.amount_max >= amount)
+    if institution:
+        stmt = stmt.where(Product.institution_id == institution)
+    if q and q.strip():
+        stmt = stmt.where(
+            (Product.name + Product.institution_name).contains(q.strip(), autoescape=True)
+        )
+    return stmt.order_by(Product.created_at.desc(), Product.id.desc())
 
 
-def of_institution(
-    session: Session, *, institution_id: str, state: str | None = None
-) -> list[Product]:
+def of_institution_statement(*, institution_id: str, state: str | None = None) -> Select[Any]:
     """An institution's products in every state (or one), newest first."""
     stmt = select(Product).where(Product.institution_id == institution_id)
     if state:
         stmt = stmt.where(Product.state == state)
-    return list(session.scalars(stmt.order_by(Product.created_at.desc(), Product.id.desc())))
+    return stmt.order_by(Product.created_at.desc(), Product.id.desc())
 
 
 def all_products(session: Session) -> list[Product]:

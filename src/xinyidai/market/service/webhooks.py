@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
@@ -140,13 +140,12 @@ def register(session: Session, *, principal: Principal, url: str) -> tuple[Webho
     return endpoint, secret
 
 
-def endpoints_of(session: Session, *, institution_id: str) -> list[WebhookEndpoint]:
-    return list(
-        session.scalars(
-            select(WebhookEndpoint)
-            .where(WebhookEndpoint.institution_id == institution_id)
-            .order_by(WebhookEndpoint.id)
-        )
+def endpoints_statement(*, institution_id: str) -> Select[Any]:
+    """The institution's endpoints, oldest first."""
+    return (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.institution_id == institution_id)
+        .order_by(WebhookEndpoint.id)
     )
 
 
@@ -243,18 +242,14 @@ def signed_headers(secrets: list[str], msg_id: str, body: str) -> dict[str, str]
 # --------------------------------------------------------------------------- deliveries
 
 
-def deliveries_of(
-    session: Session, *, institution_id: str, limit: int = 100
-) -> list[tuple[WebhookDelivery, WebhookEndpoint]]:
-    """The institution's delivery log, newest first."""
-    rows = session.execute(
+def deliveries_statement(*, institution_id: str) -> Select[WebhookDelivery, WebhookEndpoint]:
+    """The institution's delivery log, newest first: rows of (delivery, its endpoint)."""
+    return (
         select(WebhookDelivery, WebhookEndpoint)
         .join(WebhookEndpoint, WebhookDelivery.endpoint_id == WebhookEndpoint.id)
         .where(WebhookEndpoint.institution_id == institution_id)
         .order_by(WebhookDelivery.id.desc())
-        .limit(limit)
-    ).all()
-    return [(row[0], row[1]) for row in rows]
+    )
 
 
 def _delivery_row(

@@ -13,7 +13,12 @@ partitions on PostgreSQL).
 
 from __future__ import annotations
 
-from xinyidai.records.service.conflicts import conflict_counts, conflicts_by, resolve_conflict
+from xinyidai.records.service.conflicts import (
+    conflict_counts,
+    conflicts_by,
+    conflicts_statement,
+    resolve_conflict,
+)
 from xinyidai.records.service.frames import category_frames
 from xinyidai.records.service.identity import canonical, data_digest, record_id, record_ids
 from xinyidai.records.service.leaves import (
@@ -68,6 +73,7 @@ __all__ = [
     "changed_subjects",
     "conflict_counts",
     "conflicts_by",
+    "conflicts_statement",
     "counts_by_category",
     "current_data",
     "current_versions",

@@ -5,8 +5,9 @@ sent it last is stored as the new version and flagged here for the operator to s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
@@ -18,11 +19,16 @@ from xinyidai.records.models import RecordConflict
 def conflicts_by(
     session: Session, *, state: str | None = "open", page: int = 1, size: int = 20
 ) -> tuple[Sequence[RecordConflict], int]:
+    """One page of ``conflicts_statement`` and the total."""
+    return paginate(session, conflicts_statement(state=state), page=page, size=size)
+
+
+def conflicts_statement(*, state: str | None = "open") -> Select[Any]:
     """Conflicts between departments, open ones by default, newest first."""
     stmt = select(RecordConflict).order_by(RecordConflict.id.desc())
     if state:
         stmt = stmt.where(RecordConflict.state == state)
-    return paginate(session, stmt, page=page, size=size)
+    return stmt
 
 
 def resolve_conflict(session: Session, *, conflict_id: int, actor: str) -> RecordConflict:
