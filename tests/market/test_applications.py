@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from tests.market.conftest import Auth, application_payload, apply, publish
 from xinyidai.audit.models import AccessEvent
 from xinyidai.consent.models import AuthorizationLetter
+from xinyidai.core.transitions import Transition
 from xinyidai.iam import service as iam_service
-from xinyidai.market.models import Application, Transition
+from xinyidai.market.models import Application
 
 
 def _count(session: Session, model: type[Any]) -> int:

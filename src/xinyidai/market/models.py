@@ -1,5 +1,6 @@
 """Tables of the financing marketplace: products institutions publish, needs enterprises
-post, applications with their transitions, decision rules, loans and repayments.
+post, applications, decision rules, loans and repayments (their moves are recorded in
+``core.transitions``).
 
 Institutions and enterprises are named by their public ids and credit codes (plain
 values), never by foreign keys into another domain's tables.
@@ -69,24 +70,6 @@ class Need(TimestampMixin, Base):
     urgency: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(20), index=True)
     created_by: Mapped[str] = mapped_column(String(120))
-
-
-class Transition(Base):
-    """One state change of a product, application, loan, webhook endpoint or delivery: who,
-    when, from what, why."""
-
-    __tablename__ = "market_transition"
-    __table_args__ = (Index("ix_market_transition_subject", "subject_kind", "subject_id"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    subject_kind: Mapped[str] = mapped_column(String(20))
-    subject_id: Mapped[str] = mapped_column(String(40))
-    transition: Mapped[str] = mapped_column(String(30))
-    from_state: Mapped[str | None] = mapped_column(String(20))
-    to_state: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(120))
-    reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Application(TimestampMixin, Base):
@@ -231,7 +214,7 @@ class WebhookDelivery(TimestampMixin, Base):
     """One event sent (or being sent) to an endpoint: its state and when it is tried next.
 
     ``round_attempts`` counts the attempts since the delivery was queued (or queued again
-    by hand, a transition in ``market_transition``); the back-off schedule is read from it.
+    by hand, a row of ``core.transitions``); the back-off schedule is read from it.
     ``attempts`` counts them all."""
 
     __tablename__ = "market_webhook_delivery"

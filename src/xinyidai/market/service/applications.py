@@ -16,9 +16,10 @@ from xinyidai.consent.schemas import LOAN_APPLICATION, Decision, LetterIn
 from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
+from xinyidai.core.transitions import Transition
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Application, Product, Transition
+from xinyidai.market.models import Application, Product
 from xinyidai.market.schemas import (
     APPLICATION_LETTER_DAYS,
     APPLICATION_LEVELS,
