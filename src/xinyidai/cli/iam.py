@@ -10,6 +10,7 @@ from xinyidai.cli.common import fail_on, print_json
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.iam import service
+from xinyidai.iam.models import OrgState
 from xinyidai.iam.schemas import OrganizationOut, UserOut
 
 app = typer.Typer(help="Organizations, users and passwords.", no_args_is_help=True)
@@ -40,7 +41,7 @@ def create_org(
                 kind=kind,
                 name=name,
                 actor=ACTOR,
-                state="active",
+                state=OrgState.ACTIVE,
                 credit_code=credit_code,
                 department_code=department_code,
                 institution_type=institution_type,

@@ -25,21 +25,7 @@ from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden, Unauthorized, ValidationFailed, XydError
 from xinyidai.core.pagination import Page
 from xinyidai.iam import security, service
-from xinyidai.iam.models import (
-    KIND_AUDITOR,
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    KIND_OPERATOR,
-    KIND_PLATFORM,
-    KIND_PROVIDER,
-    KINDS,
-    ORG_ACTIVE,
-    TOKEN_ACCESS,
-    TOKEN_PORTAL,
-    TOKEN_REFRESH,
-    Organization,
-    User,
-)
+from xinyidai.iam.models import Organization, OrgKind, OrgState, TokenKind, User
 from xinyidai.iam.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -82,7 +68,7 @@ def portal_principal(request: Request, session: SessionDep) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    row = service.resolve_token(session, token=token, kind=TOKEN_PORTAL)
+    row = service.resolve_token(session, token=token, kind=TokenKind.PORTAL)
     if row is None:
         return None
     request.state.csrf_token = row.csrf_token
@@ -113,7 +99,7 @@ def credentials_principal(
         if security.looks_like_api_key(bearer):
             api_key = bearer
         else:
-            row = service.resolve_token(session, token=bearer, kind=TOKEN_ACCESS)
+            row = service.resolve_token(session, token=bearer, kind=TokenKind.ACCESS)
             if row is None:
                 raise Unauthorized(
                     "the access token is invalid or expired", error_code="invalid_token"
@@ -182,7 +168,7 @@ def optional_active_principal(
 ) -> Principal | None:
     """The caller if its organization is active, else None: a public route answers a
     pending organization as it answers anyone."""
-    if principal is None or principal.organization_state != ORG_ACTIVE:
+    if principal is None or principal.organization_state != OrgState.ACTIVE:
         return None
     return principal
 
@@ -215,7 +201,7 @@ def require_roles(
     members. Everyone else gets 403 in the error shape (a pending organization
     ``organization_inactive``, whatever the route).
     """
-    unknown = set(kinds) - set(KINDS)
+    unknown = set(kinds) - set(OrgKind)
     if unknown:
         raise ValueError(f"unknown organization kinds: {sorted(unknown)}")
 
@@ -247,15 +233,15 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
     return dependency
 
 
-OperatorUser = Annotated[Principal, Depends(require_roles(KIND_OPERATOR))]
-OperatorWriter = Annotated[Principal, Depends(require_roles(KIND_OPERATOR, write=True))]
-OperatorAdmin = Annotated[Principal, Depends(require_roles(KIND_OPERATOR, admin=True))]
-ProviderUser = Annotated[Principal, Depends(require_roles(KIND_PROVIDER))]
-EnterpriseUser = Annotated[Principal, Depends(require_roles(KIND_ENTERPRISE))]
-InstitutionUser = Annotated[Principal, Depends(require_roles(KIND_INSTITUTION))]
-AuditorUser = Annotated[Principal, Depends(require_roles(KIND_AUDITOR))]
-PlatformUser = Annotated[Principal, Depends(require_roles(KIND_PLATFORM))]
-OrganizationAdmin = Annotated[Principal, Depends(require_roles(*KINDS, admin=True))]
+OperatorUser = Annotated[Principal, Depends(require_roles(OrgKind.OPERATOR))]
+OperatorWriter = Annotated[Principal, Depends(require_roles(OrgKind.OPERATOR, write=True))]
+OperatorAdmin = Annotated[Principal, Depends(require_roles(OrgKind.OPERATOR, admin=True))]
+ProviderUser = Annotated[Principal, Depends(require_roles(OrgKind.PROVIDER))]
+EnterpriseUser = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE))]
+InstitutionUser = Annotated[Principal, Depends(require_roles(OrgKind.INSTITUTION))]
+AuditorUser = Annotated[Principal, Depends(require_roles(OrgKind.AUDITOR))]
+PlatformUser = Annotated[Principal, Depends(require_roles(OrgKind.PLATFORM))]
+OrganizationAdmin = Annotated[Principal, Depends(require_roles(*OrgKind, admin=True))]
 ProviderPrincipal = Annotated[Principal, Depends(require_scope("ingest:write"))]
 WitnessPrincipal = Annotated[Principal, Depends(require_scope("ledger:witness"))]
 FederationPrincipal = Annotated[Principal, Depends(require_scope("federation"))]
@@ -334,8 +320,8 @@ def revoke_token(
     token: Annotated[str, Form(description="an access or refresh token")],
 ) -> Response:
     """Revoke a token and the rest of its family (RFC 7009: unknown tokens are not an error)."""
-    if not service.end_session(session, token=token, kind=TOKEN_ACCESS):
-        service.end_session(session, token=token, kind=TOKEN_REFRESH)
+    if not service.end_session(session, token=token, kind=TokenKind.ACCESS):
+        service.end_session(session, token=token, kind=TokenKind.REFRESH)
     return Response(status_code=204)
 
 

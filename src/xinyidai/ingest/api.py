@@ -17,6 +17,7 @@ from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.pagination import Page
 from xinyidai.iam.api import CurrentPrincipal, OperatorUser, ProviderPrincipal
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import files, service
 from xinyidai.ingest.models import Batch
@@ -37,9 +38,12 @@ def provider_code(principal: Principal) -> str:
 
 def _visible_batch(session: SessionDep, batch_id: str, principal: Principal) -> Batch:
     batch = service.get_or_raise(session, batch_id=batch_id)
-    if principal.organization_kind == "operator":
+    if principal.organization_kind == OrgKind.OPERATOR:
         return batch
-    if principal.organization_kind == "provider" and batch.provider == principal.organization_code:
+    if (
+        principal.organization_kind == OrgKind.PROVIDER
+        and batch.provider == principal.organization_code
+    ):
         return batch
     raise NotFound("no batch {batch_id}", field="batch_id", batch_id=batch_id)
 
@@ -81,9 +85,9 @@ def list_batches(
     provider: Annotated[str | None, Query(description="operator only")] = None,
 ) -> Page[BatchOut]:
     """Batches, newest first: a provider sees its own, the operator all."""
-    if principal.organization_kind == "provider":
+    if principal.organization_kind == OrgKind.PROVIDER:
         provider = provider_code(principal)
-    elif principal.organization_kind != "operator":
+    elif principal.organization_kind != OrgKind.OPERATOR:
         raise Forbidden("your organization may not do this")
     rows, total = service.list_batches(
         session, provider=provider, category=category, page=paging.page, size=paging.size
@@ -217,9 +221,9 @@ def read_quality(
     category: str | None = None,
 ) -> list[QualityOut]:
     """Completeness, validity, timeliness, duplicates and conflicts per provider and category."""
-    if principal.organization_kind == "provider":
+    if principal.organization_kind == OrgKind.PROVIDER:
         provider = provider_code(principal)
-    elif principal.organization_kind != "operator":
+    elif principal.organization_kind != OrgKind.OPERATOR:
         raise Forbidden("your organization may not do this")
     return [
         QualityOut(**vars(q))
@@ -260,7 +264,12 @@ def verify_fact(data: VerifyIn, session: SessionDep, principal: CurrentPrincipal
     categories are answered for anyone, others need a letter for verification (or the
     operator's duty, or the department's own category). Every question is logged.
     """
-    if principal.organization_kind not in ("provider", "institution", "operator", "platform"):
+    if principal.organization_kind not in (
+        OrgKind.PROVIDER,
+        OrgKind.INSTITUTION,
+        OrgKind.OPERATOR,
+        OrgKind.PLATFORM,
+    ):
         raise Forbidden("your organization may not do this")
     code = parse_code_or_raise(data.credit_code)
     decision = consent_service.decide(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
@@ -19,6 +20,76 @@ from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
 
 MONEY = Numeric(20, 2)
 RATE = Numeric(7, 4)  # annual rate in percent, e.g. 4.3500
+
+
+class ProductState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    PAUSED = "paused"
+    WITHDRAWN = "withdrawn"
+
+
+class NeedState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ApplicationState(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    INFO_REQUESTED = "info_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+# An application still waiting for its decision.
+OPEN_APPLICATION_STATES = (
+    ApplicationState.SUBMITTED,
+    ApplicationState.ACCEPTED,
+    ApplicationState.INFO_REQUESTED,
+)
+
+
+class DecisionMode(StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class LoanState(StrEnum):
+    CURRENT = "current"
+    OVERDUE = "overdue"
+    REPAID = "repaid"
+    DEFAULTED = "defaulted"
+    WRITTEN_OFF = "written_off"
+
+
+# A loan still being repaid (or collected): it takes repayments and counts days overdue.
+RUNNING_LOAN_STATES = (LoanState.CURRENT, LoanState.OVERDUE, LoanState.DEFAULTED)
+
+
+class EndpointState(StrEnum):
+    """A webhook endpoint's state as its history records it (the row keeps ``active``)."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Outcome(StrEnum):
+    """What came of one attempt at a webhook delivery."""
+
+    DELIVERED = "delivered"  # a 2xx answer
+    REJECTED = "rejected"  # any other answer (a redirect is not followed)
+    UNREACHABLE = "unreachable"  # no answer: connection refused, timeout, TLS failure
+    REFUSED = "refused"  # the URL no longer passes the outbound check (not sent)
+    UNSIGNABLE = "unsignable"  # the secret does not open with this node's key (not sent)
 
 
 class Product(TimestampMixin, Base):

@@ -33,12 +33,12 @@ from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import gettext
 from xinyidai.core.ids import new_id
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Need, Product
+from xinyidai.market.models import Need, NeedState, Product, ProductState
 from xinyidai.market.schemas import (
     COLLATERAL,
     GRADES,
-    NEED_OPEN,
     TAX_GRADES,
     URGENCIES,
     Check,
@@ -131,7 +131,7 @@ def facts_for(
 
 def post_need(session: Session, *, principal: Principal, data: NeedIn) -> Need:
     """An enterprise posts a financing need."""
-    if principal.organization_kind != "enterprise" or not principal.credit_code:
+    if principal.organization_kind != OrgKind.ENTERPRISE or not principal.credit_code:
         raise Forbidden("only an enterprise posts financing needs", field="credit_code")
     iam_service.check_active(principal)
     amount = products_service.check_amount(data.amount, field="amount")
@@ -162,7 +162,7 @@ def post_need(session: Session, *, principal: Principal, data: NeedIn) -> Need:
         max_rate=max_rate,
         collateral=collateral,
         urgency=data.urgency,
-        state=NEED_OPEN,
+        state=NeedState.OPEN,
         created_by=principal.actor,
     )
     session.add(need)
@@ -174,7 +174,7 @@ def close_need(session: Session, *, principal: Principal, need: Need) -> Need:
     """The enterprise closes its need (met or no longer wanted)."""
     if principal.credit_code != need.credit_code:
         raise Forbidden("this need belongs to another enterprise", field="need_id")
-    need.state = "closed"
+    need.state = NeedState.CLOSED
     session.flush()
     return need
 
@@ -191,9 +191,9 @@ def visible_need_or_raise(session: Session, *, principal: Principal, need_id: st
     need = get_need_or_raise(session, need_id=need_id)
     kind = principal.organization_kind
     if (
-        (kind == "enterprise" and principal.credit_code == need.credit_code)
-        or kind == "operator"
-        or (kind == "institution" and need.state == NEED_OPEN)
+        (kind == OrgKind.ENTERPRISE and principal.credit_code == need.credit_code)
+        or kind == OrgKind.OPERATOR
+        or (kind == OrgKind.INSTITUTION and need.state == NeedState.OPEN)
     ):
         return need
     raise NotFound("no financing need {need}", field="need_id", need=need_id)
@@ -212,7 +212,9 @@ def needs_of(session: Session, *, credit_code: str) -> list[Need]:
 def open_needs(session: Session) -> list[Need]:
     return list(
         session.scalars(
-            select(Need).where(Need.state == NEED_OPEN).order_by(Need.created_at.desc(), Need.id)
+            select(Need)
+            .where(Need.state == NeedState.OPEN)
+            .order_by(Need.created_at.desc(), Need.id)
         )
     )
 
@@ -526,7 +528,7 @@ def matches_for_need(
     data only where the access decision grants them (``sight_of``). ``reader`` None: public
     rules only, nothing recorded (announcements)."""
     products = list(products_service.published(session))
-    if reader is not None and reader.organization_kind == "institution":
+    if reader is not None and reader.organization_kind == OrgKind.INSTITUTION:
         products = [p for p in products if p.institution_id == reader.organization_public_id]
     if not products:
         return []
@@ -567,7 +569,7 @@ def needs_for_institution(
         for p in products_service.of_institution(
             session, institution_id=reader.organization_public_id
         )
-        if p.state == "published"
+        if p.state == ProductState.PUBLISHED
     ]
     if not own:
         return []
