@@ -29,7 +29,7 @@ from xinyidai.ledger import service as ledger_service
 from xinyidai.market.service import demo as market_demo
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
-from xinyidai.registry.models import STATUS_ACTIVE
+from xinyidai.registry.models import SubjectKind, SubjectStatus
 from xinyidai.scoring import service as rating_service
 from xinyidai.synth import generate
 
@@ -68,7 +68,7 @@ def pick_demo_enterprise() -> str:
         best = ""
         most = 0
         for subject in candidates:
-            if subject.status != STATUS_ACTIVE or subject.kind != "enterprise":
+            if subject.status != SubjectStatus.ACTIVE or subject.kind != SubjectKind.ENTERPRISE:
                 continue
             groups = records_service.records_of(session, subject_code=subject.credit_code)
             names = {g.category for g in groups}
@@ -172,8 +172,8 @@ def run(
         codes = [result.enterprise_code] + [
             s.credit_code
             for s in candidates
-            if s.kind == "enterprise"
-            and s.status == STATUS_ACTIVE
+            if s.kind == SubjectKind.ENTERPRISE
+            and s.status == SubjectStatus.ACTIVE
             and s.credit_code != result.enterprise_code
         ]
         market = market_demo.ensure_demo_market(session, enterprise_codes=codes)

@@ -162,6 +162,7 @@ NO_RECORDS = {
     ("POST", "/api/v1/products/{product_id}/publish"): "an institution's product",
     ("POST", "/api/v1/products/{product_id}/pause"): "an institution's product",
     ("POST", "/api/v1/products/{product_id}/withdraw"): "an institution's product",
+    ("GET", "/api/v1/products/{product_id}/transitions"): "an institution's product's history",
     ("GET", "/api/v1/institution/products"): "an institution's products",
     ("GET", "/api/v1/products/{product_id}/rules"): "an institution's rules",
     ("PUT", "/api/v1/products/{product_id}/rules"): "an institution's rules",

@@ -38,7 +38,7 @@ def test_job_reports_progress_and_result(session: Session) -> None:
     count_task(job_id, upto=25)
     session.expire_all()
     job = jobs.get_or_raise(session, job_id=job_id)
-    assert job.state == jobs.SUCCEEDED
+    assert job.state == jobs.JobState.SUCCEEDED
     assert (job.done, job.total, job.percent) == (25, 25, 100.0)
     assert job.result == {"counted": 25}
     assert job.started_at is not None
@@ -51,7 +51,7 @@ def test_failed_job_keeps_reason_and_progress(session: Session) -> None:
         count_to(job_id, upto=10, fail_at=7)
     session.expire_all()
     job = jobs.get_or_raise(session, job_id=job_id)
-    assert job.state == jobs.FAILED
+    assert job.state == jobs.JobState.FAILED
     assert job.done == 6
     assert job.error == "ValueError: cannot count past 6"
 
@@ -63,7 +63,7 @@ def test_failed_job_can_be_run_again(session: Session) -> None:
     count_to(job_id, upto=5)
     session.expire_all()
     job = jobs.get_or_raise(session, job_id=job_id)
-    assert (job.state, job.attempts, job.error) == (jobs.SUCCEEDED, 2, None)
+    assert (job.state, job.attempts, job.error) == (jobs.JobState.SUCCEEDED, 2, None)
 
 
 def test_unknown_job_is_not_found(session: Session) -> None:
@@ -97,5 +97,5 @@ def test_redis_queue_carries_a_job_to_a_worker(session: Session) -> None:
     assert message is not None
     queue.execute(message)
     session.expire_all()
-    assert jobs.get_or_raise(session, job_id=job_id).state == jobs.SUCCEEDED
+    assert jobs.get_or_raise(session, job_id=job_id).state == jobs.JobState.SUCCEEDED
     queue.flush()

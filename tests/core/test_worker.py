@@ -49,9 +49,12 @@ def test_worker_process_runs_a_queued_ingest_job(
         stderr=subprocess.PIPE,
     )
     try:
-        state = jobs.QUEUED
+        state = jobs.JobState.QUEUED
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and state not in (jobs.SUCCEEDED, jobs.FAILED):
+        while time.monotonic() < deadline and state not in (
+            jobs.JobState.SUCCEEDED,
+            jobs.JobState.FAILED,
+        ):
             time.sleep(0.3)
             session.expire_all()
             state = jobs.get_or_raise(session, job_id=job.id).state
@@ -59,6 +62,6 @@ def test_worker_process_runs_a_queued_ingest_job(
         worker.terminate()
         _, errors = worker.communicate(timeout=20)
     finished = jobs.get_or_raise(session, job_id=job.id)
-    assert finished.state == jobs.SUCCEEDED, errors.decode()[-2000:]
+    assert finished.state == jobs.JobState.SUCCEEDED, errors.decode()[-2000:]
     assert (finished.done, finished.result["accepted"]) == (7, 7)  # type: ignore[index]
     assert not path.exists()

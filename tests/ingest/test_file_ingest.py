@@ -19,7 +19,7 @@ from xinyidai.ingest.models import Rejection
 from xinyidai.records import service as records
 from xinyidai.records.models import CreditRecord, RecordVersion
 from xinyidai.registry import service as registry
-from xinyidai.registry.models import STATUS_PENDING
+from xinyidai.registry.models import SubjectStatus
 
 BAD_ROWS = {
     "wrong check character": (
@@ -252,7 +252,7 @@ def test_unknown_subjects_are_registered_pending_verification(
     _ingest(session, write(tmp_path / "feed", "csv", HEADERS, [good_row(7)]))
     subject = registry.get_by_code(session, credit_code=code(7))
     assert subject is not None
-    assert (subject.status, subject.name) == (STATUS_PENDING, "宁夏测试7有限公司")
+    assert (subject.status, subject.name) == (SubjectStatus.PENDING, "宁夏测试7有限公司")
 
 
 def test_unknown_category_is_refused_before_anything_is_read(

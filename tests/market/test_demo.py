@@ -9,8 +9,8 @@ from tests.accounts import ENTERPRISE_CODE
 from tests.consent.world import seed_records
 from tests.graph.records import register
 from xinyidai.iam.service import DemoAccount
-from xinyidai.market.models import Application, Loan, Product
-from xinyidai.market.schemas import APPLICATION_STATES, LOAN_STATES, PRODUCT_TYPES, ZONES
+from xinyidai.market.models import Application, ApplicationState, Loan, LoanState, Product
+from xinyidai.market.schemas import PRODUCT_TYPES, ZONES
 from xinyidai.market.service.demo import ensure_demo_market
 
 
@@ -27,8 +27,8 @@ def test_the_demo_market_tells_the_whole_story(session: Session, demo: list[Demo
     assert set().union(*(p.zones for p in products)) == set(ZONES)
     assert len({p.institution_id for p in products}) >= 3
     states = {a.state for a in session.scalars(select(Application))}
-    assert states == set(APPLICATION_STATES)
+    assert states == set(ApplicationState)
     assert any(a.decision_mode == "automatic" for a in session.scalars(select(Application)))
-    assert {loan.state for loan in session.scalars(select(Loan))} == set(LOAN_STATES)
+    assert {loan.state for loan in session.scalars(select(Loan))} == set(LoanState)
     again = ensure_demo_market(session, enterprise_codes=codes)
     assert not again.created

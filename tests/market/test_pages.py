@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.market.conftest import Auth, publish
 from tests.web.conftest import csrf_of, sign_in
 from xinyidai.market.models import Application, Loan, Product
 
@@ -128,3 +129,29 @@ def test_pages_refuse_the_wrong_role(client: TestClient, signed: None) -> None:
     assert client.get("/market/overview", follow_redirects=False).status_code == 403
     _as(client, "bank")
     assert client.get("/market/needs", follow_redirects=False).status_code == 403
+
+
+def test_a_products_page_offers_the_moves_its_state_allows_and_shows_its_progress(
+    client: TestClient, auth: Auth, signed: None
+) -> None:
+    product = publish(client, auth("bank"))
+    pid = product["id"]
+    assert client.post(f"/api/v1/products/{pid}/pause", headers=auth("bank")).status_code == 200
+    _as(client, "bank")
+    page = client.get(f"/market/products/{pid}")
+    assert page.status_code == 200
+    assert 'data-action="publish"' in page.text
+    assert 'data-action="withdraw"' in page.text
+    assert 'data-action="pause"' not in page.text  # a paused product is not paused again
+    history = page.text.split('data-testid="product-history"', 1)[1].split("</ol>", 1)[0]
+    assert history.count("<li>") == 3
+    assert all(word in history for word in ("创建", "发布", "暂停"))
+    assert "user:bank" in history
+    _as(client, "operator")
+    assert 'data-testid="product-history"' in client.get(f"/market/products/{pid}").text
+    assert client.post(f"/api/v1/products/{pid}/publish", headers=auth("bank")).status_code == 200
+    _as(client, "enterprise")
+    shelf = client.get(f"/market/products/{pid}")
+    assert shelf.status_code == 200
+    assert 'data-testid="product-history"' not in shelf.text
+    assert 'data-action="withdraw"' not in shelf.text

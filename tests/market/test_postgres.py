@@ -19,9 +19,9 @@ from xinyidai.consent import service as consent_service
 from xinyidai.core import db as core_db
 from xinyidai.core.errors import Conflict
 from xinyidai.core.pagination import PageRequest, page_of
+from xinyidai.core.transitions import Transition
 from xinyidai.iam import service as iam_service
 from xinyidai.market import service
-from xinyidai.market.models import Transition
 from xinyidai.market.schemas import ApplicationIn, ProductIn
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import EnterpriseIn

@@ -169,3 +169,47 @@ def test_a_suspended_institutions_products_leave_the_shelf(
             service.products.move(other, principal=principal, product=row, transition="publish")
         assert refused.value.field == "institution"
         assert row.state == "draft"
+
+
+def test_a_products_moves_are_recorded_and_shown_to_its_institution_and_the_operator(
+    client: TestClient, auth: Auth, market: None
+) -> None:
+    pid = client.post("/api/v1/products", json=product_payload(), headers=auth("bank")).json()["id"]
+    for move in ("publish", "pause", "publish", "withdraw"):
+        moved = client.post(f"/api/v1/products/{pid}/{move}", headers=auth("bank"))
+        assert moved.status_code == 200, moved.text
+    refused = client.post(f"/api/v1/products/{pid}/pause", headers=auth("bank"))
+    assert refused.status_code == 409
+    history = client.get(f"/api/v1/products/{pid}/transitions", headers=auth("bank"))
+    assert history.status_code == 200, history.text
+    rows = history.json()
+    assert [(r["transition"], r["from_state"], r["to_state"]) for r in rows] == [
+        ("create", None, "draft"),
+        ("publish", "draft", "published"),
+        ("pause", "published", "paused"),
+        ("publish", "paused", "published"),
+        ("withdraw", "published", "withdrawn"),
+    ]  # the refused pause left no row
+    assert {r["actor"] for r in rows} == {"user:bank"}
+    assert all(r["reason"] is None and r["at"] for r in rows)
+    operator = client.get(f"/api/v1/products/{pid}/transitions", headers=auth("operator"))
+    assert operator.json() == rows
+
+
+def test_a_products_history_is_for_its_institution_and_the_operator_only(
+    client: TestClient, auth: Auth, market: None
+) -> None:
+    shelved = publish(client, auth("bank"))
+    url = f"/api/v1/products/{shelved['id']}/transitions"
+    for who in ("bank2", "enterprise"):
+        refused = client.get(url + "?lang=en", headers=auth(who))
+        assert refused.status_code == 403, who
+        assert refused.json()["error"]["field"] == "product_id"
+        assert "history" in refused.json()["error"]["message"]
+    assert client.get(url).status_code == 401
+    draft = client.post("/api/v1/products", json=product_payload(), headers=auth("bank")).json()
+    hidden = client.get(f"/api/v1/products/{draft['id']}/transitions", headers=auth("bank2"))
+    assert hidden.status_code == 404  # a draft of another institution is not there at all
+    missing = client.get("/api/v1/products/prd_missing/transitions", headers=auth("bank"))
+    assert missing.status_code == 404
+    assert missing.json()["error"]["field"] == "product_id"

@@ -25,8 +25,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from tests.fake_dns import PUBLIC_ADDRESS, FakeDNS
 from tests.market.conftest import Auth, need_payload, publish
 from xinyidai.core import clock
+from xinyidai.core.transitions import Transition
 from xinyidai.market import jobs
-from xinyidai.market.models import Transition, WebhookDelivery, WebhookEndpoint
+from xinyidai.market.models import WebhookDelivery, WebhookEndpoint
 from xinyidai.market.service import webhooks
 
 

@@ -169,7 +169,7 @@ def test_a_folder_ingested_side_by_side_equals_one_file_at_a_time(
     from xinyidai.core.db import get_engine
     from xinyidai.ingest import folder
     from xinyidai.ingest.models import Batch
-    from xinyidai.registry.models import STATUS_ACTIVE, STATUS_PENDING, Enterprise
+    from xinyidai.registry.models import Enterprise, SubjectStatus
     from xinyidai.scoring import service as rating  # listens to stored records
     from xinyidai.scoring.models import CreditRating
     from xinyidai.synth import generate
@@ -207,11 +207,11 @@ def test_a_folder_ingested_side_by_side_equals_one_file_at_a_time(
         subjects = {e.credit_code: e for e in session.scalars(select(Enterprise))}
         assert registered
         for subject, data in registered.items():
-            assert subjects[subject].status == STATUS_ACTIVE
+            assert subjects[subject].status == SubjectStatus.ACTIVE
             assert subjects[subject].name == data["enterprise_name"]
             assert subjects[subject].region_code == data.get("region_code")
         others = {e.status for c, e in subjects.items() if c not in registered}
-        assert others <= {STATUS_PENDING}
+        assert others <= {SubjectStatus.PENDING}
         assert records.orphan_versions(session) == 0
         # The workers listened as this process does: negative records re-rated on arrival.
         rerated = select(func.count()).where(CreditRating.trigger == rating.TRIGGER_ARRIVAL)
@@ -381,7 +381,7 @@ def test_a_registration_completes_a_subject_another_file_is_adding(pg_url: str) 
 
     from tests.ingest.tables import code
     from xinyidai.registry import service as registry
-    from xinyidai.registry.models import STATUS_ACTIVE, STATUS_PENDING, Enterprise
+    from xinyidai.registry.models import Enterprise, SubjectStatus
 
     subject = code(41)
     mention = new_session()
@@ -424,12 +424,12 @@ def test_a_registration_completes_a_subject_another_file_is_adding(pg_url: str) 
         check = new_session()
         try:
             found = {e.credit_code: e for e in check.scalars(select(Enterprise))}
-            assert found[subject].status == STATUS_ACTIVE
+            assert found[subject].status == SubjectStatus.ACTIVE
             assert found[subject].name == "登记的名称有限公司"
             assert found[subject].registered_capital == Decimal("500000.00")
             assert found[subject].established_on == date(2020, 5, 1)
             assert found[subject].region_code == "640104"
-            assert found[code(42)].status == STATUS_PENDING
+            assert found[code(42)].status == SubjectStatus.PENDING
             assert len(found) == 2
         finally:
             check.close()

@@ -10,13 +10,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.registry import service
-from xinyidai.registry.models import (
-    KIND_COOPERATIVE,
-    KIND_ENTERPRISE,
-    KIND_INDIVIDUAL,
-    STATUS_ACTIVE,
-    Enterprise,
-)
+from xinyidai.registry.models import Enterprise, SubjectKind, SubjectStatus
 from xinyidai.registry.schemas import EnterpriseIn
 
 from .helpers import code_for, enterprise_in
@@ -46,8 +40,8 @@ def test_create_stores_the_subject_and_derives_its_kind(session: Session) -> Non
     )
     enterprise = service.create(session, data=data)
     assert enterprise.id is not None
-    assert enterprise.kind == KIND_ENTERPRISE
-    assert enterprise.status == STATUS_ACTIVE
+    assert enterprise.kind == SubjectKind.ENTERPRISE
+    assert enterprise.status == SubjectStatus.ACTIVE
     assert enterprise.registered_capital == Decimal("500000.00")
     assert service.get_by_code(session, credit_code=data.credit_code) is enterprise
     assert service.count(session) == 1
@@ -55,7 +49,12 @@ def test_create_stores_the_subject_and_derives_its_kind(session: Session) -> Non
 
 @pytest.mark.parametrize(
     ("prefix", "kind"),
-    [("91", KIND_ENTERPRISE), ("92", KIND_INDIVIDUAL), ("93", KIND_COOPERATIVE), ("51", "other")],
+    [
+        ("91", SubjectKind.ENTERPRISE),
+        ("92", SubjectKind.INDIVIDUAL),
+        ("93", SubjectKind.COOPERATIVE),
+        ("51", "other"),
+    ],
 )
 def test_kind_follows_the_first_two_characters(session: Session, prefix: str, kind: str) -> None:
     data = enterprise_in("640104", 7, "主体", kind_prefix=prefix)
@@ -250,7 +249,7 @@ def test_a_registration_completes_a_subject_it_found_missing_but_another_file_ad
     subject = service.get_by_code(session, credit_code=code)
     assert subject is not None
     assert (subject.status, subject.name, subject.legal_representative) == (
-        STATUS_ACTIVE,
+        SubjectStatus.ACTIVE,
         "登记的名称有限公司",
         "张三",
     )

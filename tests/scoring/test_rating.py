@@ -316,7 +316,7 @@ def test_a_full_run_as_a_job_reports_progress(session: Session) -> None:
     )
     session.expire_all()
     done = jobs.get_or_raise(session, job_id=job.id)
-    assert done.state == jobs.SUCCEEDED
+    assert done.state == jobs.JobState.SUCCEEDED
     assert done.result == result
     assert result["as_of"] == "2025-12-31"
     assert result["rated"] > 250

@@ -442,7 +442,7 @@ def test_a_queued_batch_shows_a_progress_bar_that_polls_until_done(
     assert "HX-Refresh" not in fragment.headers
 
     batch.state, batch.total = "running", 1200
-    job.state, job.done, job.total = jobs.RUNNING, 1200, 4800
+    job.state, job.done, job.total = jobs.JobState.RUNNING, 1200, 4800
     session.commit()
     running = client.get(f"/data/batches/{batch.id}/status", headers={"HX-Request": "true"})
     assert 'value="25.0"' in running.text

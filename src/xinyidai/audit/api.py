@@ -22,17 +22,21 @@ from xinyidai.core.db import streamed
 from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentPrincipal, require_roles
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
 
 router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
 
-EnterpriseReader = Annotated[Principal, Depends(require_roles("enterprise"))]
-CountReader = Annotated[Principal, Depends(require_roles("operator", "auditor"))]
+EnterpriseReader = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE))]
+CountReader = Annotated[Principal, Depends(require_roles(OrgKind.OPERATOR, OrgKind.AUDITOR))]
 
 
 def auditor(principal: CurrentPrincipal) -> Principal:
     """A member of an active auditor organization, or an auditor's key with ``audit:read``."""
-    if principal.organization_kind != "auditor" or principal.organization_state != "active":
+    if (
+        principal.organization_kind != OrgKind.AUDITOR
+        or principal.organization_state != OrgState.ACTIVE
+    ):
         raise Forbidden("only an auditor may do this", error_code="forbidden")
     if not principal.is_user and not principal.has_scope("audit:read"):
         raise Forbidden("this needs the scope {scope}", error_code="forbidden", scope="audit:read")

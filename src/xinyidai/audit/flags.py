@@ -28,12 +28,13 @@ from sqlalchemy.orm import Session
 from xinyidai.audit.models import ALLOW, AccessEvent
 from xinyidai.audit.schemas import FlagOut
 from xinyidai.core import clock
+from xinyidai.iam.models import OrgKind
 
 EXCESS_QUERIES = "excess_queries"
 OFF_HOURS_BULK = "off_hours_bulk"
 AFTER_REVOCATION = "after_revocation"
 FLAG_KINDS = (EXCESS_QUERIES, OFF_HOURS_BULK, AFTER_REVOCATION)
-WATCHED_KINDS = ("institution", "platform")
+WATCHED_KINDS = (OrgKind.INSTITUTION, OrgKind.PLATFORM)
 
 
 class AuditSettings(BaseSettings):

@@ -11,6 +11,7 @@ from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service
+from xinyidai.iam.models import OrgState
 from xinyidai.iam.schemas import OrganizationOut, UserOut
 
 app = typer.Typer(help="Organizations, users and passwords.", no_args_is_help=True)
@@ -41,7 +42,7 @@ def create_org(
                 kind=kind,
                 name=name,
                 actor=ACTOR,
-                state="active",
+                state=OrgState.ACTIVE,
                 credit_code=credit_code,
                 department_code=department_code,
                 institution_type=institution_type,

@@ -20,6 +20,7 @@ from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.graph import service as graph_service
 from xinyidai.ingest import folder, service
+from xinyidai.ingest.models import FAILED
 from xinyidai.scoring import service as rating_service
 
 
@@ -71,14 +72,14 @@ def ingest(
         def finished(feed: service.FeedFile, line: dict[str, Any]) -> None:
             nonlocal failed
             progress.update(task_of(feed), completed=line["total"], total=line["total"])
-            failed += int(line["state"] == "failed")
+            failed += int(line["state"] == FAILED)
             totals["files"] += 1
             for key in ("total", "accepted", "rejected", "duplicates", "updated"):
                 totals[key] += line[key]
             if as_json:
                 print_json(line)
                 return
-            state = "[red]failed[/red]" if line["state"] == "failed" else "ok"
+            state = "[red]failed[/red]" if line["state"] == FAILED else "ok"
             error = f" — {line['error']}" if line.get("error") else ""
             progress.console.print(
                 f"{state} {feed.path}: {line['total']} rows, {line['accepted']} new, "

@@ -33,13 +33,16 @@ from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentUser, OperatorWriter, require_roles
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 
 router = APIRouter(tags=["consent"], responses=ERROR_RESPONSES)
 
-EnterpriseReader = Annotated[Principal, Depends(require_roles("enterprise"))]
-EnterpriseWriter = Annotated[Principal, Depends(require_roles("enterprise", write=True))]
-GranteeWriter = Annotated[Principal, Depends(require_roles("institution", "platform", write=True))]
+EnterpriseReader = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE))]
+EnterpriseWriter = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE, write=True))]
+GranteeWriter = Annotated[
+    Principal, Depends(require_roles(OrgKind.INSTITUTION, OrgKind.PLATFORM, write=True))
+]
 
 
 # The two query parameters every route that reads enterprise data takes to the decision.

@@ -7,6 +7,7 @@ domain reaches another through its service, not its tables.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -24,30 +25,33 @@ from sqlalchemy.orm import Mapped, mapped_column
 from xinyidai.core import clock
 from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
 
-# Letter states.
-PENDING = "pending"  # asked for by an institution, waiting for the enterprise
-ACTIVE = "active"
-REJECTED = "rejected"
-PAUSED = "paused"
-EXPIRED = "expired"
-REVOKED = "revoked"
-USED_UP = "used_up"
-STATES = (PENDING, ACTIVE, REJECTED, PAUSED, EXPIRED, REVOKED, USED_UP)
-FINAL_STATES = frozenset({REJECTED, EXPIRED, REVOKED, USED_UP})
 
-# Who a letter lets in.
-GRANTEE_ORGANIZATION = "organization"  # one institution or platform
-GRANTEE_ANY_INSTITUTION = "any_institution"  # any institution, for an application it files
-GRANTEE_SCOPES = (GRANTEE_ORGANIZATION, GRANTEE_ANY_INSTITUTION)
+class LetterState(StrEnum):
+    PENDING = "pending"  # asked for by an institution, waiting for the enterprise
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USED_UP = "used_up"
 
-FETCH_ONCE = "once"  # one fetch, then the letter is used up
-FETCH_ON_DEMAND = "on_demand"  # any time while valid, up to max_queries (an application)
-FETCH_PERIODIC = "periodic"  # at most one fetch per fetch_period_days (post-loan monitoring)
-FETCH_MODES = (FETCH_ONCE, FETCH_ON_DEMAND, FETCH_PERIODIC)
 
-VIEW_FULL = "full"  # covered levels raw; personal information raw only if covered
-VIEW_DESENSITIZED = "desensitized"  # only public-level values raw, the rest desensitized
-VIEWS = (VIEW_FULL, VIEW_DESENSITIZED)
+class GranteeScope(StrEnum):
+    """Who a letter lets in."""
+
+    ORGANIZATION = "organization"  # one institution or platform
+    ANY_INSTITUTION = "any_institution"  # any institution, for an application it files
+
+
+class FetchMode(StrEnum):
+    ONCE = "once"  # one fetch, then the letter is used up
+    ON_DEMAND = "on_demand"  # any time while valid, up to max_queries (an application)
+    PERIODIC = "periodic"  # at most one fetch per fetch_period_days (post-loan monitoring)
+
+
+class LetterView(StrEnum):
+    FULL = "full"  # covered levels raw; personal information raw only if covered
+    DESENSITIZED = "desensitized"  # only public-level values raw, the rest desensitized
 
 
 class CommitmentText(Base):
@@ -112,12 +116,12 @@ class AuthorizationLetter(TimestampMixin, Base):
     categories: Mapped[list[str]] = mapped_column(JSON)
     levels: Mapped[list[str]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(String(40), index=True)
-    view: Mapped[str] = mapped_column(String(20), default=VIEW_FULL)
+    view: Mapped[str] = mapped_column(String(20), default=LetterView.FULL)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     data_from: Mapped[date | None] = mapped_column(Date)
     data_until: Mapped[date | None] = mapped_column(Date)
-    fetch_mode: Mapped[str] = mapped_column(String(20), default=FETCH_ONCE)
+    fetch_mode: Mapped[str] = mapped_column(String(20), default=FetchMode.ONCE)
     fetch_period_days: Mapped[int | None] = mapped_column(Integer)
     data_life_days: Mapped[int] = mapped_column(Integer)
     max_queries: Mapped[int | None] = mapped_column(Integer)

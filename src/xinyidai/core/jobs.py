@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, String, Text, select
@@ -25,7 +26,12 @@ from xinyidai.core.models import Base, TimestampMixin, UTCDateTime
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class Job(TimestampMixin, Base):
@@ -33,7 +39,7 @@ class Job(TimestampMixin, Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(60), index=True)
-    state: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=JobState.QUEUED, index=True)
     actor: Mapped[str | None] = mapped_column(String(120))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     done: Mapped[int] = mapped_column(default=0)
@@ -54,7 +60,7 @@ class Job(TimestampMixin, Base):
 
 def create(session: Session, *, kind: str, params: dict[str, Any], actor: str | None) -> Job:
     """Record a job as queued; the caller commits, then enqueues."""
-    job = Job(id=new_id("job"), kind=kind, params=params, actor=actor, state=QUEUED)
+    job = Job(id=new_id("job"), kind=kind, params=params, actor=actor, state=JobState.QUEUED)
     session.add(job)
     session.flush()
     return job
@@ -120,7 +126,7 @@ def running(job_id: str) -> Iterator[Progress]:
     """Mark a job running, yield its progress, and record success or failure."""
     with session_scope() as session:
         job = get_or_raise(session, job_id=job_id)
-        job.state = RUNNING
+        job.state = JobState.RUNNING
         job.attempts += 1
         job.started_at = clock.now()
         job.error = None
@@ -132,15 +138,15 @@ def running(job_id: str) -> Iterator[Progress]:
         log.exception("job %s failed", job_id)
         with session_scope() as session:
             job = get_or_raise(session, job_id=job_id)
-            job.state = FAILED
+            job.state = JobState.FAILED
             job.error = f"{type(exc).__name__}: {exc}"[:2000]
             job.finished_at = clock.now()
             job.done = progress.done
         raise
     with session_scope() as session:
         job = get_or_raise(session, job_id=job_id)
-        if job.state == RUNNING:
-            job.state = SUCCEEDED
+        if job.state == JobState.RUNNING:
+            job.state = JobState.SUCCEEDED
         job.finished_at = clock.now()
         job.done = progress.done
         job.total = progress.total if progress.total is not None else progress.done

@@ -38,6 +38,7 @@ from xinyidai.graph.schemas import (
     StructureEdgeOut,
     StructureOut,
 )
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service as privacy
 from xinyidai.privacy.schemas import RAW
@@ -453,7 +454,7 @@ def viewer_for(decision: Decision, principal: Principal) -> Viewer | None:
         return None
     if decision.basis == BASIS_OPERATOR:
         return OPERATOR_VIEW
-    own = principal.credit_code if principal.organization_kind == "enterprise" else None
+    own = principal.credit_code if principal.organization_kind == OrgKind.ENTERPRISE else None
     raw_people: set[str] = set()
     public_people: set[str] = set()
     for kind, (category, field) in PERSON_SOURCES.items():

@@ -15,19 +15,8 @@ from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam import service
-from xinyidai.iam.auth import (
-    AnyUser,
-    OperatorUser,
-    OperatorWriter,
-    OrganizationAdmin,
-    client_ip,
-)
-from xinyidai.iam.models import (
-    TOKEN_ACCESS,
-    TOKEN_REFRESH,
-    Organization,
-    User,
-)
+from xinyidai.iam.auth import AnyUser, OperatorUser, OperatorWriter, OrganizationAdmin, client_ip
+from xinyidai.iam.models import Organization, TokenKind, User
 from xinyidai.iam.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -122,8 +111,8 @@ def revoke_token(
     token: Annotated[str, Form(description="an access or refresh token")],
 ) -> Response:
     """Revoke a token and the rest of its family (RFC 7009: unknown tokens are not an error)."""
-    if not service.end_session(session, token=token, kind=TOKEN_ACCESS):
-        service.end_session(session, token=token, kind=TOKEN_REFRESH)
+    if not service.end_session(session, token=token, kind=TokenKind.ACCESS):
+        service.end_session(session, token=token, kind=TokenKind.REFRESH)
     return Response(status_code=204)
 
 

@@ -24,18 +24,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import Forbidden, Unauthorized
 from xinyidai.iam import security, service
-from xinyidai.iam.models import (
-    KIND_AUDITOR,
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    KIND_OPERATOR,
-    KIND_PLATFORM,
-    KIND_PROVIDER,
-    KINDS,
-    ORG_ACTIVE,
-    TOKEN_ACCESS,
-    TOKEN_PORTAL,
-)
+from xinyidai.iam.models import OrgKind, OrgState, TokenKind
 from xinyidai.iam.schemas import Principal
 
 SESSION_COOKIE = "xyd_session"
@@ -59,7 +48,7 @@ def portal_principal(request: Request, session: SessionDep) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    row = service.resolve_token(session, token=token, kind=TOKEN_PORTAL)
+    row = service.resolve_token(session, token=token, kind=TokenKind.PORTAL)
     if row is None:
         return None
     request.state.csrf_token = row.csrf_token
@@ -90,7 +79,7 @@ def credentials_principal(
         if security.looks_like_api_key(bearer):
             api_key = bearer
         else:
-            row = service.resolve_token(session, token=bearer, kind=TOKEN_ACCESS)
+            row = service.resolve_token(session, token=bearer, kind=TokenKind.ACCESS)
             if row is None:
                 raise Unauthorized(
                     "the access token is invalid or expired", error_code="invalid_token"
@@ -159,7 +148,7 @@ def optional_active_principal(
 ) -> Principal | None:
     """The caller if its organization is active, else None: a public route answers a
     pending organization as it answers anyone."""
-    if principal is None or principal.organization_state != ORG_ACTIVE:
+    if principal is None or principal.organization_state != OrgState.ACTIVE:
         return None
     return principal
 
@@ -192,7 +181,7 @@ def require_roles(
     members. Everyone else gets 403 in the error shape (a pending organization
     ``organization_inactive``, whatever the route).
     """
-    unknown = set(kinds) - set(KINDS)
+    unknown = set(kinds) - set(tuple(OrgKind))
     if unknown:
         raise ValueError(f"unknown organization kinds: {sorted(unknown)}")
 
@@ -224,15 +213,15 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
     return dependency
 
 
-OperatorUser = Annotated[Principal, Depends(require_roles(KIND_OPERATOR))]
-OperatorWriter = Annotated[Principal, Depends(require_roles(KIND_OPERATOR, write=True))]
-OperatorAdmin = Annotated[Principal, Depends(require_roles(KIND_OPERATOR, admin=True))]
-ProviderUser = Annotated[Principal, Depends(require_roles(KIND_PROVIDER))]
-EnterpriseUser = Annotated[Principal, Depends(require_roles(KIND_ENTERPRISE))]
-InstitutionUser = Annotated[Principal, Depends(require_roles(KIND_INSTITUTION))]
-AuditorUser = Annotated[Principal, Depends(require_roles(KIND_AUDITOR))]
-PlatformUser = Annotated[Principal, Depends(require_roles(KIND_PLATFORM))]
-OrganizationAdmin = Annotated[Principal, Depends(require_roles(*KINDS, admin=True))]
+OperatorUser = Annotated[Principal, Depends(require_roles(OrgKind.OPERATOR))]
+OperatorWriter = Annotated[Principal, Depends(require_roles(OrgKind.OPERATOR, write=True))]
+OperatorAdmin = Annotated[Principal, Depends(require_roles(OrgKind.OPERATOR, admin=True))]
+ProviderUser = Annotated[Principal, Depends(require_roles(OrgKind.PROVIDER))]
+EnterpriseUser = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE))]
+InstitutionUser = Annotated[Principal, Depends(require_roles(OrgKind.INSTITUTION))]
+AuditorUser = Annotated[Principal, Depends(require_roles(OrgKind.AUDITOR))]
+PlatformUser = Annotated[Principal, Depends(require_roles(OrgKind.PLATFORM))]
+OrganizationAdmin = Annotated[Principal, Depends(require_roles(*tuple(OrgKind), admin=True))]
 ProviderPrincipal = Annotated[Principal, Depends(require_scope("ingest:write"))]
 WitnessPrincipal = Annotated[Principal, Depends(require_scope("ledger:witness"))]
 FederationPrincipal = Annotated[Principal, Depends(require_scope("federation"))]

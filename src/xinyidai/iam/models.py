@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,48 +11,58 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from xinyidai.core import clock
 from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
 
-# Organization kinds: who an organization is on the platform.
-KIND_OPERATOR = "operator"  # the credit center running this node
-KIND_PROVIDER = "provider"  # a government department supplying data
-KIND_ENTERPRISE = "enterprise"
-KIND_INSTITUTION = "institution"  # a financial institution
-KIND_PLATFORM = "platform"  # another XYD node or service platform
-KIND_AUDITOR = "auditor"
-KINDS = (
-    KIND_OPERATOR,
-    KIND_PROVIDER,
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    KIND_PLATFORM,
-    KIND_AUDITOR,
-)
 
-INSTITUTION_TYPES = ("bank", "insurer", "guarantor", "microlender", "leasing", "factoring")
+class OrgKind(StrEnum):
+    """Who an organization is on the platform."""
 
-ORG_PENDING = "pending"
-ORG_ACTIVE = "active"
-ORG_REJECTED = "rejected"
-ORG_SUSPENDED = "suspended"
-ORG_STATES = (ORG_PENDING, ORG_ACTIVE, ORG_REJECTED, ORG_SUSPENDED)
+    OPERATOR = "operator"  # the credit center running this node
+    PROVIDER = "provider"  # a government department supplying data
+    ENTERPRISE = "enterprise"
+    INSTITUTION = "institution"  # a financial institution
+    PLATFORM = "platform"  # another XYD node or service platform
+    AUDITOR = "auditor"
+
+
+class InstitutionType(StrEnum):
+    BANK = "bank"
+    INSURER = "insurer"
+    GUARANTOR = "guarantor"
+    MICROLENDER = "microlender"
+    LEASING = "leasing"
+    FACTORING = "factoring"
+
+
+class OrgState(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
 # The enterprise organizations that hold their credit code: approved, even if suspended.
 HOLDS_CODE = "kind = 'enterprise' AND state IN ('active', 'suspended')"
 
-# A member's role inside its organization.
-ROLE_ADMIN = "admin"
-ROLE_STAFF = "staff"
-ROLE_READ_ONLY = "read_only"
-ROLES = (ROLE_ADMIN, ROLE_STAFF, ROLE_READ_ONLY)
 
-USER_ACTIVE = "active"
-USER_LOCKED = "locked"
-USER_DISABLED = "disabled"
-USER_STATES = (USER_ACTIVE, USER_LOCKED, USER_DISABLED)
+class Role(StrEnum):
+    """A member's role inside its organization."""
 
-# What an opaque token stored in ``iam_session`` is for.
-TOKEN_PORTAL = "portal"
-TOKEN_ACCESS = "access"
-TOKEN_REFRESH = "refresh"
-TOKEN_KINDS = (TOKEN_PORTAL, TOKEN_ACCESS, TOKEN_REFRESH)
+    ADMIN = "admin"
+    STAFF = "staff"
+    READ_ONLY = "read_only"
+
+
+class UserState(StrEnum):
+    ACTIVE = "active"
+    LOCKED = "locked"
+    DISABLED = "disabled"
+
+
+class TokenKind(StrEnum):
+    """What an opaque token stored in ``iam_session`` is for."""
+
+    PORTAL = "portal"
+    ACCESS = "access"
+    REFRESH = "refresh"
 
 
 class Organization(TimestampMixin, Base):
@@ -75,7 +86,7 @@ class Organization(TimestampMixin, Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(20), default=ORG_PENDING)
+    state: Mapped[str] = mapped_column(String(20), default=OrgState.PENDING)
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
     # A provider's department code: the catalogue's provider code its data is filed under.
     department_code: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -106,8 +117,8 @@ class User(TimestampMixin, Base):
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("iam_organization.id", ondelete="RESTRICT"), index=True
     )
-    role: Mapped[str] = mapped_column(String(20), default=ROLE_STAFF)
-    state: Mapped[str] = mapped_column(String(20), default=USER_ACTIVE)
+    role: Mapped[str] = mapped_column(String(20), default=Role.STAFF)
+    state: Mapped[str] = mapped_column(String(20), default=UserState.ACTIVE)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

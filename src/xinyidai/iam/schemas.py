@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xinyidai.iam.models import ROLE_ADMIN, ROLE_READ_ONLY
+from xinyidai.iam.models import Role
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,11 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == ROLE_ADMIN
+        return self.role == Role.ADMIN
 
     @property
     def can_write(self) -> bool:
-        return self.role != ROLE_READ_ONLY
+        return self.role != Role.READ_ONLY
 
     @property
     def actor(self) -> str:

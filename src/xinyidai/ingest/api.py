@@ -13,6 +13,7 @@ from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentPrincipal, OperatorUser, ProviderPrincipal
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import files, service
 from xinyidai.ingest.models import Batch
@@ -191,9 +192,9 @@ def read_quality(
     category: str | None = None,
 ) -> list[QualityOut]:
     """Completeness, validity, timeliness, duplicates and conflicts per provider and category."""
-    if principal.organization_kind == "provider":
+    if principal.organization_kind == OrgKind.PROVIDER:
         provider = provider_code(principal)
-    elif principal.organization_kind != "operator":
+    elif principal.organization_kind != OrgKind.OPERATOR:
         raise Forbidden("your organization may not do this")
     return [
         QualityOut(**vars(q))

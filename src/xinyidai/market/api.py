@@ -22,6 +22,7 @@ from xinyidai.iam.auth import (
     optional_active_principal,
     require_roles,
 )
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import service
 from xinyidai.market.models import (
@@ -69,9 +70,9 @@ router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-InstitutionWriter = Annotated[Principal, Depends(require_roles("institution", write=True))]
-EnterpriseWriter = Annotated[Principal, Depends(require_roles("enterprise", write=True))]
-EnterpriseUser = Annotated[Principal, Depends(require_roles("enterprise"))]
+InstitutionWriter = Annotated[Principal, Depends(require_roles(OrgKind.INSTITUTION, write=True))]
+EnterpriseWriter = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE, write=True))]
+EnterpriseUser = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE))]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_active_principal)]
 
 
@@ -116,6 +117,16 @@ def read_product(product_id: str, session: SessionDep, principal: MaybePrincipal
     return product_out(
         service.products.visible_or_raise(session, principal=principal, product_id=product_id)
     )
+
+
+@router.get("/products/{product_id}/transitions", response_model=list[TransitionOut])
+def product_transitions(
+    product_id: str, session: SessionDep, principal: CurrentUser
+) -> list[TransitionOut]:
+    """A product's history, oldest first: created, published, paused, withdrawn, who moved
+    it and when (its institution and the operator)."""
+    rows = service.products.history(session, principal=principal, product_id=product_id)
+    return [TransitionOut.model_validate(row) for row in rows]
 
 
 @router.get("/institution/products", response_model=Page[ProductOut])
@@ -431,9 +442,7 @@ def application_out(application: Application) -> ApplicationOut:
 
 
 def application_detail(session: SessionDep, application: Application) -> ApplicationDetailOut:
-    rows = service.applications.transitions_of(
-        session, kind=service.applications.KIND, subject_id=application.public_id
-    )
+    rows = service.applications.history(session, application=application)
     return ApplicationDetailOut.model_validate(
         {
             **application_out(application).model_dump(),
@@ -584,9 +593,9 @@ def application_report(
 def decision_times(session: SessionDep, principal: CurrentUser) -> list[LatencyOut]:
     """Decision time, automatic and manual: median and p95 (your institution; all for the
     operator)."""
-    if principal.organization_kind == "institution":
+    if principal.organization_kind == OrgKind.INSTITUTION:
         scope: str | None = principal.organization_public_id
-    elif principal.organization_kind == "operator":
+    elif principal.organization_kind == OrgKind.OPERATOR:
         scope = None
     else:
         raise Forbidden("decision times are for institutions and the operator")
@@ -598,11 +607,8 @@ def decision_times(session: SessionDep, principal: CurrentUser) -> list[LatencyO
 
 
 def loan_out(session: SessionDep, loan: Loan) -> LoanOut:
-    days = service.loans.overdue_days(
-        service.loans.instalments_of(session, loan=loan), clock.today()
-    )
-    running = loan.state in ("current", "overdue", "defaulted")
-    return LoanOut.model_validate(loan).model_copy(update={"overdue_days": days if running else 0})
+    days = service.loans.days_overdue(session, loan=loan)
+    return LoanOut.model_validate(loan).model_copy(update={"overdue_days": days})
 
 
 def loan_detail(session: SessionDep, loan: Loan) -> LoanDetailOut:
@@ -618,10 +624,7 @@ def loan_detail(session: SessionDep, loan: Loan) -> LoanDetailOut:
                 for r in service.loans.repayments_of(session, loan=loan)
             ],
             "transitions": [
-                TransitionOut.model_validate(t)
-                for t in service.applications.transitions_of(
-                    session, kind=service.loans.KIND, subject_id=loan.public_id
-                )
+                TransitionOut.model_validate(t) for t in service.loans.history(session, loan=loan)
             ],
         }
     )

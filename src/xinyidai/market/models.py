@@ -1,5 +1,6 @@
 """Tables of the financing marketplace: products institutions publish, needs enterprises
-post, applications with their transitions, decision rules, loans and repayments.
+post, applications, decision rules, loans and repayments (their moves are recorded in
+``core.transitions``).
 
 Institutions and enterprises are named by their public ids and credit codes (plain
 values), never by foreign keys into another domain's tables.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
@@ -18,6 +20,76 @@ from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
 
 MONEY = Numeric(20, 2)
 RATE = Numeric(7, 4)  # annual rate in percent, e.g. 4.3500
+
+
+class ProductState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    PAUSED = "paused"
+    WITHDRAWN = "withdrawn"
+
+
+class NeedState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ApplicationState(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    INFO_REQUESTED = "info_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+# An application still waiting for its decision.
+OPEN_APPLICATION_STATES = (
+    ApplicationState.SUBMITTED,
+    ApplicationState.ACCEPTED,
+    ApplicationState.INFO_REQUESTED,
+)
+
+
+class DecisionMode(StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class LoanState(StrEnum):
+    CURRENT = "current"
+    OVERDUE = "overdue"
+    REPAID = "repaid"
+    DEFAULTED = "defaulted"
+    WRITTEN_OFF = "written_off"
+
+
+# A loan still being repaid (or collected): it takes repayments and counts days overdue.
+RUNNING_LOAN_STATES = (LoanState.CURRENT, LoanState.OVERDUE, LoanState.DEFAULTED)
+
+
+class EndpointState(StrEnum):
+    """A webhook endpoint's state as its history records it (the row keeps ``active``)."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Outcome(StrEnum):
+    """What came of one attempt at a webhook delivery."""
+
+    DELIVERED = "delivered"  # a 2xx answer
+    REJECTED = "rejected"  # any other answer (a redirect is not followed)
+    UNREACHABLE = "unreachable"  # no answer: connection refused, timeout, TLS failure
+    REFUSED = "refused"  # the URL no longer passes the outbound check (not sent)
+    UNSIGNABLE = "unsignable"  # the secret does not open with this node's key (not sent)
 
 
 class Product(TimestampMixin, Base):
@@ -69,24 +141,6 @@ class Need(TimestampMixin, Base):
     urgency: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(20), index=True)
     created_by: Mapped[str] = mapped_column(String(120))
-
-
-class Transition(Base):
-    """One state change of a product, application, loan, webhook endpoint or delivery: who,
-    when, from what, why."""
-
-    __tablename__ = "market_transition"
-    __table_args__ = (Index("ix_market_transition_subject", "subject_kind", "subject_id"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    subject_kind: Mapped[str] = mapped_column(String(20))
-    subject_id: Mapped[str] = mapped_column(String(40))
-    transition: Mapped[str] = mapped_column(String(30))
-    from_state: Mapped[str | None] = mapped_column(String(20))
-    to_state: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(120))
-    reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Application(TimestampMixin, Base):
@@ -231,7 +285,7 @@ class WebhookDelivery(TimestampMixin, Base):
     """One event sent (or being sent) to an endpoint: its state and when it is tried next.
 
     ``round_attempts`` counts the attempts since the delivery was queued (or queued again
-    by hand, a transition in ``market_transition``); the back-off schedule is read from it.
+    by hand, a row of ``core.transitions``); the back-off schedule is read from it.
     ``attempts`` counts them all."""
 
     __tablename__ = "market_webhook_delivery"

@@ -45,18 +45,6 @@ GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
 TAX_GRADES = ("A", "B", "M", "C", "D")
 ELIGIBILITY_KEYS = ("min_grade", "no_dishonest", "min_years", "min_tax_grade")
 
-DRAFT, PUBLISHED, PAUSED, WITHDRAWN = "draft", "published", "paused", "withdrawn"
-PRODUCT_STATES = (DRAFT, PUBLISHED, PAUSED, WITHDRAWN)
-# transition → (states it may start from, state it ends in)
-PRODUCT_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "publish": ((DRAFT, PAUSED), PUBLISHED),
-    "pause": ((PUBLISHED,), PAUSED),
-    "withdraw": ((DRAFT, PUBLISHED, PAUSED), WITHDRAWN),
-}
-
-NEED_OPEN, NEED_CLOSED = "open", "closed"
-
-
 # --------------------------------------------------------------------------- products
 
 
@@ -280,29 +268,6 @@ class WebhookDeliveryDetailOut(WebhookDeliveryOut):
 
 # --------------------------------------------------------------------------- applications
 
-SUBMITTED, ACCEPTED, INFO_REQUESTED = "submitted", "accepted", "info_requested"
-APPROVED, REJECTED, APP_WITHDRAWN, EXPIRED = "approved", "rejected", "withdrawn", "expired"
-APPLICATION_STATES = (
-    SUBMITTED,
-    ACCEPTED,
-    INFO_REQUESTED,
-    APPROVED,
-    REJECTED,
-    APP_WITHDRAWN,
-    EXPIRED,
-)
-OPEN_APPLICATION_STATES = (SUBMITTED, ACCEPTED, INFO_REQUESTED)
-# transition → (states it may start from, state it ends in, who moves it)
-APPLICATION_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "accept": ((SUBMITTED,), ACCEPTED, "institution"),
-    "request_info": ((SUBMITTED, ACCEPTED), INFO_REQUESTED, "institution"),
-    "supply_info": ((INFO_REQUESTED,), ACCEPTED, "enterprise"),
-    "approve": (OPEN_APPLICATION_STATES, APPROVED, "institution"),
-    "reject": (OPEN_APPLICATION_STATES, REJECTED, "institution"),
-    "withdraw": (OPEN_APPLICATION_STATES, APP_WITHDRAWN, "enterprise"),
-    "expire": (OPEN_APPLICATION_STATES, EXPIRED, "system"),
-}
-AUTOMATIC, MANUAL = "automatic", "manual"
 # The sensitivity levels an application's letter opens to the institution (not personal data).
 APPLICATION_LEVELS = ("public", "restricted", "confidential")
 APPLICATION_LETTER_DAYS = 90
@@ -426,10 +391,6 @@ class RulesOut(BaseModel):
 
 
 # --------------------------------------------------------------------------- loans
-
-LOAN_CURRENT, LOAN_OVERDUE, LOAN_REPAID = "current", "overdue", "repaid"
-LOAN_DEFAULTED, LOAN_WRITTEN_OFF = "defaulted", "written_off"
-LOAN_STATES = (LOAN_CURRENT, LOAN_OVERDUE, LOAN_REPAID, LOAN_DEFAULTED, LOAN_WRITTEN_OFF)
 
 
 class DisburseIn(BaseModel):

@@ -6,6 +6,7 @@ from xinyidai.audit import models as _audit  # noqa: F401
 from xinyidai.catalog import models as _catalog  # noqa: F401
 from xinyidai.consent import models as _consent  # noqa: F401
 from xinyidai.core import jobs as _jobs  # noqa: F401
+from xinyidai.core import transitions as _transitions  # noqa: F401
 from xinyidai.core.models import Base
 from xinyidai.graph import models as _graph  # noqa: F401
 from xinyidai.iam import models as _iam  # noqa: F401

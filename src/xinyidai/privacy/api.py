@@ -33,7 +33,7 @@ from xinyidai.iam.auth import (
     optional_principal,
     require_roles,
 )
-from xinyidai.iam.models import KIND_OPERATOR
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service
 from xinyidai.privacy.schemas import CategoryGrade, DirectoryEntryOut, VerifyIn, VerifyOut
@@ -163,7 +163,7 @@ router.add_api_route(
     search_enterprises,
     methods=["GET"],
     response_model=Page[DirectoryEntryOut],
-    dependencies=[Depends(require_roles(KIND_OPERATOR))],
+    dependencies=[Depends(require_roles(OrgKind.OPERATOR))],
     deprecated=True,
     tags=["registry"],
     summary="Search the registry directory (old path: use /registry/enterprises)",

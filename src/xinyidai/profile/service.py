@@ -25,7 +25,7 @@ from xinyidai.consent.schemas import NO_BASIS, Decision, ReportOut, ReportSectio
 from xinyidai.core import clock
 from xinyidai.graph import service as graph_service
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.schemas import APPROVED, LOAN_DEFAULTED
+from xinyidai.market.models import ApplicationState, LoanState
 from xinyidai.market.service import loans as loan_service
 from xinyidai.privacy import service as privacy
 from xinyidai.profile import pdf
@@ -167,9 +167,9 @@ def financing(session: Session, *, principal: Principal, credit_code: str) -> Fi
             )
             for loan in loans
         ],
-        approved=sum(1 for a in applications if a.state == APPROVED),
+        approved=sum(1 for a in applications if a.state == ApplicationState.APPROVED),
         outstanding=sum((loan.balance for loan in loans), Decimal("0")),
-        in_default=sum(1 for loan in loans if loan.state == LOAN_DEFAULTED),
+        in_default=sum(1 for loan in loans if loan.state == LoanState.DEFAULTED),
     )
 
 

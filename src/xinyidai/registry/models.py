@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Date, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core.models import Base, BigId, TimestampMixin
 
-KIND_ENTERPRISE = "enterprise"
-KIND_INDIVIDUAL = "individual_business"
-KIND_COOPERATIVE = "cooperative"
-KIND_OTHER = "other"
-KINDS = (KIND_ENTERPRISE, KIND_INDIVIDUAL, KIND_COOPERATIVE, KIND_OTHER)
 
-STATUS_ACTIVE = "active"
-STATUS_PENDING = "pending_verification"
-STATUS_DEREGISTERED = "deregistered"
-STATUSES = (STATUS_ACTIVE, STATUS_PENDING, STATUS_DEREGISTERED)
+class SubjectKind(StrEnum):
+    """What kind of credit subject a credit code names (its second digit tells)."""
+
+    ENTERPRISE = "enterprise"
+    INDIVIDUAL = "individual_business"
+    COOPERATIVE = "cooperative"
+    OTHER = "other"
+
+
+class SubjectStatus(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending_verification"
+    DEREGISTERED = "deregistered"
 
 
 class Enterprise(TimestampMixin, Base):
@@ -34,8 +39,8 @@ class Enterprise(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(30), default=KIND_ENTERPRISE)
-    status: Mapped[str] = mapped_column(String(30), default=STATUS_ACTIVE)
+    kind: Mapped[str] = mapped_column(String(30), default=SubjectKind.ENTERPRISE)
+    status: Mapped[str] = mapped_column(String(30), default=SubjectStatus.ACTIVE)
     region_code: Mapped[str | None] = mapped_column(String(6))
     industry_code: Mapped[str | None] = mapped_column(String(5))
     legal_representative: Mapped[str | None] = mapped_column(String(100))

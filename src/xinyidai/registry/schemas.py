@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xinyidai.core.i18n import N_
 from xinyidai.registry import codes, creditcode
-from xinyidai.registry.models import KINDS, STATUS_ACTIVE, STATUS_DEREGISTERED, STATUS_PENDING
+from xinyidai.registry.models import SubjectKind, SubjectStatus
 
 
 class EnterpriseIn(BaseModel):
@@ -36,8 +36,8 @@ class EnterpriseIn(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str | None) -> str | None:
-        if value is not None and value not in KINDS:
-            raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+        if value is not None and value not in tuple(SubjectKind):
+            raise ValueError(f"kind must be one of {', '.join(tuple(SubjectKind))}")
         return value
 
     @field_validator("region_code")
@@ -91,8 +91,8 @@ class CreditCodeCheck(BaseModel):
 
 
 # How a subject's registration status reads on screen and in reports (message ids).
-STATUS_LABELS = {
-    STATUS_ACTIVE: N_("In business"),
-    STATUS_PENDING: N_("Awaiting verification"),
-    STATUS_DEREGISTERED: N_("Deregistered"),
+STATUS_LABELS: dict[str, str] = {
+    SubjectStatus.ACTIVE: N_("In business"),
+    SubjectStatus.PENDING: N_("Awaiting verification"),
+    SubjectStatus.DEREGISTERED: N_("Deregistered"),
 }

@@ -18,15 +18,7 @@ from xinyidai.core.db import (
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
 from xinyidai.registry import codes, creditcode
-from xinyidai.registry.models import (
-    KIND_COOPERATIVE,
-    KIND_ENTERPRISE,
-    KIND_INDIVIDUAL,
-    KIND_OTHER,
-    STATUS_ACTIVE,
-    STATUS_PENDING,
-    Enterprise,
-)
+from xinyidai.registry.models import Enterprise, SubjectKind, SubjectStatus
 from xinyidai.registry.schemas import CreditCodeCheck, EnterpriseIn
 
 if TYPE_CHECKING:
@@ -43,9 +35,11 @@ def parse_code_or_raise(raw: str, *, field: str = "credit_code") -> str:
 
 def kind_of(code: str) -> str:
     """The kind of subject a credit code's first two characters say it is."""
-    return {"91": KIND_ENTERPRISE, "92": KIND_INDIVIDUAL, "93": KIND_COOPERATIVE}.get(
-        code[:2], KIND_OTHER
-    )
+    return {
+        "91": SubjectKind.ENTERPRISE,
+        "92": SubjectKind.INDIVIDUAL,
+        "93": SubjectKind.COOPERATIVE,
+    }.get(code[:2], SubjectKind.OTHER)
 
 
 def check_code(*, raw: str) -> CreditCodeCheck:
@@ -131,7 +125,9 @@ def subjects_frame(
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
-def create(session: Session, *, data: EnterpriseIn, status: str = STATUS_ACTIVE) -> Enterprise:
+def create(
+    session: Session, *, data: EnterpriseIn, status: str = SubjectStatus.ACTIVE
+) -> Enterprise:
     """Register a new subject; ``Conflict`` when the code is already registered."""
     if get_by_code(session, credit_code=data.credit_code) is not None:
         raise Conflict(
@@ -249,15 +245,15 @@ def sync_subjects(
             created[code] = {
                 "credit_code": code,
                 "kind": kind_of(code),
-                "status": STATUS_ACTIVE,
+                "status": SubjectStatus.ACTIVE,
                 **{name: row.get(name) for name in REGISTRATION_FIELDS},
             }
             continue
         values = dict(zip(REGISTRATION_FIELDS, current[2:], strict=True))  # registered fields
         fresh = {n: row[n] for n in REGISTRATION_FIELDS if row.get(n) is not None}
-        if current[1] != STATUS_PENDING and all(values[n] == v for n, v in fresh.items()):
+        if current[1] != SubjectStatus.PENDING and all(values[n] == v for n, v in fresh.items()):
             continue
-        changes.append({"code": code, **values, **fresh, "status": STATUS_ACTIVE})
+        changes.append({"code": code, **values, **fresh, "status": SubjectStatus.ACTIVE})
     if changes:
         statement = (
             update(table)
@@ -271,7 +267,7 @@ def sync_subjects(
             created[code] = {
                 "credit_code": code,
                 "kind": kind_of(code),
-                "status": STATUS_PENDING,
+                "status": SubjectStatus.PENDING,
                 "name": name,
                 "region_code": code[2:8] if codes.is_region(code[2:8]) else None,
             }
@@ -292,7 +288,7 @@ def sync_subjects(
         upsert_rows(
             session,
             Enterprise.__table__,
-            [r for r in rows if r["status"] != STATUS_PENDING],
+            [r for r in rows if r["status"] != SubjectStatus.PENDING],
             key="credit_code",
             update=(*REGISTRATION_FIELDS, "status", "updated_at"),
             keep=REGISTRATION_FIELDS,
@@ -300,7 +296,7 @@ def sync_subjects(
         insert_missing(
             session,
             Enterprise.__table__,
-            [r for r in rows if r["status"] == STATUS_PENDING],
+            [r for r in rows if r["status"] == SubjectStatus.PENDING],
             key="credit_code",
         )
     session.flush()

@@ -28,13 +28,13 @@ from sqlalchemy.orm import Session
 from xinyidai.graph import service as graph_service
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
-from xinyidai.registry.models import STATUS_ACTIVE, STATUS_PENDING
+from xinyidai.registry.models import SubjectStatus
 from xinyidai.scoring.indicators import CATEGORICAL_NAMES, NAMES
 
 if TYPE_CHECKING:
     import polars as pl
 
-RATED_STATUSES = (STATUS_ACTIVE, STATUS_PENDING)
+RATED_STATUSES = (SubjectStatus.ACTIVE, SubjectStatus.PENDING)
 YEAR_DAYS = 365
 GRAVE_PENALTIES = ("停产", "停业", "吊销", "关闭", "拘留", "撤销")
 SERIOUS_PENALTIES = ("没收", "暂扣", "降低资质")

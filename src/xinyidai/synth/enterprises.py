@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from xinyidai.registry import codes, creditcode
-from xinyidai.registry.models import KIND_COOPERATIVE, KIND_ENTERPRISE, KIND_INDIVIDUAL
+from xinyidai.registry.models import SubjectKind
 from xinyidai.synth import vocabulary as words
 from xinyidai.synth.randomness import affine_permutation, stream
 
@@ -34,7 +34,7 @@ AS_OF_DAY = AS_OF.toordinal()
 BLOCK = 10_000
 RATED_YEAR = AS_OF.year - 1  # tax credit grades of a year are published the next spring
 
-KIND_DIGITS = {1: KIND_ENTERPRISE, 2: KIND_INDIVIDUAL, 3: KIND_COOPERATIVE}
+KIND_DIGITS = {1: SubjectKind.ENTERPRISE, 2: SubjectKind.INDIVIDUAL, 3: SubjectKind.COOPERATIVE}
 KIND_SHARES = (0.60, 0.36, 0.04)  # 91 enterprises, 92 individual businesses, 93 cooperatives
 TAX_GRADES = ("A", "B", "M", "C", "D")
 NO_GRADE = -1

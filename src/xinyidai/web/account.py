@@ -14,7 +14,7 @@ from xinyidai.core.errors import TooManyRequests, XydError
 from xinyidai.core.i18n import normalize_locale
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.auth import SESSION_COOKIE, client_ip
-from xinyidai.iam.models import INSTITUTION_TYPES, TOKEN_PORTAL, User
+from xinyidai.iam.models import InstitutionType, TokenKind, User
 from xinyidai.web.auth import (
     CheckedForm,
     OptionalPortalUser,
@@ -91,7 +91,7 @@ def logout(request: Request, form: CheckedForm, session: SessionDep) -> Response
     """End the session on the server and forget the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        iam_service.end_session(session, token=token, kind=TOKEN_PORTAL)
+        iam_service.end_session(session, token=token, kind=TokenKind.PORTAL)
     response = RedirectResponse("/", status_code=303)
     clear_session_cookie(response, request)
     return response
@@ -148,7 +148,9 @@ def register_enterprise(request: Request, form: CheckedForm, session: SessionDep
 
 @router.get("/register/institution")
 def register_institution_page(request: Request, principal: OptionalPortalUser) -> Response:
-    return render(request, "register_institution.html", form=FormState(), types=INSTITUTION_TYPES)
+    return render(
+        request, "register_institution.html", form=FormState(), types=tuple(InstitutionType)
+    )
 
 
 @router.post("/register/institution")
@@ -158,7 +160,11 @@ def register_institution(request: Request, form: CheckedForm, session: SessionDe
     if text(form, "password") != text(form, "password_confirm"):
         state.errors["password_confirm"] = (N_("the two passwords differ"), {})
         return render(
-            request, "register_institution.html", status=422, form=state, types=INSTITUTION_TYPES
+            request,
+            "register_institution.html",
+            status=422,
+            form=state,
+            types=tuple(InstitutionType),
         )
     try:
         _, user = iam_service.apply_institution(
@@ -180,7 +186,7 @@ def register_institution(request: Request, form: CheckedForm, session: SessionDe
             "register_institution.html",
             status=exc.status,
             form=state.fail(exc),
-            types=INSTITUTION_TYPES,
+            types=tuple(InstitutionType),
         )
     return _signed_in(request, session, user, "/dashboard")
 

@@ -11,15 +11,7 @@ from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.models import (
-    KIND_ENTERPRISE,
-    KINDS,
-    ORG_PENDING,
-    ORG_STATES,
-    ROLES,
-    Organization,
-    User,
-)
+from xinyidai.iam.models import Organization, OrgKind, OrgState, Role, User
 from xinyidai.web.auth import CheckedForm, OperatorPage, OperatorViewer, PageNotFound
 from xinyidai.web.forms import FormState, text
 from xinyidai.web.templating import render
@@ -76,8 +68,8 @@ def _organizations_page(
         status=status,
         page=page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE)),
         filters={"kind": kind or "", "state": state or "", "q": q or ""},
-        kinds=KINDS,
-        states=ORG_STATES,
+        kinds=tuple(OrgKind),
+        states=tuple(OrgState),
         creatable_kinds=iam_service.OPERATOR_CREATED_KINDS,
         form=form or FormState(),
     )
@@ -109,7 +101,7 @@ def applications(
         request,
         session,
         kind=None,
-        state=ORG_PENDING,
+        state=OrgState.PENDING,
         q=None,
         page=page,
         template="admin/applications.html",
@@ -170,15 +162,13 @@ def _organization_page(
         organization=organization,
         users=users.items,
         user_total=users.total,
-        history=iam_service.state_changes(
-            session, subject_type="organization", subject_id=organization.id
-        ),
-        roles=ROLES,
+        history=iam_service.ORGANIZATIONS.history(session, organization),
+        roles=tuple(Role),
         form=form or FormState(),
         decision=decision or FormState(),
         claims=(
             iam_service.enterprise_claims(session, credit_code=organization.credit_code)
-            if organization.kind == KIND_ENTERPRISE and organization.credit_code
+            if organization.kind == OrgKind.ENTERPRISE and organization.credit_code
             else []
         ),
     )

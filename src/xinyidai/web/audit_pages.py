@@ -19,7 +19,7 @@ from xinyidai.core.db import streamed
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.models import KINDS
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service as privacy_service
 from xinyidai.web.auth import portal_roles
@@ -31,8 +31,8 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
 
-AuditorPage = Annotated[Principal, Depends(portal_roles("auditor"))]
-MemberPage = Annotated[Principal, Depends(portal_roles(*KINDS))]
+AuditorPage = Annotated[Principal, Depends(portal_roles(OrgKind.AUDITOR))]
+MemberPage = Annotated[Principal, Depends(portal_roles(*OrgKind))]
 
 
 def _day(value: str, name: str) -> date | None:
@@ -60,7 +60,7 @@ def _filter(
 def _organizations(session: SessionDep) -> list[tuple[str, str]]:
     """The institutions and platforms to filter by (enterprises are searched by code)."""
     found: list[tuple[str, str]] = []
-    for kind in ("institution", "platform"):
+    for kind in (OrgKind.INSTITUTION, OrgKind.PLATFORM):
         rows = session.scalars(iam_service.organizations_statement(kind=kind))
         found += [(o.public_id, o.name) for o in rows]
     return sorted(found, key=lambda item: item[1])

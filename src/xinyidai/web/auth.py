@@ -16,7 +16,7 @@ from xinyidai.core.api import REQUEST_ID_HEADER, SessionDep, log_unexpected, une
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import security
 from xinyidai.iam.auth import CSRF_FIELD, SESSION_COOKIE, portal_principal
-from xinyidai.iam.models import ORG_ACTIVE
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service import PORTAL_SESSION_TTL
 from xinyidai.web.forms import N_
@@ -117,7 +117,7 @@ def portal_roles(
     def dependency(principal: PortalUser) -> Principal:
         if principal.organization_kind not in kinds:
             raise PortalForbidden()
-        if principal.organization_state != ORG_ACTIVE:
+        if principal.organization_state != OrgState.ACTIVE:
             raise PortalForbidden(
                 "your organization's access is {state}", state=principal.organization_state
             )
@@ -130,8 +130,8 @@ def portal_roles(
     return dependency
 
 
-OperatorPage = Annotated[Principal, Depends(portal_roles("operator", write=True))]
-OperatorViewer = Annotated[Principal, Depends(portal_roles("operator"))]
+OperatorPage = Annotated[Principal, Depends(portal_roles(OrgKind.OPERATOR, write=True))]
+OperatorViewer = Annotated[Principal, Depends(portal_roles(OrgKind.OPERATOR))]
 
 
 def csrf_token_for(request: Request) -> str:

@@ -23,7 +23,7 @@ from xinyidai.catalog.schemas import CategorySpec, Frequency, Polarity, Sensitiv
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import NotFound, XydError
 from xinyidai.core.pagination import PageRequest, page_of
-from xinyidai.iam.models import KINDS
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.web.auth import CheckedForm, OperatorPage, PageNotFound, portal_roles
 from xinyidai.web.forms import N_, FormState
@@ -33,8 +33,10 @@ router = APIRouter(prefix="/catalog", include_in_schema=False)
 
 PAGE_SIZE = 20
 MAX_ROWS = 300
+# The list's filter: categories in force, or retired.
+CATEGORY_FILTERS = {"active": True, "retired": False}
 
-CatalogReader = Annotated[Principal, Depends(portal_roles(*KINDS))]
+CatalogReader = Annotated[Principal, Depends(portal_roles(*OrgKind))]
 
 SHARING_TYPES: tuple[str, ...] = get_args(SharingType)
 SENSITIVITIES: tuple[str, ...] = get_args(Sensitivity)
@@ -138,7 +140,7 @@ def _category_or_404(session: SessionDep, code: str) -> Category:
 
 
 def _may_edit(principal: Principal) -> bool:
-    return principal.organization_kind == "operator" and principal.can_write
+    return principal.organization_kind == OrgKind.OPERATOR and principal.can_write
 
 
 def _actor(principal: Principal) -> str:
@@ -158,8 +160,8 @@ def catalog_list(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     """Every category, in force or retired, searchable by code or name, paged."""
-    state = state if state in ("active", "retired") else ""
-    active = {"active": True, "retired": False}.get(state)
+    state = state if state in CATEGORY_FILTERS else ""
+    active = CATEGORY_FILTERS.get(state)
     stmt = catalog_service.search_statement(q=q, active=active)
     return render(
         request,

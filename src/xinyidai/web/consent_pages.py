@@ -20,12 +20,11 @@ from xinyidai.audit import service as audit_service
 from xinyidai.catalog import service as catalog_service
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.models import (
-    FETCH_MODES,
-    GRANTEE_ANY_INSTITUTION,
-    GRANTEE_ORGANIZATION,
-    STATES,
-    VIEWS,
     AuthorizationLetter,
+    FetchMode,
+    GranteeScope,
+    LetterState,
+    LetterView,
 )
 from xinyidai.consent.schemas import (
     BASIS_LABELS,
@@ -43,6 +42,7 @@ from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy.service import LEVELS
 from xinyidai.registry import service as registry_service
@@ -87,15 +87,28 @@ LABELS = {
     "field_views": FIELD_VIEW_LABELS,
 }
 
-EnterpriseViewer = Annotated[Principal, Depends(portal_roles("enterprise"))]
-EnterpriseWriter = Annotated[Principal, Depends(portal_roles("enterprise", write=True))]
-GranteeWriter = Annotated[Principal, Depends(portal_roles("institution", "platform", write=True))]
+EnterpriseViewer = Annotated[Principal, Depends(portal_roles(OrgKind.ENTERPRISE))]
+EnterpriseWriter = Annotated[Principal, Depends(portal_roles(OrgKind.ENTERPRISE, write=True))]
+GranteeWriter = Annotated[
+    Principal, Depends(portal_roles(OrgKind.INSTITUTION, OrgKind.PLATFORM, write=True))
+]
 LetterViewer = Annotated[
     Principal,
-    Depends(portal_roles("enterprise", "institution", "platform", "operator", "auditor")),
+    Depends(
+        portal_roles(
+            OrgKind.ENTERPRISE,
+            OrgKind.INSTITUTION,
+            OrgKind.PLATFORM,
+            OrgKind.OPERATOR,
+            OrgKind.AUDITOR,
+        )
+    ),
 ]
 ReportReader = Annotated[
-    Principal, Depends(portal_roles("enterprise", "institution", "platform", "operator"))
+    Principal,
+    Depends(
+        portal_roles(OrgKind.ENTERPRISE, OrgKind.INSTITUTION, OrgKind.PLATFORM, OrgKind.OPERATOR)
+    ),
 ]
 
 
@@ -125,17 +138,17 @@ def letters(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     """An enterprise's letters, the letters an institution holds, or every letter."""
-    chosen = state if state in STATES else None
+    chosen = state if state in tuple(LetterState) else None
     stmt = consent_service.letters_statement(principal=principal, state=chosen)
     signed = None
-    if principal.organization_kind == "enterprise" and principal.credit_code:
+    if principal.organization_kind == OrgKind.ENTERPRISE and principal.credit_code:
         signed = consent_service.has_signed(session, credit_code=principal.credit_code)
     return render(
         request,
         "consent/letters.html",
         page=page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE)),
         state=chosen or "",
-        states=STATES,
+        states=tuple(LetterState),
         signed=signed,
         categories=category_names(session, request_locale(request)),
         L=LABELS,
@@ -145,8 +158,10 @@ def letters(
 def _choices(session: Session) -> list[tuple[str, str, str]]:
     """Organizations a letter may name: active institutions and platforms."""
     found: list[tuple[str, str, str]] = []
-    for kind in ("institution", "platform"):
-        rows = session.scalars(iam_service.organizations_statement(kind=kind, state="active"))
+    for kind in (OrgKind.INSTITUTION, OrgKind.PLATFORM):
+        rows = session.scalars(
+            iam_service.organizations_statement(kind=kind, state=OrgState.ACTIVE)
+        )
         found += [(o.public_id, o.name, o.kind) for o in rows]
     return sorted(found, key=lambda item: item[1])
 
@@ -159,7 +174,7 @@ def _form_page(
     form: FormState | None = None,
     status: int = 200,
 ) -> Response:
-    asking = principal.organization_kind != "enterprise"
+    asking = principal.organization_kind != OrgKind.ENTERPRISE
     today = clock.today()
     defaults = FormState(
         values={
@@ -182,8 +197,8 @@ def _form_page(
         zh=request_locale(request) == "zh_CN",
         purposes=LETTER_PURPOSES,
         levels=LEVELS,
-        fetch_modes=FETCH_MODES,
-        views=VIEWS,
+        fetch_modes=tuple(FetchMode),
+        views=tuple(LetterView),
         L=LABELS,
         selected_categories=set(form.values.get("categories", "").split()) if form else set(),
         selected_levels=set(form.values.get("levels", "").split()) if form else set(),
@@ -257,7 +272,11 @@ def _fail(state: FormState, exc: XydError) -> FormState:
 @router.get("/letters/new")
 def new_letter(request: Request, principal: LetterViewer, session: SessionDep) -> Response:
     """The form to grant a letter (enterprise) or to ask for one (institution, platform)."""
-    if principal.organization_kind not in ("enterprise", "institution", "platform"):
+    if principal.organization_kind not in (
+        OrgKind.ENTERPRISE,
+        OrgKind.INSTITUTION,
+        OrgKind.PLATFORM,
+    ):
         raise PortalForbidden()
     if not principal.can_write:
         raise PortalForbidden("read-only members cannot change anything")
@@ -269,22 +288,30 @@ def create_letter(
     request: Request, principal: LetterViewer, form: CheckedForm, session: SessionDep
 ) -> Response:
     """Grant the letter (enterprise) or send the request (institution, platform)."""
-    if principal.organization_kind not in ("enterprise", "institution", "platform"):
+    if principal.organization_kind not in (
+        OrgKind.ENTERPRISE,
+        OrgKind.INSTITUTION,
+        OrgKind.PLATFORM,
+    ):
         raise PortalForbidden()
     if not principal.can_write:
         raise PortalForbidden("read-only members cannot change anything")
     state = _state_of(form)
     try:
         terms = _terms(form)
-        if principal.organization_kind == "enterprise":
+        if principal.organization_kind == OrgKind.ENTERPRISE:
             grantee = text(form, "grantee_id")
-            scope = GRANTEE_ANY_INSTITUTION if grantee == ANY_INSTITUTION else GRANTEE_ORGANIZATION
+            scope = (
+                GranteeScope.ANY_INSTITUTION
+                if grantee == ANY_INSTITUTION
+                else GranteeScope.ORGANIZATION
+            )
             letter = consent_service.grant(
                 session,
                 principal=principal,
                 data=LetterIn(
                     grantee_scope=scope,
-                    grantee_id=None if scope == GRANTEE_ANY_INSTITUTION else grantee,
+                    grantee_id=None if scope == GranteeScope.ANY_INSTITUTION else grantee,
                     **terms,
                 ),
             )
@@ -319,7 +346,7 @@ def _letter_page(
         letter=letter,
         transitions=consent_service.transitions_of(session, letter=letter),
         uses=page_of(session, uses, PageRequest(page=page, size=PAGE_SIZE)),
-        grantor=principal.organization_kind == "enterprise",
+        grantor=principal.organization_kind == OrgKind.ENTERPRISE,
         grantee=letter.grantee_id == principal.organization_public_id,
         problem=problem or FormState(),
         categories=category_names(session, request_locale(request)),

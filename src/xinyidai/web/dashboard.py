@@ -9,18 +9,11 @@ from fastapi.responses import Response
 
 from xinyidai.audit import service as audit_service
 from xinyidai.consent import service as consent_service
+from xinyidai.consent.models import LetterState
 from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.pagination import count_of
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.models import (
-    KIND_AUDITOR,
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    KIND_OPERATOR,
-    KIND_PLATFORM,
-    KINDS,
-    ORG_STATES,
-)
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import EnterpriseOut
 from xinyidai.web.auth import PortalUser
@@ -35,15 +28,15 @@ def organization_chart(session: SessionDep) -> dict[str, Any]:
     """ECharts input: organizations per kind (x axis), one stacked series per state."""
     counts = {(row.kind, row.state): row.count for row in iam_service.organization_counts(session)}
     return {
-        "kinds": list(KINDS),
-        "kind_labels": [KIND_LABELS[kind] for kind in KINDS],
+        "kinds": list(OrgKind),
+        "kind_labels": [KIND_LABELS[kind] for kind in OrgKind],
         "series": [
             {
                 "state": state,
                 "label": STATE_LABELS[state],
-                "data": [counts.get((kind, state), 0) for kind in KINDS],
+                "data": [counts.get((kind, state), 0) for kind in OrgKind],
             }
-            for state in ORG_STATES
+            for state in OrgState
         ],
         "total": sum(counts.values()),
     }
@@ -52,7 +45,7 @@ def organization_chart(session: SessionDep) -> dict[str, Any]:
 def _letter_counts(session: SessionDep, principal: Any) -> dict[str, int]:
     """The viewer's letters by state (its own, or those it holds)."""
     counts: dict[str, int] = {}
-    for state in ("pending", "active"):
+    for state in (LetterState.PENDING, LetterState.ACTIVE):
         letters = consent_service.letters_statement(principal=principal, state=state)
         counts[state] = count_of(session, letters)
     return counts
@@ -65,13 +58,13 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
         session, public_id=principal.organization_public_id
     )
     context: dict[str, Any] = {"organization": organization}
-    active = organization.state == "active"
-    if principal.organization_kind == KIND_OPERATOR and active:
+    active = organization.state == OrgState.ACTIVE
+    if principal.organization_kind == OrgKind.OPERATOR and active:
         context["chart"] = organization_chart(session)
         context["pending"] = iam_service.pending_applications(session, limit=10)
     # A pending claim to a credit code learns nothing of that enterprise here: its own
     # organization's facts are all it sees until the operator approves it.
-    if principal.organization_kind == KIND_ENTERPRISE and organization.credit_code and active:
+    if principal.organization_kind == OrgKind.ENTERPRISE and organization.credit_code and active:
         subject = registry_service.get_by_code(session, credit_code=organization.credit_code)
         context["subject"] = EnterpriseOut.model_validate(subject) if subject else None
         context["signed"] = consent_service.has_signed(
@@ -82,12 +75,12 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
                 session, credit_code=subject.credit_code, locale=request_locale(request)
             )
     if active and principal.organization_kind in (
-        KIND_ENTERPRISE,
-        KIND_INSTITUTION,
-        KIND_PLATFORM,
+        OrgKind.ENTERPRISE,
+        OrgKind.INSTITUTION,
+        OrgKind.PLATFORM,
     ):
         context["letter_counts"] = _letter_counts(session, principal)
-    if active and principal.organization_kind in (KIND_OPERATOR, KIND_AUDITOR):
+    if active and principal.organization_kind in (OrgKind.OPERATOR, OrgKind.AUDITOR):
         context["access"] = audit_service.counts(session)
         context["letter_states"] = consent_service.state_counts(session)
         context["L"] = LABELS

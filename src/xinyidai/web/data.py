@@ -23,7 +23,7 @@ from xinyidai.core.i18n import gettext
 from xinyidai.core.pagination import PageRequest, count_of, page_of
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.models import KIND_OPERATOR, KIND_PROVIDER
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import files
 from xinyidai.ingest import service as ingest_service
@@ -59,19 +59,19 @@ SOURCE_LABELS = {
     "resubmit": N_("Resubmission"),
 }
 JOB_STATE_LABELS = {
-    jobs.QUEUED: N_("waiting for a worker"),
-    jobs.RUNNING: N_("being read"),
-    jobs.SUCCEEDED: N_("finished"),
-    jobs.FAILED: N_("stopped with an error"),
+    jobs.JobState.QUEUED: N_("waiting for a worker"),
+    jobs.JobState.RUNNING: N_("being read"),
+    jobs.JobState.SUCCEEDED: N_("finished"),
+    jobs.JobState.FAILED: N_("stopped with an error"),
 }
 
-DataViewer = Annotated[Principal, Depends(portal_roles(KIND_PROVIDER, KIND_OPERATOR))]
-ProviderWriter = Annotated[Principal, Depends(portal_roles(KIND_PROVIDER, write=True))]
+DataViewer = Annotated[Principal, Depends(portal_roles(OrgKind.PROVIDER, OrgKind.OPERATOR))]
+ProviderWriter = Annotated[Principal, Depends(portal_roles(OrgKind.PROVIDER, write=True))]
 
 
 def _department(principal: Principal) -> str | None:
     """A provider's department code; None for the operator, who sees every provider."""
-    if principal.organization_kind != KIND_PROVIDER:
+    if principal.organization_kind != OrgKind.PROVIDER:
         return None
     if not principal.organization_code:
         raise PortalForbidden(N_("your organization has no department code"))
@@ -108,7 +108,7 @@ def _category_names(session: Session, locale: str) -> dict[str, str]:
 
 def _provider_names(session: Session) -> dict[str, str]:
     """Department code → the name of the provider organization filing under it."""
-    organizations = session.scalars(iam_service.organizations_statement(kind=KIND_PROVIDER))
+    organizations = session.scalars(iam_service.organizations_statement(kind=OrgKind.PROVIDER))
     return {o.department_code: o.name for o in organizations if o.department_code}
 
 

@@ -19,10 +19,11 @@ from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.i18n import gettext
 from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
+from xinyidai.graph import cycles, links
 from xinyidai.graph import service as graph_service
 from xinyidai.graph.api import association_viewer
 from xinyidai.graph.schemas import KIND_LABELS, SIGNAL_LABELS, AnalysisIn, AssociationsOut
-from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.registry import service as registry_service
 from xinyidai.web.auth import CheckedForm, OperatorPage, OperatorViewer, PageNotFound, portal_roles
@@ -31,22 +32,25 @@ from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/graph", include_in_schema=False)
 
-AssociationReader = Annotated[Principal, Depends(portal_roles(KIND_OPERATOR, KIND_ENTERPRISE))]
+AssociationReader = Annotated[
+    Principal, Depends(portal_roles(OrgKind.OPERATOR, OrgKind.ENTERPRISE))
+]
 
 PAGE_SIZE = 20
-STRUCTURE_LABELS = {"circle": N_("Circle"), "chain": N_("Chain")}
+STRUCTURE_LABELS = {cycles.CIRCLE: N_("Circle"), cycles.CHAIN: N_("Chain")}
 RELEASED = N_("released")  # a guarantee no longer binding, in the links table
 JOB_STATE_LABELS = {
-    jobs.QUEUED: N_("waiting for a worker"),
-    jobs.RUNNING: N_("running"),
-    jobs.SUCCEEDED: N_("finished"),
-    jobs.FAILED: N_("stopped with an error"),
+    jobs.JobState.QUEUED: N_("waiting for a worker"),
+    jobs.JobState.RUNNING: N_("running"),
+    jobs.JobState.SUCCEEDED: N_("finished"),
+    jobs.JobState.FAILED: N_("stopped with an error"),
 }
 LABELS = {
     "kind_labels": KIND_LABELS,
     "signal_labels": SIGNAL_LABELS,
     "structure_labels": STRUCTURE_LABELS,
     "job_state_labels": JOB_STATE_LABELS,
+    "CIRCLE": cycles.CIRCLE,
 }
 
 
@@ -88,7 +92,7 @@ def _circles_page(
         last_job=recent[0] if recent else None,
         form=state,
         filters={"kind": kind or "", "member": member or "", "size": size},
-        queued=done == "queued",
+        queued=done == jobs.JobState.QUEUED,
         **LABELS,
     )
 
@@ -123,7 +127,7 @@ def analyse(
     """Queue a region analysis; the page shows it when it has finished."""
     options = AnalysisIn(include_released=form.get("include_released") == "on")
     graph_service.start_analysis(session, options=options, actor=principal.actor)
-    return RedirectResponse("/graph/circles?done=queued", status_code=303)
+    return RedirectResponse(f"/graph/circles?done={jobs.JobState.QUEUED}", status_code=303)
 
 
 # ------------------------------------------------------------------------ associations
@@ -137,7 +141,7 @@ def find_enterprise(
     code: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """Go to an enterprise's associations by its credit code (an enterprise: its own)."""
-    if principal.organization_kind == KIND_ENTERPRISE:
+    if principal.organization_kind == OrgKind.ENTERPRISE:
         if not principal.credit_code:
             raise PageNotFound()
         return RedirectResponse(f"/graph/enterprises/{principal.credit_code}", status_code=303)
@@ -159,7 +163,7 @@ def find_enterprise(
 
 def _detail_text(kind: str, detail: dict[str, Any], locale: str) -> str:
     """What a link matched on, as one line of the links table."""
-    if kind == "guarantee":
+    if kind == links.GUARANTEE:
         amount = detail.get("amount")
         contracts = detail.get("contracts") or []
         if not detail.get("in_force"):
@@ -167,7 +171,7 @@ def _detail_text(kind: str, detail: dict[str, Any], locale: str) -> str:
         else:
             text = f"{Decimal(amount):,.2f}" if amount is not None else "—"
         return f"{text} · {', '.join(contracts)}" if contracts else text
-    if kind == "shareholding":
+    if kind == links.SHAREHOLDING:
         ratio = detail.get("share_ratio")
         return f"{ratio}%" if ratio else ""
     value = str(detail.get("value") or "")
@@ -245,6 +249,6 @@ def associations(
             (e.source, e.target, e.kind): _detail_text(e.kind, e.detail, locale)
             for e in found.edges
         },
-        operator=principal.organization_kind == KIND_OPERATOR,
+        operator=principal.organization_kind == OrgKind.OPERATOR,
         **LABELS,
     )

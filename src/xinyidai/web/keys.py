@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import XydError
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.models import KINDS
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.web.auth import CheckedForm, PortalForbidden, portal_roles
 from xinyidai.web.forms import FormState, text
@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def key_admin(
-    principal: Annotated[Principal, Depends(portal_roles(*KINDS, admin=True))],
+    principal: Annotated[Principal, Depends(portal_roles(*OrgKind, admin=True))],
 ) -> Principal:
     """An administrator of an organization that may hold API keys."""
     if not iam_service.KIND_SCOPES.get(principal.organization_kind):

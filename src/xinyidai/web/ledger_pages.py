@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import EventCheck
@@ -32,7 +33,7 @@ from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/ledger", include_in_schema=False)
 
-LedgerReader = Annotated[Principal, Depends(portal_roles("operator", "auditor"))]
+LedgerReader = Annotated[Principal, Depends(portal_roles(OrgKind.OPERATOR, OrgKind.AUDITOR))]
 
 MODES = ("index", "digest", "record")
 MODE_FIELDS = {"index": ("index",), "digest": ("digest",), "record": ("credit_code", "category")}

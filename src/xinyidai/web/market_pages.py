@@ -24,11 +24,12 @@ from xinyidai.core.api import SessionDep
 from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
+from xinyidai.core.transitions import history_of
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import service
+from xinyidai.market.models import NeedState, Product
 from xinyidai.market.schemas import (
-    NEED_OPEN,
-    PRODUCT_TRANSITIONS,
     PRODUCT_TYPES,
     REPAYMENT_METHODS,
     STATE_LABELS,
@@ -46,12 +47,16 @@ from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/market", include_in_schema=False)
 
-EnterprisePage = Annotated[Principal, Depends(portal_roles("enterprise", write=True))]
-InstitutionPage = Annotated[Principal, Depends(portal_roles("institution"))]
-InstitutionWriter = Annotated[Principal, Depends(portal_roles("institution", write=True))]
-MarketMember = Annotated[Principal, Depends(portal_roles("enterprise", "institution", "operator"))]
-OperatorPage = Annotated[Principal, Depends(portal_roles("operator"))]
-ApplicationParty = Annotated[Principal, Depends(portal_roles("enterprise", "institution"))]
+EnterprisePage = Annotated[Principal, Depends(portal_roles(OrgKind.ENTERPRISE, write=True))]
+InstitutionPage = Annotated[Principal, Depends(portal_roles(OrgKind.INSTITUTION))]
+InstitutionWriter = Annotated[Principal, Depends(portal_roles(OrgKind.INSTITUTION, write=True))]
+MarketMember = Annotated[
+    Principal, Depends(portal_roles(OrgKind.ENTERPRISE, OrgKind.INSTITUTION, OrgKind.OPERATOR))
+]
+OperatorPage = Annotated[Principal, Depends(portal_roles(OrgKind.OPERATOR))]
+ApplicationParty = Annotated[
+    Principal, Depends(portal_roles(OrgKind.ENTERPRISE, OrgKind.INSTITUTION))
+]
 PageNumber = Annotated[int, Query(ge=1)]
 
 PAGE_SIZE = 20
@@ -170,10 +175,10 @@ def product_page(
     needs = []
     if (
         principal is not None
-        and principal.organization_kind == "enterprise"
-        and principal.organization_state == "active"
+        and principal.organization_kind == OrgKind.ENTERPRISE
+        and principal.organization_state == OrgState.ACTIVE
     ):
-        needs = list(session.scalars(service.visibility.needs(principal, state=NEED_OPEN)))
+        needs = list(session.scalars(service.visibility.needs(principal, state=NeedState.OPEN)))
     rule = service.rules.get(session, product_id=product.public_id)
     return _page(
         request,
@@ -182,8 +187,21 @@ def product_page(
         needs=needs,
         rule=rule,
         form=FormState(),
-        transitions=PRODUCT_TRANSITIONS,
+        **_product_moves(session, principal, product),
     )
+
+
+def _product_moves(
+    session: SessionDep, principal: Principal | None, product: Product
+) -> dict[str, Any]:
+    """The moves its institution may make on a product now, and the product's history (for
+    its institution and the operator)."""
+    if not service.products.may_manage(principal, product):
+        return {"moves": [], "history": None}
+    return {
+        "moves": service.products.PRODUCTS.available(product),
+        "history": service.products.PRODUCTS.history(session, product),
+    }
 
 
 @router.post("/products/{product_id}/apply")
@@ -225,6 +243,7 @@ def apply_page(
             needs=[],
             rule=None,
             form=state.fail(error),
+            **_product_moves(session, principal, product),
         )
     session.commit()
     return RedirectResponse(f"/market/applications/{application.public_id}", status_code=303)
@@ -321,7 +340,7 @@ def applications_page(
     kind = principal.organization_kind
     latency = service.applications.decision_latency(
         session,
-        institution_id=principal.organization_public_id if kind == "institution" else None,
+        institution_id=principal.organization_public_id if kind == OrgKind.INSTITUTION else None,
     )
     return _page(request, "market/applications.html", rows=rows, state=state, latency=latency)
 
@@ -332,9 +351,7 @@ def _application_context(
     application = service.applications.visible_or_raise(
         session, principal=principal, application_id=application_id
     )
-    transitions = service.applications.transitions_of(
-        session, kind=service.applications.KIND, subject_id=application.public_id
-    )
+    transitions = service.applications.history(session, application=application)
     product = service.products.get_or_raise(session, product_id=application.product_id)
     loan = service.loans.of_application(session, application_id=application.public_id)
     return {
@@ -469,9 +486,7 @@ def _loan_context(session: SessionDep, principal: Principal, loan_id: str) -> di
         "loan": loan,
         "lines": lines,
         "repayments": service.loans.repayments_of(session, loan=loan),
-        "transitions": service.applications.transitions_of(
-            session, kind=service.loans.KIND, subject_id=loan.public_id
-        ),
+        "transitions": service.loans.history(session, loan=loan),
         "overdue_days": service.loans.overdue_days(lines, clock.today()),
         "payoff": service.loans.outstanding(lines),
     }
@@ -779,7 +794,7 @@ def _delivery_page(
         endpoint=endpoint,
         payload=json.dumps(delivery.payload, ensure_ascii=False, indent=2),
         attempts=service.webhooks.attempts_of(session, delivery=delivery),
-        transitions=service.applications.transitions_of(
+        transitions=history_of(
             session, kind=service.webhooks.DELIVERY_KIND, subject_id=delivery.public_id
         ),
     )

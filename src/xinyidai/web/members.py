@@ -11,7 +11,7 @@ from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service as iam_service
-from xinyidai.iam.models import KINDS, ROLES
+from xinyidai.iam.models import OrgKind, Role
 from xinyidai.iam.schemas import Principal
 from xinyidai.web.auth import CheckedForm, PageNotFound, portal_roles
 from xinyidai.web.forms import FormState, text
@@ -19,7 +19,7 @@ from xinyidai.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-OrganizationAdminPage = Annotated[Principal, Depends(portal_roles(*KINDS, admin=True))]
+OrganizationAdminPage = Annotated[Principal, Depends(portal_roles(*OrgKind, admin=True))]
 
 MEMBERS_SHOWN = 200
 _TRANSITIONS = {"disable": iam_service.disable_user, "enable": iam_service.enable_user}
@@ -44,7 +44,7 @@ def _page(
         status=status,
         users=users.items,
         user_total=users.total,
-        roles=ROLES,
+        roles=tuple(Role),
         form=form or FormState(),
     )
 

@@ -17,7 +17,7 @@ from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import XydError
 from xinyidai.core.pagination import Page, PageRequest, page_of
-from xinyidai.iam.models import KIND_ENTERPRISE, KIND_OPERATOR
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.schemas import STATE_LABELS
 from xinyidai.profile import service
@@ -35,7 +35,10 @@ from xinyidai.web.templating import render
 router = APIRouter(prefix="/profile", include_in_schema=False)
 
 ProfileReader = Annotated[
-    Principal, Depends(portal_roles("enterprise", "institution", "platform", "operator"))
+    Principal,
+    Depends(
+        portal_roles(OrgKind.ENTERPRISE, OrgKind.INSTITUTION, OrgKind.PLATFORM, OrgKind.OPERATOR)
+    ),
 ]
 PAGE_SIZE = 20
 
@@ -50,12 +53,12 @@ def find(
 ) -> Response:
     """Find an enterprise's profile: the operator searches by name or code; others go by
     the credit code (an enterprise straight to its own)."""
-    if principal.organization_kind == KIND_ENTERPRISE and principal.credit_code:
+    if principal.organization_kind == OrgKind.ENTERPRISE and principal.credit_code:
         return RedirectResponse(f"/profile/{principal.credit_code}", status_code=303)
     query = (q or "").strip()
     form = FormState(values={"q": query})
     found: Page[Any] | None = None
-    if query and principal.organization_kind == KIND_OPERATOR:
+    if query and principal.organization_kind == OrgKind.OPERATOR:
         stmt = registry_service.search_statement(q=query)
         found = page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE))
         if found.total == 1 and page == 1:
@@ -73,7 +76,7 @@ def find(
         status=422 if form.errors else 200,
         form=form,
         found=found,
-        operator=principal.organization_kind == KIND_OPERATOR,
+        operator=principal.organization_kind == OrgKind.OPERATOR,
     )
 
 
@@ -139,7 +142,7 @@ def profile_page(
         part_labels=PART_LABELS,
         market_states=STATE_LABELS,
         subject_states=STATUS_LABELS,
-        operator=principal.organization_kind == KIND_OPERATOR,
+        operator=principal.organization_kind == OrgKind.OPERATOR,
         L=CONSENT_LABELS,
         **GRAPH_LABELS,
     )

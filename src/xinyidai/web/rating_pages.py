@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from xinyidai.core import jobs
 from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.errors import XydError
-from xinyidai.iam.models import KIND_OPERATOR
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.registry import service as registry_service
 from xinyidai.scoring import service as rating_service
@@ -28,13 +28,13 @@ from xinyidai.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-OperatorRunner = Annotated[Principal, Depends(portal_roles(KIND_OPERATOR, write=True))]
+OperatorRunner = Annotated[Principal, Depends(portal_roles(OrgKind.OPERATOR, write=True))]
 
 JOB_STATE_LABELS = {
-    jobs.QUEUED: N_("waiting for a worker"),
-    jobs.RUNNING: N_("running"),
-    jobs.SUCCEEDED: N_("finished"),
-    jobs.FAILED: N_("stopped with an error"),
+    jobs.JobState.QUEUED: N_("waiting for a worker"),
+    jobs.JobState.RUNNING: N_("running"),
+    jobs.JobState.SUCCEEDED: N_("finished"),
+    jobs.JobState.FAILED: N_("stopped with an error"),
 }
 
 

@@ -14,19 +14,21 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from xinyidai.core import clock
+from xinyidai.consent.models import LetterState
+from xinyidai.core import clock, transitions
 from xinyidai.core.api import request_locale
 from xinyidai.core.i18n import current_locale, gettext, set_locale
-from xinyidai.iam.models import (
-    KIND_AUDITOR,
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    KIND_OPERATOR,
-    KIND_PLATFORM,
-    KIND_PROVIDER,
-)
+from xinyidai.core.jobs import JobState
+from xinyidai.iam.models import OrgKind, OrgState, UserState
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service import KIND_SCOPES
+from xinyidai.market.models import (
+    ApplicationState,
+    DeliveryState,
+    LoanState,
+    NeedState,
+    ProductState,
+)
 from xinyidai.web.auth import attach_anonymous_csrf, csrf_token_for
 from xinyidai.web.forms import N_
 
@@ -89,6 +91,26 @@ environment.filters["yuan"] = yuan
 environment.filters["number"] = number
 environment.filters["percent"] = percent
 environment.filters["translate_all"] = lambda messages: [_translate(m) for m in messages]
+# What a page offers is what the subject's machine allows now: ``can(letter, "revoke")``;
+# the states and kinds a page shows or compares are the domains' own enums.
+environment.globals["can"] = transitions.can
+environment.globals.update(
+    {
+        enum.__name__: enum
+        for enum in (
+            OrgKind,
+            OrgState,
+            UserState,
+            LetterState,
+            ProductState,
+            NeedState,
+            ApplicationState,
+            LoanState,
+            DeliveryState,
+            JobState,
+        )
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -106,8 +128,8 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/register", N_("Register")),
         ]
     items = [NavItem("/dashboard", N_("Dashboard"))]
-    active = principal.organization_state == "active"
-    if principal.organization_kind == KIND_OPERATOR and active:
+    active = principal.organization_state == OrgState.ACTIVE
+    if principal.organization_kind == OrgKind.OPERATOR and active:
         items += [
             NavItem("/admin/organizations", N_("Organizations")),
             NavItem("/admin/applications", N_("Applications")),
@@ -119,44 +141,44 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/ratings", N_("Credit ratings")),
             NavItem("/profile", N_("Enterprise profiles")),
         ]
-    if principal.organization_kind == KIND_PROVIDER and active:
+    if principal.organization_kind == OrgKind.PROVIDER and active:
         if principal.can_write:
             items.append(NavItem("/data/upload", N_("Data upload")))
         items.append(NavItem("/data/batches", N_("Upload batches")))
-    if active and principal.organization_kind == KIND_OPERATOR:
+    if active and principal.organization_kind == OrgKind.OPERATOR:
         items += [NavItem("/catalog", N_("Credit catalogue")), NavItem("/ledger", N_("Ledger"))]
         items.append(NavItem("/graph/circles", N_("Guarantee circles")))
-    if active and principal.organization_kind == KIND_ENTERPRISE and principal.credit_code:
+    if active and principal.organization_kind == OrgKind.ENTERPRISE and principal.credit_code:
         items.append(NavItem(f"/profile/{principal.credit_code}", N_("Credit profile")))
         items.append(NavItem(f"/graph/enterprises/{principal.credit_code}", N_("Associations")))
-    elif active and principal.organization_kind == KIND_AUDITOR:
+    elif active and principal.organization_kind == OrgKind.AUDITOR:
         items += [NavItem("/ledger", N_("Ledger")), NavItem("/catalog", N_("Credit catalogue"))]
-    elif active and principal.organization_kind in (KIND_PROVIDER, KIND_INSTITUTION):
+    elif active and principal.organization_kind in (OrgKind.PROVIDER, OrgKind.INSTITUTION):
         items.append(NavItem("/catalog", N_("Credit catalogue")))
-    if active and principal.organization_kind == KIND_ENTERPRISE:
+    if active and principal.organization_kind == OrgKind.ENTERPRISE:
         items += [
             NavItem("/consent/letters", N_("Authorization letters")),
             NavItem("/consent/access-log", N_("Who looked at our data")),
             NavItem("/consent/commitment", N_("Credit commitment")),
         ]
-    if active and principal.organization_kind in (KIND_INSTITUTION, KIND_PLATFORM):
+    if active and principal.organization_kind in (OrgKind.INSTITUTION, OrgKind.PLATFORM):
         items.append(NavItem("/profile", N_("Enterprise profiles")))
         items.append(NavItem("/consent/letters", N_("Authorization letters")))
-    if active and principal.organization_kind == KIND_AUDITOR:
+    if active and principal.organization_kind == OrgKind.AUDITOR:
         items += [
             NavItem("/audit/events", N_("Access log")),
             NavItem("/audit/flags", N_("Anomaly flags")),
         ]
-    if active and principal.organization_kind in (KIND_OPERATOR, KIND_AUDITOR):
+    if active and principal.organization_kind in (OrgKind.OPERATOR, OrgKind.AUDITOR):
         items.append(NavItem("/privacy", N_("Grading and desensitization")))
-    if active and principal.organization_kind == KIND_ENTERPRISE:
+    if active and principal.organization_kind == OrgKind.ENTERPRISE:
         items += [
             NavItem("/market", N_("Product supermarket")),
             NavItem("/market/needs", N_("Financing needs")),
             NavItem("/market/applications", N_("Financing applications")),
             NavItem("/market/loans", N_("Loans")),
         ]
-    if active and principal.organization_kind == KIND_INSTITUTION:
+    if active and principal.organization_kind == OrgKind.INSTITUTION:
         items += [
             NavItem("/market/my-products", N_("Our products")),
             NavItem("/market/incoming", N_("Matching needs")),
@@ -164,9 +186,9 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/market/loans", N_("Loan book")),
             NavItem("/market/webhooks", N_("Webhooks")),
         ]
-    if active and principal.organization_kind == KIND_OPERATOR:
+    if active and principal.organization_kind == OrgKind.OPERATOR:
         items.append(NavItem("/market/overview", N_("Financing market")))
-    if principal.is_admin and active and principal.organization_kind != KIND_OPERATOR:
+    if principal.is_admin and active and principal.organization_kind != OrgKind.OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):
         items.append(NavItem("/account/api-keys", N_("API keys")))
@@ -175,12 +197,12 @@ def navigation(principal: Principal | None) -> list[NavItem]:
 
 
 KIND_LABELS = {
-    KIND_OPERATOR: N_("Credit center (operator)"),
-    KIND_PROVIDER: N_("Data provider (department)"),
-    KIND_ENTERPRISE: N_("Enterprise"),
-    KIND_INSTITUTION: N_("Financial institution"),
-    KIND_PLATFORM: N_("Platform or node"),
-    KIND_AUDITOR: N_("Auditor"),
+    OrgKind.OPERATOR: N_("Credit center (operator)"),
+    OrgKind.PROVIDER: N_("Data provider (department)"),
+    OrgKind.ENTERPRISE: N_("Enterprise"),
+    OrgKind.INSTITUTION: N_("Financial institution"),
+    OrgKind.PLATFORM: N_("Platform or node"),
+    OrgKind.AUDITOR: N_("Auditor"),
 }
 STATE_LABELS = {
     "pending": N_("Pending"),

@@ -16,6 +16,7 @@ from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import StoredEvent
@@ -106,7 +107,7 @@ def _signature_body(row: CommitmentSignature) -> dict[str, Any]:
 
 def sign(session: Session, *, principal: Principal, version: int) -> CommitmentSignature:
     """The enterprise signs one version of the commitment (recorded once, and in the ledger)."""
-    if principal.organization_kind != "enterprise" or not principal.credit_code:
+    if principal.organization_kind != OrgKind.ENTERPRISE or not principal.credit_code:
         raise Forbidden("only an enterprise signs the credit commitment", field="version")
     if not principal.is_user:
         raise Forbidden("this needs a signed-in user, not an API key", field="version")

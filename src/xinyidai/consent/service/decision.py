@@ -25,18 +25,11 @@ from xinyidai.audit.models import ALLOW, DENY
 from xinyidai.catalog import service as catalog_service
 from xinyidai.catalog.schemas import CategorySpec
 from xinyidai.consent.models import (
-    ACTIVE,
-    EXPIRED,
-    FETCH_ONCE,
-    FETCH_PERIODIC,
-    GRANTEE_ANY_INSTITUTION,
-    PAUSED,
-    PENDING,
-    REJECTED,
-    REVOKED,
-    USED_UP,
-    VIEW_DESENSITIZED,
     AuthorizationLetter,
+    FetchMode,
+    GranteeScope,
+    LetterState,
+    LetterView,
 )
 from xinyidai.consent.schemas import (
     BASIS_LETTER,
@@ -69,19 +62,20 @@ from xinyidai.consent.schemas import (
 from xinyidai.consent.service import letters
 from xinyidai.core import clock
 from xinyidai.core.errors import Forbidden, ValidationFailed
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service as privacy
 from xinyidai.registry import service as registry_service
 
-GRANTEE_KINDS = ("institution", "platform")
+GRANTEE_KINDS = letters.GRANTEE_KINDS
 
-STATE_REASONS = {
-    REVOKED: LETTER_REVOKED,
-    EXPIRED: LETTER_EXPIRED,
-    USED_UP: LETTER_USED_UP,
-    PAUSED: LETTER_PAUSED,
-    PENDING: LETTER_PENDING,
-    REJECTED: LETTER_REJECTED,
+STATE_REASONS: dict[str, str] = {
+    LetterState.REVOKED: LETTER_REVOKED,
+    LetterState.EXPIRED: LETTER_EXPIRED,
+    LetterState.USED_UP: LETTER_USED_UP,
+    LetterState.PAUSED: LETTER_PAUSED,
+    LetterState.PENDING: LETTER_PENDING,
+    LetterState.REJECTED: LETTER_REJECTED,
 }
 # When no letter can be used, the one whose problem ranks first explains the refusal.
 REASON_RANK = (
@@ -196,14 +190,17 @@ def problem_with(
     A letter found past its validity is moved to expired here (the clock's transition).
     """
     params: dict[str, Any] = {"letter": letter.public_id}
-    if letter.grantee_scope == GRANTEE_ANY_INSTITUTION:
-        if actor.organization_kind != "institution":
+    if letter.grantee_scope == GranteeScope.ANY_INSTITUTION:
+        if actor.organization_kind != OrgKind.INSTITUTION:
             return Problem(WRONG_GRANTEE, params)
     elif letter.grantee_id != actor.organization_public_id:
         return Problem(WRONG_GRANTEE, params)
     if letter.credit_code != subject:
         return Problem(WRONG_SUBJECT, params | {"subject": subject})
-    if letter.state in (ACTIVE, PAUSED, PENDING) and clock.as_utc(letter.valid_until) <= now:
+    if (
+        letter.state in (LetterState.ACTIVE, LetterState.PAUSED, LetterState.PENDING)
+        and clock.as_utc(letter.valid_until) <= now
+    ):
         letters.expire(session, letter=letter)
     if letter.state in STATE_REASONS:
         return Problem(STATE_REASONS[letter.state], params | {"queries": letter.queries_used})
@@ -211,7 +208,7 @@ def problem_with(
         return Problem(LETTER_NOT_YET_VALID, params | {"valid_from": _time_text(letter.valid_from)})
     if letter.purpose != purpose:
         return Problem(WRONG_PURPOSE, params | {"allowed": letter.purpose, "purpose": purpose})
-    if letter.fetch_mode == FETCH_PERIODIC and letter.last_used_at and letter.fetch_period_days:
+    if letter.fetch_mode == FetchMode.PERIODIC and letter.last_used_at and letter.fetch_period_days:
         ready = clock.as_utc(letter.last_used_at) + timedelta(days=letter.fetch_period_days)
         if now < ready:
             return Problem(TOO_FREQUENT, params | {"next": _time_text(ready)})
@@ -219,11 +216,11 @@ def problem_with(
     pending = letters.pending_uses(session, letter=letter)
     if pending:
         used = letter.queries_used + pending
-        if letter.fetch_mode == FETCH_ONCE or (
+        if letter.fetch_mode == FetchMode.ONCE or (
             letter.max_queries is not None and used >= letter.max_queries
         ):
             return Problem(LETTER_USED_UP, params | {"queries": used})
-        if letter.fetch_mode == FETCH_PERIODIC and letter.fetch_period_days:
+        if letter.fetch_mode == FetchMode.PERIODIC and letter.fetch_period_days:
             ready = now + timedelta(days=letter.fetch_period_days)
             return Problem(TOO_FREQUENT, params | {"next": _time_text(ready)})
     return None
@@ -231,7 +228,7 @@ def problem_with(
 
 def _raw_levels(letter: AuthorizationLetter, spec: CategorySpec) -> frozenset[str]:
     """The levels a letter lets its grantee see raw in one category it covers."""
-    if letter.view == VIEW_DESENSITIZED:
+    if letter.view == LetterView.DESENSITIZED:
         return frozenset({privacy.PUBLIC})
     levels = {privacy.PUBLIC, *letter.levels}
     if spec.code in letter.categories:
@@ -377,12 +374,12 @@ def _plan(
 ) -> _Plan:
     kind = actor.organization_kind
     withhold = purpose == VERIFICATION
-    if kind == "enterprise" and actor.credit_code == subject and not letter_id:
+    if kind == OrgKind.ENTERPRISE and actor.credit_code == subject and not letter_id:
         return _full(specs, BASIS_SELF, withhold)
-    if kind == "operator" and (purpose in OPERATOR_PURPOSES or withhold) and not letter_id:
+    if kind == OrgKind.OPERATOR and (purpose in OPERATOR_PURPOSES or withhold) and not letter_id:
         return _full(specs, BASIS_OPERATOR, withhold)
     if (
-        kind == "provider"
+        kind == OrgKind.PROVIDER
         and actor.organization_code
         and not letter_id
         and (purpose in PROVIDER_PURPOSES or withhold)
@@ -580,14 +577,16 @@ def console_principal(session: Session, *, name: str) -> Principal:
     """
     from xinyidai.iam import service as iam_service
 
-    rows, _ = iam_service.list_organizations(session, kind="operator", state="active", size=1)
+    rows, _ = iam_service.list_organizations(
+        session, kind=OrgKind.OPERATOR, state=OrgState.ACTIVE, size=1
+    )
     organization = rows[0] if rows else None
     return Principal(
         organization_id=organization.id if organization else 0,
         organization_public_id=organization.public_id if organization else "org_console",
-        organization_kind="operator",
+        organization_kind=OrgKind.OPERATOR,
         organization_name=organization.name if organization else "console",
-        organization_state="active",
+        organization_state=OrgState.ACTIVE,
         role="admin",
         username=f"console.{name}",
         display_name=name,

@@ -21,24 +21,12 @@ from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.consent.models import (
-    ACTIVE,
-    EXPIRED,
-    FETCH_MODES,
-    FETCH_ONCE,
-    FETCH_PERIODIC,
-    GRANTEE_ANY_INSTITUTION,
-    GRANTEE_ORGANIZATION,
-    GRANTEE_SCOPES,
-    PAUSED,
-    PENDING,
-    REJECTED,
-    REVOKED,
-    STATES,
-    USED_UP,
-    VIEW_DESENSITIZED,
-    VIEWS,
     AuthorizationLetter,
+    FetchMode,
+    GranteeScope,
+    LetterState,
     LetterTransition,
+    LetterView,
 )
 from xinyidai.consent.schemas import (
     APPLICATION_PURPOSES,
@@ -56,8 +44,11 @@ from xinyidai.consent.schemas import (
 from xinyidai.consent.service.commitment import require_signed
 from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, RefusedAtCommit, ValidationFailed
+from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
+from xinyidai.core.transitions import Machine, Move, Step
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import StoredEvent
@@ -70,7 +61,7 @@ LEDGER_ACTOR = "system:consent"
 LEDGER_SUBJECT = "letter"
 SYSTEM_EXPIRY = "system:expiry"
 SYSTEM_USAGE = "system:usage"
-GRANTEE_KINDS = ("institution", "platform")
+GRANTEE_KINDS = (OrgKind.INSTITUTION, OrgKind.PLATFORM)
 MAX_VALIDITY = timedelta(days=5 * 366)
 MAX_DATA_LIFE_DAYS = 5 * 366
 NOTE_MAX = 500
@@ -140,9 +131,9 @@ def check_terms(session: Session, terms: LetterTerms) -> CheckedTerms:
             "name at least one category or sensitivity level", field="categories"
         )
     purpose = _choice(terms.purpose, allowed=LETTER_PURPOSES, field="purpose")
-    view = _choice(terms.view or "full", allowed=VIEWS, field="view")
+    view = _choice(terms.view or LetterView.FULL, allowed=tuple(LetterView), field="view")
     if purpose in DESENSITIZED_PURPOSES:
-        view = VIEW_DESENSITIZED
+        view = LetterView.DESENSITIZED
     now = clock.now()
     valid_from = clock.as_utc(terms.valid_from) if terms.valid_from else now
     valid_until = clock.as_utc(terms.valid_until)
@@ -154,9 +145,11 @@ def check_terms(session: Session, terms: LetterTerms) -> CheckedTerms:
         raise ValidationFailed("a letter is valid for at most five years", field="valid_until")
     if terms.data_from and terms.data_until and terms.data_until < terms.data_from:
         raise ValidationFailed("must not be earlier than data_from", field="data_until")
-    fetch_mode = _choice(terms.fetch_mode or FETCH_ONCE, allowed=FETCH_MODES, field="fetch_mode")
+    fetch_mode = _choice(
+        terms.fetch_mode or FetchMode.ONCE, allowed=tuple(FetchMode), field="fetch_mode"
+    )
     period = terms.fetch_period_days
-    if fetch_mode == FETCH_PERIODIC:
+    if fetch_mode == FetchMode.PERIODIC:
         if period is None or period < 1:
             raise ValidationFailed(
                 "a periodic letter needs a period of at least one day", field="fetch_period_days"
@@ -230,23 +223,15 @@ def _transition_body(letter: AuthorizationLetter, row: LetterTransition) -> dict
     }
 
 
-def _record(
-    session: Session,
-    letter: AuthorizationLetter,
-    *,
-    transition: str,
-    from_state: str | None,
-    actor: str,
-    reason: str | None,
-) -> LetterTransition:
+def _record(session: Session, letter: AuthorizationLetter, step: Step) -> LetterTransition:
     row = LetterTransition(
         letter_id=letter.id,
-        transition=transition,
-        from_state=from_state,
-        to_state=letter.state,
-        actor=actor,
-        reason=reason,
-        at=letter.state_changed_at,
+        transition=step.transition,
+        from_state=step.from_state,
+        to_state=step.to_state,
+        actor=step.actor,
+        reason=step.reason,
+        at=step.at,
     )
     body = _transition_body(letter, row)
     row.digest = ledger_service.digest_of(body)
@@ -265,52 +250,63 @@ def _record(
     return row
 
 
+class LetterHistory:
+    """A letter's moves live in their own table, each also a leaf of the ledger whose
+    reference names the row (``letter:row id``)."""
+
+    def write(self, session: Session, machine: Machine[Any], subject: Any, step: Step) -> None:
+        session.flush()  # the letter's own row first: the move names it
+        _record(session, subject, step)
+
+    def read(self, session: Session, machine: Machine[Any], subject: Any) -> list[Any]:
+        return list(transitions_of(session, letter=subject))
+
+
+_LIVE = (LetterState.PENDING, LetterState.ACTIVE, LetterState.PAUSED)
+
+LETTERS: Machine[LetterState] = Machine(
+    kind=LEDGER_SUBJECT,
+    states=LetterState,
+    subject=AuthorizationLetter,
+    moves=(
+        Move("grant", (), LetterState.ACTIVE),  # the enterprise grants
+        Move("request", (), LetterState.PENDING),  # an institution or platform asks
+        Move("approve", (LetterState.PENDING,), LetterState.ACTIVE),
+        Move("reject", (LetterState.PENDING,), LetterState.REJECTED),
+        Move("pause", (LetterState.ACTIVE,), LetterState.PAUSED),
+        Move("resume", (LetterState.PAUSED,), LetterState.ACTIVE),
+        Move("revoke", _LIVE, LetterState.REVOKED),
+        Move("expire", _LIVE, LetterState.EXPIRED),  # the clock
+        Move("use_up", (LetterState.ACTIVE,), LetterState.USED_UP),  # the last allowed query
+    ),
+    # Who moves a letter is the grantor's check (``_own_letter``) or the system's sweep.
+    refusal=N_("cannot {transition} a letter that is {state}"),
+    keeps_reason=True,
+    reason_max=NOTE_MAX,
+    history=LetterHistory(),
+)
+
+
 def _move(
     session: Session,
     letter: AuthorizationLetter,
     *,
     transition: str,
-    allowed_from: Sequence[str],
-    to_state: str,
     actor: str,
     reason: str | None = None,
-    reason_required: bool = False,
 ) -> AuthorizationLetter:
-    if letter.state not in allowed_from:
-        raise Conflict(
-            "cannot {transition} a letter that is {state}",
-            field="state",
-            transition=transition,
-            state=letter.state,
-        )
-    reason = (reason or "").strip() or None
-    if reason_required and reason is None:
-        raise ValidationFailed("give a reason", field="reason")
-    if reason and len(reason) > NOTE_MAX:
-        raise ValidationFailed("at most {maximum} characters", field="reason", maximum=NOTE_MAX)
-    # A use this transaction claimed came first: count it before the letter moves.
+    reason = LETTERS.check(letter, transition, reason=reason)
+    # A use this transaction claimed came first: count it before the letter moves (the
+    # guard then refuses a move the use made impossible, a letter it spent).
     claim = session.info.get(_CLAIMS, {}).pop(letter.id, None)
     if claim is not None:
         _spend(session, claim)
-        if letter.state not in allowed_from:  # that use spent it
-            raise Conflict(
-                "cannot {transition} a letter that is {state}",
-                field="state",
-                transition=transition,
-                state=letter.state,
-            )
-    previous = letter.state
-    letter.state = to_state
-    letter.state_changed_at = clock.now()
-    letter.state_changed_by = actor
-    letter.state_reason = reason
-    session.flush()
-    _record(session, letter, transition=transition, from_state=previous, actor=actor, reason=reason)
+    LETTERS.move(session, letter, transition, actor=actor, reason=reason)
     return letter
 
 
 def _grantor_of(principal: Principal) -> str:
-    if principal.organization_kind != "enterprise" or not principal.credit_code:
+    if principal.organization_kind != OrgKind.ENTERPRISE or not principal.credit_code:
         raise Forbidden("only the enterprise that grants a letter may do this", field="letter_id")
     iam_service.check_active(principal)  # a pending claim to the code grants nothing
     return principal.credit_code
@@ -336,8 +332,6 @@ def _new_letter(
     grantee_name: str | None,
     grantee_kind: str | None,
     terms: CheckedTerms,
-    state: str,
-    actor: str,
     requested_by: str | None,
 ) -> AuthorizationLetter:
     return AuthorizationLetter(
@@ -362,11 +356,8 @@ def _new_letter(
         data_life_days=terms.data_life_days,
         max_queries=terms.max_queries,
         queries_used=0,
-        state=state,
         note=terms.note,
         requested_by=requested_by,
-        state_changed_at=clock.now(),
-        state_changed_by=actor,
     )
 
 
@@ -379,7 +370,7 @@ def _grantee(session: Session, grantee_id: str | None) -> tuple[str, str, str]:
     if (
         organization is None
         or organization.kind not in GRANTEE_KINDS
-        or organization.state != "active"
+        or organization.state != OrgState.ACTIVE
     ):
         raise ValidationFailed(
             "no active institution or platform {grantee}", field="grantee_id", grantee=wanted
@@ -390,11 +381,11 @@ def _grantee(session: Session, grantee_id: str | None) -> tuple[str, str, str]:
 def grant(session: Session, *, principal: Principal, data: LetterIn) -> AuthorizationLetter:
     """The enterprise grants a letter, active at once; it must have signed the commitment."""
     credit_code = _grantor_of(principal)
-    scope = _choice(data.grantee_scope, allowed=GRANTEE_SCOPES, field="grantee_scope")
+    scope = _choice(data.grantee_scope, allowed=tuple(GranteeScope), field="grantee_scope")
     terms = check_terms(session, data)
     grantee_id: str | None
     grantee_name: str | None
-    if scope == GRANTEE_ORGANIZATION:
+    if scope == GranteeScope.ORGANIZATION:
         grantee_id, grantee_name, grantee_kind = _grantee(session, data.grantee_id)
     else:
         if terms.purpose not in APPLICATION_PURPOSES:
@@ -404,7 +395,7 @@ def grant(session: Session, *, principal: Principal, data: LetterIn) -> Authoriz
                 field="grantee_scope",
             )
         grantee_id = grantee_name = None
-        grantee_kind = "institution"
+        grantee_kind = OrgKind.INSTITUTION
     require_signed(session, credit_code=credit_code)
     letter = _new_letter(
         credit_code=credit_code,
@@ -415,15 +406,10 @@ def grant(session: Session, *, principal: Principal, data: LetterIn) -> Authoriz
         grantee_name=grantee_name,
         grantee_kind=grantee_kind,
         terms=terms,
-        state=ACTIVE,
-        actor=principal.actor,
         requested_by=None,
     )
     session.add(letter)
-    session.flush()
-    _record(
-        session, letter, transition="grant", from_state=None, actor=principal.actor, reason=None
-    )
+    LETTERS.begin(session, letter, "grant", actor=principal.actor)
     return letter
 
 
@@ -447,20 +433,15 @@ def request(
         credit_code=code,
         grantor_id=enterprise.public_id,
         grantor_name=subject.name,
-        scope=GRANTEE_ORGANIZATION,
+        scope=GranteeScope.ORGANIZATION,
         grantee_id=principal.organization_public_id,
         grantee_name=principal.organization_name,
         grantee_kind=principal.organization_kind,
         terms=terms,
-        state=PENDING,
-        actor=principal.actor,
         requested_by=principal.actor,
     )
     session.add(letter)
-    session.flush()
-    _record(
-        session, letter, transition="request", from_state=None, actor=principal.actor, reason=None
-    )
+    LETTERS.begin(session, letter, "request", actor=principal.actor)
     return letter
 
 
@@ -470,14 +451,12 @@ def approve(
     """Pending → active: the enterprise grants what an institution asked for."""
     _own_letter(principal, letter)
     require_signed(session, credit_code=letter.credit_code)
-    if letter.state == PENDING and clock.as_utc(letter.valid_until) <= clock.now():
+    if letter.state == LetterState.PENDING and clock.as_utc(letter.valid_until) <= clock.now():
         raise Conflict("the request ran past its validity; ask for a new one", field="valid_until")
     return _move(
         session,
         letter,
         transition="approve",
-        allowed_from=(PENDING,),
-        to_state=ACTIVE,
         actor=principal.actor,
     )
 
@@ -491,8 +470,6 @@ def reject(
         session,
         letter,
         transition="reject",
-        allowed_from=(PENDING,),
-        to_state=REJECTED,
         actor=principal.actor,
         reason=reason,
     )
@@ -507,8 +484,6 @@ def pause(
         session,
         letter,
         transition="pause",
-        allowed_from=(ACTIVE,),
-        to_state=PAUSED,
         actor=principal.actor,
         reason=reason,
     )
@@ -525,8 +500,6 @@ def resume(
         session,
         letter,
         transition="resume",
-        allowed_from=(PAUSED,),
-        to_state=ACTIVE,
         actor=principal.actor,
     )
 
@@ -540,8 +513,6 @@ def revoke(
         session,
         letter,
         transition="revoke",
-        allowed_from=(PENDING, ACTIVE, PAUSED),
-        to_state=REVOKED,
         actor=principal.actor,
         reason=reason,
     )
@@ -553,8 +524,6 @@ def expire(session: Session, *, letter: AuthorizationLetter) -> AuthorizationLet
         session,
         letter,
         transition="expire",
-        allowed_from=(PENDING, ACTIVE, PAUSED),
-        to_state=EXPIRED,
         actor=SYSTEM_EXPIRY,
     )
 
@@ -617,14 +586,14 @@ def _spend(session: Session, claim: _Claim) -> None:
         update(letters)
         .where(
             letters.id == claim.letter_pk,
-            letters.state == ACTIVE,
+            letters.state == LetterState.ACTIVE,
             letters.valid_until > now,
             or_(
                 letters.max_queries.is_(None),
                 letters.queries_used + claim.uses <= letters.max_queries,
             ),
-            or_(letters.fetch_mode != FETCH_ONCE, letters.queries_used == 0),
-            or_(letters.fetch_mode != FETCH_PERIODIC, seen),
+            or_(letters.fetch_mode != FetchMode.ONCE, letters.queries_used == 0),
+            or_(letters.fetch_mode != FetchMode.PERIODIC, seen),
         )
         .values(queries_used=letters.queries_used + claim.uses, last_used_at=now)
         .returning(letters.queries_used)
@@ -641,7 +610,7 @@ def _spend(session: Session, claim: _Claim) -> None:
             letter=letter.public_id if letter is not None else "",
             record=lambda s: claim.refused(s, reason),
         )
-    spent = letter.fetch_mode == FETCH_ONCE or (
+    spent = letter.fetch_mode == FetchMode.ONCE or (
         letter.max_queries is not None and counted >= letter.max_queries
     )
     if spent:
@@ -649,21 +618,19 @@ def _spend(session: Session, claim: _Claim) -> None:
             session,
             letter,
             transition="use_up",
-            allowed_from=(ACTIVE,),
-            to_state=USED_UP,
             actor=SYSTEM_USAGE,
         )
 
 
 def _lost_reason(letter: AuthorizationLetter | None) -> str:
     """The refusal code of a use lost at commit time, from the letter as it is now."""
-    if letter is None or letter.state == REVOKED:
+    if letter is None or letter.state == LetterState.REVOKED:
         return LETTER_REVOKED
-    if letter.state == PAUSED:
+    if letter.state == LetterState.PAUSED:
         return LETTER_PAUSED
-    if letter.state == EXPIRED or clock.as_utc(letter.valid_until) <= clock.now():
+    if letter.state == LetterState.EXPIRED or clock.as_utc(letter.valid_until) <= clock.now():
         return LETTER_EXPIRED
-    if letter.state == USED_UP or letter.fetch_mode == FETCH_ONCE:
+    if letter.state == LetterState.USED_UP or letter.fetch_mode == FetchMode.ONCE:
         return LETTER_USED_UP
     if letter.max_queries is not None and letter.queries_used >= letter.max_queries:
         return LETTER_USED_UP
@@ -687,7 +654,7 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
     rows = session.scalars(
         select(AuthorizationLetter)
         .where(
-            AuthorizationLetter.state.in_((PENDING, ACTIVE, PAUSED)),
+            AuthorizationLetter.state.in_(LETTERS.sources("expire")),
             AuthorizationLetter.valid_until <= clock.now(),
         )
         .order_by(AuthorizationLetter.id)
@@ -718,9 +685,9 @@ def get_or_raise(session: Session, *, letter_id: str) -> AuthorizationLetter:
 def may_see(principal: Principal, letter: AuthorizationLetter) -> bool:
     """The grantor, the named grantee, the operator and auditors see a letter."""
     kind = principal.organization_kind
-    if kind in ("operator", "auditor"):
+    if kind in (OrgKind.OPERATOR, OrgKind.AUDITOR):
         return True
-    if kind == "enterprise":
+    if kind == OrgKind.ENTERPRISE:
         return principal.credit_code == letter.credit_code
     return letter.grantee_id == principal.organization_public_id
 
@@ -754,19 +721,19 @@ def letters_statement(
 ) -> Select[Any]:
     """Letters the principal may see, newest first: an enterprise's own, a grantee's held,
     everything for the operator and auditors."""
-    if state and state not in STATES:
+    if state and state not in tuple(LetterState):
         raise ValidationFailed(
-            "must be one of: {choices}", field="state", choices=", ".join(STATES)
+            "must be one of: {choices}", field="state", choices=", ".join(LetterState)
         )
     stmt = select(AuthorizationLetter).order_by(
         AuthorizationLetter.created_at.desc(), AuthorizationLetter.id.desc()
     )
     kind = principal.organization_kind
-    if kind == "enterprise":
+    if kind == OrgKind.ENTERPRISE:
         stmt = stmt.where(AuthorizationLetter.credit_code == (principal.credit_code or ""))
     elif kind in GRANTEE_KINDS:
         stmt = stmt.where(AuthorizationLetter.grantee_id == principal.organization_public_id)
-    elif kind not in ("operator", "auditor"):
+    elif kind not in (OrgKind.OPERATOR, OrgKind.AUDITOR):
         raise Forbidden("your organization may not do this")
     if state:
         stmt = stmt.where(AuthorizationLetter.state == state)
@@ -783,8 +750,8 @@ def candidates(
     """Every letter of ``credit_code`` that names the principal's organization, or any
     institution when it is one, newest first."""
     reach = [AuthorizationLetter.grantee_id == principal.organization_public_id]
-    if principal.organization_kind == "institution":
-        reach.append(AuthorizationLetter.grantee_scope == GRANTEE_ANY_INSTITUTION)
+    if principal.organization_kind == OrgKind.INSTITUTION:
+        reach.append(AuthorizationLetter.grantee_scope == GranteeScope.ANY_INSTITUTION)
     stmt = (
         select(AuthorizationLetter)
         .where(AuthorizationLetter.credit_code == credit_code, or_(*reach))
@@ -811,7 +778,7 @@ def applications_by_grantee(session: Session) -> dict[str, int]:
         )
         .where(
             AuthorizationLetter.purpose.in_(APPLICATION_PURPOSES),
-            AuthorizationLetter.state != REJECTED,
+            AuthorizationLetter.state != LetterState.REJECTED,
             AuthorizationLetter.grantee_id.is_not(None),
         )
         .group_by(AuthorizationLetter.grantee_id)
@@ -823,8 +790,8 @@ def open_application_letters(session: Session) -> list[tuple[str, str]]:
     """(letter id, credit code) of every letter to any institution for an application."""
     rows = session.execute(
         select(AuthorizationLetter.public_id, AuthorizationLetter.credit_code).where(
-            AuthorizationLetter.grantee_scope == GRANTEE_ANY_INSTITUTION,
-            AuthorizationLetter.state != REJECTED,
+            AuthorizationLetter.grantee_scope == GranteeScope.ANY_INSTITUTION,
+            AuthorizationLetter.state != LetterState.REJECTED,
         )
     )
     return [(letter_id, code) for letter_id, code in rows]

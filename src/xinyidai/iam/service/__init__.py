@@ -2,12 +2,13 @@
 
 Every function takes the caller's session and only adds and flushes; the caller commits.
 State changes (organization pending → active / rejected / suspended, user active /
-locked / disabled) are named, guarded transitions that record their actor and time.
+locked / disabled) are moves of two ``core.transitions`` machines, ``ORGANIZATIONS`` and
+``USERS``: guarded, stamped with their actor and time, recorded in ``iam_state_change``.
 
 Callers use this package (``from xinyidai.iam import service``); the modules behind it:
-``rules`` (limits, field checks, scopes, transition records), ``credentials`` (sign-in,
-throttling, sessions, tokens, API keys), ``organizations``, ``users``, ``registration``,
-``demo``.
+``rules`` (limits, field checks, scopes, where transitions are recorded), ``credentials``
+(sign-in, throttling, sessions, tokens, API keys), ``organizations``, ``users``,
+``registration``, ``demo``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from xinyidai.iam.service.demo import (
     ensure_demo_accounts,
 )
 from xinyidai.iam.service.organizations import (
+    ORGANIZATIONS,
     approve_organization,
     check_code_free,
     create_organization,
@@ -86,6 +88,7 @@ from xinyidai.iam.service.rules import (
     state_changes,
 )
 from xinyidai.iam.service.users import (
+    USERS,
     change_password,
     check_not_own_account,
     create_user,
@@ -107,11 +110,13 @@ __all__ = [
     "DEMO_USERNAMES",
     "KIND_SCOPES",
     "OPERATOR_CREATED_KINDS",
+    "ORGANIZATIONS",
     "PASSWORD_MAX",
     "PASSWORD_MIN",
     "PORTAL_SESSION_TTL",
     "REFRESH_TOKEN_TTL",
     "SCOPES",
+    "USERS",
     "DemoAccount",
     "TokenPair",
     "api_keys_statement",

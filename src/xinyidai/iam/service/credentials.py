@@ -24,23 +24,15 @@ from xinyidai.core.ids import new_id
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import security
 from xinyidai.iam.models import (
-    ORG_ACTIVE,
-    ORG_PENDING,
-    ORG_REJECTED,
-    ORG_SUSPENDED,
-    ROLE_READ_ONLY,
-    ROLE_STAFF,
-    TOKEN_ACCESS,
-    TOKEN_PORTAL,
-    TOKEN_REFRESH,
-    USER_ACTIVE,
-    USER_DISABLED,
-    USER_LOCKED,
     ApiKey,
     AuthSession,
     LoginFailure,
     Organization,
+    OrgState,
+    Role,
+    TokenKind,
     User,
+    UserState,
 )
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service.rules import (
@@ -149,7 +141,7 @@ def prune(session: Session, *, keep: timedelta = timedelta(days=1)) -> tuple[int
         delete(AuthSession).where(
             (AuthSession.expires_at < cutoff)
             # spent refresh tokens stay until they expire: replaying one ends its family
-            | ((AuthSession.revoked_at < cutoff) & (AuthSession.kind != TOKEN_REFRESH))
+            | ((AuthSession.revoked_at < cutoff) & (AuthSession.kind != TokenKind.REFRESH))
         )
     )
     failures = session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
@@ -211,13 +203,13 @@ def authenticate(
         raise Unauthorized(
             "wrong username or password", field="password", error_code="invalid_credentials"
         )
-    if user.state == USER_DISABLED:
+    if user.state == UserState.DISABLED:
         raise Forbidden("this account is disabled", field="username", error_code="account_disabled")
-    if user.state == USER_LOCKED:
+    if user.state == UserState.LOCKED:
         raise Forbidden(
             "this account is locked; ask your administrator", field="username", error_code="locked"
         )
-    if user.organization.state in (ORG_REJECTED, ORG_SUSPENDED):
+    if user.organization.state in (OrgState.REJECTED, OrgState.SUSPENDED):
         raise Forbidden(
             "your organization's access is {state}",
             field="username",
@@ -277,7 +269,7 @@ def start_portal_session(
     return _new_session_row(
         session,
         user=user,
-        kind=TOKEN_PORTAL,
+        kind=TokenKind.PORTAL,
         ttl=PORTAL_SESSION_TTL,
         family=new_id("ses"),
         client_ip=client_ip,
@@ -293,7 +285,7 @@ def issue_tokens(
     access, access_row = _new_session_row(
         session,
         user=user,
-        kind=TOKEN_ACCESS,
+        kind=TokenKind.ACCESS,
         ttl=ACCESS_TOKEN_TTL,
         family=family,
         client_ip=client_ip,
@@ -301,7 +293,7 @@ def issue_tokens(
     refresh, refresh_row = _new_session_row(
         session,
         user=user,
-        kind=TOKEN_REFRESH,
+        kind=TokenKind.REFRESH,
         ttl=REFRESH_TOKEN_TTL,
         family=family,
         client_ip=client_ip,
@@ -323,9 +315,9 @@ def _usable(row: AuthSession | None) -> bool:
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
         return False
     user = row.user
-    return user.state == USER_ACTIVE and user.organization.state not in (
-        ORG_REJECTED,
-        ORG_SUSPENDED,
+    return user.state == UserState.ACTIVE and user.organization.state not in (
+        OrgState.REJECTED,
+        OrgState.SUSPENDED,
     )
 
 
@@ -343,7 +335,7 @@ def refresh_tokens(
     Presenting a spent refresh token again means it leaked: every token of its family ends
     (the caller commits even when this raises, or the revocation is lost).
     """
-    row = _find_token(session, token=refresh_token, kind=TOKEN_REFRESH)
+    row = _find_token(session, token=refresh_token, kind=TokenKind.REFRESH)
     if row is not None and row.revoked_at is not None:
         _revoke_family(session, family=row.family)
     if row is None or not _usable(row):
@@ -357,7 +349,7 @@ def refresh_tokens(
         update(AuthSession)
         .where(
             AuthSession.family == row.family,
-            AuthSession.kind == TOKEN_ACCESS,
+            AuthSession.kind == TokenKind.ACCESS,
             AuthSession.revoked_at.is_(None),
         )
         .values(revoked_at=clock.now())
@@ -373,12 +365,12 @@ def _revoke_family(session: Session, *, family: str) -> None:
     )
 
 
-def end_session(session: Session, *, token: str, kind: str = TOKEN_PORTAL) -> bool:
+def end_session(session: Session, *, token: str, kind: str = TokenKind.PORTAL) -> bool:
     """End a portal session or revoke a token (and its refresh family); True if it was live."""
     row = _find_token(session, token=token, kind=kind)
     if row is None or row.revoked_at is not None:
         return False
-    if kind == TOKEN_PORTAL:
+    if kind == TokenKind.PORTAL:
         row.revoked_at = clock.now()
     else:
         _revoke_family(session, family=row.family)
@@ -418,7 +410,7 @@ def principal_for_user(
         credit_code=organization.credit_code,
         organization_code=organization.department_code,
         institution_type=organization.institution_type,
-        scopes=scopes if user.role != ROLE_READ_ONLY else frozenset(),
+        scopes=scopes if user.role != Role.READ_ONLY else frozenset(),
         session_id=session_id,
         via=via,
     )
@@ -429,9 +421,9 @@ def check_active(principal: Principal) -> None:
     active: what a pending, rejected or suspended organization does in anyone's name, or
     reads, is refused. (An enterprise's claim to its credit code is pending until the
     operator approves it.)"""
-    if principal.organization_state == ORG_ACTIVE:
+    if principal.organization_state == OrgState.ACTIVE:
         return
-    if principal.organization_state == ORG_PENDING:
+    if principal.organization_state == OrgState.PENDING:
         raise Forbidden(
             "your organization is waiting for the credit center's approval; "
             "this opens once it is approved",
@@ -467,7 +459,7 @@ def create_api_key(
     session: Session, *, organization: Organization, name: str, scopes: Sequence[str], actor: str
 ) -> tuple[ApiKey, str]:
     """A new key for ``organization``: the row and the whole key, which is never stored."""
-    if organization.state != ORG_ACTIVE:
+    if organization.state != OrgState.ACTIVE:
         raise Conflict(
             "cannot {transition} an organization that is {state}",
             field="state",
@@ -533,7 +525,7 @@ def resolve_api_key(session: Session, *, key: str) -> ApiKey | None:
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if row is None or not security.same(row.key_hash, security.token_hash(key)):
         return None
-    if row.revoked_at is not None or row.organization.state != ORG_ACTIVE:
+    if row.revoked_at is not None or row.organization.state != OrgState.ACTIVE:
         return None
     # A busy machine presents its key many times a second: record the use once a minute.
     now = clock.now()
@@ -552,7 +544,7 @@ def principal_for_api_key(row: ApiKey) -> Principal:
         organization_kind=organization.kind,
         organization_name=organization.name,
         organization_state=organization.state,
-        role=ROLE_STAFF,
+        role=Role.STAFF,
         credit_code=organization.credit_code,
         organization_code=organization.department_code,
         institution_type=organization.institution_type,

@@ -8,16 +8,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from xinyidai.iam import security
-from xinyidai.iam.models import (
-    KIND_AUDITOR,
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    KIND_OPERATOR,
-    KIND_PROVIDER,
-    ORG_ACTIVE,
-    ROLE_ADMIN,
-    User,
-)
+from xinyidai.iam.models import OrgKind, OrgState, Role, User
 from xinyidai.iam.service.credentials import get_user
 from xinyidai.iam.service.organizations import create_organization, get_enterprise_organization
 from xinyidai.iam.service.rules import DEMO_PASSWORD, DEMO_USERNAMES
@@ -44,24 +35,24 @@ def ensure_demo_accounts(session: Session, *, enterprise_code: str) -> list[Demo
     subject = registry_service.get_by_code_or_raise(session, credit_code=enterprise_code)
     actor = "system:demo"
     plan = [
-        ("operator", KIND_OPERATOR, "信用信息共享平台运营中心", {}),
-        ("provider-tax", KIND_PROVIDER, "税务局", {"department_code": "tax"}),
-        ("provider-market", KIND_PROVIDER, "市场监督管理局", {"department_code": "market"}),
-        ("enterprise", KIND_ENTERPRISE, subject.name, {"credit_code": subject.credit_code}),
+        ("operator", OrgKind.OPERATOR, "信用信息共享平台运营中心", {}),
+        ("provider-tax", OrgKind.PROVIDER, "税务局", {"department_code": "tax"}),
+        ("provider-market", OrgKind.PROVIDER, "市场监督管理局", {"department_code": "market"}),
+        ("enterprise", OrgKind.ENTERPRISE, subject.name, {"credit_code": subject.credit_code}),
         (
             "bank",
-            KIND_INSTITUTION,
+            OrgKind.INSTITUTION,
             "演示商业银行",
             {"institution_type": "bank", "licence_number": "B0000H000000001"},
         ),
-        ("auditor", KIND_AUDITOR, "第三方审计机构", {}),
+        ("auditor", OrgKind.AUDITOR, "第三方审计机构", {}),
     ]
     accounts: list[DemoAccount] = []
     for username, kind, org_name, extra in plan:
         user = get_user(session, username=username)
         if user is None:
             organization = None
-            if kind == KIND_ENTERPRISE:
+            if kind == OrgKind.ENTERPRISE:
                 organization = get_enterprise_organization(session, credit_code=subject.credit_code)
             if organization is None:
                 organization = create_organization(
@@ -69,7 +60,7 @@ def ensure_demo_accounts(session: Session, *, enterprise_code: str) -> list[Demo
                     kind=kind,
                     name=org_name,
                     actor=actor,
-                    state=ORG_ACTIVE,
+                    state=OrgState.ACTIVE,
                     is_demo=True,
                     **extra,
                 )
@@ -80,7 +71,7 @@ def ensure_demo_accounts(session: Session, *, enterprise_code: str) -> list[Demo
                 display_name=username,
                 password=DEMO_PASSWORD,
                 actor=actor,
-                role=ROLE_ADMIN,
+                role=Role.ADMIN,
                 is_demo=True,
             )
         accounts.append(

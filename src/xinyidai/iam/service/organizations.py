@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from xinyidai.core import clock
 from xinyidai.core.errors import (
     Conflict,
     NotFound,
@@ -17,26 +15,14 @@ from xinyidai.core.errors import (
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
-from xinyidai.iam.models import (
-    INSTITUTION_TYPES,
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    KIND_OPERATOR,
-    KIND_PROVIDER,
-    KINDS,
-    ORG_ACTIVE,
-    ORG_PENDING,
-    ORG_REJECTED,
-    ORG_STATES,
-    ORG_SUSPENDED,
-    Organization,
-)
+from xinyidai.core.transitions import Machine, Move
+from xinyidai.iam.models import InstitutionType, Organization, OrgKind, OrgState
 from xinyidai.iam.schemas import OrganizationCount
 from xinyidai.iam.service.credentials import revoke_user_sessions
 from xinyidai.iam.service.rules import (
     OPERATOR_CREATED_KINDS,
+    StateChanges,
     _choice,
-    _record,
     clean_department_code,
     optional_email,
     optional_text,
@@ -45,9 +31,28 @@ from xinyidai.iam.service.rules import (
 from xinyidai.registry import service as registry_service
 
 # An enterprise account holds its credit code while approved; a suspension does not free it.
-HOLDING_STATES = (ORG_ACTIVE, ORG_SUSPENDED)
+HOLDING_STATES = (OrgState.ACTIVE, OrgState.SUSPENDED)
 # Why the other pending claims to a code close when one is approved (shown to them).
 CLAIM_CLOSED = N_("another claim to this credit code was approved")
+
+
+ORGANIZATIONS: Machine[OrgState] = Machine(
+    kind="organization",
+    states=OrgState,
+    subject=Organization,
+    moves=(
+        Move("create", (), OrgState.PENDING),  # or where the operator creates it (active)
+        Move("approve", (OrgState.PENDING,), OrgState.ACTIVE),
+        Move("close", (OrgState.PENDING,), OrgState.REJECTED),  # another claim was approved
+        Move("reject", (OrgState.PENDING,), OrgState.REJECTED, reason_required=True),
+        Move("suspend", (OrgState.ACTIVE,), OrgState.SUSPENDED, reason_required=True),
+        Move("reactivate", (OrgState.SUSPENDED,), OrgState.ACTIVE),
+    ),
+    # Who moves an organization is the operator's routes' check (and the command line's).
+    refusal=N_("cannot {transition} an organization that is {state}"),
+    keeps_reason=True,
+    history=StateChanges(),
+)
 
 
 def _move_organization(
@@ -55,38 +60,10 @@ def _move_organization(
     organization: Organization,
     *,
     transition: str,
-    allowed_from: Sequence[str],
-    to_state: str,
     actor: str,
     reason: str | None,
-    reason_required: bool = False,
 ) -> Organization:
-    if organization.state not in allowed_from:
-        raise Conflict(
-            "cannot {transition} an organization that is {state}",
-            field="state",
-            transition=transition,
-            state=organization.state,
-        )
-    reason = (reason or "").strip() or None
-    if reason_required and reason is None:
-        raise ValidationFailed("give a reason", field="reason")
-    previous = organization.state
-    organization.state = to_state
-    organization.state_changed_at = clock.now()
-    organization.state_changed_by = actor
-    organization.state_reason = reason
-    _record(
-        session,
-        subject_type="organization",
-        subject_id=organization.id,
-        transition=transition,
-        from_state=previous,
-        to_state=to_state,
-        actor=actor,
-        reason=reason,
-    )
-    session.flush()
+    ORGANIZATIONS.move(session, organization, transition, actor=actor, reason=reason)
     return organization
 
 
@@ -99,13 +76,11 @@ def approve_organization(
     refused (409, field ``credit_code``) while another account holds the code, and every
     other pending claim to the code is closed (rejected, with the reason).
     """
-    if organization.kind != KIND_ENTERPRISE or not organization.credit_code:
+    if organization.kind != OrgKind.ENTERPRISE or not organization.credit_code:
         return _move_organization(
             session,
             organization,
             transition="approve",
-            allowed_from=(ORG_PENDING,),
-            to_state=ORG_ACTIVE,
             actor=actor,
             reason=reason,
         )
@@ -121,19 +96,15 @@ def approve_organization(
         session,
         organization,
         transition="approve",
-        allowed_from=(ORG_PENDING,),
-        to_state=ORG_ACTIVE,
         actor=actor,
         reason=reason,
     )
     for other in claims:
-        if other.id != organization.id and other.state == ORG_PENDING:
+        if other.id != organization.id and other.state == OrgState.PENDING:
             _move_organization(
                 session,
                 other,
                 transition="close",
-                allowed_from=(ORG_PENDING,),
-                to_state=ORG_REJECTED,
                 actor=actor,
                 reason=CLAIM_CLOSED,
             )
@@ -148,11 +119,8 @@ def reject_organization(
         session,
         organization,
         transition="reject",
-        allowed_from=(ORG_PENDING,),
-        to_state=ORG_REJECTED,
         actor=actor,
         reason=reason,
-        reason_required=True,
     )
 
 
@@ -160,17 +128,14 @@ def suspend_organization(
     session: Session, *, organization: Organization, actor: str, reason: str | None = None
 ) -> Organization:
     """Active → suspended: its users and keys stop working at once."""
-    if organization.kind == KIND_OPERATOR:
+    if organization.kind == OrgKind.OPERATOR:
         raise Conflict("the operator cannot be suspended", field="state")
     _move_organization(
         session,
         organization,
         transition="suspend",
-        allowed_from=(ORG_ACTIVE,),
-        to_state=ORG_SUSPENDED,
         actor=actor,
         reason=reason,
-        reason_required=True,
     )
     for user in organization.users:
         revoke_user_sessions(session, user_id=user.id)
@@ -185,8 +150,6 @@ def reactivate_organization(
         session,
         organization,
         transition="reactivate",
-        allowed_from=(ORG_SUSPENDED,),
-        to_state=ORG_ACTIVE,
         actor=actor,
         reason=reason,
     )
@@ -218,7 +181,7 @@ def get_enterprise_organization(session: Session, *, credit_code: str) -> Organi
     None. Pending and rejected claims to a code hold nothing."""
     return session.scalar(
         select(Organization).where(
-            Organization.kind == KIND_ENTERPRISE,
+            Organization.kind == OrgKind.ENTERPRISE,
             Organization.credit_code == credit_code,
             Organization.state.in_(HOLDING_STATES),
         )
@@ -230,7 +193,7 @@ def enterprise_claims(session: Session, *, credit_code: str) -> list[Organizatio
     return list(
         session.scalars(
             select(Organization)
-            .where(Organization.kind == KIND_ENTERPRISE, Organization.credit_code == credit_code)
+            .where(Organization.kind == OrgKind.ENTERPRISE, Organization.credit_code == credit_code)
             .order_by(Organization.created_at, Organization.id)
         )
     )
@@ -240,7 +203,7 @@ def _lock_claims(session: Session, *, credit_code: str) -> list[Organization]:
     return list(
         session.scalars(
             select(Organization)
-            .where(Organization.kind == KIND_ENTERPRISE, Organization.credit_code == credit_code)
+            .where(Organization.kind == OrgKind.ENTERPRISE, Organization.credit_code == credit_code)
             .order_by(Organization.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -277,7 +240,7 @@ def create_organization(
     kind: str,
     name: str,
     actor: str,
-    state: str = ORG_PENDING,
+    state: str = OrgState.PENDING,
     credit_code: str | None = None,
     department_code: str | None = None,
     institution_type: str | None = None,
@@ -288,20 +251,20 @@ def create_organization(
     is_demo: bool = False,
 ) -> Organization:
     """Add an organization after checking its fields; its creation is its first transition."""
-    kind = _choice(kind, allowed=KINDS, field="kind")
-    state = _choice(state, allowed=ORG_STATES, field="state")
+    kind = _choice(kind, allowed=tuple(OrgKind), field="kind")
+    state = _choice(state, allowed=tuple(OrgState), field="state")
     name = required_text(name, field="name")
     code = (
         registry_service.parse_code_or_raise(credit_code)
         if credit_code and credit_code.strip()
         else None
     )
-    if kind == KIND_ENTERPRISE and code is None:
+    if kind == OrgKind.ENTERPRISE and code is None:
         raise ValidationFailed("this field is required", field="credit_code")
-    if kind == KIND_ENTERPRISE:
+    if kind == OrgKind.ENTERPRISE:
         check_code_free(session, credit_code=code or "")
     department = None
-    if kind == KIND_PROVIDER:
+    if kind == OrgKind.PROVIDER:
         department = clean_department_code(department_code)
         if get_provider_by_department(session, department_code=department) is not None:
             raise Conflict(
@@ -309,9 +272,9 @@ def create_organization(
                 field="department_code",
                 department_code=department,
             )
-    if kind == KIND_INSTITUTION:
+    if kind == OrgKind.INSTITUTION:
         institution_type = _choice(
-            institution_type, allowed=INSTITUTION_TYPES, field="institution_type"
+            institution_type, allowed=tuple(InstitutionType), field="institution_type"
         )
         licence_number = required_text(licence_number, field="licence_number", max_length=60)
     else:
@@ -321,7 +284,6 @@ def create_organization(
         public_id=new_id("org"),
         kind=kind,
         name=name,
-        state=state,
         credit_code=code,
         department_code=department,
         institution_type=institution_type,
@@ -330,22 +292,9 @@ def create_organization(
         contact_phone=optional_text(contact_phone, field="contact_phone", max_length=40),
         contact_email=optional_email(contact_email, field="contact_email"),
         is_demo=is_demo,
-        state_changed_at=clock.now(),
-        state_changed_by=actor,
     )
     session.add(organization)
-    session.flush()
-    _record(
-        session,
-        subject_type="organization",
-        subject_id=organization.id,
-        transition="create",
-        from_state=None,
-        to_state=state,
-        actor=actor,
-        reason=None,
-    )
-    session.flush()
+    ORGANIZATIONS.begin(session, organization, "create", actor=actor, state=OrgState(state))
     return organization
 
 
@@ -368,7 +317,7 @@ def create_partner_organization(
         kind=kind,
         name=name,
         actor=actor,
-        state=ORG_ACTIVE,
+        state=OrgState.ACTIVE,
         credit_code=credit_code,
         department_code=department_code,
         contact_name=contact_name,
@@ -438,7 +387,7 @@ def pending_applications(session: Session, *, limit: int = 50) -> list[Organizat
     """Organizations waiting for the operator's decision, oldest first."""
     stmt = (
         select(Organization)
-        .where(Organization.state == ORG_PENDING)
+        .where(Organization.state == OrgState.PENDING)
         .order_by(Organization.created_at, Organization.id)
         .limit(limit)
     )

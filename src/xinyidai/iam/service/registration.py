@@ -7,14 +7,7 @@ from sqlalchemy.orm import Session
 from xinyidai.core.errors import (
     Conflict,
 )
-from xinyidai.iam.models import (
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    ORG_PENDING,
-    ROLE_ADMIN,
-    Organization,
-    User,
-)
+from xinyidai.iam.models import Organization, OrgKind, OrgState, Role, User
 from xinyidai.iam.service.credentials import get_user
 from xinyidai.iam.service.organizations import check_code_free, create_organization
 from xinyidai.iam.service.rules import (
@@ -26,7 +19,7 @@ from xinyidai.iam.service.rules import (
 )
 from xinyidai.iam.service.users import create_user
 from xinyidai.registry import service as registry_service
-from xinyidai.registry.models import STATUS_PENDING
+from xinyidai.registry.models import SubjectStatus
 from xinyidai.registry.schemas import EnterpriseIn
 
 # --------------------------------------------------------------------------- registration
@@ -65,19 +58,21 @@ def register_enterprise(
         raise Conflict("the username {username} is taken", field="username", username=username)
     subject = registry_service.get_by_code(session, credit_code=code)
     name = subject.name if subject is not None else None
-    if subject is None or (subject.status == STATUS_PENDING and (enterprise_name or "").strip()):
+    if subject is None or (
+        subject.status == SubjectStatus.PENDING and (enterprise_name or "").strip()
+    ):
         name = required_text(enterprise_name, field="enterprise_name")
     if subject is None:
         subject = registry_service.create(
-            session, data=EnterpriseIn(credit_code=code, name=name), status=STATUS_PENDING
+            session, data=EnterpriseIn(credit_code=code, name=name), status=SubjectStatus.PENDING
         )
     actor = f"user:{username}"
     organization = create_organization(
         session,
-        kind=KIND_ENTERPRISE,
+        kind=OrgKind.ENTERPRISE,
         name=name or subject.name,
         actor=actor,
-        state=ORG_PENDING,
+        state=OrgState.PENDING,
         credit_code=code,
         contact_name=contact_name,
         contact_phone=contact_phone,
@@ -90,7 +85,7 @@ def register_enterprise(
         display_name=contact_name,
         password=password,
         actor=actor,
-        role=ROLE_ADMIN,
+        role=Role.ADMIN,
         email=contact_email,
     )
     return organization, user
@@ -118,10 +113,10 @@ def apply_institution(
     actor = f"user:{username}"
     organization = create_organization(
         session,
-        kind=KIND_INSTITUTION,
+        kind=OrgKind.INSTITUTION,
         name=name,
         actor=actor,
-        state=ORG_PENDING,
+        state=OrgState.PENDING,
         credit_code=credit_code,
         institution_type=institution_type,
         licence_number=licence_number,
@@ -136,7 +131,7 @@ def apply_institution(
         display_name=contact_name,
         password=password,
         actor=actor,
-        role=ROLE_ADMIN,
+        role=Role.ADMIN,
         email=contact_email,
     )
     return organization, user

@@ -11,21 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from xinyidai.core import clock
 from xinyidai.core.errors import (
     ValidationFailed,
 )
 from xinyidai.core.i18n import N_
 from xinyidai.core.settings import get_settings
-from xinyidai.iam.models import (
-    KIND_AUDITOR,
-    KIND_ENTERPRISE,
-    KIND_INSTITUTION,
-    KIND_OPERATOR,
-    KIND_PLATFORM,
-    KIND_PROVIDER,
-    StateChange,
-)
+from xinyidai.core.transitions import Machine, Step
+from xinyidai.iam.models import OrgKind, StateChange
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
@@ -40,15 +32,15 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # What machines may be allowed to do, and which organizations may hold each permission.
 SCOPES = ("ingest:write", "ledger:witness", "federation", "audit:read")
 KIND_SCOPES: dict[str, frozenset[str]] = {
-    KIND_OPERATOR: frozenset(SCOPES),
-    KIND_PROVIDER: frozenset({"ingest:write"}),
-    KIND_PLATFORM: frozenset({"federation", "ledger:witness"}),
-    KIND_AUDITOR: frozenset({"ledger:witness", "audit:read"}),
-    KIND_INSTITUTION: frozenset(),
-    KIND_ENTERPRISE: frozenset(),
+    OrgKind.OPERATOR: frozenset(SCOPES),
+    OrgKind.PROVIDER: frozenset({"ingest:write"}),
+    OrgKind.PLATFORM: frozenset({"federation", "ledger:witness"}),
+    OrgKind.AUDITOR: frozenset({"ledger:witness", "audit:read"}),
+    OrgKind.INSTITUTION: frozenset(),
+    OrgKind.ENTERPRISE: frozenset(),
 }
 # Organizations the operator creates directly (others register or apply).
-OPERATOR_CREATED_KINDS = (KIND_PROVIDER, KIND_AUDITOR, KIND_PLATFORM)
+OPERATOR_CREATED_KINDS = (OrgKind.PROVIDER, OrgKind.AUDITOR, OrgKind.PLATFORM)
 
 DEMO_PASSWORD = "demo-password"
 DEMO_USERNAMES = ("operator", "provider-tax", "provider-market", "enterprise", "bank", "auditor")
@@ -172,29 +164,28 @@ def _choice(value: str | None, *, allowed: Sequence[str], field: str) -> str:
 # --------------------------------------------------------------------------- transitions
 
 
-def _record(
-    session: Session,
-    *,
-    subject_type: str,
-    subject_id: int,
-    transition: str,
-    from_state: str | None,
-    to_state: str,
-    actor: str,
-    reason: str | None,
-) -> None:
-    session.add(
-        StateChange(
-            subject_type=subject_type,
-            subject_id=subject_id,
-            transition=transition,
-            from_state=from_state,
-            to_state=to_state,
-            actor=actor,
-            reason=reason,
-            at=clock.now(),
+class StateChanges:
+    """Where iam's machines record their moves: ``iam_state_change``, kept since the start,
+    whose rows name organizations and users by their table keys."""
+
+    def write(self, session: Session, machine: Machine[Any], subject: Any, step: Step) -> None:
+        if subject.id is None:
+            session.flush()  # a new subject's key first: the row names it
+        session.add(
+            StateChange(
+                subject_type=machine.kind,
+                subject_id=subject.id,
+                transition=step.transition,
+                from_state=step.from_state,
+                to_state=step.to_state,
+                actor=step.actor,
+                reason=step.reason,
+                at=step.at,
+            )
         )
-    )
+
+    def read(self, session: Session, machine: Machine[Any], subject: Any) -> list[Any]:
+        return list(state_changes(session, subject_type=machine.kind, subject_id=subject.id))
 
 
 def state_changes(session: Session, *, subject_type: str, subject_id: int) -> list[StateChange]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -15,27 +14,37 @@ from xinyidai.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
+from xinyidai.core.transitions import Machine, Move
 from xinyidai.iam import security
-from xinyidai.iam.models import (
-    ROLE_STAFF,
-    ROLES,
-    USER_ACTIVE,
-    USER_DISABLED,
-    USER_LOCKED,
-    Organization,
-    User,
-)
+from xinyidai.iam.models import Organization, Role, User, UserState
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service.credentials import clear_login_failures, get_user, revoke_user_sessions
 from xinyidai.iam.service.rules import (
+    StateChanges,
     _choice,
-    _record,
     check_password_rules,
     clean_username,
     optional_email,
     required_text,
+)
+
+USERS: Machine[UserState] = Machine(
+    kind="user",
+    states=UserState,
+    subject=User,
+    moves=(
+        Move("create", (), UserState.ACTIVE),
+        Move("lock", (UserState.ACTIVE,), UserState.LOCKED),
+        Move("unlock", (UserState.LOCKED,), UserState.ACTIVE),
+        Move("disable", (UserState.ACTIVE, UserState.LOCKED), UserState.DISABLED),
+        Move("enable", (UserState.DISABLED,), UserState.ACTIVE),
+    ),
+    # Who moves a user is the routes' check: the operator, or the organization's admin.
+    refusal=N_("cannot {transition} a user who is {state}"),
+    history=StateChanges(),
 )
 
 
@@ -44,33 +53,11 @@ def _move_user(
     user: User,
     *,
     transition: str,
-    allowed_from: Sequence[str],
-    to_state: str,
     actor: str,
     reason: str | None = None,
 ) -> User:
-    if user.state not in allowed_from:
-        raise Conflict(
-            "cannot {transition} a user who is {state}",
-            field="state",
-            transition=transition,
-            state=user.state,
-        )
-    previous = user.state
-    user.state = to_state
-    user.state_changed_at = clock.now()
-    user.state_changed_by = actor
-    _record(
-        session,
-        subject_type="user",
-        subject_id=user.id,
-        transition=transition,
-        from_state=previous,
-        to_state=to_state,
-        actor=actor,
-        reason=reason,
-    )
-    if to_state != USER_ACTIVE:
+    USERS.move(session, user, transition, actor=actor, reason=reason)
+    if user.state != UserState.ACTIVE:
         revoke_user_sessions(session, user_id=user.id)
     session.flush()
     return user
@@ -89,8 +76,6 @@ def lock_user(session: Session, *, user: User, actor: str, reason: str | None = 
         session,
         user,
         transition="lock",
-        allowed_from=(USER_ACTIVE,),
-        to_state=USER_LOCKED,
         actor=actor,
         reason=reason,
     )
@@ -103,8 +88,6 @@ def unlock_user(session: Session, *, user: User, actor: str) -> User:
         session,
         user,
         transition="unlock",
-        allowed_from=(USER_LOCKED,),
-        to_state=USER_ACTIVE,
         actor=actor,
     )
 
@@ -115,8 +98,6 @@ def disable_user(session: Session, *, user: User, actor: str, reason: str | None
         session,
         user,
         transition="disable",
-        allowed_from=(USER_ACTIVE, USER_LOCKED),
-        to_state=USER_DISABLED,
         actor=actor,
         reason=reason,
     )
@@ -128,8 +109,6 @@ def enable_user(session: Session, *, user: User, actor: str) -> User:
         session,
         user,
         transition="enable",
-        allowed_from=(USER_DISABLED,),
-        to_state=USER_ACTIVE,
         actor=actor,
     )
 
@@ -171,14 +150,14 @@ def create_user(
     display_name: str,
     password: str,
     actor: str,
-    role: str = ROLE_STAFF,
+    role: str = Role.STAFF,
     email: str | None = None,
     is_demo: bool = False,
 ) -> User:
     """Add a member to ``organization``; the username must be free."""
     username = clean_username(username)
     display_name = required_text(display_name, field="display_name", max_length=100)
-    role = _choice(role, allowed=ROLES, field="role")
+    role = _choice(role, allowed=tuple(Role), field="role")
     email = optional_email(email)
     password = check_password_rules(password, user_inputs=(username, display_name, email))
     if get_user(session, username=username) is not None:
@@ -192,25 +171,11 @@ def create_user(
         organization_id=organization.id,
         organization=organization,
         role=role,
-        state=USER_ACTIVE,
         is_demo=is_demo,
         password_changed_at=clock.now(),
-        state_changed_at=clock.now(),
-        state_changed_by=actor,
     )
     session.add(user)
-    session.flush()
-    _record(
-        session,
-        subject_type="user",
-        subject_id=user.id,
-        transition="create",
-        from_state=None,
-        to_state=USER_ACTIVE,
-        actor=actor,
-        reason=None,
-    )
-    session.flush()
+    USERS.begin(session, user, "create", actor=actor)
     return user
 
 

@@ -5,7 +5,7 @@ every move is a guarded transition with its actor and time, recorded once."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -15,68 +15,70 @@ from xinyidai.consent import service as consent_service
 from xinyidai.consent.schemas import LOAN_APPLICATION, Decision, LetterIn
 from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
+from xinyidai.core.transitions import SYSTEM, Machine, Move, Transition
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Application, Product, Transition
+from xinyidai.market.models import (
+    OPEN_APPLICATION_STATES,
+    Application,
+    ApplicationState,
+    DecisionMode,
+    NeedState,
+    Product,
+    ProductState,
+)
 from xinyidai.market.schemas import (
     APPLICATION_LETTER_DAYS,
     APPLICATION_LEVELS,
-    APPLICATION_TRANSITIONS,
-    APPROVED,
-    AUTOMATIC,
-    MANUAL,
-    NEED_OPEN,
-    OPEN_APPLICATION_STATES,
-    PUBLISHED,
-    REJECTED,
-    SUBMITTED,
     ApplicationIn,
 )
 from xinyidai.market.service import matching, visibility
 from xinyidai.market.service import products as products_service
 from xinyidai.registry import service as registry_service
 
-KIND = "application"
+_INSTITUTION, _ENTERPRISE = (OrgKind.INSTITUTION,), (OrgKind.ENTERPRISE,)
 EXPIRY_DAYS = 30  # an open application nobody decided within this many days expires
 SYSTEM_EXPIRY = "system:expiry"
 
 
-def record(
-    session: Session,
-    *,
-    kind: str,
-    subject_id: str,
-    transition: str,
-    from_state: str | None,
-    to_state: str,
-    actor: str,
-    reason: str | None = None,
-    at: datetime | None = None,
-) -> Transition:
-    """Write one transition of a product, application, loan, webhook endpoint or delivery."""
-    row = Transition(
-        subject_kind=kind,
-        subject_id=subject_id,
-        transition=transition,
-        from_state=from_state,
-        to_state=to_state,
-        actor=actor,
-        reason=reason,
-        at=at or clock.now(),
-    )
-    session.add(row)
-    return row
+APPLICATIONS: Machine[ApplicationState] = Machine(
+    kind="application",
+    states=ApplicationState,
+    subject=Application,
+    moves=(
+        Move("submit", (), ApplicationState.SUBMITTED),  # the enterprise applies
+        Move("accept", (ApplicationState.SUBMITTED,), ApplicationState.ACCEPTED, _INSTITUTION),
+        Move(
+            "request_info",
+            (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED),
+            ApplicationState.INFO_REQUESTED,
+            _INSTITUTION,
+        ),
+        Move(
+            "supply_info",
+            (ApplicationState.INFO_REQUESTED,),
+            ApplicationState.ACCEPTED,
+            _ENTERPRISE,
+        ),
+        Move("approve", OPEN_APPLICATION_STATES, ApplicationState.APPROVED, _INSTITUTION),
+        Move("reject", OPEN_APPLICATION_STATES, ApplicationState.REJECTED, _INSTITUTION),
+        Move("withdraw", OPEN_APPLICATION_STATES, ApplicationState.WITHDRAWN, _ENTERPRISE),
+        Move("expire", OPEN_APPLICATION_STATES, ApplicationState.EXPIRED, (SYSTEM,)),
+    ),
+    refusal=N_("the application is {state}; it cannot be moved by {transition}"),
+    forbidden=N_("only the {mover} may {transition} an application"),
+)
+# The moves the parties make through ``act`` (the decision has its own way in).
+PARTY_MOVES = ("accept", "request_info", "supply_info", "withdraw")
+DECISIONS = ("approve", "reject")
 
 
-def transitions_of(session: Session, *, kind: str, subject_id: str) -> list[Transition]:
-    return list(
-        session.scalars(
-            select(Transition)
-            .where(Transition.subject_kind == kind, Transition.subject_id == subject_id)
-            .order_by(Transition.id)
-        )
-    )
+def history(session: Session, *, application: Application) -> list[Transition]:
+    """The application's recorded moves, oldest first."""
+    return APPLICATIONS.history(session, application)
 
 
 def _orderable(session: Session, product_id: str) -> Product:
@@ -87,7 +89,7 @@ def _orderable(session: Session, product_id: str) -> Product:
             "the institution of this product is not active; it takes no applications",
             field="product_id",
         )
-    if product.state != PUBLISHED:
+    if product.state != ProductState.PUBLISHED:
         raise Conflict(
             "this product is {state}; it takes no applications",
             field="product_id",
@@ -127,7 +129,7 @@ def submit(
     a different request is a conflict. Applying grants the institution an authorization
     letter for this application, which the enterprise must confirm (``authorize``).
     """
-    if principal.organization_kind != "enterprise" or not principal.credit_code:
+    if principal.organization_kind != OrgKind.ENTERPRISE or not principal.credit_code:
         raise Forbidden("only an enterprise applies for financing", field="credit_code")
     iam_service.check_active(principal)
     key = (idempotency_key or "").strip() or None
@@ -171,7 +173,7 @@ def submit(
         need = matching.get_need_or_raise(session, need_id=data.need_id)
         if need.credit_code != principal.credit_code:
             raise Forbidden("this need belongs to another enterprise", field="need_id")
-        if need.state != NEED_OPEN:
+        if need.state != NeedState.OPEN:
             raise Conflict("this need is closed", field="need_id")
     if not data.authorize:
         raise ValidationFailed(
@@ -223,23 +225,10 @@ def submit(
         purpose=data.purpose.strip(),
         letter_id=letter.public_id,
         idempotency_key=key,
-        state=SUBMITTED,
         submitted_at=now,
-        state_changed_at=now,
-        state_changed_by=principal.actor,
     )
     session.add(application)
-    record(
-        session,
-        kind=KIND,
-        subject_id=public_id,
-        transition="submit",
-        from_state=None,
-        to_state=SUBMITTED,
-        actor=principal.actor,
-        at=now,
-    )
-    session.flush()
+    APPLICATIONS.begin(session, application, "submit", actor=principal.actor, at=now)
     return application, True
 
 
@@ -281,44 +270,18 @@ def move(
     actor_kind: str,
     reason: str | None = None,
 ) -> Application:
-    """One guarded transition; ``Conflict`` when the state does not allow it."""
-    sources, target, mover = APPLICATION_TRANSITIONS[transition]
-    if actor_kind != mover:
-        raise Forbidden(
-            "only the {mover} may {transition} an application",
-            field="state",
-            mover=mover,
-            transition=transition,
-        )
-    if application.state not in sources:
-        raise Conflict(
-            "the application is {state}; it cannot be moved by {transition}",
-            field="state",
-            state=application.state,
-            transition=transition,
-        )
-    now = clock.now()
-    record(
-        session,
-        kind=KIND,
-        subject_id=application.public_id,
-        transition=transition,
-        from_state=application.state,
-        to_state=target,
-        actor=actor,
-        reason=reason,
-        at=now,
+    """One guarded transition: 403 when the mover may not make it, 409 when the state does
+    not allow it. A decision stamps when and by whom it was made, and how long it took."""
+    step = APPLICATIONS.move(
+        session, application, transition, actor=actor, actor_kind=actor_kind, reason=reason
     )
-    application.state = target
-    application.state_changed_at = now
-    application.state_changed_by = actor
-    if target in (APPROVED, REJECTED):
-        application.decided_at = now
+    if transition in DECISIONS:
+        application.decided_at = step.at
         application.decided_by = actor
         application.decision_ms = max(
-            0, math.ceil((now - application.submitted_at).total_seconds() * 1000)
+            0, math.ceil((step.at - application.submitted_at).total_seconds() * 1000)
         )
-    session.flush()
+        session.flush()
     return application
 
 
@@ -332,13 +295,7 @@ def act(
 ) -> Application:
     """A party's move on an application: accept, request_info (institution), supply_info,
     withdraw (enterprise). Locked so that two moves at once cannot both pass."""
-    if transition not in ("accept", "request_info", "supply_info", "withdraw"):
-        raise ValidationFailed(
-            "{value} is not one of {allowed}",
-            field="transition",
-            value=transition,
-            allowed="accept, request_info, supply_info, withdraw",
-        )
+    APPLICATIONS.named(transition, among=PARTY_MOVES)
     application = visible_or_raise(
         session, principal=principal, application_id=application_id, lock=True
     )
@@ -399,25 +356,15 @@ def decide(
 
     The row is locked (``SELECT … FOR UPDATE`` on PostgreSQL): of two decisions at once one
     wins and the other finds the application decided (409)."""
-    if principal.organization_kind != "institution":
+    if principal.organization_kind != OrgKind.INSTITUTION:
         raise Forbidden("only the institution decides an application", field="outcome")
-    if outcome not in ("approve", "reject"):
-        raise ValidationFailed(
-            "{value} is not one of {allowed}",
-            field="outcome",
-            value=outcome,
-            allowed="approve, reject",
-        )
+    APPLICATIONS.named(outcome, among=DECISIONS, field="outcome")
     application = visible_or_raise(
         session, principal=principal, application_id=application_id, lock=True
     )
-    if application.state not in OPEN_APPLICATION_STATES:
-        raise Conflict(
-            "the application is {state}; it cannot be moved by {transition}",
-            field="state",
-            state=application.state,
-            transition=outcome,
-        )
+    # The guard before the terms are checked: a decided application is a 409, whatever
+    # the terms (``move`` below runs the same guard).
+    APPLICATIONS.check(application, outcome, actor_kind=OrgKind.INSTITUTION)
     reason = (reason or "").strip() or None
     if outcome == "reject":
         if reason is None:
@@ -434,13 +381,13 @@ def decide(
         )
         application.decided_amount, application.decided_rate, application.decided_term = decided
         application.decision_reason = reason
-    application.decision_mode = MANUAL
+    application.decision_mode = DecisionMode.MANUAL
     return move(
         session,
         application=application,
         transition=outcome,
         actor=principal.actor,
-        actor_kind="institution",
+        actor_kind=OrgKind.INSTITUTION,
         reason=reason,
     )
 
@@ -456,7 +403,7 @@ def decide_automatically(
     trace: list[dict[str, object]],
 ) -> Application:
     """Record the decision the institution's rules made at once, with their trace."""
-    application.decision_mode = AUTOMATIC
+    application.decision_mode = DecisionMode.AUTOMATIC
     application.decision_trace = trace
     application.decision_reason = reason
     if approve:
@@ -468,7 +415,7 @@ def decide_automatically(
         application=application,
         transition="approve" if approve else "reject",
         actor="system:rules",
-        actor_kind="institution",
+        actor_kind=OrgKind.INSTITUTION,
         reason=reason,
     )
 
@@ -490,7 +437,7 @@ def expire_due(session: Session, *, days: int = EXPIRY_DAYS, limit: int = 1000) 
             application=application,
             transition="expire",
             actor=SYSTEM_EXPIRY,
-            actor_kind="system",
+            actor_kind=SYSTEM,
             reason=f"no decision within {days} days",
         )
     return len(rows)
@@ -514,7 +461,7 @@ def decision_latency(
     )
     if institution_id:
         stmt = stmt.where(Application.institution_id == institution_id)
-    by_mode: dict[str, list[int]] = {AUTOMATIC: [], MANUAL: []}
+    by_mode: dict[str, list[int]] = {DecisionMode.AUTOMATIC: [], DecisionMode.MANUAL: []}
     for mode, ms in session.execute(stmt):
         if mode in by_mode and ms is not None:
             by_mode[mode].append(int(ms))

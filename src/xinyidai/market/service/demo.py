@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from xinyidai.consent import service as consent_service
 from xinyidai.core import clock
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Product
+from xinyidai.market.models import ApplicationState, LoanState, Product
 from xinyidai.market.schemas import ApplicationIn, NeedIn, ProductIn, RulesIn
 from xinyidai.market.service import applications, loans, matching, products, rules
 from xinyidai.registry import service as registry_service
@@ -184,10 +185,10 @@ def _institution(session: Session, username: str, name: str | None, kind: str | 
     if iam_service.get_user(session, username=username) is None and name and kind:
         organization = iam_service.create_organization(
             session,
-            kind="institution",
+            kind=OrgKind.INSTITUTION,
             name=name,
             actor="system:demo",
-            state="active",
+            state=OrgState.ACTIVE,
             is_demo=True,
             institution_type=kind,
             licence_number=f"DEMO-{username.upper()}",
@@ -214,10 +215,10 @@ def _enterprise(session: Session, number: int, credit_code: str) -> Principal:
         if organization is None:
             organization = iam_service.create_organization(
                 session,
-                kind="enterprise",
+                kind=OrgKind.ENTERPRISE,
                 name=subject.name,
                 actor="system:demo",
-                state="active",
+                state=OrgState.ACTIVE,
                 is_demo=True,
                 credit_code=credit_code,
             )
@@ -341,11 +342,11 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
     made += 1
     # every manual state, and loans in every state
     plan = [
-        (0, "银税贷", "submitted"),
-        (1, "政采贷", "accepted"),
-        (2, "科技贷", "info_requested"),
-        (3, "知识产权质押贷", "rejected"),
-        (4, "保单贷", "withdrawn"),
+        (0, "银税贷", ApplicationState.SUBMITTED),
+        (1, "政采贷", ApplicationState.ACCEPTED),
+        (2, "科技贷", ApplicationState.INFO_REQUESTED),
+        (3, "知识产权质押贷", ApplicationState.REJECTED),
+        (4, "保单贷", ApplicationState.WITHDRAWN),
     ]
     for who, name, state in plan:
         enterprise = enterprises[who % len(enterprises)]
@@ -353,11 +354,11 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
         made += 1
         lender = bank if by_name[name].institution_id == bank.organization_public_id else None
         lender = lender or _user_principal(session, "insurer")
-        if state in ("accepted", "info_requested"):
+        if state in (ApplicationState.ACCEPTED, ApplicationState.INFO_REQUESTED):
             applications.act(
                 session, principal=lender, application_id=application.public_id, transition="accept"
             )
-        if state == "info_requested":
+        if state == ApplicationState.INFO_REQUESTED:
             applications.act(
                 session,
                 principal=lender,
@@ -365,7 +366,7 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
                 transition="request_info",
                 note="请补充近六个月的银行流水",
             )
-        if state == "rejected":
+        if state == ApplicationState.REJECTED:
             applications.decide(
                 session,
                 principal=lender,
@@ -373,7 +374,7 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
                 outcome="reject",
                 reason="经营年限不满足产品要求",
             )
-        if state == "withdrawn":
+        if state == ApplicationState.WITHDRAWN:
             applications.act(
                 session,
                 principal=enterprise,
@@ -387,13 +388,13 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
     applications.expire_due(session)
     # loans: current, overdue, repaid, defaulted, written off
     loan_plan = [
-        ("订单贷", 1, 0, "current"),
-        ("仓单贷", 2, 75, "overdue"),
-        ("应收账款贷", 3, 100, "repaid"),
-        ("订单贷", 4, 130, "defaulted"),
-        ("仓单贷", 5, 200, "written_off"),
+        ("订单贷", 1, 0, LoanState.CURRENT),
+        ("仓单贷", 2, 75, LoanState.OVERDUE),
+        ("应收账款贷", 3, 100, LoanState.REPAID),
+        ("订单贷", 4, 130, LoanState.DEFAULTED),
+        ("仓单贷", 5, 200, LoanState.WRITTEN_OFF),
     ]
-    for name, who, days_ago, state in loan_plan:
+    for name, who, days_ago, loan_state in loan_plan:
         enterprise = enterprises[who % len(enterprises)]
         with clock.frozen_at(clock.now() - timedelta(days=days_ago)):
             application = _apply(session, enterprise, by_name[name])
@@ -406,7 +407,7 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
         )
         made += 1
         loans_made += 1
-        if state == "repaid":
+        if loan_state == LoanState.REPAID:
             lines = loans.instalments_of(session, loan=loan)
             loans.repay(
                 session,
@@ -417,7 +418,7 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
             )
         else:
             loans.refresh(session, loan=loan)
-        if state in ("defaulted", "written_off"):
+        if loan_state in (LoanState.DEFAULTED, LoanState.WRITTEN_OFF):
             loans.declare(
                 session,
                 principal=rural,
@@ -425,7 +426,7 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
                 transition="default",
                 reason="逾期超过 90 天",
             )
-        if state == "written_off":
+        if loan_state == LoanState.WRITTEN_OFF:
             loans.declare(
                 session,
                 principal=rural,

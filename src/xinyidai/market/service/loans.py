@@ -12,29 +12,63 @@ from sqlalchemy.orm import Session
 
 from xinyidai.core import clock, exports
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
+from xinyidai.core.transitions import SYSTEM, Machine, Move, Transition
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import schedules
-from xinyidai.market.models import Application, Instalment, Loan, Repayment
-from xinyidai.market.schemas import (
-    APPROVED,
-    LOAN_CURRENT,
-    LOAN_DEFAULTED,
-    LOAN_OVERDUE,
-    LOAN_REPAID,
-    LOAN_WRITTEN_OFF,
+from xinyidai.market.models import (
+    RUNNING_LOAN_STATES,
+    Application,
+    ApplicationState,
+    Instalment,
+    Loan,
+    LoanState,
+    Repayment,
 )
 from xinyidai.market.service import applications, visibility
 from xinyidai.market.service import products as products_service
 
-KIND = "loan"
+_INSTITUTION = (OrgKind.INSTITUTION,)
+
+LOANS: Machine[LoanState] = Machine(
+    kind="loan",
+    states=LoanState,
+    subject=Loan,
+    moves=(
+        Move("disburse", (), LoanState.CURRENT),  # the lender pays an approved application out
+        Move("fall_overdue", (LoanState.CURRENT,), LoanState.OVERDUE, (SYSTEM,)),  # the clock
+        Move("cure", (LoanState.OVERDUE,), LoanState.CURRENT, (SYSTEM,)),  # arrears paid
+        Move("repay", RUNNING_LOAN_STATES, LoanState.REPAID, _INSTITUTION),  # paid off
+        Move(
+            "default",
+            (LoanState.OVERDUE,),
+            LoanState.DEFAULTED,
+            _INSTITUTION,
+            reason_required=True,
+        ),
+        Move(
+            "write_off",
+            (LoanState.DEFAULTED,),
+            LoanState.WRITTEN_OFF,
+            _INSTITUTION,
+            reason_required=True,
+        ),
+    ),
+    refusal=N_("the loan is {state}; it cannot be moved by {transition}"),
+    forbidden=N_("only the lending institution may do this"),
+    forbidden_field="loan_id",
+)
+# The moves the lender declares by hand.
+DECLARATIONS = ("default", "write_off")
 SYSTEM_CLOCK = "system:clock"
 ZERO = Decimal("0.00")
 
 
 def _institution(principal: Principal, loan_or_institution: str) -> None:
     if (
-        principal.organization_kind != "institution"
+        principal.organization_kind != OrgKind.INSTITUTION
         or principal.organization_public_id != loan_or_institution
     ):
         raise Forbidden("only the lending institution may do this", field="loan_id")
@@ -57,7 +91,7 @@ def disburse(
         session, principal=principal, application_id=application_id, lock=True
     )
     _institution(principal, application.institution_id)
-    if application.state != APPROVED:
+    if application.state != ApplicationState.APPROVED:
         raise Conflict(
             "only an approved application is disbursed; this one is {state}",
             field="state",
@@ -98,12 +132,16 @@ def disburse(
         maturity_on=lines[-1].due_on,
         balance=amount,
         interest_paid=ZERO,
-        state=LOAN_CURRENT,
-        state_changed_at=now,
-        state_changed_by=principal.actor,
     )
     session.add(loan)
-    session.flush()
+    LOANS.begin(
+        session,
+        loan,
+        "disburse",
+        actor=principal.actor,
+        reason=f"{application.public_id} {number}",
+        at=now,
+    )
     for line in lines:
         session.add(
             Instalment(
@@ -116,17 +154,6 @@ def disburse(
                 paid_interest=ZERO,
             )
         )
-    applications.record(
-        session,
-        kind=KIND,
-        subject_id=loan.public_id,
-        transition="disburse",
-        from_state=None,
-        to_state=LOAN_CURRENT,
-        actor=principal.actor,
-        reason=f"{application.public_id} {number}",
-        at=now,
-    )
     session.flush()
     return loan
 
@@ -185,35 +212,34 @@ def overdue_days(lines: list[Instalment], today: date) -> int:
     return 0
 
 
-def _move(
-    session: Session, loan: Loan, transition: str, target: str, actor: str, reason: str | None
-) -> None:
-    now = clock.now()
-    applications.record(
-        session,
-        kind=KIND,
-        subject_id=loan.public_id,
-        transition=transition,
-        from_state=loan.state,
-        to_state=target,
-        actor=actor,
-        reason=reason,
-        at=now,
-    )
-    loan.state = target
-    loan.state_changed_at = now
-    loan.state_changed_by = actor
+def days_overdue(session: Session, *, loan: Loan, today: date | None = None) -> int:
+    """A loan's days overdue as its lists show them: counted while it runs, 0 after."""
+    if loan.state not in RUNNING_LOAN_STATES:
+        return 0
+    return overdue_days(instalments_of(session, loan=loan), today or clock.today())
+
+
+def history(session: Session, *, loan: Loan) -> list[Transition]:
+    """The loan's recorded moves, oldest first."""
+    return LOANS.history(session, loan)
 
 
 def refresh(session: Session, *, loan: Loan, today: date | None = None) -> Loan:
     """Move a running loan between current and overdue as the clock says."""
-    if loan.state not in (LOAN_CURRENT, LOAN_OVERDUE):
+    if loan.state not in (LoanState.CURRENT, LoanState.OVERDUE):
         return loan
     days = overdue_days(instalments_of(session, loan=loan), today or clock.today())
-    if days > 0 and loan.state == LOAN_CURRENT:
-        _move(session, loan, "fall_overdue", LOAN_OVERDUE, SYSTEM_CLOCK, f"{days} days overdue")
-    elif days == 0 and loan.state == LOAN_OVERDUE:
-        _move(session, loan, "cure", LOAN_CURRENT, SYSTEM_CLOCK, None)
+    if days > 0 and loan.state == LoanState.CURRENT:
+        LOANS.move(
+            session,
+            loan,
+            "fall_overdue",
+            actor=SYSTEM_CLOCK,
+            actor_kind=SYSTEM,
+            reason=f"{days} days overdue",
+        )
+    elif days == 0 and loan.state == LoanState.OVERDUE:
+        LOANS.move(session, loan, "cure", actor=SYSTEM_CLOCK, actor_kind=SYSTEM)
     session.flush()
     return loan
 
@@ -222,7 +248,7 @@ def refresh_all(session: Session, *, today: date | None = None) -> int:
     """Refresh every running loan; how many changed state (the daily sweep)."""
     changed = 0
     for loan in session.scalars(
-        select(Loan).where(Loan.state.in_((LOAN_CURRENT, LOAN_OVERDUE))).order_by(Loan.id)
+        select(Loan).where(Loan.state.in_((LoanState.CURRENT, LoanState.OVERDUE))).order_by(Loan.id)
     ):
         before = loan.state
         refresh(session, loan=loan, today=today)
@@ -242,7 +268,7 @@ def repay(
     A payment larger than what pays the loan off is refused; the loan row is locked."""
     loan = visible_or_raise(session, principal=principal, loan_id=loan_id, lock=True)
     _institution(principal, loan.institution_id)
-    if loan.state not in (LOAN_CURRENT, LOAN_OVERDUE, LOAN_DEFAULTED):
+    if loan.state not in RUNNING_LOAN_STATES:
         raise Conflict(
             "the loan is {state}; it takes no repayments", field="state", state=loan.state
         )
@@ -288,7 +314,14 @@ def repay(
     session.add(repayment)
     session.flush()
     if outstanding(lines) == 0:
-        _move(session, loan, "repay", LOAN_REPAID, principal.actor, repayment.public_id)
+        LOANS.move(
+            session,
+            loan,
+            "repay",
+            actor=principal.actor,
+            actor_kind=principal.organization_kind,
+            reason=repayment.public_id,
+        )
         session.flush()
     else:
         refresh(session, loan=loan)
@@ -299,32 +332,18 @@ def declare(
     session: Session, *, principal: Principal, loan_id: str, transition: str, reason: str | None
 ) -> Loan:
     """The institution declares an overdue loan defaulted, or writes a defaulted one off."""
-    steps = {
-        "default": (LOAN_OVERDUE, LOAN_DEFAULTED),
-        "write_off": (LOAN_DEFAULTED, LOAN_WRITTEN_OFF),
-    }
-    if transition not in steps:
-        raise ValidationFailed(
-            "{value} is not one of {allowed}",
-            field="transition",
-            value=transition,
-            allowed="default, write_off",
-        )
+    LOANS.named(transition, among=DECLARATIONS)
     loan = visible_or_raise(session, principal=principal, loan_id=loan_id, lock=True)
     _institution(principal, loan.institution_id)
     refresh(session, loan=loan)
-    source, target = steps[transition]
-    if loan.state != source:
-        raise Conflict(
-            "the loan is {state}; it cannot be moved by {transition}",
-            field="state",
-            state=loan.state,
-            transition=transition,
-        )
-    reason = (reason or "").strip() or None
-    if reason is None:
-        raise ValidationFailed("give a reason", field="reason")
-    _move(session, loan, transition, target, principal.actor, reason)
+    LOANS.move(
+        session,
+        loan,
+        transition,
+        actor=principal.actor,
+        actor_kind=principal.organization_kind,
+        reason=reason,
+    )
     session.flush()
     return loan
 
@@ -353,7 +372,7 @@ def book_rows(session: Session, loans: list[Loan]) -> list[list[object]]:
     today = clock.today()
     rows: list[list[object]] = []
     for loan in loans:
-        days = overdue_days(instalments_of(session, loan=loan), today)
+        days = days_overdue(session, loan=loan, today=today)
         rows.append(
             [
                 loan.contract_number,
@@ -370,7 +389,7 @@ def book_rows(session: Session, loans: list[Loan]) -> list[list[object]]:
                 loan.maturity_on.isoformat(),
                 loan.balance,
                 loan.interest_paid,
-                days if loan.state in (LOAN_CURRENT, LOAN_OVERDUE, LOAN_DEFAULTED) else 0,
+                days,
                 loan.state,
             ]
         )

@@ -33,13 +33,12 @@ from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import gettext
 from xinyidai.core.ids import new_id
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Need, Product
+from xinyidai.market.models import Need, NeedState, Product, ProductState
 from xinyidai.market.schemas import (
     COLLATERAL,
     GRADES,
-    NEED_OPEN,
-    PUBLISHED,
     TAX_GRADES,
     URGENCIES,
     Check,
@@ -133,7 +132,7 @@ def facts_for(
 
 def post_need(session: Session, *, principal: Principal, data: NeedIn) -> Need:
     """An enterprise posts a financing need."""
-    if principal.organization_kind != "enterprise" or not principal.credit_code:
+    if principal.organization_kind != OrgKind.ENTERPRISE or not principal.credit_code:
         raise Forbidden("only an enterprise posts financing needs", field="credit_code")
     iam_service.check_active(principal)
     amount = products_service.check_amount(data.amount, field="amount")
@@ -164,7 +163,7 @@ def post_need(session: Session, *, principal: Principal, data: NeedIn) -> Need:
         max_rate=max_rate,
         collateral=collateral,
         urgency=data.urgency,
-        state=NEED_OPEN,
+        state=NeedState.OPEN,
         created_by=principal.actor,
     )
     session.add(need)
@@ -176,7 +175,7 @@ def close_need(session: Session, *, principal: Principal, need: Need) -> Need:
     """The enterprise closes its need (met or no longer wanted)."""
     if principal.credit_code != need.credit_code:
         raise Forbidden("this need belongs to another enterprise", field="need_id")
-    need.state = "closed"
+    need.state = NeedState.CLOSED
     session.flush()
     return need
 
@@ -505,7 +504,7 @@ def matches_for_need(
     data only where the access decision grants them (``sight_of``). ``reader`` None: public
     rules only, nothing recorded (announcements)."""
     products = list(products_service.published(session))
-    if reader is not None and reader.organization_kind == "institution":
+    if reader is not None and reader.organization_kind == OrgKind.INSTITUTION:
         products = [p for p in products if p.institution_id == reader.organization_public_id]
     if not products:
         return []
@@ -544,7 +543,7 @@ def needs_for_institution(
     own = list(
         session.scalars(
             products_service.of_institution_statement(
-                institution_id=reader.organization_public_id, state=PUBLISHED
+                institution_id=reader.organization_public_id, state=ProductState.PUBLISHED
             )
         )
     )

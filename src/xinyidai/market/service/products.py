@@ -10,19 +10,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from xinyidai.core import clock
 from xinyidai.core.db import is_postgres, lookup_chunks
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
+from xinyidai.core.transitions import Machine, Move, Transition
 from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Product
+from xinyidai.market.models import Product, ProductState
 from xinyidai.market.schemas import (
     COLLATERAL,
     GRADES,
-    PRODUCT_TRANSITIONS,
     PRODUCT_TYPES,
-    PUBLISHED,
     REPAYMENT_METHODS,
     TAX_GRADES,
     ZONES,
@@ -35,6 +35,24 @@ MAX_TERM = 360  # months
 MAX_RATE = Decimal("36")  # percent a year: above it a loan is not protected by law
 CENT = Decimal("0.01")
 RATE_STEP = Decimal("0.0001")
+
+PRODUCTS: Machine[ProductState] = Machine(
+    kind="product",
+    states=ProductState,
+    subject=Product,
+    moves=(
+        Move("create", (), ProductState.DRAFT),
+        Move("publish", (ProductState.DRAFT, ProductState.PAUSED), ProductState.PUBLISHED),
+        Move("pause", (ProductState.PUBLISHED,), ProductState.PAUSED),
+        Move(
+            "withdraw",
+            (ProductState.DRAFT, ProductState.PUBLISHED, ProductState.PAUSED),
+            ProductState.WITHDRAWN,
+        ),
+    ),
+    # Who moves a product is the owner's check (``own_or_raise``): its institution.
+    refusal=N_("a {state} product cannot be moved by {transition}"),
+)
 
 
 def check_choices(values: Sequence[str], *, allowed: Sequence[str], field: str) -> list[str]:
@@ -152,14 +170,14 @@ def check_product(data: ProductIn) -> dict[str, object]:
 
 
 def _institution_of(principal: Principal) -> None:
-    if principal.organization_kind != "institution":
+    if principal.organization_kind != OrgKind.INSTITUTION:
         raise Forbidden("only an institution manages products", field="institution")
 
 
 def institution_active(session: Session, institution_id: str) -> bool:
     """Whether the institution may be dealt with now (approved and not suspended)."""
     organization = iam_service.get_organization(session, public_id=institution_id)
-    return organization is not None and organization.state == "active"
+    return organization is not None and organization.state == OrgState.ACTIVE
 
 
 def create(session: Session, *, principal: Principal, data: ProductIn) -> Product:
@@ -170,20 +188,17 @@ def create(session: Session, *, principal: Principal, data: ProductIn) -> Produc
         public_id=new_id("prd"),
         institution_id=principal.organization_public_id,
         institution_name=principal.organization_name,
-        state="draft",
-        state_changed_at=clock.now(),
-        state_changed_by=principal.actor,
         **columns,
     )
     session.add(product)
-    session.flush()
+    PRODUCTS.begin(session, product, "create", actor=principal.actor)
     return product
 
 
 def update(session: Session, *, principal: Principal, product: Product, data: ProductIn) -> Product:
     """The institution changes a product's terms (not a withdrawn one)."""
     own_or_raise(principal, product)
-    if product.state == "withdrawn":
+    if product.state == ProductState.WITHDRAWN:
         raise Conflict("a withdrawn product cannot be changed", field="state")
     for key, value in check_product(data).items():
         setattr(product, key, value)
@@ -194,30 +209,33 @@ def update(session: Session, *, principal: Principal, product: Product, data: Pr
 def move(session: Session, *, principal: Principal, product: Product, transition: str) -> Product:
     """publish, pause or withdraw, each from the states it may start from."""
     own_or_raise(principal, product)
-    if transition not in PRODUCT_TRANSITIONS:
-        raise ValidationFailed(
-            "{value} is not one of {allowed}",
-            field="transition",
-            value=transition,
-            allowed=", ".join(PRODUCT_TRANSITIONS),
-        )
-    sources, target = PRODUCT_TRANSITIONS[transition]
-    if product.state not in sources:
-        raise Conflict(
-            "a {state} product cannot be moved by {transition}",
-            field="state",
-            state=product.state,
-            transition=transition,
-        )
-    if target == PUBLISHED and not institution_active(session, product.institution_id):
+    target = PRODUCTS.named(transition).target
+    PRODUCTS.check(product, transition)
+    if target == ProductState.PUBLISHED and not institution_active(session, product.institution_id):
         raise Forbidden(
             "only an approved, active institution may publish products", field="institution"
         )
-    product.state = target
-    product.state_changed_at = clock.now()
-    product.state_changed_by = principal.actor
-    session.flush()
+    PRODUCTS.move(session, product, transition, actor=principal.actor)
     return product
+
+
+def history(session: Session, *, principal: Principal | None, product_id: str) -> list[Transition]:
+    """A product's recorded moves, oldest first: for its institution and the operator."""
+    product = visible_or_raise(session, principal=principal, product_id=product_id)
+    if not may_manage(principal, product):
+        raise Forbidden(
+            "only the product's institution and the operator see its history",
+            field="product_id",
+        )
+    return PRODUCTS.history(session, product)
+
+
+def may_manage(principal: Principal | None, product: Product) -> bool:
+    """Its institution and the operator see a product in every state, and its history."""
+    return principal is not None and (
+        principal.organization_kind == OrgKind.OPERATOR
+        or principal.organization_public_id == product.institution_id
+    )
 
 
 def get(session: Session, *, product_id: str) -> Product | None:
@@ -239,12 +257,9 @@ def own_or_raise(principal: Principal, product: Product) -> None:
 def visible_or_raise(session: Session, *, principal: Principal | None, product_id: str) -> Product:
     """A published product for anyone; any state for its institution and the operator."""
     product = get_or_raise(session, product_id=product_id)
-    if product.state == PUBLISHED:
+    if product.state == ProductState.PUBLISHED:
         return product
-    if principal is not None and (
-        principal.organization_kind == "operator"
-        or principal.organization_public_id == product.institution_id
-    ):
+    if may_manage(principal, product):
         return product
     raise NotFound("no product {product}", field="product_id", product=product_id)
 
@@ -334,9 +349,11 @@ def supermarket_statement(
         raise ValidationFailed("{value} is not a region code", field="region", value=region)
     if amount is not None and (not amount.is_finite() or amount <= 0):
         raise ValidationFailed("must be a positive amount", field="amount")
-    active = iam_service.organization_public_ids(session, kind="institution", state="active")
+    active = iam_service.organization_public_ids(
+        session, kind=OrgKind.INSTITUTION, state=OrgState.ACTIVE
+    )
     stmt = select(Product).where(
-        Product.state == PUBLISHED,
+        Product.state == ProductState.PUBLISHED,
         or_(*lookup_chunks(session, Product.institution_id, active)) if active else false(),
     )
     if product_type:

@@ -23,8 +23,8 @@ from xinyidai.consent.schemas import LOAN_APPLICATION
 from xinyidai.core.errors import ValidationFailed
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Application, DecisionRule, Product
-from xinyidai.market.schemas import GRADES, HARD_DECLINES, SUBMITTED, ApplicationIn, RulesIn
+from xinyidai.market.models import Application, ApplicationState, DecisionRule, Product
+from xinyidai.market.schemas import GRADES, HARD_DECLINES, ApplicationIn, RulesIn
 from xinyidai.market.service import applications, matching
 from xinyidai.market.service import products as products_service
 
@@ -180,7 +180,7 @@ def decide_on_submit(session: Session, *, application: Application) -> Applicati
     """Apply the product's rules to a new application: decided at once when they settle it,
     left submitted (with the trace) when they refer it to a person, or when the
     application's letter does not let them read the applicant's data."""
-    if application.state != SUBMITTED:
+    if application.state != ApplicationState.SUBMITTED:
         return application
     rule = get(session, product_id=application.product_id)
     if rule is None or not rule.enabled:

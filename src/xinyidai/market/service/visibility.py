@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from xinyidai.core.errors import Forbidden
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Application, Loan, Need
-from xinyidai.market.schemas import NEED_OPEN
+from xinyidai.market.models import Application, Loan, Need, NeedState
 
-ENTERPRISE, INSTITUTION, OPERATOR = "enterprise", "institution", "operator"
+ENTERPRISE, INSTITUTION, OPERATOR = OrgKind.ENTERPRISE, OrgKind.INSTITUTION, OrgKind.OPERATOR
 
 
 def party_of(principal: Principal) -> tuple[str, str | None] | None:
@@ -105,7 +105,7 @@ def needs(principal: Principal, *, state: str | None = None) -> Select[Any]:
         if state:
             stmt = stmt.where(Need.state == state)
     else:
-        stmt = stmt.where(Need.state == NEED_OPEN)
+        stmt = stmt.where(Need.state == NeedState.OPEN)
     return stmt.order_by(Need.created_at.desc(), Need.id.desc())
 
 
@@ -117,5 +117,5 @@ def may_see_need(principal: Principal, need: Need) -> bool:
     return (
         side == OPERATOR
         or (side == ENTERPRISE and key == need.credit_code)
-        or (side == INSTITUTION and need.state == NEED_OPEN)
+        or (side == INSTITUTION and need.state == NeedState.OPEN)
     )

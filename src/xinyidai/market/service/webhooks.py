@@ -23,7 +23,6 @@ import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -35,30 +34,23 @@ from xinyidai.core import clock, outbound, queue, sealing
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.core.settings import get_settings
+from xinyidai.core.transitions import record as record_transition
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Need, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from xinyidai.market.service import applications, matching
-
-
-class DeliveryState(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-
-
-class Outcome(StrEnum):
-    """What came of one attempt."""
-
-    DELIVERED = "delivered"  # a 2xx answer
-    REJECTED = "rejected"  # any other answer (a redirect is not followed)
-    UNREACHABLE = "unreachable"  # no answer: connection refused, timeout, TLS failure
-    REFUSED = "refused"  # the URL no longer passes the outbound check (not sent)
-    UNSIGNABLE = "unsignable"  # the secret does not open with this node's key (not sent)
-
+from xinyidai.market.models import (
+    DeliveryState,
+    EndpointState,
+    Need,
+    Outcome,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from xinyidai.market.service import matching
 
 PENDING, DELIVERED, FAILED = DeliveryState.PENDING, DeliveryState.DELIVERED, DeliveryState.FAILED
 ENDPOINT_KIND, DELIVERY_KIND = "webhook_endpoint", "webhook_delivery"
-ACTIVE, INACTIVE = "active", "inactive"
+ACTIVE, INACTIVE = EndpointState.ACTIVE, EndpointState.INACTIVE
 NEED_MATCHED = "need.matched"
 TIMEOUT_SECONDS = 10.0
 ERROR_CHARS = 500
@@ -105,7 +97,7 @@ def _seal_context(endpoint_public_id: str) -> str:
 
 
 def _institution(principal: Principal) -> None:
-    if principal.organization_kind != "institution":
+    if principal.organization_kind != OrgKind.INSTITUTION:
         raise Forbidden("only an institution registers webhook endpoints", field="url")
 
 
@@ -128,7 +120,7 @@ def register(session: Session, *, principal: Principal, url: str) -> tuple[Webho
     )
     session.add(endpoint)
     session.flush()
-    applications.record(
+    record_transition(
         session,
         kind=ENDPOINT_KIND,
         subject_id=public_id,
@@ -166,7 +158,7 @@ def deactivate(session: Session, *, principal: Principal, endpoint_id: str) -> W
     endpoint = own_endpoint_or_raise(session, principal=principal, endpoint_id=endpoint_id)
     if endpoint.active:
         endpoint.active = False
-        applications.record(
+        record_transition(
             session,
             kind=ENDPOINT_KIND,
             subject_id=endpoint.public_id,
@@ -201,7 +193,7 @@ def rotate_secret(
         endpoint.previous_secret_expires_at = None
     endpoint.secret_sealed = sealing.seal(secret, context=_seal_context(endpoint.public_id))
     endpoint.secret_rotated_at = now
-    applications.record(
+    record_transition(
         session,
         kind=ENDPOINT_KIND,
         subject_id=endpoint.public_id,
@@ -368,7 +360,7 @@ def redeliver(
         delivery.state = PENDING
         delivery.round_attempts = 0
     delivery.next_attempt_at = clock.now()
-    applications.record(
+    record_transition(
         session,
         kind=DELIVERY_KIND,
         subject_id=delivery.public_id,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.core.db import lookup_chunks
 from xinyidai.core.errors import Forbidden
+from xinyidai.iam.models import OrgKind
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.schemas import StoredEvent
 from xinyidai.records.models import CreditRecord, RecordVersion
@@ -38,9 +39,9 @@ def ledger_party(
 ) -> tuple[str, str]:
     """Which leaves an organization may find with its own ledger key, as (role, label): an
     enterprise those of its records (the subject), a department those it sent (the actor)."""
-    if organization_kind == "enterprise" and credit_code:
+    if organization_kind == OrgKind.ENTERPRISE and credit_code:
         return "subject", credit_code
-    if organization_kind == "provider" and organization_code:
+    if organization_kind == OrgKind.PROVIDER and organization_code:
         return "actor", ledger_actor(organization_code)
     raise Forbidden("only an enterprise or a department has a ledger key", field="organization")
 
