@@ -29,6 +29,9 @@ from xinyidai import bootstrap
 from xinyidai.core import db as core_db
 from xinyidai.core.settings import normalize_database_url
 from xinyidai.iam.service import DemoAccount
+from xinyidai.jobs import load_all_tasks
+
+load_all_tasks()  # services queue tasks by name, as in the app and the command line
 
 # Property tests check what holds, never how fast: no per-example deadline (a loaded CI
 # machine would turn it into a flaky timing assertion).

@@ -30,6 +30,7 @@ from xinyidai.core.settings import get_settings
 from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
 from xinyidai.ingest.api import router as ingest_router
+from xinyidai.jobs import load_all_tasks
 from xinyidai.ledger.api import router as ledger_router
 from xinyidai.market.api import router as market_router
 from xinyidai.privacy.api import router as privacy_router
@@ -94,6 +95,7 @@ def create_app() -> FastAPI:
     settings = get_settings()
     settings.check_production()
     refuse_demo_accounts_in_production()
+    load_all_tasks()  # the routes and services queue tasks by name
     app = FastAPI(
         lifespan=_lifespan,
         title="XYD 信易贷",

@@ -24,7 +24,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.fake_dns import PUBLIC_ADDRESS, FakeDNS
 from tests.market.conftest import Auth, need_payload, publish
-from xinyidai.core import clock
+from xinyidai.core import clock, queue
 from xinyidai.market import jobs
 from xinyidai.market.models import Transition, WebhookDelivery, WebhookEndpoint
 from xinyidai.market.service import webhooks
@@ -520,9 +520,9 @@ def test_manual_redelivery_queues_a_new_attempt(
     assert log["state"] == "failed"
 
     queued: list[str] = []
-    enqueue = jobs.enqueue_delivery
+    enqueue = queue.enqueue
     monkeypatch.setattr(
-        jobs, "enqueue_delivery", lambda delivery_id, at=None: queued.append(delivery_id)
+        queue, "enqueue", lambda name, delivery_id, at=None: queued.append(delivery_id)
     )
     path = f"/api/v1/institution/webhooks/deliveries/{log['id']}/redeliver"
     assert client.post(path, headers=auth("bank2")).status_code == 404
@@ -530,7 +530,7 @@ def test_manual_redelivery_queues_a_new_attempt(
     assert again.status_code == 202, again.text
     assert queued == [log["id"]]  # handed to the queue once the request committed
     assert again.json()["state"] == "pending"
-    monkeypatch.setattr(jobs, "enqueue_delivery", enqueue)
+    monkeypatch.setattr(queue, "enqueue", enqueue)
 
     receiver.status = 204
     assert jobs.deliver_now(log["id"]) == "delivered"
