@@ -87,7 +87,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Size the thread pool that runs the (synchronous) endpoints to the admission limit:
     every admitted request finds a thread, and so does the commit at its end."""
     limiter = anyio.to_thread.current_default_thread_limiter()
-    limiter.total_tokens = max(limiter.total_tokens, get_settings().web_max_concurrency + 8)
+    limiter.total_tokens = max(limiter.total_tokens, get_settings().web.max_concurrency + 8)
     yield
 
 
@@ -112,9 +112,9 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestLocale)
     app.add_middleware(
         AdmissionLimit,
-        active=settings.web_max_concurrency,
-        waiting=settings.web_max_waiting,
-        wait_seconds=settings.web_wait_seconds,
+        active=settings.web.max_concurrency,
+        waiting=settings.web.max_waiting,
+        wait_seconds=settings.web.wait_seconds,
         exempt=UNLIMITED_PATHS,
         request_id=request_id,
     )

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
+from tests.conftest import XydEnv
 from tests.market.conftest import need_payload, principal_of, product_payload
 from xinyidai.core import db as core_db
 from xinyidai.core import queue
-from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
 from xinyidai.market import service
 from xinyidai.market.schemas import NeedIn, ProductIn
@@ -25,9 +25,11 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pending_delivery(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def pending_delivery(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, xyd_env: XydEnv
+) -> Iterator[str]:
     """A need.matched delivery to the demo bank's endpoint, committed and not yet tried."""
-    monkeypatch.setattr(get_settings(), "outbound_allow_loopback", True)
+    xyd_env(XYD_OUTBOUND_ALLOW_LOOPBACK="true")
     monkeypatch.setattr(queue, "enqueue", lambda name, delivery_id, at=None: None)
     session = core_db.new_session()
     try:

@@ -34,7 +34,7 @@ _AFTER_COMMIT = "xyd_after_commit"
 
 
 def build_huey(settings: Settings) -> Huey:
-    if settings.queue_immediate:
+    if settings.queue.immediate:
         return MemoryHuey("xyd", immediate=True)
     if settings.redis_url:
         return RedisHuey("xyd", url=settings.redis_url)

@@ -190,7 +190,7 @@ def rotate_secret(
     endpoint = own_endpoint_or_raise(session, principal=principal, endpoint_id=endpoint_id)
     if not endpoint.active:
         raise Conflict("a deactivated endpoint has no secret to rotate", field="endpoint_id")
-    hours = get_settings().webhook_secret_grace_hours if grace_hours is None else grace_hours
+    hours = get_settings().market.webhook_secret_grace_hours if grace_hours is None else grace_hours
     if not 0 <= hours <= 720:
         raise ValidationFailed("must be between 0 and 720 hours", field="grace_hours")
     now = clock.now()
