@@ -28,8 +28,11 @@ from tests.accounts import ENTERPRISE_CODE, token_for
 from tests.consent.world import World, build_world
 from xinyidai import bootstrap
 from xinyidai.core import db as core_db
-from xinyidai.core.settings import normalize_database_url
+from xinyidai.core.settings import Settings, get_settings, normalize_database_url
 from xinyidai.iam.service import DemoAccount
+from xinyidai.jobs import load_all_tasks
+
+load_all_tasks()  # services queue tasks by name, as in the app and the command line
 
 # Property tests check what holds, never how fast: no per-example deadline (a loaded CI
 # machine would turn it into a flaky timing assertion).
@@ -56,6 +59,37 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     bootstrap.initialize(f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _settings_read_again_after_each_test() -> Iterator[None]:
+    """No test sees the settings another test changed."""
+    yield
+    get_settings.cache_clear()
+
+
+XydEnv = Callable[..., Settings]
+
+
+@pytest.fixture
+def xyd_env() -> Iterator[XydEnv]:
+    """The one way a test changes settings: ``xyd_env(XYD_LEDGER_MAX_ENTRIES="4")`` sets
+    the variables as an operator would (``None`` removes one), reads the settings again and
+    returns them; after the test the variables are as they were and the settings read again.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+
+        def set_variables(**variables: str | None) -> Settings:
+            for name, value in variables.items():
+                if value is None:
+                    patch.delenv(name, raising=False)
+                else:
+                    patch.setenv(name, value)
+            get_settings.cache_clear()
+            return get_settings()
+
+        yield set_variables
+    get_settings.cache_clear()
 
 
 def _use_database(monkeypatch: pytest.MonkeyPatch, url: str, data_dir: Path) -> None:

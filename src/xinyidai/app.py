@@ -30,6 +30,7 @@ from xinyidai.core.settings import get_settings
 from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
 from xinyidai.ingest.api import router as ingest_router
+from xinyidai.jobs import load_all_tasks
 from xinyidai.ledger.api import router as ledger_router
 from xinyidai.market.api import router as market_router
 from xinyidai.privacy.api import router as privacy_router
@@ -86,7 +87,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Size the thread pool that runs the (synchronous) endpoints to the admission limit:
     every admitted request finds a thread, and so does the commit at its end."""
     limiter = anyio.to_thread.current_default_thread_limiter()
-    limiter.total_tokens = max(limiter.total_tokens, get_settings().web_max_concurrency + 8)
+    limiter.total_tokens = max(limiter.total_tokens, get_settings().web.max_concurrency + 8)
     yield
 
 
@@ -94,6 +95,7 @@ def create_app() -> FastAPI:
     settings = get_settings()
     settings.check_production()
     refuse_demo_accounts_in_production()
+    load_all_tasks()  # the routes and services queue tasks by name
     app = FastAPI(
         lifespan=_lifespan,
         title="XYD 信易贷",
@@ -110,9 +112,9 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestLocale)
     app.add_middleware(
         AdmissionLimit,
-        active=settings.web_max_concurrency,
-        waiting=settings.web_max_waiting,
-        wait_seconds=settings.web_wait_seconds,
+        active=settings.web.max_concurrency,
+        waiting=settings.web.max_waiting,
+        wait_seconds=settings.web.wait_seconds,
         exempt=UNLIMITED_PATHS,
         request_id=request_id,
     )

@@ -1,4 +1,5 @@
-"""Every domain's queue tasks, imported so that a worker knows them all."""
+"""Every domain's queue tasks, imported so that a process knows them all: the worker runs
+them, and the app and the command line queue them by name (``core.queue``)."""
 
 from __future__ import annotations
 
@@ -15,5 +16,6 @@ TASK_MODULES: tuple[str, ...] = (
 
 
 def load_all_tasks() -> None:
+    """Import every task module (once; importing again does nothing)."""
     for name in TASK_MODULES:
         importlib.import_module(name)

@@ -16,6 +16,7 @@ from xinyidai.audit import flags
 from xinyidai.audit import service as audit_service
 from xinyidai.cli import app as cli
 from xinyidai.core import clock
+from xinyidai.core.settings import AuditSettings
 from xinyidai.registry import creditcode
 
 
@@ -42,7 +43,7 @@ def _codes(n: int) -> list[str]:
 def test_an_institution_querying_far_more_enterprises_than_its_applications_is_flagged(
     world: World, session: Session
 ) -> None:
-    settings = flags.AuditSettings(min_subjects=5, query_ratio=2.0)
+    settings = AuditSettings(min_subjects=5, query_ratio=2.0)
     for code in _codes(6):
         _query(session, world, "bank", code)
     for code in _codes(2):
@@ -58,12 +59,12 @@ def test_an_institution_querying_far_more_enterprises_than_its_applications_is_f
     grant(session, world)  # one application letter: 6 > 2 x 1 still
     grant(session, world, purpose="guarantee_review")  # same enterprise: still one
     assert [f.kind for f in flags.compute(session, settings=settings)] == ["excess_queries"]
-    settings = flags.AuditSettings(min_subjects=5, query_ratio=6.0)
+    settings = AuditSettings(min_subjects=5, query_ratio=6.0)
     assert flags.compute(session, settings=settings) == []
 
 
 def test_bulk_queries_outside_office_hours_are_flagged(world: World, session: Session) -> None:
-    settings = flags.AuditSettings(off_hours_bulk=3, min_subjects=100)
+    settings = AuditSettings(off_hours_bulk=3, min_subjects=100)
     # 2026-03-04 is a Wednesday; 23:30 in China is outside office hours, 10:00 inside.
     night = datetime(2026, 3, 4, 23, 30, tzinfo=clock.SHANGHAI)
     noon = datetime(2026, 3, 4, 10, 0, tzinfo=clock.SHANGHAI)
@@ -81,7 +82,7 @@ def test_bulk_queries_outside_office_hours_are_flagged(world: World, session: Se
     ]
     weekend = datetime(2026, 3, 7, 10, 0, tzinfo=clock.SHANGHAI)  # a Saturday
     assert flags.off_hours(weekend, settings)
-    assert not flags.off_hours(weekend, flags.AuditSettings(weekends_off=False))
+    assert not flags.off_hours(weekend, AuditSettings(weekends_off=False))
 
 
 def test_queries_after_a_revocation_are_flagged(

@@ -21,6 +21,7 @@ from tests.backup.conftest import (
     rewrite_member,
     served,
 )
+from tests.conftest import XydEnv
 from xinyidai.backup import service
 from xinyidai.backup.archive import read_manifest
 from xinyidai.cli import app
@@ -92,12 +93,11 @@ def test_a_changed_member_and_a_node_with_data_are_refused(pg_node: Node, tmp_pa
 
 
 def test_missing_tools_old_tools_and_wrong_urls_are_one_line_errors(
-    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg_url: str, tmp_path: Path, xyd_env: XydEnv
 ) -> None:
     empty = tmp_path / "no-tools"
     empty.mkdir()
-    monkeypatch.setenv("XYD_PG_BIN_DIR", str(empty))
-    core_db.reset_engines()
+    xyd_env(XYD_PG_BIN_DIR=str(empty))
     refused = runner.invoke(app, ["backup", "--out", str(tmp_path / "a.tar")])
     assert refused.exit_code == 1
     assert "pg_dump is not installed" in refused.output
@@ -108,14 +108,15 @@ def test_missing_tools_old_tools_and_wrong_urls_are_one_line_errors(
     fake = old / "pg_dump"
     fake.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
     fake.chmod(0o755)
-    monkeypatch.setenv("XYD_PG_BIN_DIR", str(old))
-    core_db.reset_engines()
+    xyd_env(XYD_PG_BIN_DIR=str(old))
     refused = runner.invoke(app, ["backup", "--out", str(tmp_path / "a.tar")])
     assert refused.exit_code == 1
     assert "pg_dump 9.6.24 cannot dump a PostgreSQL" in refused.output
 
-    monkeypatch.delenv("XYD_PG_BIN_DIR")
-    monkeypatch.setenv("XYD_DATABASE_URL", pg_url.rsplit("/", 1)[0] + "/xyd_no_such_database")
+    xyd_env(
+        XYD_PG_BIN_DIR=None,
+        XYD_DATABASE_URL=pg_url.rsplit("/", 1)[0] + "/xyd_no_such_database",
+    )
     core_db.reset_engines()
     refused = runner.invoke(app, ["backup", "--out", str(tmp_path / "a.tar")])
     assert refused.exit_code == 1

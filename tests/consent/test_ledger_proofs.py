@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
+from tests.conftest import XydEnv
 from tests.consent.world import Auth, World, events, grant
 from xinyidai.ledger import client as ledger_client
 from xinyidai.ledger import keys, tree
@@ -20,9 +21,9 @@ from xinyidai.records.models import CreditRecord
 
 
 @pytest.fixture
-def logged(world: World, session: Session, monkeypatch: pytest.MonkeyPatch) -> World:
+def logged(world: World, session: Session, xyd_env: XydEnv) -> World:
     """The world's records in the ledger, sequenced under a signed checkpoint."""
-    monkeypatch.setenv("XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS", "0")
+    xyd_env(XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS="0")
     keys.create_key()
     ledger_service.refresh(session, force=True)
     session.commit()

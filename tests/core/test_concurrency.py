@@ -16,10 +16,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
+from tests.conftest import XydEnv
 from tests.consent.world import World, grant
 from tests.servers import free_port, serving
 from xinyidai.core import db as core_db
-from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
 
 POOL = 3
@@ -35,16 +35,17 @@ class Server:
 
 
 @pytest.fixture
-def server(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+def server(world: World, xyd_env: XydEnv) -> Iterator[Server]:
     """``xyd serve``'s app on a free port, with as many slots as pooled connections (3) and
     no connection beyond the pool; the peak of connections in use is counted."""
     core_db.get_engine().dispose()
-    core_db.reset_engines()  # forgets the settings too: change them after
-    settings = get_settings()
-    monkeypatch.setattr(settings, "web_max_concurrency", POOL)
-    monkeypatch.setattr(settings, "db_pool_size", POOL)
-    monkeypatch.setattr(settings, "db_pool_overflow", 0)
-    monkeypatch.setattr(settings, "db_pool_timeout_seconds", 5.0)
+    core_db.reset_engines()
+    xyd_env(
+        XYD_WEB_MAX_CONCURRENCY=str(POOL),
+        XYD_DB_POOL_SIZE=str(POOL),
+        XYD_DB_POOL_OVERFLOW="0",
+        XYD_DB_POOL_TIMEOUT_SECONDS="5.0",
+    )
     engine = core_db.get_engine()
     assert engine.pool.size() == POOL  # type: ignore[attr-defined]
     port = free_port()

@@ -3,14 +3,28 @@ never for one that rolls back."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy.orm import Session
 
-from xinyidai.core import queue
+from xinyidai.core import clock, queue
+
+enqueued: list[str] = []
+
+
+@queue.task("tests.remember")
+def remember(value: str) -> None:
+    enqueued.append(value)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_enqueued_yet() -> None:
+    enqueued.clear()
 
 
 def test_a_task_is_enqueued_after_commit_and_never_after_rollback(session: Session) -> None:
-    enqueued: list[str] = []
-    queue.on_commit(session, lambda: enqueued.append("kept"))
+    queue.enqueue_after_commit(session, "tests.remember", "kept")
     session.flush()
     assert enqueued == []
     session.commit()
@@ -18,18 +32,49 @@ def test_a_task_is_enqueued_after_commit_and_never_after_rollback(session: Sessi
     session.commit()
     assert enqueued == ["kept"]  # once
 
-    queue.on_commit(session, lambda: enqueued.append("rolled back"))
+    queue.enqueue_after_commit(session, "tests.remember", "rolled back")
     session.rollback()
     session.commit()
     assert enqueued == ["kept"]
 
 
-def test_a_failing_enqueue_does_not_undo_the_commit(session: Session) -> None:
-    def broken() -> None:
-        raise ConnectionError("queue down")
+def test_a_failing_enqueue_does_not_undo_the_commit(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def queue_down_once(name: str, value: str, at: object = None) -> None:
+        if value == "lost":
+            raise ConnectionError("queue down")
+        remember(value)
 
-    done: list[str] = []
-    queue.on_commit(session, broken)
-    queue.on_commit(session, lambda: done.append("next"))
+    monkeypatch.setattr(queue, "enqueue", queue_down_once)
+    done = enqueued
+    queue.enqueue_after_commit(session, "tests.remember", "lost")
+    queue.enqueue_after_commit(session, "tests.remember", "next")
     session.commit()
     assert done == ["next"]
+
+
+def test_an_unknown_task_is_refused_before_anything_is_committed(session: Session) -> None:
+    with pytest.raises(LookupError, match=r"tests\.nobody"):
+        queue.enqueue_after_commit(session, "tests.nobody", "x")
+    session.commit()
+    assert enqueued == []
+
+
+def test_a_task_registered_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"tests\.remember"):
+        queue.task("tests.remember")(lambda value: None)
+
+
+def test_a_task_for_later_waits_in_the_schedule(session: Session) -> None:
+    later = clock.now() + timedelta(hours=1)
+    queue.enqueue_after_commit(session, "tests.remember", "later", at=later)
+    queue.enqueue_after_commit(session, "tests.remember", "due", at=clock.now())
+    session.commit()
+    assert enqueued == ["due"]
+    try:
+        waiting = [t for t in queue.huey.scheduled() if t.args == ("later",)]
+        assert len(waiting) == 1
+        assert abs((waiting[0].eta - later.replace(tzinfo=None)).total_seconds()) < 60
+    finally:
+        queue.huey.storage.flush_schedule()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from xinyidai.core import jobs
 from xinyidai.core.db import session_scope
 from xinyidai.core.queue import build_huey, huey
-from xinyidai.core.settings import Settings
+from xinyidai.core.settings import QueueSettings, Settings
 
 
 def count_to(job_id: str, *, upto: int, fail_at: int | None = None) -> None:
@@ -75,7 +75,7 @@ def test_unknown_job_is_not_found(session: Session) -> None:
 
 
 def test_embedded_queue_is_sqlite_by_default(tmp_path: object) -> None:
-    queue = build_huey(Settings(data_dir=tmp_path, queue_immediate=False))  # type: ignore[arg-type]
+    queue = build_huey(Settings(data_dir=tmp_path, queue=QueueSettings(immediate=False)))  # type: ignore[arg-type]
     assert type(queue.storage).__name__ == "SqliteStorage"
 
 
@@ -86,7 +86,7 @@ REDIS_URL = os.environ.get("XYD_TEST_REDIS_URL", "")
     not REDIS_URL and os.environ.get("CI") != "true", reason="XYD_TEST_REDIS_URL not set"
 )
 def test_redis_queue_carries_a_job_to_a_worker(session: Session) -> None:
-    queue = build_huey(Settings(redis_url=REDIS_URL, queue_immediate=False))
+    queue = build_huey(Settings(redis_url=REDIS_URL, queue=QueueSettings(immediate=False)))
     assert type(queue.storage).__name__ == "RedisStorage"
     queue.flush()
     task = queue.task(name="count_to_redis")(count_to)

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import XydEnv
 from tests.fake_dns import FakeDNS
 from xinyidai.core import outbound
-from xinyidai.core.settings import get_settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -154,8 +154,8 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
 
 
 @pytest.fixture
-def loopback(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(get_settings(), "outbound_allow_loopback", True)
+def loopback(db_url: str, xyd_env: XydEnv) -> None:
+    xyd_env(XYD_OUTBOUND_ALLOW_LOOPBACK="true")
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import XydEnv
 from xinyidai.core import sealing
-from xinyidai.core.settings import get_settings
 
 
-def test_a_sealed_secret_opens_for_its_row_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sealed_secret_opens_for_its_row_only(xyd_env: XydEnv) -> None:
     sealed = sealing.seal("whsec_c2VjcmV0", context="endpoint:whk_1")
     assert "c2VjcmV0" not in sealed
     assert sealed != sealing.seal("whsec_c2VjcmV0", context="endpoint:whk_1")  # fresh nonce
@@ -20,6 +20,6 @@ def test_a_sealed_secret_opens_for_its_row_only(monkeypatch: pytest.MonkeyPatch)
         sealing.unseal(tampered, context="endpoint:whk_1")
     with pytest.raises(sealing.SealBroken):
         sealing.unseal("whsec_c2VjcmV0", context="endpoint:whk_1")
-    monkeypatch.setattr(get_settings(), "secret_key", "another node's key")
+    xyd_env(XYD_SECRET_KEY="another node's key")
     with pytest.raises(sealing.SealBroken):
         sealing.unseal(sealed, context="endpoint:whk_1")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tests.ingest.tables import HEADERS, good_row, write
 from xinyidai.core import jobs
 from xinyidai.core.queue import build_huey
-from xinyidai.core.settings import Settings
+from xinyidai.core.settings import QueueSettings, Settings
 from xinyidai.ingest import service
 
 
@@ -28,7 +28,7 @@ def test_worker_process_runs_a_queued_ingest_job(
     batch.job_id = job.id
     session.commit()
 
-    queue = build_huey(Settings(data_dir=tmp_path, queue_immediate=False))
+    queue = build_huey(Settings(data_dir=tmp_path, queue=QueueSettings(immediate=False)))
     from xinyidai.ingest import jobs as ingest_jobs
 
     task = queue.task(name=ingest_jobs.ingest_uploaded_file.name)(

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD, ENTERPRISE_CODE
+from tests.conftest import XydEnv
 from xinyidai.core import db as core_db
 from xinyidai.core.errors import NotFound, ValidationFailed
-from xinyidai.core.settings import get_settings
 from xinyidai.iam import security, service
 
 
@@ -109,13 +109,8 @@ def test_a_demo_username_with_a_changed_password_is_not_a_demo_account(
 
 
 @pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch) -> object:
-    monkeypatch.setenv("XYD_ENV", "production")
-    monkeypatch.setenv("XYD_SECRET_KEY", "a-real-secret-for-this-test")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.setenv("XYD_ENV", "test")
-    get_settings.cache_clear()
+def production(xyd_env: XydEnv) -> None:
+    xyd_env(XYD_ENV="production", XYD_SECRET_KEY="a-real-secret-for-this-test")
 
 
 def test_production_refuses_to_start_while_demo_accounts_exist(

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD
+from tests.conftest import XydEnv
 from xinyidai.core import clock
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import service
@@ -122,7 +123,7 @@ def test_an_address_failing_across_many_usernames_is_slowed(
 ) -> None:
     start = clock.now()
     with from_address(client, ATTACKER) as sprayer, clock.frozen_at(start):
-        for number in range(get_settings().login_address_free_failures):
+        for number in range(get_settings().iam.login_address_free_failures):
             assert _sign_in(sprayer, f"staff{number:03d}", "Summer2026!").status_code == 401  # type: ignore[attr-defined]
         slowed = _sign_in(sprayer, "operator", "Summer2026!")
         assert slowed.status_code == 429  # type: ignore[attr-defined]
@@ -135,7 +136,7 @@ def test_failures_older_than_the_window_no_longer_count(client: TestClient, demo
     start = clock.now()
     waits = _waits_while_failing(client, "bank", start, rounds=3)
     later = start + timedelta(
-        seconds=sum(waits), minutes=get_settings().login_failure_window_minutes
+        seconds=sum(waits), minutes=get_settings().iam.login_failure_window_minutes
     )
     with clock.frozen_at(later + timedelta(seconds=1)):
         assert _sign_in(client, "bank", "wrong-password").status_code == 401  # type: ignore[attr-defined]
@@ -157,23 +158,14 @@ def test_the_administrators_lock_is_not_the_throttle(
     assert locked.json()["error"]["code"] == "locked"  # type: ignore[attr-defined]
 
 
-def test_the_numbers_are_settings(
-    client: TestClient, demo: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("XYD_LOGIN_FREE_FAILURES", "2")
-    monkeypatch.setenv("XYD_LOGIN_DELAY_BASE_SECONDS", "30")
-    get_settings.cache_clear()
-    try:
-        start = clock.now()
-        with clock.frozen_at(start):
-            for _ in range(2):
-                _sign_in(client, "bank", "wrong-password")
-            refused = _sign_in(client, "bank", DEMO_PASSWORD)
-        assert refused.headers["Retry-After"] == "30"  # type: ignore[attr-defined]
-    finally:
-        monkeypatch.delenv("XYD_LOGIN_FREE_FAILURES")
-        monkeypatch.delenv("XYD_LOGIN_DELAY_BASE_SECONDS")
-        get_settings.cache_clear()
+def test_the_numbers_are_settings(client: TestClient, demo: object, xyd_env: XydEnv) -> None:
+    xyd_env(XYD_LOGIN_FREE_FAILURES="2", XYD_LOGIN_DELAY_BASE_SECONDS="30")
+    start = clock.now()
+    with clock.frozen_at(start):
+        for _ in range(2):
+            _sign_in(client, "bank", "wrong-password")
+        refused = _sign_in(client, "bank", DEMO_PASSWORD)
+    assert refused.headers["Retry-After"] == "30"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.accounts import add_department
+from tests.conftest import XydEnv
 from tests.ingest.tables import HEADERS, code, good_row, write
 from xinyidai.records.models import CreditRecord, RecordVersion
 
@@ -235,11 +236,11 @@ def test_an_oversize_upload_is_refused_and_nothing_is_kept(
     provider_key: dict[str, str],
     session: Session,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    xyd_env: XydEnv,
 ) -> None:
     from xinyidai.core.settings import get_settings
 
-    monkeypatch.setattr(get_settings(), "max_upload_mb", 1)
+    xyd_env(XYD_MAX_UPLOAD_MB="1")
     big = tmp_path / "big.csv"
     big.write_bytes(("统一社会信用代码,案号\n" + "x,y\n" * 400_000).encode())
     response = _upload(client, provider_key, big)
@@ -256,11 +257,9 @@ def test_a_large_upload_runs_as_a_job_with_progress(
     auth: Auth,
     session: Session,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    xyd_env: XydEnv,
 ) -> None:
-    from xinyidai.core.settings import get_settings
-
-    monkeypatch.setattr(get_settings(), "inline_upload_kb", 0)
+    xyd_env(XYD_INLINE_UPLOAD_KB="0")
     path = write(tmp_path / "feed", "csv", HEADERS, [good_row(n) for n in range(1, 30)])
     response = _upload(client, provider_key, path)
     assert response.status_code == 202

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from tests.conftest import XydEnv
 from tests.ingest.tables import FORMATS, HEADERS, code, good_row, write
 from xinyidai.catalog import service as catalog
 from xinyidai.core.errors import ValidationFailed
-from xinyidai.core.settings import get_settings
 from xinyidai.ingest import readers, service
 from xinyidai.ingest.models import Rejection
 from xinyidai.records import service as records
@@ -166,21 +166,17 @@ def test_a_different_value_from_another_department_is_flagged_as_a_conflict(
 
 @pytest.mark.parametrize("process_kb", ["0", "1"], ids=["here", "in-a-child"])
 def test_gb18030_file_is_detected_and_read(
-    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, process_kb: str
+    session: Session, tmp_path: Path, xyd_env: XydEnv, process_kb: str
 ) -> None:
-    monkeypatch.setenv("XYD_INGEST_PROCESS_KB", process_kb)
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_PROCESS_KB=process_kb)
     rows = [good_row(n) for n in range(1, 30)]
     path = write(tmp_path / "feed", "gb18030.csv", HEADERS, rows)
     assert path.stat().st_size > 1024
     with pytest.raises(UnicodeDecodeError):
         path.read_text(encoding="utf-8")
-    try:
-        batch = service.ingest_file(
-            session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
-        )
-    finally:
-        get_settings.cache_clear()
+    batch = service.ingest_file(
+        session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
+    )
     assert (batch.format, batch.encoding, batch.accepted) == ("csv", "gb18030", 29)
     assert {r.data["court"] for r in session.scalars(select(CreditRecord))} == {"兴庆区人民法院"}
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xinyidai.core.settings import get_settings
+from tests.conftest import XydEnv
 from xinyidai.ingest import service
 from xinyidai.ingest.models import Batch, Rejection
 from xinyidai.synth import generate
@@ -27,10 +27,11 @@ def _ingest_folder(session: Session, folder: Path) -> list[Batch]:
 
 
 @pytest.fixture(params=["in-process", "child-process"])
-def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def reading(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, xyd_env: XydEnv
+) -> Iterator[str]:
     """Both ways a file is read: here (with a reader thread) and in a forked child."""
-    monkeypatch.setenv("XYD_INGEST_PROCESS_KB", "0" if request.param == "in-process" else "1")
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_PROCESS_KB="0" if request.param == "in-process" else "1")
     children: list[str] = []
     in_child = service._read_in_process
 
@@ -41,7 +42,6 @@ def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(service, "_read_in_process", counted)
     yield request.param
     monkeypatch.undo()
-    get_settings.cache_clear()
     assert bool(children) == (request.param == "child-process")
 
 
@@ -77,10 +77,9 @@ def test_reingesting_a_region_adds_nothing(session: Session, tmp_path: Path) -> 
 
 
 def test_a_failure_in_the_validating_process_is_raised_here(
-    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xyd_env: XydEnv
 ) -> None:
-    monkeypatch.setenv("XYD_INGEST_PROCESS_KB", "1")
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_PROCESS_KB="1")
     folder = tmp_path / "region"
     generate(folder, enterprises=40, seed=3)
     feed = service.feeds_in(folder, provider=None, category=None)[0]
@@ -92,11 +91,8 @@ def test_a_failure_in_the_validating_process_is_raised_here(
         yield
 
     monkeypatch.setattr(service, "_validated_chunks", broken)
-    try:
-        with pytest.raises(ValueError, match="the reader broke in a child"):
-            service.ingest_file(session, feed=feed, actor="test")
-    finally:
-        get_settings.cache_clear()
+    with pytest.raises(ValueError, match="the reader broke in a child"):
+        service.ingest_file(session, feed=feed, actor="test")
     session.rollback()
     assert session.scalars(select(Batch)).all() == []
     assert multiprocessing.active_children() == []
@@ -112,23 +108,19 @@ def test_a_failure_in_the_validating_process_is_raised_here(
 def test_a_file_the_validating_process_cannot_open_fails_the_batch(
     session: Session,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    xyd_env: XydEnv,
     content: bytes,
     suffix: str,
     reason: str,
 ) -> None:
     """Only the child opens a large file: its finding that the file is not a table fails
     the batch with the reason, as opening it here would."""
-    monkeypatch.setenv("XYD_INGEST_PROCESS_KB", "1")
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_PROCESS_KB="1")
     path = tmp_path / f"feed{suffix}"
     path.write_bytes(content)
-    try:
-        batch = service.ingest_file(
-            session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
-        )
-    finally:
-        get_settings.cache_clear()
+    batch = service.ingest_file(
+        session, feed=service.FeedFile(path, "court", "court_enforcement"), actor="test"
+    )
     assert (batch.state, batch.total) == ("failed", 0)
     assert reason in str(batch.error)
     assert session.scalar(select(func.count()).select_from(Rejection)) == 0

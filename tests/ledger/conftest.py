@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.conftest import XydEnv
 from xinyidai.core import clock
 from xinyidai.ledger import keys, note, service, tree
 from xinyidai.ledger.models import LedgerEntry
@@ -23,8 +24,8 @@ def ledger_key(db_url: str) -> note.Signer:
 
 
 @pytest.fixture
-def no_checkpoint_interval(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS", "0")
+def no_checkpoint_interval(xyd_env: XydEnv) -> None:
+    xyd_env(XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS="0")
 
 
 def salt_of(i: int) -> bytes:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.conftest import XydEnv
 from tests.ledger.conftest import committed, events, fill
 from xinyidai.ledger import note, service, tree
 from xinyidai.ledger.models import LedgerCosignature
@@ -66,8 +67,8 @@ def test_entries_give_the_exact_leaf_bytes_and_the_event(api: Any) -> None:
         assert "secret" not in entry["event"]
 
 
-def test_entries_are_capped(api: Any, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XYD_LEDGER_MAX_ENTRIES", "4")
+def test_entries_are_capped(api: Any, session: Session, xyd_env: XydEnv) -> None:
+    xyd_env(XYD_LEDGER_MAX_ENTRIES="4")
     body = api.get(f"{API}/entries", params={"start": 0}).json()
     assert [e["index"] for e in body["entries"]] == [0, 1, 2, 3]
     assert body["end"] == 4

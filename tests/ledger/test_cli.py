@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from tests.conftest import XydEnv
 from tests.ledger.conftest import events
 from xinyidai.cli import app
 from xinyidai.cli import ledger as ledger_cli
@@ -31,11 +32,9 @@ def test_init_writes_a_private_key_file_and_prints_the_vkey(db_url: str) -> None
     assert keys.load_key().verifier.vkey in again.stdout
 
 
-def test_key_file_setting_moves_the_key(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_key_file_setting_moves_the_key(db_url: str, tmp_path: Path, xyd_env: XydEnv) -> None:
     target = tmp_path / "elsewhere" / "ledger.key"
-    monkeypatch.setenv("XYD_LEDGER_KEY_FILE", str(target))
+    xyd_env(XYD_LEDGER_KEY_FILE=str(target))
     assert runner.invoke(app, ["ledger", "init"]).exit_code == 0
     assert target.exists()
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
+from tests.conftest import XydEnv
 from xinyidai.ledger import keys
 from xinyidai.records.models import CreditRecord
 
@@ -52,11 +53,9 @@ def _guesses(shape: dict[str, Any]) -> dict[str, tuple[str, int, str]]:
 
 
 @pytest.fixture
-def pushed(
-    client: TestClient, auth: Auth, session: Session, monkeypatch: pytest.MonkeyPatch
-) -> CreditRecord:
+def pushed(client: TestClient, auth: Auth, session: Session, xyd_env: XydEnv) -> CreditRecord:
     """The tax department pushes one tax grade of the demo enterprise through the API."""
-    monkeypatch.setenv("XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS", "0")
+    xyd_env(XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS="0")
     keys.create_key()
     created = client.post(
         "/api/v1/api-keys",

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.conftest import XydEnv
 from tests.ledger.conftest import (
     assert_same_leaves_as_append_many,
     committed,
@@ -286,9 +287,9 @@ def test_refresh_makes_a_new_checkpoint_when_the_tree_grew(
 
 
 def test_refresh_waits_for_the_interval(
-    session: Session, ledger_key: note.Signer, monkeypatch: pytest.MonkeyPatch
+    session: Session, ledger_key: note.Signer, xyd_env: XydEnv
 ) -> None:
-    monkeypatch.setenv("XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS", "3600")
+    xyd_env(XYD_LEDGER_CHECKPOINT_INTERVAL_SECONDS="3600")
     service.refresh(session)
     service.append_many(session, events=events(2))
     session.commit()

@@ -4,7 +4,6 @@ kept out of the database, rotated by adding a newer one; and what verify makes o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from tests.conftest import XydEnv
 from xinyidai.cli import app
 from xinyidai.core.errors import Conflict
-from xinyidai.core.settings import get_settings
 from xinyidai.ledger import keys, note, service, tree
 from xinyidai.ledger.models import LedgerEntry
 from xinyidai.ledger.schemas import StoredEvent
@@ -25,13 +24,8 @@ SALT = b"0123456789abcdef"
 
 
 @pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XYD_ENV", "production")
-    monkeypatch.setenv("XYD_SECRET_KEY", "a-production-secret")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
+def production(xyd_env: XydEnv) -> None:
+    xyd_env(XYD_ENV="production", XYD_SECRET_KEY="a-production-secret")
 
 
 def test_init_writes_the_tag_secret_next_to_the_key_never_twice(db_url: str) -> None:

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD, ENTERPRISE_CODE
+from tests.conftest import XydEnv
 from tests.consent.world import seed_records
 from tests.fake_dns import FakeDNS
 from xinyidai.consent import service as consent_service
-from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service import DemoAccount
@@ -146,10 +146,10 @@ def apply(
 
 
 @pytest.fixture
-def loopback_allowed(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def loopback_allowed(db_url: str, xyd_env: XydEnv) -> None:
     """Outbound requests may reach this machine (the tests' local receivers), as a developer
     allows with ``XYD_OUTBOUND_ALLOW_LOOPBACK``."""
-    monkeypatch.setattr(get_settings(), "outbound_allow_loopback", True)
+    xyd_env(XYD_OUTBOUND_ALLOW_LOOPBACK="true")
 
 
 @pytest.fixture

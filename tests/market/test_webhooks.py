@@ -22,9 +22,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from tests.conftest import XydEnv
 from tests.fake_dns import PUBLIC_ADDRESS, FakeDNS
 from tests.market.conftest import Auth, need_payload, publish
-from xinyidai.core import clock
+from xinyidai.core import clock, queue
 from xinyidai.core.transitions import Transition
 from xinyidai.market import jobs
 from xinyidai.market.models import WebhookDelivery, WebhookEndpoint
@@ -233,23 +234,20 @@ def test_loopback_is_allowed_only_when_the_setting_says_so(
     auth: Auth,
     market: None,
     receiver: Receiver,
-    monkeypatch: pytest.MonkeyPatch,
+    xyd_env: XydEnv,
 ) -> None:
-    from xinyidai.core.settings import get_settings
-
     assert _register(client, auth("bank"), receiver.url).status_code == 422
-    monkeypatch.setattr(get_settings(), "outbound_allow_loopback", True)
+    xyd_env(XYD_OUTBOUND_ALLOW_LOOPBACK="true")
     assert _register(client, auth("bank"), receiver.url).status_code == 201
     assert _register(client, auth("bank"), "http://10.0.0.5/").status_code == 422
-    monkeypatch.setattr(get_settings(), "env", "production")
-    monkeypatch.setattr(get_settings(), "outbound_require_https", False)
+    xyd_env(XYD_ENV="production", XYD_OUTBOUND_REQUIRE_HTTPS="false")
     refused = _register(client, auth("bank"), receiver.url)
     assert refused.status_code == 422
     assert refused.json()["error"]["field"] == "url"
     assert "环回" in refused.json()["error"]["message"]
-    monkeypatch.setattr(get_settings(), "secret_key", "a-long-random-production-key")
+    settings = xyd_env(XYD_SECRET_KEY="a-long-random-production-key")
     with pytest.raises(RuntimeError, match="XYD_OUTBOUND_ALLOW_LOOPBACK"):
-        get_settings().check_production()
+        settings.check_production()
 
 
 def test_a_delivery_whose_host_now_resolves_privately_is_refused_at_send_time(
@@ -521,9 +519,9 @@ def test_manual_redelivery_queues_a_new_attempt(
     assert log["state"] == "failed"
 
     queued: list[str] = []
-    enqueue = jobs.enqueue_delivery
+    enqueue = queue.enqueue
     monkeypatch.setattr(
-        jobs, "enqueue_delivery", lambda delivery_id, at=None: queued.append(delivery_id)
+        queue, "enqueue", lambda name, delivery_id, at=None: queued.append(delivery_id)
     )
     path = f"/api/v1/institution/webhooks/deliveries/{log['id']}/redeliver"
     assert client.post(path, headers=auth("bank2")).status_code == 404
@@ -531,7 +529,7 @@ def test_manual_redelivery_queues_a_new_attempt(
     assert again.status_code == 202, again.text
     assert queued == [log["id"]]  # handed to the queue once the request committed
     assert again.json()["state"] == "pending"
-    monkeypatch.setattr(jobs, "enqueue_delivery", enqueue)
+    monkeypatch.setattr(queue, "enqueue", enqueue)
 
     receiver.status = 204
     assert jobs.deliver_now(log["id"]) == "delivered"
@@ -612,12 +610,10 @@ def test_bad_endpoints_are_refused(client: TestClient, auth: Auth, market: None)
 
 
 def test_https_is_required_where_the_node_says_so(
-    client: TestClient, auth: Auth, market: None, dns: FakeDNS, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, auth: Auth, market: None, dns: FakeDNS, xyd_env: XydEnv
 ) -> None:
-    from xinyidai.core.settings import get_settings
-
     dns.answers["hooks.bank.example"] = [PUBLIC_ADDRESS]
-    monkeypatch.setattr(get_settings(), "outbound_require_https", True)
+    xyd_env(XYD_OUTBOUND_REQUIRE_HTTPS="true")
     refused = _register(client, auth("bank"), "http://hooks.bank.example/events")
     assert refused.status_code == 422
     assert refused.json()["error"]["field"] == "url"

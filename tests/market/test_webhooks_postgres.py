@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
+from tests.conftest import XydEnv
 from tests.market.conftest import need_payload, principal_of, product_payload
 from xinyidai.core import db as core_db
-from xinyidai.core.settings import get_settings
+from xinyidai.core import queue
 from xinyidai.iam import service as iam_service
-from xinyidai.market import jobs, service
+from xinyidai.market import service
 from xinyidai.market.schemas import NeedIn, ProductIn
 from xinyidai.market.service import webhooks
 from xinyidai.registry import service as registry_service
@@ -24,10 +25,12 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pending_delivery(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def pending_delivery(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, xyd_env: XydEnv
+) -> Iterator[str]:
     """A need.matched delivery to the demo bank's endpoint, committed and not yet tried."""
-    monkeypatch.setattr(get_settings(), "outbound_allow_loopback", True)
-    monkeypatch.setattr(jobs, "enqueue_delivery", lambda delivery_id, at=None: None)
+    xyd_env(XYD_OUTBOUND_ALLOW_LOOPBACK="true")
+    monkeypatch.setattr(queue, "enqueue", lambda name, delivery_id, at=None: None)
     session = core_db.new_session()
     try:
         registry_service.create(

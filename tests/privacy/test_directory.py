@@ -22,10 +22,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE, token_for
+from tests.conftest import XydEnv
 from tests.consent.world import LEGAL_REPRESENTATIVE, PHONE, World, count, grant
 from xinyidai.audit.models import AccessEvent
 from xinyidai.core.ratelimit import RateLimits
-from xinyidai.core.settings import Settings, get_settings
+from xinyidai.core.settings import PrivacySettings, Settings
 from xinyidai.iam.service import DemoAccount
 from xinyidai.ledger.models import LedgerEntry
 from xinyidai.privacy import service as privacy
@@ -88,13 +89,13 @@ def test_the_rule_is_one_place_change_it_and_every_view_follows(
     world: World,
     session: Session,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    xyd_env: XydEnv,
 ) -> None:
     document = json.loads(privacy.DEFAULT_RULES.read_text(encoding="utf-8"))
     document["published"] = []
     rules = tmp_path / "rules.json"
     rules.write_text(json.dumps(document), encoding="utf-8")
-    monkeypatch.setenv("XYD_PRIVACY_RULES_FILE", str(rules))
+    xyd_env(XYD_PRIVACY_RULES_FILE=str(rules))
     grant(session, world, categories=CATEGORIES, levels=["restricted", "confidential"])
     assert _directory(client)["legal_representative"] == MASKED
     bank = {"Authorization": f"Bearer {token_for(client, 'bank')}"}
@@ -109,18 +110,13 @@ def test_the_rule_is_one_place_change_it_and_every_view_follows(
 
 
 @pytest.fixture
-def limited(
-    db_url: str, demo: list[DemoAccount], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
+def limited(db_url: str, demo: list[DemoAccount], xyd_env: XydEnv) -> Iterator[TestClient]:
     """The app with a directory limit of 3 reads a minute anonymously, 5 signed in."""
-    monkeypatch.setenv("XYD_DIRECTORY_RATE_LIMIT", "3/minute")
-    monkeypatch.setenv("XYD_DIRECTORY_RATE_LIMIT_SIGNED_IN", "5/minute")
-    get_settings.cache_clear()
+    xyd_env(XYD_DIRECTORY_RATE_LIMIT="3/minute", XYD_DIRECTORY_RATE_LIMIT_SIGNED_IN="5/minute")
     from xinyidai.app import create_app
 
     with TestClient(create_app()) as test_client:
         yield test_client
-    get_settings.cache_clear()
 
 
 def test_anonymous_listing_past_the_limit_gets_429(limited: TestClient) -> None:
@@ -161,7 +157,7 @@ def test_anonymous_paging_is_logged_without_a_ledger_leaf(
 
 def test_a_limit_must_be_a_rate() -> None:
     with pytest.raises(ValueError, match="is not a rate limit"):
-        Settings(directory_rate_limit="lots")
+        PrivacySettings(directory_rate_limit="lots")
 
 
 REDIS_URL = os.environ.get("XYD_TEST_REDIS_URL", "")

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import XydEnv
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core.errors import ValidationFailed
 from xinyidai.privacy import masking, service
@@ -154,14 +155,12 @@ def test_a_conditional_rule_masks_only_natural_persons() -> None:
     assert service.show(company, view)["shareholder_name"] == "南宁投资集团有限公司"
 
 
-def test_the_rules_file_is_checked_and_can_be_replaced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_rules_file_is_checked_and_can_be_replaced(tmp_path: Path, xyd_env: XydEnv) -> None:
     document = json.loads(service.DEFAULT_RULES.read_text(encoding="utf-8"))
     document["types"]["phone"] = {"method": "mask", "keep_start": 0, "keep_end": 2}
     custom = tmp_path / "rules.json"
     custom.write_text(json.dumps(document), encoding="utf-8")
-    monkeypatch.setenv("XYD_PRIVACY_RULES_FILE", str(custom))
+    xyd_env(XYD_PRIVACY_RULES_FILE=str(custom))
     assert service.rules().types["phone"] == TypeRule(method="mask", keep_start=0, keep_end=2)
     view = service.view_of(_spec("registration"), raw_levels=frozenset({"public"}))
     assert service.show({"phone": "13812345678"}, view) == {"phone": "*********78"}

@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
+from tests.conftest import XydEnv
 from tests.consent.world import (
     LEGAL_REPRESENTATIVE,
     TAX_PAID,
@@ -243,9 +243,9 @@ def test_the_pdf_speaks_english_on_request(client: TestClient, auth: Auth, world
 
 
 def test_a_missing_font_is_a_clear_error_and_nothing_is_half_sent(
-    client: TestClient, auth: Auth, world: World, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, auth: Auth, world: World, xyd_env: XydEnv
 ) -> None:
-    monkeypatch.setenv("XYD_REPORT_FONT", "/nonexistent/font.ttf")
+    xyd_env(XYD_REPORT_FONT="/nonexistent/font.ttf")
     response = client.get(URL, params={"format": "pdf"}, headers=auth("operator"))
     assert response.status_code == 503
     error = response.json()["error"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import XydEnv
 from tests.consent.world import Auth, World
 from tests.profile.test_api import URL, pdf_text
 from xinyidai.profile import fonts
@@ -17,13 +18,12 @@ SOURCE = fonts.DEFAULT_REGULAR
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cache(tmp_path: Path, xyd_env: XydEnv) -> Path:
     if not SOURCE.is_file():
         pytest.skip("fonts-noto-cjk is not installed")
     link = tmp_path / "report-font.ttc"
     link.symlink_to(SOURCE)
-    monkeypatch.setenv("XYD_REPORT_FONT", str(link))
-    monkeypatch.setenv("XYD_FONT_CACHE", str(tmp_path / "cache"))
+    xyd_env(XYD_REPORT_FONT=str(link), XYD_FONT_CACHE=str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
@@ -60,10 +60,8 @@ def test_a_character_outside_the_cut_is_written_with_the_whole_face(
     assert "南宁示范科技有限公司" in text  # none of these are in the cut
 
 
-def test_a_missing_font_file_names_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("XYD_REPORT_FONT", str(tmp_path / "nowhere.otf"))
+def test_a_missing_font_file_names_the_file(tmp_path: Path, xyd_env: XydEnv) -> None:
+    xyd_env(XYD_REPORT_FONT=str(tmp_path / "nowhere.otf"))
     with pytest.raises(fonts.Unavailable) as caught:
         fonts.report_fonts()
     assert caught.value.field == "font"

@@ -12,7 +12,10 @@ from tests.ingest.tables import code
 from typer.testing import CliRunner
 
 from xinyidai.cli import app
+from xinyidai.core import jobs, queue
+from xinyidai.core.db import session_scope
 from xinyidai.scoring import platform_model
+from xinyidai.scoring import service as rating_service
 from xinyidai.scoring.indicators import NAMES
 
 runner = CliRunner()
@@ -37,6 +40,21 @@ def test_rate_all_rates_the_region_as_a_job(db_url: str) -> None:
     text = runner.invoke(app, ["rate", "--all", "--as-of", "2025-12-31"])
     assert text.exit_code == 0
     assert "rated" in text.output
+
+
+def test_rate_all_enqueue_hands_the_committed_job_to_the_workers(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[str, tuple[object, ...]]] = []
+    monkeypatch.setattr(queue, "enqueue", lambda name, *args, at=None: queued.append((name, args)))
+    result = runner.invoke(app, ["rate", "--all", "--as-of", "2025-12-31", "--enqueue", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = _json(result.stdout)
+    assert answer["state"] == "queued"  # type: ignore[index]
+    assert queued == [(rating_service.RATE_ALL_TASK, (answer["job_id"], "2025-12-31"))]  # type: ignore[index]
+    with session_scope() as session:
+        job = jobs.get_or_raise(session, job_id=answer["job_id"])  # type: ignore[index]
+        assert (job.kind, job.state, job.actor) == (rating_service.JOB_KIND, "queued", "cli")
 
 
 def test_rate_one_and_show_its_history(db_url: str, region_folder: Path) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD, add_department
+from tests.conftest import XydEnv
 from tests.ingest.tables import HEADERS, code, good_row, write
 from tests.web.conftest import csrf_of, sign_in
 from xinyidai.core import jobs
@@ -207,9 +208,9 @@ def test_an_unknown_category_is_refused_by_its_field(portal: Portal, tmp_path: P
 
 
 def test_a_file_over_the_size_limit_is_refused(
-    portal: Portal, session: Session, monkeypatch: pytest.MonkeyPatch
+    portal: Portal, session: Session, xyd_env: XydEnv
 ) -> None:
-    monkeypatch.setattr(get_settings(), "max_upload_mb", 1)
+    xyd_env(XYD_MAX_UPLOAD_MB="1")
     client = portal("provider-court")
     big = ("统一社会信用代码,案号\n" + "x,y\n" * 300_000).encode()
     response = _upload(client, "big.csv", big)
@@ -457,9 +458,9 @@ def test_a_queued_batch_shows_a_progress_bar_that_polls_until_done(
 
 
 def test_a_large_upload_is_read_by_a_worker_and_the_page_shows_the_result(
-    portal: Portal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    portal: Portal, tmp_path: Path, xyd_env: XydEnv
 ) -> None:
-    monkeypatch.setattr(get_settings(), "inline_upload_kb", 0)
+    xyd_env(XYD_INLINE_UPLOAD_KB="0")
     client = portal("provider-court")
     batch_id = _upload_path(client, _feed(tmp_path))
     html = client.get(f"/data/batches/{batch_id}").text

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD, OTHER_CODE
+from tests.conftest import XydEnv
 from tests.web.conftest import csrf_of, sign_in
 from xinyidai.core import clock
 from xinyidai.core.i18n import set_locale
@@ -59,9 +60,9 @@ def test_signing_in_sets_a_protected_session_cookie(client: TestClient, demo: ob
 
 
 def test_the_cookie_is_secure_when_configured(
-    client: TestClient, demo: object, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, demo: object, xyd_env: XydEnv
 ) -> None:
-    monkeypatch.setenv("XYD_COOKIE_SECURE", "true")
+    xyd_env(XYD_COOKIE_SECURE="true")
     response = sign_in(client, "operator")
     assert "secure" in response.headers["set-cookie"].lower()  # type: ignore[attr-defined]
 
@@ -77,24 +78,16 @@ def test_the_cookie_is_secure_when_configured(
     ],
 )
 def test_when_cookies_are_secure(
-    monkeypatch: pytest.MonkeyPatch, env: str, scheme: str, option: str, secure: bool
+    xyd_env: XydEnv, env: str, scheme: str, option: str, secure: bool
 ) -> None:
     from starlette.requests import Request
 
-    from xinyidai.core.settings import get_settings
     from xinyidai.web.auth import cookie_secure
 
-    monkeypatch.setenv("XYD_ENV", env)
-    monkeypatch.setenv("XYD_SECRET_KEY", "a-real-secret-for-this-test")
-    monkeypatch.setenv("XYD_COOKIE_SECURE", option)
-    get_settings.cache_clear()
+    xyd_env(XYD_ENV=env, XYD_SECRET_KEY="a-real-secret-for-this-test", XYD_COOKIE_SECURE=option)
     scope = {"type": "http", "scheme": scheme, "server": ("xyd.test", 443), "path": "/"}
     request = Request({**scope, "headers": []})
-    try:
-        assert cookie_secure(request) is secure
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
+    assert cookie_secure(request) is secure
 
 
 def test_a_wrong_password_shows_the_error_by_the_field_and_keeps_the_username(

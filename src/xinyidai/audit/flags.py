@@ -12,7 +12,8 @@
   held was revoked (refusals with the reason ``letter_revoked``), at least
   ``after_revocation`` times.
 
-Every count covers the last ``window_days`` days. The settings are ``XYD_AUDIT_*``.
+Every count covers the last ``window_days`` days. The settings are ``settings.audit``
+(variables ``XYD_AUDIT_*``).
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.audit.models import ALLOW, AccessEvent
 from xinyidai.audit.schemas import FlagOut
 from xinyidai.core import clock
+from xinyidai.core.settings import AuditSettings, get_settings
 from xinyidai.iam.models import OrgKind
 
 EXCESS_QUERIES = "excess_queries"
@@ -35,33 +35,6 @@ OFF_HOURS_BULK = "off_hours_bulk"
 AFTER_REVOCATION = "after_revocation"
 FLAG_KINDS = (EXCESS_QUERIES, OFF_HOURS_BULK, AFTER_REVOCATION)
 WATCHED_KINDS = (OrgKind.INSTITUTION, OrgKind.PLATFORM)
-
-
-class AuditSettings(BaseSettings):
-    """Thresholds of the anomaly flags, from ``XYD_AUDIT_*`` environment variables."""
-
-    model_config = SettingsConfigDict(env_prefix="XYD_AUDIT_", env_file=None, extra="ignore")
-
-    window_days: int = Field(default=30, ge=1, description="days every flag looks back")
-    query_ratio: float = Field(
-        default=3.0, gt=0, description="enterprises queried per application before a flag"
-    )
-    min_subjects: int = Field(
-        default=20, ge=1, description="enterprises queried before excess_queries can flag"
-    )
-    office_start_hour: int = Field(default=8, ge=0, le=23)
-    office_end_hour: int = Field(default=20, ge=1, le=24)
-    weekends_off: bool = True
-    off_hours_bulk: int = Field(
-        default=20, ge=1, description="queries outside office hours on one day before a flag"
-    )
-    after_revocation: int = Field(
-        default=1, ge=1, description="refusals after a revocation before a flag"
-    )
-
-
-def audit_settings() -> AuditSettings:
-    return AuditSettings()
 
 
 def off_hours(moment: datetime, settings: AuditSettings) -> bool:
@@ -204,7 +177,7 @@ def compute(
     session: Session, *, settings: AuditSettings | None = None, now: datetime | None = None
 ) -> list[FlagOut]:
     """Every flag over the window ending now, by kind then organization."""
-    settings = settings or audit_settings()
+    settings = settings or get_settings().audit
     since = (now or clock.now()) - timedelta(days=settings.window_days)
     flags = [
         *excess_queries(session, since=since, settings=settings),

@@ -30,11 +30,15 @@ _TABLE_STEP = re.compile(
 )
 
 
+# libpq's own settings the programs get unless the operator's environment sets them.
+LIBPQ_DEFAULTS = {"PGCONNECT_TIMEOUT": "10"}
+
+
 def libpq_target(url: str) -> tuple[str, dict[str, str]]:
     """The URL as libpq reads it (``postgresql://user@host:port/db?params``, no password),
-    and the environment that carries the password and a short connect timeout."""
+    and the environment that carries the password."""
     parsed = make_url(normalize_database_url(url))
-    env = {"PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "10")}
+    env: dict[str, str] = {}
     if parsed.password is not None:
         env["PGPASSWORD"] = str(parsed.password)
     target = parsed.set(drivername="postgresql", password=None)
@@ -43,7 +47,7 @@ def libpq_target(url: str) -> tuple[str, dict[str, str]]:
 
 def tool(name: str) -> Path:
     """``pg_dump`` or ``pg_restore`` from ``XYD_PG_BIN_DIR``, else from ``PATH``."""
-    folder = get_settings().pg_bin_dir
+    folder = get_settings().backup.pg_bin_dir
     found = shutil.which(name, path=str(folder) if folder is not None else None)
     if found is None:
         raise Unavailable(
@@ -138,7 +142,7 @@ def _run(
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
-            env={**os.environ, **env},
+            env={**LIBPQ_DEFAULTS, **os.environ, **env},  # the child's environment
         )
     except OSError as exc:
         raise Unavailable(

@@ -23,6 +23,7 @@ from xinyidai.cli import (
     scorecard,
     synth,
 )
+from xinyidai.jobs import load_all_tasks
 
 app = typer.Typer(
     name="xyd",
@@ -52,4 +53,5 @@ backup.register(app)
 
 
 def main() -> None:
+    load_all_tasks()  # commands queue tasks by name, as the app does
     app()

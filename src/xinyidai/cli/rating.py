@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session
 
 from xinyidai.cli.common import console, fail, fail_on, print_json, setup_logging
-from xinyidai.core import clock, exports, jobs
+from xinyidai.core import clock, exports, jobs, queue
 from xinyidai.core.db import build_engine, new_session, session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.core.i18n import normalize_locale
@@ -96,8 +96,11 @@ def _rate_all(day: date | None, *, enqueue: bool, as_json: bool) -> None:
     with session_scope() as session:
         job = jobs.create(session, kind=rating_service.JOB_KIND, params=params, actor="cli")
         job_id = job.id
+        if enqueue:
+            queue.enqueue_after_commit(
+                session, rating_service.RATE_ALL_TASK, job_id, params["as_of"]
+            )
     if enqueue:
-        rating_jobs.rate_all_task(job_id, params["as_of"])
         if as_json:
             print_json({"job_id": job_id, "state": "queued"})
         else:

@@ -63,8 +63,8 @@ def build_engine(url: str) -> Engine:
         if database and database != ":memory:":
             pool = {
                 "pool_size": settings.effective_pool_size,
-                "max_overflow": settings.db_pool_overflow,
-                "pool_timeout": settings.db_pool_timeout_seconds,
+                "max_overflow": settings.db.pool_overflow,
+                "pool_timeout": settings.db.pool_timeout_seconds,
             }
         # pysqlite begins a transaction at the first write of a unit of work, not at its
         # reads: a writer takes SQLite's write lock at its first INSERT/UPDATE and keeps it
@@ -81,8 +81,8 @@ def build_engine(url: str) -> Engine:
         url,
         pool_pre_ping=True,
         pool_size=settings.effective_pool_size,
-        max_overflow=settings.db_pool_overflow,
-        pool_timeout=settings.db_pool_timeout_seconds,
+        max_overflow=settings.db.pool_overflow,
+        pool_timeout=settings.db.pool_timeout_seconds,
     )
 
 

@@ -59,7 +59,8 @@ class Job(TimestampMixin, Base):
 
 
 def create(session: Session, *, kind: str, params: dict[str, Any], actor: str | None) -> Job:
-    """Record a job as queued; the caller commits, then enqueues."""
+    """Record a job as queued; its task goes to the queue with
+    ``core.queue.enqueue_after_commit`` in the same transaction."""
     job = Job(id=new_id("job"), kind=kind, params=params, actor=actor, state=JobState.QUEUED)
     session.add(job)
     session.flush()

@@ -3,20 +3,29 @@
 ``XYD_REDIS_URL`` set → Redis; otherwise a SQLite file beside the database. With
 ``XYD_QUEUE_IMMEDIATE=true`` (tests) a task runs at once in the caller.
 
-A task that reads rows the caller is writing is enqueued with ``on_commit``: the queue's
-worker then never looks for a row before it is committed, and nothing is enqueued for a
-transaction that rolls back.
+Work is handed to the queue in one way: a domain's ``jobs`` module declares each task it
+runs for others with ``task("domain.action")``, and a service or a route queues it by that
+name with ``enqueue_after_commit(session, "domain.action", *args)``. The task is handed to
+the queue once the session's transaction commits, so a worker never looks for a row before
+it is committed, and nothing is queued for a transaction that rolls back. Services never
+commit to queue work and never import a ``jobs`` module (which imports them): every process
+that queues work loads all the task modules at start (``xinyidai.jobs.load_all_tasks``,
+called by the app, the command line and the worker), and a name nobody registered is an
+error at once, before anything is committed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from xinyidai.core import clock
 from xinyidai.core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -25,7 +34,7 @@ _AFTER_COMMIT = "xyd_after_commit"
 
 
 def build_huey(settings: Settings) -> Huey:
-    if settings.queue_immediate:
+    if settings.queue.immediate:
         return MemoryHuey("xyd", immediate=True)
     if settings.redis_url:
         return RedisHuey("xyd", url=settings.redis_url)
@@ -35,24 +44,74 @@ def build_huey(settings: Settings) -> Huey:
 
 huey: Huey = build_huey(get_settings())
 
+# Tasks by the name services queue them under (``domain.action``).
+_tasks: dict[str, Any] = {}
+
 
 def backend_name() -> str:
     return type(huey.storage).__name__
 
 
-def on_commit(session: Session, enqueue: Callable[[], object]) -> None:
-    """Call ``enqueue`` (which hands a task to the queue) once ``session``'s transaction has
-    committed; forget it if the transaction rolls back."""
+def task(name: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Make a function a queue task (``huey.task(**options)``) that services and routes
+    queue by ``name`` with ``enqueue_after_commit``."""
+
+    def register(function: Callable[..., Any]) -> Any:
+        if name in _tasks:
+            raise ValueError(f"a queue task named {name!r} is registered already")
+        _tasks[name] = wrapped = huey.task(**options)(function)
+        return wrapped
+
+    return register
+
+
+def registered(name: str) -> Any:
+    """The task registered as ``name``; ``LookupError`` when this process has none."""
+    try:
+        return _tasks[name]
+    except KeyError:
+        raise LookupError(
+            f"no queue task named {name!r}: the process must load the task modules first "
+            "(xinyidai.jobs.load_all_tasks)"
+        ) from None
+
+
+def enqueue(name: str, *args: Any, at: datetime | None = None) -> None:
+    """Hand the task ``name`` to the queue now, to run at once or not before ``at``.
+
+    For rows that are committed already (a periodic sweep); a service or a route uses
+    ``enqueue_after_commit``."""
+    queued = registered(name)
+    wait = 0.0 if at is None else (at - clock.now()).total_seconds()
+    if wait > 0:
+        queued.schedule(args=args, delay=wait)
+    else:
+        queued(*args)
+
+
+def enqueue_after_commit(
+    session: Session, name: str, *args: Any, at: datetime | None = None
+) -> None:
+    """Hand the task ``name`` with ``args`` to the queue once ``session``'s transaction has
+    committed (to run at once, or not before ``at``); forget it if the transaction rolls
+    back. An unknown name raises ``LookupError`` now."""
+    registered(name)
+    _on_commit(session, lambda: enqueue(name, *args, at=at))
+
+
+def _on_commit(session: Session, call: Callable[[], object]) -> None:
+    """Call ``call`` once ``session``'s transaction has committed; forget it if the
+    transaction rolls back."""
     if not session.in_transaction():
         session.begin()  # so that a rollback before any write still forgets it
-    session.info.setdefault(_AFTER_COMMIT, []).append(enqueue)
+    session.info.setdefault(_AFTER_COMMIT, []).append(call)
 
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed(session: Session) -> None:
-    for enqueue in session.info.pop(_AFTER_COMMIT, []):
+    for call in session.info.pop(_AFTER_COMMIT, []):
         try:
-            enqueue()
+            call()
         except Exception:  # the rows are committed; a periodic sweep picks them up again
             log.exception("could not enqueue a task after commit")
 

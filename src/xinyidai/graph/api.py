@@ -134,4 +134,6 @@ def start_analysis(
 ) -> Any:
     """Queue a region analysis: every guarantee circle and chain is found again (operator)."""
     job = service.start_analysis(session, options=options or AnalysisIn(), actor=principal.actor)
+    session.commit()  # queued now: the answer shows the job as it stands
+    session.refresh(job)
     return JSONResponse(job_out(job).model_dump(mode="json"), status_code=202)

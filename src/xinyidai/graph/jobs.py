@@ -7,17 +7,17 @@ import logging
 
 from huey import crontab
 
-from xinyidai.core import jobs
+from xinyidai.core import jobs, queue
 from xinyidai.core.db import session_scope
 from xinyidai.core.queue import huey
 from xinyidai.graph import index, region
 from xinyidai.graph.schemas import AnalysisIn
-from xinyidai.graph.service import JOB_KIND
+from xinyidai.graph.service import ANALYSE_TASK, JOB_KIND
 
 log = logging.getLogger(__name__)
 
 
-@huey.task()  # type: ignore[untyped-decorator]
+@queue.task(ANALYSE_TASK)
 def analyse_region(job_id: str) -> None:
     """Run a region analysis for a queued job; safe to run again (it replaces the last)."""
     with jobs.running(job_id) as progress:

@@ -22,7 +22,7 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from xinyidai.consent.schemas import BASIS_OPERATOR, Decision
-from xinyidai.core import clock, jobs
+from xinyidai.core import clock, jobs, queue
 from xinyidai.core.errors import NotFound, ValidationFailed
 from xinyidai.core.pagination import paginate
 from xinyidai.graph import contagion, cycles, index, links, neighbourhood, region
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 JOB_KIND = "graph.analyse"
+ANALYSE_TASK = "graph.analyse_region"  # the queue task that runs a JOB_KIND job
 MAX_DEPTH = neighbourhood.MAX_DEPTH
 DEFAULT_DEPTH = 2
 
@@ -428,14 +429,10 @@ def structures_out(session: Session, rows: Sequence[GuaranteeStructure]) -> list
 
 
 def start_analysis(session: Session, *, options: AnalysisIn, actor: str | None) -> jobs.Job:
-    """Queue a region analysis as a job (the caller's transaction is committed first)."""
+    """Record a region analysis as a job, queued once the caller commits."""
     job = jobs.create(session, kind=JOB_KIND, params=options.model_dump(), actor=actor)
-    session.commit()
-    from xinyidai.graph.jobs import analyse_region
-
-    analyse_region(job.id)
-    session.expire_all()
-    return jobs.get_or_raise(session, job_id=job.id)
+    queue.enqueue_after_commit(session, ANALYSE_TASK, job.id)
+    return job
 
 
 # ------------------------------------------------------------------------ who sees what

@@ -55,7 +55,7 @@ def upload_format(filename: str | None, declared: str | None = None) -> tuple[st
 def save_upload(stream: IO[bytes], fmt: str) -> tuple[Path, int]:
     """Copy an upload to a file under the data folder; refuse it past the size limit."""
     settings = get_settings()
-    limit = settings.max_upload_mb * 1024 * 1024
+    limit = settings.ingest.max_upload_mb * 1024 * 1024
     uploads = settings.data_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     size = 0
@@ -69,7 +69,7 @@ def save_upload(stream: IO[bytes], fmt: str) -> tuple[Path, int]:
     if size > limit:
         path.unlink(missing_ok=True)
         raise PayloadTooLarge(
-            "the file is larger than {limit} MiB", field="file", limit=settings.max_upload_mb
+            "the file is larger than {limit} MiB", field="file", limit=settings.ingest.max_upload_mb
         )
     return path, size
 
@@ -124,7 +124,7 @@ def accept_upload(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    if size <= get_settings().inline_upload_kb * 1024:
+    if size <= get_settings().ingest.inline_upload_kb * 1024:
         try:
             service.run_file(session, batch_id=batch.id, path=path)
         finally:

@@ -52,7 +52,7 @@ _progress: Any = None  # the worker's end of the progress queue
 
 def workers_for(requested: int | None = None) -> int:
     """How many files may be ingested at once on the configured database."""
-    wanted = requested or get_settings().ingest_workers
+    wanted = requested or get_settings().ingest.workers
     if os.name != "posix" or core_db.get_engine().dialect.name != "postgresql":
         return 1
     return max(1, wanted)

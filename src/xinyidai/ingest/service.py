@@ -485,7 +485,7 @@ def _process(
         spec,
         headers,
         rows,
-        chunk_size=get_settings().ingest_batch_rows,
+        chunk_size=get_settings().ingest.batch_rows,
         resolves=resolves,
     )
     if read_ahead:
@@ -583,9 +583,9 @@ def run_file(
     batch = get_or_raise(session, batch_id=batch_id)
     batch.state = RUNNING
     spec = _spec(session, batch)
-    threshold = get_settings().ingest_process_kb * 1024
+    threshold = get_settings().ingest.process_kb * 1024
     in_child = bool(threshold) and os.name == "posix" and path.stat().st_size >= threshold
-    chunk_size = get_settings().ingest_batch_rows
+    chunk_size = get_settings().ingest.batch_rows
     try:
         if in_child:
             opened, chunks = _read_in_process(batch.id, spec, path, batch.format, chunk_size)

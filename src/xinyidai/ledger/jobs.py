@@ -15,7 +15,8 @@ from huey import crontab
 
 from xinyidai.core.db import session_scope
 from xinyidai.core.queue import huey
-from xinyidai.ledger import keys, service
+from xinyidai.core.settings import get_settings
+from xinyidai.ledger import service
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ IDLE_SECONDS = 10.0
 
 def publish_for(seconds: float, *, idle_seconds: float = IDLE_SECONDS) -> int:
     """Refresh checkpoints for up to ``seconds``; stop after ``idle_seconds`` without growth."""
-    interval = max(keys.ledger_settings().checkpoint_interval_seconds, 0.2)
+    interval = max(get_settings().ledger.checkpoint_interval_seconds, 0.2)
     deadline = time.monotonic() + seconds
     last_growth = time.monotonic()
     published = 0

@@ -1,5 +1,5 @@
-"""The ledger's own settings (``XYD_LEDGER_*``), its signing key and its tag secret, both kept
-outside the database."""
+"""The ledger's signing key and its tag secret, both kept outside the database (where:
+``settings.ledger``, variables ``XYD_LEDGER_*``)."""
 
 from __future__ import annotations
 
@@ -12,27 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from xinyidai.core.errors import Conflict
 from xinyidai.core.settings import get_settings
 from xinyidai.ledger import note
-
-
-class LedgerSettings(BaseSettings):
-    """Knobs of the ledger, read from ``XYD_LEDGER_*`` environment variables."""
-
-    model_config = SettingsConfigDict(env_prefix="XYD_LEDGER_", env_file=None, extra="ignore")
-
-    key_file: Path | None = None
-    tag_secret_file: Path | None = None
-    checkpoint_interval_seconds: float = 2.0
-    sequence_batch: int = 50_000
-    max_entries: int = 1000
-
-
-def ledger_settings() -> LedgerSettings:
-    return LedgerSettings()
 
 
 def origin() -> str:
@@ -42,7 +24,7 @@ def origin() -> str:
 
 def key_path() -> Path:
     """Where the log's private key lives: ``XYD_LEDGER_KEY_FILE`` or under the data dir."""
-    configured = ledger_settings().key_file
+    configured = get_settings().ledger.key_file
     return configured if configured is not None else get_settings().data_dir / "ledger" / "log.key"
 
 
@@ -98,7 +80,7 @@ class TagSecret:
 
 def tag_secret_path() -> Path:
     """Where the tag secrets live: ``XYD_LEDGER_TAG_SECRET_FILE`` or next to the log's key."""
-    configured = ledger_settings().tag_secret_file
+    configured = get_settings().ledger.tag_secret_file
     if configured is not None:
         return configured
     return key_path().with_name("tags.key")

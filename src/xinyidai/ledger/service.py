@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from xinyidai.core import clock
 from xinyidai.core.db import bulk_insert, copy_lines, copy_text, is_postgres
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
+from xinyidai.core.settings import get_settings
 from xinyidai.ledger import explain, keys, note, tree
 from xinyidai.ledger.models import (
     HEAD_ID,
@@ -696,7 +697,7 @@ def integrate(session: Session, *, wait: bool = True, limit: int | None = None) 
     locked = lock_head(session, wait=wait)
     if locked is None:
         return 0
-    batch = limit or keys.ledger_settings().sequence_batch
+    batch = limit or get_settings().ledger.sequence_batch
     done = 0
     while True:
         rows = session.execute(
@@ -777,7 +778,7 @@ def refresh(session: Session, *, force: bool = False) -> LedgerCheckpoint:
     latest = latest_checkpoint(session)
     if latest is not None:
         fresh = clock.now() - latest.created_at < timedelta(
-            seconds=keys.ledger_settings().checkpoint_interval_seconds
+            seconds=get_settings().ledger.checkpoint_interval_seconds
         )
         grew = has_pending(session) or head(session).size > latest.size
         if not grew or (fresh and not force):
@@ -839,7 +840,7 @@ def entries(
         raise NotFound("no ledger entry at index {index}", field="start", index=start)
     if end is not None and end <= start:
         raise ValidationFailed("end must be greater than start", field="end")
-    cap = keys.ledger_settings().max_entries
+    cap = get_settings().ledger.max_entries
     stop = min(end if end is not None else size, size, start + cap)
     rows = session.scalars(
         select(LedgerEntry)

@@ -5,11 +5,11 @@ lost, and the nightly sweep of loans and applications."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from huey import crontab
 
-from xinyidai.core import clock
+from xinyidai.core import clock, queue
 from xinyidai.core.db import session_scope
 from xinyidai.core.queue import huey
 from xinyidai.market.service import applications, loans, webhooks
@@ -35,19 +35,10 @@ def deliver_now(delivery_id: str) -> str | None:
         return str(delivery.state)
 
 
-@huey.task(retries=0)  # type: ignore[untyped-decorator]
+@queue.task(webhooks.DELIVER_TASK, retries=0)
 def deliver_webhook(delivery_id: str) -> str | None:
     """Attempt one webhook delivery (the attempt schedules the next one itself)."""
     return deliver_now(delivery_id)
-
-
-def enqueue_delivery(delivery_id: str, *, at: datetime | None = None) -> None:
-    """Queue an attempt at a delivery now, or at ``at`` (after the caller committed it)."""
-    wait = 0.0 if at is None else (at - clock.now()).total_seconds()
-    if wait > 0:
-        deliver_webhook.schedule(args=(delivery_id,), delay=wait)
-    else:
-        deliver_webhook(delivery_id)
 
 
 @huey.periodic_task(crontab(minute="*/5"), retries=0)  # type: ignore[untyped-decorator]
@@ -56,7 +47,7 @@ def resume_due_deliveries() -> None:
     with session_scope() as session:
         due = webhooks.due(session, before=clock.now() - RESUME_AFTER)
     for delivery_id in due:
-        enqueue_delivery(delivery_id)
+        queue.enqueue(webhooks.DELIVER_TASK, delivery_id)
     if due:
         log.info("resumed %d webhook deliveries past their time", len(due))
 

@@ -106,9 +106,9 @@ def directory_reader(
     anonymous, per user or key when signed in; 429 with ``Retry-After`` past it."""
     settings = get_settings()
     if principal is None:
-        limit, caller = settings.directory_rate_limit, f"address:{client_ip(request)}"
+        limit, caller = settings.privacy.directory_rate_limit, f"address:{client_ip(request)}"
     else:
-        limit, caller = settings.directory_rate_limit_signed_in, principal.actor
+        limit, caller = settings.privacy.directory_rate_limit_signed_in, principal.actor
     limits: RateLimits = request.app.state.rate_limits
     wait = limits.hit(limit, DIRECTORY, caller)
     if wait is not None:

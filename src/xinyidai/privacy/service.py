@@ -8,7 +8,7 @@ is graded ``personal`` — unless the rules list it as published by law with its
 enterprise credit publicity system shows them), which keeps its category's grade. A view
 is entitled to a set of levels (the access decision in ``consent`` says which); a field
 whose grade is among them is shown raw, any other is shown through its type's rule. The
-rules are data (``data/rules.json``, or the file named by ``XYD_PRIVACY_RULES_FILE``) that
+rules are data (``data/rules.json``, or the file of ``settings.privacy.rules_file``) that
 anyone may read through the API, the portal and the CLI.
 
 Every view of a field applies this one grading: the records and the credit report through
@@ -19,20 +19,19 @@ identity and its PDF) through ``registry_facts``.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.catalog.fields import PERSONAL_TYPES, TYPES
 from xinyidai.catalog.schemas import CategorySpec, FieldSpec, Sensitivity
 from xinyidai.core.errors import ValidationFailed
+from xinyidai.core.settings import get_settings
 from xinyidai.privacy import masking
 from xinyidai.privacy.schemas import (
     MASKED,
@@ -56,22 +55,9 @@ PUBLIC = "public"
 ALL_LEVELS = frozenset(LEVELS)
 
 
-class PrivacySettings(BaseSettings):
-    """Knobs of desensitization, read from ``XYD_PRIVACY_*`` environment variables."""
-
-    model_config = SettingsConfigDict(env_prefix="XYD_PRIVACY_", env_file=None, extra="ignore")
-
-    rules_file: Path | None = None
-
-
-@lru_cache(maxsize=8)
-def _configured(value: str | None) -> Path | None:
-    return PrivacySettings().rules_file
-
-
 def rules_path() -> Path:
-    """Where the rules in force are read from (the setting is read once per value)."""
-    return _configured(os.environ.get("XYD_PRIVACY_RULES_FILE")) or DEFAULT_RULES
+    """Where the rules in force are read from."""
+    return get_settings().privacy.rules_file or DEFAULT_RULES
 
 
 def _check(rule_set: RuleSet) -> RuleSet:

@@ -4,11 +4,12 @@ A face of the Noto Sans CJK collection has 65,000 glyphs; reading it takes fontT
 of a second, twice per report (regular and bold). ``prepare`` cuts each face once to the
 characters reports are made of (ASCII and Latin-1, punctuation, arrows and symbols, CJK
 punctuation, full-width forms and the 6,763 hanzi of GB 2312): about 8,000 glyphs that read
-in a tenth of the time. The cuts live in the font cache (``XYD_FONT_CACHE``, default
-``~/.cache/xyd/fonts``), named after their source, so a new font package makes new ones;
-``make install`` prepares them (``xyd profile-fonts``). A report whose text needs a
-character outside the cut (a rare hanzi in a name) is written again with the whole face,
-so nothing is ever missing; without a cut every report uses the whole face.
+in a tenth of the time. The cuts live in the font cache (``settings.profile``:
+``XYD_FONT_CACHE``, default ``$XDG_CACHE_HOME/xyd/fonts``, else ``~/.cache/xyd/fonts``),
+named after their source, so a new font package makes new ones; ``make install`` prepares
+them (``xyd profile-fonts``). A report whose text needs a character outside the cut (a rare
+hanzi in a name) is written again with the whole face, so nothing is ever missing; without
+a cut every report uses the whole face.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from xinyidai.core.errors import Unavailable
+from xinyidai.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,6 @@ DEFAULT_REGULAR = NOTO_DIR / "NotoSansCJK-Regular.ttc"
 DEFAULT_BOLD = NOTO_DIR / "NotoSansCJK-Bold.ttc"
 PREFERRED_FACE = "SC"  # in a collection, the face for Simplified Chinese
 CUT_VERSION = 1  # change when the character set below changes
-
-
-class FontSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="XYD_", env_file=None, extra="ignore")
-
-    report_font: Path | None = None
-    report_font_bold: Path | None = None
-    font_cache: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -57,11 +49,7 @@ class ReportFonts:
 
 
 def cache_dir() -> Path:
-    configured = FontSettings().font_cache
-    if configured is not None:
-        return configured
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "xyd" / "fonts"
+    return get_settings().profile.font_cache_dir
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +96,7 @@ def _source(path: Path) -> Face:
 
 def whole_faces() -> tuple[Face, Face]:
     """The configured regular and bold faces, whole; ``Unavailable`` if a file is missing."""
-    settings = FontSettings()
+    settings = get_settings().profile
     regular = settings.report_font or DEFAULT_REGULAR
     bold = settings.report_font_bold or (DEFAULT_BOLD if regular == DEFAULT_REGULAR else regular)
     return _whole(regular, bold)

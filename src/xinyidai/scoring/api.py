@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
-from xinyidai.core import jobs
+from xinyidai.core import jobs, queue
 from xinyidai.core.api import ERROR_RESPONSES, JobOut, PageDep, SessionDep, job_out
 from xinyidai.core.i18n import current_locale
 from xinyidai.core.pagination import Page, page_of
@@ -104,16 +104,14 @@ def list_runs(session: SessionDep, principal: OperatorUser, paging: PageDep) -> 
 @router.post("/ratings/runs", response_model=JobOut, status_code=202)
 def start_run(body: RatingRunIn, session: SessionDep, principal: OperatorWriter) -> JobOut:
     """Rate every enterprise, as a job run by the workers; poll ``GET /jobs/{id}``."""
-    from xinyidai.scoring import jobs as rating_jobs
-
     job = jobs.create(
         session,
         kind=service.JOB_KIND,
         params={"as_of": body.as_of.isoformat() if body.as_of else None},
         actor=principal.username or principal.organization_name,
     )
-    session.commit()
-    rating_jobs.rate_all_task(job.id, job.params["as_of"])
+    queue.enqueue_after_commit(session, service.RATE_ALL_TASK, job.id, job.params["as_of"])
+    session.commit()  # queued now: the answer shows the job as it stands
     session.refresh(job)
     return job_out(job)
 

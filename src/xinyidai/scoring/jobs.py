@@ -9,7 +9,7 @@ from typing import Any
 
 from huey import crontab
 
-from xinyidai.core import jobs
+from xinyidai.core import jobs, queue
 from xinyidai.core.db import new_session, session_scope
 from xinyidai.core.queue import huey
 from xinyidai.scoring import service
@@ -60,7 +60,7 @@ def run_rating(
     return summary
 
 
-@huey.task()  # type: ignore[untyped-decorator]
+@queue.task(service.RATE_ALL_TASK)
 def rate_all_task(job_id: str, as_of: str | None) -> None:
     """Rate every enterprise (queued from the portal, the API or ``xyd rate --all --enqueue``)."""
     run_rating(job_id, as_of)

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 WRITE_CHUNK = 100_000
 JOB_KIND = "rating.run"
+RATE_ALL_TASK = "rating.rate_all"  # the queue task that runs a JOB_KIND job
 
 
 class Reporter(Protocol):

@@ -18,6 +18,7 @@ from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.db import streamed
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
+from xinyidai.core.settings import get_settings
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
@@ -155,7 +156,7 @@ def events_csv(
 @router.get("/audit/flags")
 def flags_page(request: Request, principal: AuditorPage, session: SessionDep) -> Response:
     """The anomalies in the access log, with the thresholds that raised them."""
-    settings = audit_flags.audit_settings()
+    settings = get_settings().audit
     return render(
         request,
         "audit/flags.html",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
@@ -49,14 +48,13 @@ class CsrfRejected(Exception):
 
 
 def cookie_secure(request: Request) -> bool:
-    """Whether cookies get the ``Secure`` flag: ``XYD_COOKIE_SECURE``, else always in
-    production (TLS may end at a proxy), else when the request came over HTTPS."""
-    option = os.environ.get("XYD_COOKIE_SECURE", "auto").strip().lower()
-    if option in ("1", "true", "yes"):
-        return True
-    if option in ("0", "false", "no"):
-        return False
-    return get_settings().env == "production" or request.url.scheme == "https"
+    """Whether cookies get the ``Secure`` flag: ``settings.web.cookie_secure`` when set
+    (``XYD_COOKIE_SECURE``), else always in production (TLS may end at a proxy), else when
+    the request came over HTTPS."""
+    settings = get_settings()
+    if settings.web.cookie_secure is not None:
+        return settings.web.cookie_secure
+    return settings.env == "production" or request.url.scheme == "https"
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:

@@ -177,7 +177,7 @@ def _upload_page(
         form=form or FormState(),
         own_categories=catalog_service.list_categories(session, provider=department),
         zh=locale == "zh_CN",
-        max_upload_mb=get_settings().max_upload_mb,
+        max_upload_mb=get_settings().ingest.max_upload_mb,
         accept=UPLOAD_ACCEPT,
     )
 

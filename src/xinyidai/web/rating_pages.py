@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from xinyidai.core import jobs
+from xinyidai.core import jobs, queue
 from xinyidai.core.api import SessionDep, request_locale
 from xinyidai.core.errors import XydError
 from xinyidai.iam.models import OrgKind
@@ -103,14 +103,11 @@ def start_run(
     request: Request, principal: OperatorRunner, form: CheckedForm, session: SessionDep
 ) -> Response:
     """Queue a full run (every enterprise, as of today) for the workers."""
-    from xinyidai.scoring import jobs as rating_jobs
-
     job = jobs.create(
         session,
         kind=rating_service.JOB_KIND,
         params={"as_of": None},
         actor=principal.username or principal.organization_name,
     )
-    session.commit()
-    rating_jobs.rate_all_task(job.id, None)
+    queue.enqueue_after_commit(session, rating_service.RATE_ALL_TASK, job.id, None)
     return RedirectResponse(f"/ratings?queued={job.id}", status_code=303)

@@ -102,7 +102,7 @@ def retry_at(session: Session, *, username: str, client_ip: str | None) -> datet
 
     There is no lock: an attempt made once the wait is over has its password checked.
     """
-    settings = get_settings()
+    settings = get_settings().iam
     now = clock.now()
     since = now - timedelta(minutes=settings.login_failure_window_minutes)
     counts = _failure_counts(session, username=username, client_ip=client_ip, since=since)
@@ -135,7 +135,7 @@ def prune(session: Session, *, keep: timedelta = timedelta(days=1)) -> tuple[int
     Returns how many (sessions, failures) were deleted; run it daily (``xyd iam prune``).
     Failed sign-ins are kept at least as long as they count for throttling.
     """
-    window = timedelta(minutes=get_settings().login_failure_window_minutes)
+    window = timedelta(minutes=get_settings().iam.login_failure_window_minutes)
     cutoff = clock.now() - max(keep, window)
     sessions = session.execute(
         delete(AuthSession).where(

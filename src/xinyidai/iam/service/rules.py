@@ -83,7 +83,7 @@ def check_password_rules(
         )
     words = [word.strip().lower() for word in user_inputs if word and word.strip()]
     judged = zxcvbn(value, user_inputs=words)
-    if judged["score"] < get_settings().password_min_score:
+    if judged["score"] < get_settings().iam.password_min_score:
         raise ValidationFailed(_weakness(judged["sequence"]), field=field)
     return value
 

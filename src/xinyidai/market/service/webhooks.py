@@ -52,6 +52,7 @@ PENDING, DELIVERED, FAILED = DeliveryState.PENDING, DeliveryState.DELIVERED, Del
 ENDPOINT_KIND, DELIVERY_KIND = "webhook_endpoint", "webhook_delivery"
 ACTIVE, INACTIVE = EndpointState.ACTIVE, EndpointState.INACTIVE
 NEED_MATCHED = "need.matched"
+DELIVER_TASK = "market.deliver_webhook"  # the queue task of one attempt at a delivery
 TIMEOUT_SECONDS = 10.0
 ERROR_CHARS = 500
 
@@ -180,7 +181,7 @@ def rotate_secret(
     endpoint = own_endpoint_or_raise(session, principal=principal, endpoint_id=endpoint_id)
     if not endpoint.active:
         raise Conflict("a deactivated endpoint has no secret to rotate", field="endpoint_id")
-    hours = get_settings().webhook_secret_grace_hours if grace_hours is None else grace_hours
+    hours = get_settings().market.webhook_secret_grace_hours if grace_hours is None else grace_hours
     if not 0 <= hours <= 720:
         raise ValidationFailed("must be between 0 and 720 hours", field="grace_hours")
     now = clock.now()
@@ -292,14 +293,6 @@ def need_matched_payload(need: Need, product_ids: list[str]) -> dict[str, Any]:
     }
 
 
-def _enqueue_on_commit(session: Session, delivery_id: str, at: datetime | None = None) -> None:
-    """Hand the delivery to the queue once the caller's transaction commits: at once, or
-    at ``at``."""
-    from xinyidai.market import jobs
-
-    queue.on_commit(session, lambda: jobs.enqueue_delivery(delivery_id, at=at))
-
-
 def queue_need_matched(session: Session, *, need: Need) -> list[str]:
     """A pending delivery to every active endpoint whose institution has a product the need
     fits on public facts, each handed to the queue when the caller commits; their ids.
@@ -333,7 +326,7 @@ def queue_need_matched(session: Session, *, need: Need) -> list[str]:
         )
         session.add(delivery)
         session.flush()
-        _enqueue_on_commit(session, delivery.public_id)
+        queue.enqueue_after_commit(session, DELIVER_TASK, delivery.public_id)
         ids.append(delivery.public_id)
     return ids
 
@@ -370,7 +363,7 @@ def redeliver(
         actor=principal.actor,
     )
     session.flush()
-    _enqueue_on_commit(session, delivery.public_id)
+    queue.enqueue_after_commit(session, DELIVER_TASK, delivery.public_id)
     return delivery, endpoint
 
 
@@ -526,5 +519,5 @@ def record(session: Session, *, claimed: Claim, result: Result, draw: float) -> 
     )
     session.flush()
     if next_at is not None:
-        _enqueue_on_commit(session, delivery.public_id, at=next_at)
+        queue.enqueue_after_commit(session, DELIVER_TASK, delivery.public_id, at=next_at)
     return delivery
