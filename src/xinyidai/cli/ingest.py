@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,12 +17,15 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from xinyidai.cli.common import console, fail_on, print_json, setup_logging
+from xinyidai.cli.common import console, fail, fail_on, print_json, setup_logging
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
+from xinyidai.core.settings import get_settings
 from xinyidai.graph import service as graph_service
 from xinyidai.ingest import folder, service
 from xinyidai.scoring import service as rating_service
+
+log = logging.getLogger(__name__)
 
 
 def ingest(
@@ -79,11 +84,15 @@ def ingest(
                 print_json(line)
                 return
             state = "[red]failed[/red]" if line["state"] == "failed" else "ok"
-            error = f" — {line['error']}" if line.get("error") else ""
+            reason = line.get("error")
+            if line.get("error_detail"):  # in the node's language (XYD_LOCALE)
+                reason = service.failure_text(line["error_detail"], get_settings().locale)
+            error = f" — {reason}" if reason else ""
             progress.console.print(
-                f"{state} {feed.path}: {line['total']} rows, {line['accepted']} new, "
+                f"{state} {escape(str(feed.path))}: {line['total']} rows, {line['accepted']} new, "
                 f"{line['updated']} updated, {line['duplicates']} duplicates, "
-                f"{line['rejected']} rejected{error}"
+                f"{line['rejected']} rejected{escape(error)}",
+                soft_wrap=True,  # one line, as logs read it
             )
 
         bulk = path.is_dir()
@@ -106,6 +115,9 @@ def ingest(
                     totals["rated"] = run.rated
         except XydError as exc:
             fail_on(exc)
+        except Exception as exc:  # one line for the user; the traceback at debug level
+            log.debug("xyd ingest stopped", exc_info=True)
+            fail(f"{type(exc).__name__}: {exc}")
     if as_json:
         print_json({"total": totals})
     else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import multiprocessing
 import os
 import queue
@@ -31,13 +32,13 @@ from typing import Any
 
 from xinyidai.core import db as core_db
 from xinyidai.core.settings import get_settings
+from xinyidai.ingest import service
 from xinyidai.ingest.models import Batch
 from xinyidai.ingest.readers import NotATable, detect_format
 from xinyidai.ingest.service import (
     REGISTRATION,
     FeedFile,
     check_sources,
-    ingest_file,
     settle_bulk_process,
     summary,
 )
@@ -48,6 +49,8 @@ ProgressHook = Callable[[FeedFile, int], None]
 DoneHook = Callable[[FeedFile, dict[str, Any]], None]
 
 _progress: Any = None  # the worker's end of the progress queue
+
+log = logging.getLogger(__name__)
 
 
 def workers_for(requested: int | None = None) -> int:
@@ -65,8 +68,15 @@ def ingest_one(
     source: str,
     on_progress: ProgressHook | None = None,
 ) -> dict[str, Any]:
-    """Ingest one file in its own session, committing after every chunk; its summary."""
+    """Ingest one file in its own session, committing after every chunk; its summary.
+
+    The batch is committed, claimed by this process, before any row is read. However the
+    file's reading stops after that, the batch ends failed with the reason (an interrupt
+    is raised again once it is recorded); an error before it (an unknown category) is
+    raised.
+    """
     session = core_db.new_session()
+    batch_id: str | None = None
 
     def committed(batch: Batch) -> None:
         session.commit()
@@ -74,12 +84,30 @@ def ingest_one(
             on_progress(feed, batch.total)
 
     try:
-        batch = ingest_file(session, feed=feed, actor=actor, source=source, on_chunk=committed)
+        batch = service.open_file_batch(
+            session,
+            provider=feed.provider,
+            category=feed.category,
+            source=source,
+            actor=actor,
+            filename=str(feed.path.name),
+            fmt=feed.format,
+            checksum=service.file_checksum(feed.path),
+        )
+        batch_id = batch.id
+        batch = service.run_file(session, batch_id=batch_id, path=feed.path, on_chunk=committed)
         session.commit()
         return summary(batch) | {"path": str(feed.path)}
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
-        raise
+        if batch_id is None or session.get(Batch, batch_id) is None:
+            raise  # refused before a batch was committed
+        log.exception("ingest of %s stopped", feed.path)
+        failed = service.fail_on_error(session, batch_id=batch_id, error=exc)
+        session.commit()
+        if not isinstance(exc, Exception):
+            raise
+        return summary(failed) | {"path": str(feed.path)}
     finally:
         session.close()
 
@@ -121,13 +149,18 @@ def ingest_feeds(
     told, here or in the workers: for bulk loads whose caller catches up once after.
 
     A file filed under a provider that is not its category's source department refuses the
-    whole set before any file is read. An error that stops a file later (one that cannot be
-    opened, say) is raised after the files already running have finished; what they stored
-    stays stored, like a single file's chunks.
+    whole set before any file is read. Batches whose worker is gone are swept first, so
+    that a file sent again after a crash goes on from where its batch stopped. A file whose
+    reading stops (one that cannot be opened or breaks midway, an unexpected error) ends
+    with its batch failed and the reason in its summary; what it stored before stays, like
+    a single file's chunks. An error that refuses a file before its batch is opened is
+    raised after the files already running have finished.
     """
     session = core_db.new_session()
     try:
         check_sources(session, feeds)
+        service.sweep_abandoned(session)
+        session.commit()
     finally:
         session.close()
     count = workers_for(workers)
