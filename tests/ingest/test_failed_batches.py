@@ -333,6 +333,32 @@ def test_a_killed_worker_s_batch_is_swept_and_resumed_by_the_same_file(
     assert _count(session, Batch) == 1
 
 
+def test_resume_skips_the_files_already_in_and_goes_on_with_the_others(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``xyd ingest FOLDER --resume`` after a crash: a file in whole is not read again (no
+    batch of duplicates, no rejection twice); without it a file sent again is a new
+    delivery, counted as duplicates."""
+    from xinyidai.synth import generate
+
+    region = tmp_path / "region"
+    generate(region, enterprises=150, seed=9)
+    feeds = service.feeds_in(region, provider=None, category=None)
+    first = folder.ingest_one(feeds[0], actor="test", source="cli")
+    rejected = _count(session, Rejection)
+    result = CliRunner().invoke(_cli(), ["ingest", str(region), "--no-rate", "--resume", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()[:-1]]
+    assert lines[0]["batch_id"] == first["batch_id"]
+    assert lines[0]["skipped"] is True
+    assert not any(line.get("skipped") for line in lines[1:])
+    assert _count(session, Batch) == len(feeds)
+    again = folder.ingest_one(feeds[0], actor="test", source="cli")
+    assert again["batch_id"] != first["batch_id"]
+    assert again["duplicates"] == first["accepted"] + first["duplicates"]
+    assert _count(session, Rejection) > rejected
+
+
 def _cli() -> Any:
     from xinyidai.cli import app
 

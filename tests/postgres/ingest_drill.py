@@ -2,9 +2,9 @@
 ``bench/drills.py ingest-kill`` (full size, with figures).
 
 A ``xyd synth`` folder is ingested into one database cleanly, and into another by
-``xyd ingest`` runs that are killed (``SIGKILL`` to the whole process group: the command and
-its worker processes) once the batches have stored a chosen number of rows, then run once
-more to the end. The two databases must then hold the same: records, past versions,
+``xyd ingest --resume`` runs that are killed (``SIGKILL`` to the whole process group: the
+command and its worker processes) once the batches have stored a chosen number of rows,
+then run once more to the end. The two databases must then hold the same: records, past versions,
 rejections, registry subjects, batch counts, ledger entries; no batch left ``running``.
 """
 
@@ -89,10 +89,11 @@ def environment(url: str, data_dir: Path, **settings: Any) -> dict[str, str]:
 
 
 def ingest(folder: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start ``xyd ingest FOLDER --no-rate`` in a process group of its own."""
+    """Start ``xyd ingest FOLDER --no-rate --resume`` (as an operator reruns a folder after
+    a crash) in a process group of its own."""
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(XYD), "ingest", str(folder), "--no-rate"],
+            [str(XYD), "ingest", str(folder), "--no-rate", "--resume"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -29,7 +29,7 @@ def test_killed_ingests_rerun_to_what_a_clean_run_stores(
     clean_url = pg_database()
     bootstrap.initialize(clean_url)
     region = tmp_path / "region"
-    generate(region, enterprises=250, seed=7)
+    generate(region, enterprises=150, seed=9)
     settings = {"ingest_batch_rows": 100, "ingest_workers": 2}
     report = ingest_drill.drill(
         region,

@@ -45,6 +45,14 @@ def ingest(
             "arrival chunk by chunk; a single file does)"
         ),
     ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help=(
+            "after a crash: skip the files already in whole (the same bytes); a file whose "
+            "batch failed goes on from where it stopped (with or without this option)"
+        ),
+    ),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per file, then a total"),
 ) -> None:
     """Validate and store department data; bad rows are kept with their reasons."""
@@ -84,6 +92,8 @@ def ingest(
                 print_json(line)
                 return
             state = "[red]failed[/red]" if line["state"] == "failed" else "ok"
+            if line.get("skipped"):
+                state = f"already in (batch {line['batch_id']})"
             reason = line.get("error")
             if line.get("error_detail"):  # in the node's language (XYD_LOCALE)
                 reason = service.failure_text(line["error_detail"], get_settings().locale)
@@ -105,6 +115,7 @@ def ingest(
                 on_progress=read,
                 on_done=finished,
                 listen=not bulk,
+                resume=resume,
             )
             if bulk and rate:
                 # the region analysis first: it counts the bad neighbours the rating reads

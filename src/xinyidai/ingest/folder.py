@@ -67,13 +67,15 @@ def ingest_one(
     actor: str,
     source: str,
     on_progress: ProgressHook | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Ingest one file in its own session, committing after every chunk; its summary.
 
     The batch is committed, claimed by this process, before any row is read. However the
     file's reading stops after that, the batch ends failed with the reason (an interrupt
     is raised again once it is recorded); an error before it (an unknown category) is
-    raised.
+    raised. With ``resume`` a file whose same bytes are in already (a batch ``done``) is
+    not read again: the summary is that batch's, marked ``skipped``.
     """
     session = core_db.new_session()
     batch_id: str | None = None
@@ -84,6 +86,13 @@ def ingest_one(
             on_progress(feed, batch.total)
 
     try:
+        checksum = service.file_checksum(feed.path)
+        if resume:
+            done = service.done_file_batch(
+                session, provider=feed.provider, category=feed.category, checksum=checksum
+            )
+            if done is not None:
+                return summary(done) | {"path": str(feed.path), "skipped": True}
         batch = service.open_file_batch(
             session,
             provider=feed.provider,
@@ -92,7 +101,7 @@ def ingest_one(
             actor=actor,
             filename=str(feed.path.name),
             fmt=feed.format,
-            checksum=service.file_checksum(feed.path),
+            checksum=checksum,
         )
         batch_id = batch.id
         batch = service.run_file(session, batch_id=batch_id, path=feed.path, on_chunk=committed)
@@ -128,9 +137,11 @@ def _report(feed: FeedFile, rows: int) -> None:
     _progress.put((feed, rows))
 
 
-def _in_worker(feed: FeedFile, actor: str, source: str, listen: bool) -> dict[str, Any]:
+def _in_worker(
+    feed: FeedFile, actor: str, source: str, listen: bool, resume: bool
+) -> dict[str, Any]:
     with _quiet(listen):
-        return ingest_one(feed, actor=actor, source=source, on_progress=_report)
+        return ingest_one(feed, actor=actor, source=source, on_progress=_report, resume=resume)
 
 
 def ingest_feeds(
@@ -142,11 +153,14 @@ def ingest_feeds(
     on_progress: ProgressHook | None = None,
     on_done: DoneHook | None = None,
     listen: bool = True,
+    resume: bool = False,
 ) -> list[dict[str, Any]]:
     """Ingest ``feeds`` (registration started first) and return their summaries in feed order.
 
     With ``listen=False`` what listens to stored records (re-rating on arrival) is not
     told, here or in the workers: for bulk loads whose caller catches up once after.
+    With ``resume`` (the same folder again after a crash) the files already in whole are
+    skipped; a file whose batch failed is taken up where it stopped in any case.
 
     A file filed under a provider that is not its category's source department refuses the
     whole set before any file is read. Batches whose worker is gone are swept first, so
@@ -168,11 +182,13 @@ def ingest_feeds(
     if count == 1 or len(feeds) == 1:  # one at a time, here
         for feed in sorted(feeds, key=lambda f: f.category != REGISTRATION):
             with _quiet(listen):
-                done[feed] = ingest_one(feed, actor=actor, source=source, on_progress=on_progress)
+                done[feed] = ingest_one(
+                    feed, actor=actor, source=source, on_progress=on_progress, resume=resume
+                )
             if on_done is not None:
                 on_done(feed, done[feed])
     elif feeds:
-        _side_by_side(list(feeds), count, actor, source, listen, done, on_progress, on_done)
+        _side_by_side(list(feeds), count, actor, source, listen, resume, done, on_progress, on_done)
     return [done[feed] for feed in feeds]
 
 
@@ -193,6 +209,7 @@ def _side_by_side(
     actor: str,
     source: str,
     listen: bool,
+    resume: bool,
     done: dict[FeedFile, dict[str, Any]],
     on_progress: ProgressHook | None,
     on_done: DoneHook | None,
@@ -222,7 +239,7 @@ def _side_by_side(
         initargs=(progress, records_service.listener_modules() if listen else []),
     ) as pool:
         running: dict[Future[dict[str, Any]], FeedFile] = {
-            pool.submit(_in_worker, feed, actor, source, listen): feed for feed in ordered
+            pool.submit(_in_worker, feed, actor, source, listen, resume): feed for feed in ordered
         }
         waiting = set(running)
         while waiting:

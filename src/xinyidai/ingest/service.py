@@ -855,6 +855,26 @@ def file_checksum(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def done_file_batch(
+    session: Session, *, provider: str, category: str, checksum: str
+) -> Batch | None:
+    """The batch that took in the same bytes of a file whole (department, category,
+    catalogue version and checksum), if any."""
+    spec_row = _open_category(session, provider=provider, category=category)
+    return session.scalars(
+        select(Batch)
+        .where(
+            Batch.checksum == checksum,
+            Batch.provider == provider.strip(),
+            Batch.category == category,
+            Batch.category_version == spec_row.version,
+            Batch.state == DONE,
+        )
+        .order_by(Batch.created_at.desc(), Batch.id.desc())
+        .limit(1)
+    ).first()
+
+
 def open_file_batch(
     session: Session,
     *,
