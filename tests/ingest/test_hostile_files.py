@@ -298,3 +298,25 @@ def test_a_csv_row_past_the_header_keeps_a_bounded_copy(
     assert len(json.dumps(first.raw, ensure_ascii=False)) < 1400
     assert len(second.raw) < len(HEADERS)  # the columns past the budget left out
     assert second.raw[HEADERS[0]] == "码" * service.RAW_VALUE_CHARS + "…"
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_sheet_s_size_is_read_from_its_head_as_openpyxl_reads_it(
+    tmp_path: Path, declared: bool
+) -> None:
+    """The size a sheet declares is read before its rows (openpyxl would parse a sheet that
+    declares none whole, at open): the same answer as openpyxl's own parser gives."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    rows = [good_row(n) for n in range(1, 30)]
+    path = write(tmp_path / "feed", "xlsx", HEADERS, rows)
+    if not declared:
+        path = hostile.empty_rows_workbook(tmp_path / "undeclared.xlsx", empty=10)
+    readers.open_table(path).close()  # installs the reading of the head
+    sheet = load_workbook(path, read_only=True).worksheets[0]
+    with sheet._get_source() as source:
+        expected = WorkSheetParser(source, []).parse_dimensions()
+    got = (sheet.min_column, sheet.min_row, sheet.max_column, sheet.max_row)
+    assert got == (expected or (1, 1, None, None))
+    assert (expected is not None) == declared

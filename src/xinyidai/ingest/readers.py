@@ -461,9 +461,45 @@ def _blank_row(values: tuple[Any, ...] | None) -> bool:
     return not values or all(v is None or v == "" for v in values)
 
 
+def _dimension_from_the_head(sheet: Any) -> None:
+    """Read a read-only worksheet's declared size (its ``<dimension>``) as openpyxl does,
+    but stop where the rows start.
+
+    openpyxl looks for the element until ``sheetData`` *ends*: a sheet that declares no
+    size (many writers leave it out) is parsed whole when the workbook is opened, every
+    sheet of it — 16 s for a sheet of a million empty rows, before a row is read. The
+    element comes before the rows (the schema's order), so the answer is the same.
+    """
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.xml.functions import iterparse
+
+    with sheet._get_source() as source:
+        for _event, element in iterparse(source, events=("start",)):
+            if element.tag == DIMENSION_TAG:
+                ref = element.get("ref")
+                if ref:
+                    try:
+                        bounds = range_boundaries(ref)
+                    except ValueError:
+                        return
+                    sheet._min_column, sheet._min_row, sheet._max_column, sheet._max_row = bounds
+                return
+            if element.tag == DATA_TAG:
+                return
+
+
+def _read_only_sheets() -> None:
+    """Make openpyxl's read-only worksheets read their size from the head of the sheet."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    ReadOnlyWorksheet._get_size = _dimension_from_the_head
+
+
 def _xlsx(path: Path, limits: Limits) -> Table:
     from openpyxl import load_workbook
 
+    _read_only_sheets()
     if not zipfile.is_zipfile(path):
         raise NotATable("the file is not an Excel .xlsx workbook")
     _check_archive(path, limits)
