@@ -93,15 +93,17 @@ def _drill_ingest_kill(args: argparse.Namespace) -> int:
             log=log,
         )
         verified, output = ingest_drill.sequence_and_verify(env, log)
-    rows = report.clean["batches"][0]
-    print(f"clean run: {report.clean_seconds:.1f} s ({rows} files)")
+    files = report.clean["batches"][0]
+    rows = report.clean["records"][0] + report.clean["rejections"][0]
+    print(f"clean run: {report.clean_seconds:.1f} s ({files} files, {rows:,} rows kept)")
     for number, kill in enumerate(report.kills, start=1):
         if kill.stored is None:
             print(f"run {number}: finished before {kill.target:,} rows were stored")
         else:
             print(
                 f"run {number}: killed at {kill.stored:,} rows stored "
-                f"(aimed at {kill.target:,}), {kill.seconds:.1f} s after its start"
+                f"(aimed at {kill.target:,}), {kill.seconds:.1f} s after its start; "
+                f"{kill.running} batches left running"
             )
     print(f"final run: {report.final_seconds:.1f} s")
     print(f"batches after the final run: {report.states} (clean run: {report.clean_states})")

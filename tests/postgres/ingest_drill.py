@@ -104,11 +104,13 @@ def ingest(folder: Path, env: dict[str, str], log: Path) -> subprocess.Popen[byt
 @dataclass
 class Kill:
     """One killed run: the rows stored when it was killed, and when (seconds after start);
-    ``None`` if the run finished before the point it was to be killed at."""
+    ``None`` if the run finished before the point it was to be killed at. ``running`` is
+    how many batches the kill left ``running`` (the next run sweeps them)."""
 
     target: int
     stored: int | None = None
     seconds: float | None = None
+    running: int = 0
 
 
 @dataclass
@@ -147,6 +149,10 @@ def run_killed(
                 break
             time.sleep(poll)
         process.wait(timeout=600)
+        time.sleep(0.5)  # the group's other processes are gone too
+        with engine.connect() as conn:
+            query = text("SELECT count(*) FROM ingest_batch WHERE state = 'running'")
+            kill.running = int(conn.scalar(query) or 0)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -173,10 +179,16 @@ def drill(
     report.clean_states = batch_states(clean_url)
     total = sum(row[2] for row in _batches(clean_url))
     draw = random.Random(seed)
-    # Kill points spread over the whole ingest, each past the one before.
-    points = sorted(draw.randint(1, max(1, total - 1)) for _ in range(kills))
-    for target in points:
-        report.kills.append(run_killed(folder, drill_env, drill_url, log, target))
+    engine = create_engine(drill_url, pool_size=1)
+    try:
+        for left in range(kills, 0, -1):
+            # A point past what is stored, in this run's share of what is left.
+            stored = _rows_stored(engine)
+            share = max(1, (total - stored) // (left + 1))
+            target = stored + draw.randint(1, 2 * share)
+            report.kills.append(run_killed(folder, drill_env, drill_url, log, target))
+    finally:
+        engine.dispose()
     started = time.monotonic()
     process = ingest(folder, drill_env, log)
     assert process.wait(timeout=3600) == 0, log.read_text(errors="replace")[-4000:]

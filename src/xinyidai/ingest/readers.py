@@ -94,6 +94,21 @@ class Limits:
         )
 
 
+def _too_many_rows(line: int, limit: int) -> ReadFailed:
+    return ReadFailed(
+        "the file has more than {limit} rows: split it into smaller files", line=line, limit=limit
+    )
+
+
+def _too_many_empty_rows(line: int, limit: int) -> ReadFailed:
+    return ReadFailed(
+        "more than {limit} empty rows in a row from line {line}: remove the empty rows and "
+        "send the file again",
+        line=line,
+        limit=limit,
+    )
+
+
 class _Counter:
     """Counts the rows of a file, empty ones included, against its limits."""
 
@@ -112,11 +127,7 @@ class _Counter:
     def _count(self, line: int) -> None:
         self.read += 1
         if self.read > self.limits.rows:
-            raise ReadFailed(
-                "the file has more than {limit} rows: split it into smaller files",
-                line=line,
-                limit=self.limits.rows,
-            )
+            raise _too_many_rows(line, self.limits.rows)
 
     def blank(self, line: int) -> None:
         self._count(line)
@@ -124,12 +135,7 @@ class _Counter:
             self.empty_from = line
         self.empty += 1
         if self.empty > self.limits.empty_rows:
-            raise ReadFailed(
-                "more than {limit} empty rows in a row from line {line}: remove the empty "
-                "rows and send the file again",
-                line=self.empty_from,
-                limit=self.limits.empty_rows,
-            )
+            raise _too_many_empty_rows(self.empty_from, self.limits.empty_rows)
 
 
 @dataclass
@@ -213,16 +219,16 @@ class _Lines:
     """The lines of a text file, each read no longer than the limit (a longer one fails
     the file rather than fill memory), numbered from 1."""
 
-    __slots__ = ("encoding", "limit", "number", "readline")
+    __slots__ = ("encoding", "limit", "readline")
 
     def __init__(self, text: io.TextIOWrapper, encoding: str, limit: int) -> None:
         self.readline = text.readline
         self.encoding = encoding
         self.limit = limit
-        self.number = 0
 
     def __iter__(self) -> Iterator[str]:
         readline, limit, size = self.readline, self.limit, self.limit + 1
+        number = 0
         while True:
             try:
                 line = readline(size)
@@ -230,17 +236,15 @@ class _Lines:
                 raise ReadFailed(
                     "the text near line {line} is not {encoding}: the file mixes encodings; "
                     "send it in one encoding (UTF-8 or GB18030)",
-                    line=self.number + 1,
+                    line=number + 1,
                     encoding=self.encoding,
                 ) from None
             if not line:
                 return
-            self.number += 1
+            number += 1
             if len(line) > limit:
                 raise ReadFailed(
-                    "line {line} is longer than {limit} characters",
-                    line=self.number,
-                    limit=limit,
+                    "line {line} is longer than {limit} characters", line=number, limit=limit
                 )
             yield line
 
@@ -277,16 +281,25 @@ def _csv(handle: IO[bytes], sample: bytes, limits: Limits) -> Table:
     if len([h for h in headers if h]) < 2:
         raise NotATable("the first line is not a header row of column names")
     _check_width(len(headers), limits)
-    counter = _Counter(limits)
     width = len(headers)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
+        # The counts of _Counter, kept here: this loop runs once per row of every CSV file.
+        read = empty = empty_from = 0
+        most, most_empty = limits.rows, limits.empty_rows
         try:
             for values in reader:
+                read += 1
+                if read > most:
+                    raise _too_many_rows(reader.line_num, most)
                 if not any(v.strip() for v in values):
-                    counter.blank(reader.line_num)
+                    if not empty:
+                        empty_from = reader.line_num
+                    empty += 1
+                    if empty > most_empty:
+                        raise _too_many_empty_rows(empty_from, most_empty)
                     continue
-                counter.row(reader.line_num)
+                empty = 0
                 if len(values) > width:
                     # Read only up to the header's width: blank cells past it are dropped,
                     # a row with values there is rejected keeping a few of them.
