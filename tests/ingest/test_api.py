@@ -445,3 +445,36 @@ def test_an_identity_number_with_an_impossible_birth_date_is_quarantined(
         select(CreditRecord).where(CreditRecord.category == "tax_arrears")
     ).all()
     assert sorted(r.data["legal_person_id"] for r in stored) == ["11010519491231002X"] * 2
+
+
+def test_a_file_that_breaks_midway_gives_its_reason_and_message_id(
+    client: TestClient,
+    provider_key: dict[str, str],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from xinyidai.core.settings import get_settings
+
+    monkeypatch.setenv("XYD_INGEST_MAX_LINE_KB", "2")
+    get_settings.cache_clear()
+    rows = [good_row(n) for n in range(1, 9)]
+    rows[5][2] = "案" * 3000
+    try:
+        response = _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, rows))
+    finally:
+        get_settings.cache_clear()
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["state"], body["total"], body["accepted"]) == ("failed", 5, 5)
+    assert body["error"] == (
+        "line 7 is longer than 2048 characters; stored before it: 5 rows read, 5 new, "
+        "0 updated, 0 duplicates, 0 rejected"
+    )
+    assert body["error_detail"] == {
+        "message": "line {line} is longer than {limit} characters",
+        "params": {"line": 7, "limit": 2048},
+        "stored": {"total": 5, "accepted": 5, "updated": 0, "duplicates": 0, "rejected": 0},
+        "resume": False,
+    }
+    assert _records(session) == 5

@@ -524,3 +524,27 @@ def test_the_upload_form_offers_and_takes_only_the_departments_own_categories(
     empty = portal("provider-stats").get("/data/upload").text
     assert not re.findall(r'<option value="([a-z_]+)"', empty)
     assert 'data-testid="no-own-categories"' in empty
+
+
+def test_a_file_that_breaks_midway_shows_why_in_chinese(
+    portal: Portal, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows before the break are stored; the page says where it broke and what was
+    stored, in the reader's language."""
+    monkeypatch.setenv("XYD_INGEST_MAX_LINE_KB", "2")
+    get_settings.cache_clear()
+    rows = [good_row(n) for n in range(1, 7)]
+    rows[3][2] = "案" * 3000
+    client = portal("provider-court")
+    try:
+        batch_id = _upload_path(client, write(tmp_path / "broken", "csv", HEADERS, rows))
+    finally:
+        get_settings.cache_clear()
+    html = client.get(f"/data/batches/{batch_id}").text
+    assert (
+        'data-testid="batch-error">第 5 行超过 2048 个字符；此前已读取 3 行并存储：新增 3 条，'
+        "更新 0 条，重复 0 条，拒收 0 行<"
+    ) in html
+    english = client.get(f"/data/batches/{batch_id}?lang=en").text
+    assert "line 5 is longer than 2048 characters; stored before it: 3 rows read" in english
+    assert _count(session, CreditRecord) == 3

@@ -42,6 +42,10 @@ PERSONAL_TYPES = frozenset({"person_name", "id_card", "phone"})
 # The longest text each text type takes, in characters.
 TEXT_LIMITS = {"string": 500, "person_name": 500, "address": 500, "text": 4000}
 
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1): no name, address
+# or note holds one, PostgreSQL cannot store NUL in text at all, and they hide in names.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 BLANKS = frozenset({"", "-", "--", "—", "null", "none", "n/a", "na", "无", "空"})
 _TRUE = frozenset({"1", "true", "yes", "y", "是", "有", "t"})
@@ -172,6 +176,13 @@ def _text_parser(limit: int) -> Parser:
         text = value.strip() if isinstance(value, str) else _text(value)
         if len(text) > limit:
             raise FieldError("text longer than {limit} characters", limit=limit)
+        control = CONTROL_CHARACTERS.search(text)
+        if control is not None:
+            raise FieldError(
+                "text holds a control character (U+{code}) at character {position}",
+                code=f"{ord(control.group()):04X}",
+                position=control.start() + 1,
+            )
         return text
 
     return parse

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,13 +17,16 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from xinyidai.cli.common import console, fail_on, print_json, setup_logging
+from xinyidai.cli.common import console, fail, fail_on, print_json, setup_logging
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
+from xinyidai.core.settings import get_settings
 from xinyidai.graph import service as graph_service
 from xinyidai.ingest import folder, service
 from xinyidai.ingest.models import FAILED
 from xinyidai.scoring import service as rating_service
+
+log = logging.getLogger(__name__)
 
 
 def ingest(
@@ -39,6 +44,14 @@ def ingest(
         help=(
             "rate every enterprise once the folder is in (a folder does not re-rate on "
             "arrival chunk by chunk; a single file does)"
+        ),
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help=(
+            "after a crash: skip the files already in whole (the same bytes); a file whose "
+            "batch failed goes on from where it stopped (with or without this option)"
         ),
     ),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per file, then a total"),
@@ -80,11 +93,17 @@ def ingest(
                 print_json(line)
                 return
             state = "[red]failed[/red]" if line["state"] == FAILED else "ok"
-            error = f" — {line['error']}" if line.get("error") else ""
+            if line.get("skipped"):
+                state = f"already in (batch {line['batch_id']})"
+            reason = line.get("error")
+            if line.get("error_detail"):  # in the node's language (XYD_LOCALE)
+                reason = service.failure_text(line["error_detail"], get_settings().locale)
+            error = f" — {reason}" if reason else ""
             progress.console.print(
-                f"{state} {feed.path}: {line['total']} rows, {line['accepted']} new, "
+                f"{state} {escape(str(feed.path))}: {line['total']} rows, {line['accepted']} new, "
                 f"{line['updated']} updated, {line['duplicates']} duplicates, "
-                f"{line['rejected']} rejected{error}"
+                f"{line['rejected']} rejected{escape(error)}",
+                soft_wrap=True,  # one line, as logs read it
             )
 
         bulk = path.is_dir()
@@ -97,6 +116,7 @@ def ingest(
                 on_progress=read,
                 on_done=finished,
                 listen=not bulk,
+                resume=resume,
             )
             if bulk and rate:
                 # the region analysis first: it counts the bad neighbours the rating reads
@@ -107,6 +127,9 @@ def ingest(
                     totals["rated"] = run.rated
         except XydError as exc:
             fail_on(exc)
+        except Exception as exc:  # one line for the user; the traceback at debug level
+            log.debug("xyd ingest stopped", exc_info=True)
+            fail(f"{type(exc).__name__}: {exc}")
     if as_json:
         print_json({"total": totals})
     else:

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
 from xinyidai.cli.common import console, setup_logging
 from xinyidai.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def sweep_batches() -> None:
+    """Fail the ingest batches a process that is gone left running (at start-up; the
+    worker also does it every five minutes). A database not reachable yet is no reason
+    not to start: the worker's sweep tries again."""
+    from xinyidai.ingest.jobs import sweep_now
+
+    try:
+        swept = sweep_now()
+    except Exception:
+        log.warning("could not sweep abandoned ingest batches at start-up", exc_info=True)
+        return
+    if swept:
+        console.print(f"{len(swept)} ingest batches whose worker is gone were marked failed")
 
 
 def serve(
@@ -22,6 +41,7 @@ def serve(
     setup_logging()
     settings = get_settings()
     settings.check_production()
+    sweep_batches()
     console.print(
         f"XYD serving at [bold]http://{host}:{port}[/bold] "
         f"(env={settings.env}, database={settings.effective_database_url.split('://')[0]})"
@@ -50,6 +70,7 @@ def worker(
 
     setup_logging()
     load_all_tasks()
+    sweep_batches()
     console.print(f"XYD worker on {backend_name()} with {workers} workers")
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()

@@ -143,6 +143,66 @@ class IngestSettings(BaseModel):
         description="uploads up to this size are read at once, larger by a worker",
         **variable("XYD_INLINE_UPLOAD_KB"),
     )
+    max_rows: int = Field(
+        default=5_000_000,
+        ge=1,
+        description="rows one file may hold, empty ones counted; beyond it the file fails",
+    )
+    max_empty_rows: int = Field(
+        default=10_000,
+        ge=1,
+        description=(
+            "empty rows in a row a file may hold (a workbook padded with formatted empty "
+            "rows); beyond it the file fails"
+        ),
+    )
+    max_columns: int = Field(
+        default=1000,
+        ge=2,
+        description="columns a header row may name; rows are read only up to the header's width",
+    )
+    max_field_kb: int = Field(
+        default=64,
+        ge=1,
+        description="the longest CSV field, in KiB of characters; a longer one fails the file",
+    )
+    max_line_kb: int = Field(
+        default=256,
+        ge=1,
+        description=(
+            "the longest line of a CSV or JSON Lines file, in KiB of characters; a longer "
+            "one fails the file (a line is held in memory whole)"
+        ),
+    )
+    max_unzipped_mb: int = Field(
+        default=1024,
+        ge=1,
+        description="what an Excel workbook's parts may unpack to, together, in MiB",
+    )
+    max_shared_strings_mb: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "what an Excel workbook's shared strings may unpack to, in MiB (the table is "
+            "held in memory whole, about three times this)"
+        ),
+    )
+    rejected_row_kb: int = Field(
+        default=8,
+        ge=1,
+        description=(
+            "the stored copy of a rejected row, in KiB of JSON: longer values are cut and "
+            "columns past it left out"
+        ),
+    )
+    stale_minutes: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "a running batch whose worker is on another machine and has not reported for "
+            "this long is swept as failed (a worker on this machine is checked directly)"
+        ),
+    )
 
 
 class IamSettings(BaseModel):

@@ -8,7 +8,7 @@ fixed rows becomes a resubmission.
 
 from __future__ import annotations
 
-import csv
+import hashlib
 import io
 import tempfile
 from collections.abc import Iterator
@@ -23,19 +23,12 @@ from xinyidai.core.errors import PayloadTooLarge, ValidationFailed
 from xinyidai.core.settings import get_settings
 from xinyidai.ingest import service
 from xinyidai.ingest.models import Batch
-from xinyidai.ingest.readers import NotATable, detect_format, open_table, unreadable_reason
+from xinyidai.ingest.readers import NotATable, detect_format, open_table, unreadable
 
 # The first columns of a rejection file; the row as it was sent follows.
 REJECTION_COLUMNS = ("rejection_id", "position", "field", "reason")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-
-
-def _unreadable(exc: Exception) -> ValidationFailed:
-    """A file that broke while being read (bad bytes, bad quoting), as the file field's error."""
-    return ValidationFailed(
-        "the file cannot be read as CSV: {error}", field="file", error=str(exc)[:120]
-    )
 
 
 def _not_a_table(exc: NotATable) -> ValidationFailed:
@@ -52,18 +45,29 @@ def upload_format(filename: str | None, declared: str | None = None) -> tuple[st
     return name, fmt
 
 
-def save_upload(stream: IO[bytes], fmt: str) -> tuple[Path, int]:
+@dataclass(frozen=True)
+class Saved:
+    """An upload saved under the data folder: where, its size and its SHA-256."""
+
+    path: Path
+    size: int
+    checksum: str
+
+
+def save_upload(stream: IO[bytes], fmt: str) -> Saved:
     """Copy an upload to a file under the data folder; refuse it past the size limit."""
     settings = get_settings()
     limit = settings.ingest.max_upload_mb * 1024 * 1024
     uploads = settings.data_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     size = 0
+    digest = hashlib.sha256()
     with tempfile.NamedTemporaryFile(dir=uploads, suffix=f".{fmt}", delete=False) as handle:
         while chunk := stream.read(1024 * 1024):
             size += len(chunk)
             if size > limit:
                 break
+            digest.update(chunk)
             handle.write(chunk)
     path = Path(handle.name)
     if size > limit:
@@ -71,7 +75,7 @@ def save_upload(stream: IO[bytes], fmt: str) -> tuple[Path, int]:
         raise PayloadTooLarge(
             "the file is larger than {limit} MiB", field="file", limit=settings.ingest.max_upload_mb
         )
-    return path, size
+    return Saved(path, size, digest.hexdigest())
 
 
 def check_table(path: Path, fmt: str) -> None:
@@ -82,8 +86,8 @@ def check_table(path: Path, fmt: str) -> None:
         raise _not_a_table(exc) from exc
     try:
         first = next(table.rows, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise _unreadable(exc) from exc
+    except NotATable as exc:  # the first rows break it (bad bytes, a runaway line)
+        raise _not_a_table(exc) from exc
     finally:
         table.close()
     if first is None:
@@ -101,18 +105,21 @@ def accept_upload(
     declared_format: str | None = None,
     refuse_non_tables: bool = False,
 ) -> Batch:
-    """Take an uploaded file into a new batch: read at once when small, else by a worker.
+    """Take an uploaded file into a batch: read at once when small, else by a worker.
 
-    A queued batch has its ``job_id`` set. With ``refuse_non_tables`` a file that is not a
-    table is refused with an error on ``file`` and nothing is kept; otherwise (the API) its
-    batch is recorded as failed with the reason.
+    The batch is new, or the failed batch of the same file taken up again from its last
+    committed chunk (``service.open_file_batch``). A queued batch has its ``job_id`` set.
+    With ``refuse_non_tables`` a file that is not a table is refused with an error on
+    ``file`` and nothing is kept; otherwise (the API) its batch is recorded as failed with
+    the reason.
     """
     name, fmt = upload_format(filename, declared_format)
-    path, size = save_upload(stream, fmt)
+    saved = save_upload(stream, fmt)
+    path, size = saved.path, saved.size
     try:
         if refuse_non_tables:
             check_table(path, fmt)
-        batch = service.create_batch(
+        batch = service.open_file_batch(
             session,
             provider=provider,
             category=category,
@@ -120,11 +127,13 @@ def accept_upload(
             actor=actor,
             filename=name,
             fmt=fmt,
+            checksum=saved.checksum,
         )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     if size <= get_settings().ingest.inline_upload_kb * 1024:
+        batch.job_id = None  # read here (a failed batch taken up may name its old job)
         try:
             service.run_file(session, batch_id=batch.id, path=path)
         finally:
@@ -220,8 +229,13 @@ def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any
     seen: set[int] = set()
     try:
         for position, values in table.rows:
-            if unreadable_reason(values) is not None:
-                raise ValidationFailed("line {line} cannot be read", field="file", line=position)
+            broken = unreadable(values)
+            if broken is not None:
+                if not broken.kept:
+                    raise ValidationFailed(
+                        "line {line} cannot be read", field="file", line=position
+                    )
+                values = broken.kept  # a row wider than the header: its columns are read
             row = dict(zip(map(restore, headers), map(restore, values), strict=False))
             rid = _rejection_id(row.get("rejection_id"))
             if rid is None:
@@ -238,8 +252,8 @@ def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any
             corrections.append(
                 (rid, {k: v for k, v in row.items() if k and k not in REJECTION_COLUMNS})
             )
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise _unreadable(exc) from exc
+    except NotATable as exc:  # the file broke midway
+        raise _not_a_table(exc) from exc
     finally:
         table.close()
     if not corrections:
@@ -250,7 +264,7 @@ def corrections_from_file(path: Path, fmt: str) -> list[tuple[int, dict[str, Any
 def read_corrections(stream: IO[bytes], filename: str | None) -> list[tuple[int, dict[str, Any]]]:
     """The corrections in an uploaded file of fixed rejected rows; the file is not kept."""
     _, fmt = upload_format(filename)
-    path, _ = save_upload(stream, fmt)
+    path = save_upload(stream, fmt).path
     try:
         return corrections_from_file(path, fmt)
     finally:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import multiprocessing
 import os
 import queue
@@ -31,13 +32,13 @@ from typing import Any
 
 from xinyidai.core import db as core_db
 from xinyidai.core.settings import get_settings
+from xinyidai.ingest import service
 from xinyidai.ingest.models import Batch
 from xinyidai.ingest.readers import NotATable, detect_format
 from xinyidai.ingest.service import (
     REGISTRATION,
     FeedFile,
     check_sources,
-    ingest_file,
     settle_bulk_process,
     summary,
 )
@@ -48,6 +49,8 @@ ProgressHook = Callable[[FeedFile, int], None]
 DoneHook = Callable[[FeedFile, dict[str, Any]], None]
 
 _progress: Any = None  # the worker's end of the progress queue
+
+log = logging.getLogger(__name__)
 
 
 def workers_for(requested: int | None = None) -> int:
@@ -64,9 +67,18 @@ def ingest_one(
     actor: str,
     source: str,
     on_progress: ProgressHook | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Ingest one file in its own session, committing after every chunk; its summary."""
+    """Ingest one file in its own session, committing after every chunk; its summary.
+
+    The batch is committed, claimed by this process, before any row is read. However the
+    file's reading stops after that, the batch ends failed with the reason (an interrupt
+    is raised again once it is recorded); an error before it (an unknown category) is
+    raised. With ``resume`` a file whose same bytes are in already (a batch ``done``) is
+    not read again: the summary is that batch's, marked ``skipped``.
+    """
     session = core_db.new_session()
+    batch_id: str | None = None
 
     def committed(batch: Batch) -> None:
         session.commit()
@@ -74,12 +86,37 @@ def ingest_one(
             on_progress(feed, batch.total)
 
     try:
-        batch = ingest_file(session, feed=feed, actor=actor, source=source, on_chunk=committed)
+        checksum = service.file_checksum(feed.path)
+        if resume:
+            done = service.done_file_batch(
+                session, provider=feed.provider, category=feed.category, checksum=checksum
+            )
+            if done is not None:
+                return summary(done) | {"path": str(feed.path), "skipped": True}
+        batch = service.open_file_batch(
+            session,
+            provider=feed.provider,
+            category=feed.category,
+            source=source,
+            actor=actor,
+            filename=str(feed.path.name),
+            fmt=feed.format,
+            checksum=checksum,
+        )
+        batch_id = batch.id
+        batch = service.run_file(session, batch_id=batch_id, path=feed.path, on_chunk=committed)
         session.commit()
         return summary(batch) | {"path": str(feed.path)}
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
-        raise
+        if batch_id is None or session.get(Batch, batch_id) is None:
+            raise  # refused before a batch was committed
+        log.exception("ingest of %s stopped", feed.path)
+        failed = service.fail_on_error(session, batch_id=batch_id, error=exc)
+        session.commit()
+        if not isinstance(exc, Exception):
+            raise
+        return summary(failed) | {"path": str(feed.path)}
     finally:
         session.close()
 
@@ -100,9 +137,11 @@ def _report(feed: FeedFile, rows: int) -> None:
     _progress.put((feed, rows))
 
 
-def _in_worker(feed: FeedFile, actor: str, source: str, listen: bool) -> dict[str, Any]:
+def _in_worker(
+    feed: FeedFile, actor: str, source: str, listen: bool, resume: bool
+) -> dict[str, Any]:
     with _quiet(listen):
-        return ingest_one(feed, actor=actor, source=source, on_progress=_report)
+        return ingest_one(feed, actor=actor, source=source, on_progress=_report, resume=resume)
 
 
 def ingest_feeds(
@@ -114,20 +153,28 @@ def ingest_feeds(
     on_progress: ProgressHook | None = None,
     on_done: DoneHook | None = None,
     listen: bool = True,
+    resume: bool = False,
 ) -> list[dict[str, Any]]:
     """Ingest ``feeds`` (registration started first) and return their summaries in feed order.
 
     With ``listen=False`` what listens to stored records (re-rating on arrival) is not
     told, here or in the workers: for bulk loads whose caller catches up once after.
+    With ``resume`` (the same folder again after a crash) the files already in whole are
+    skipped; a file whose batch failed is taken up where it stopped in any case.
 
     A file filed under a provider that is not its category's source department refuses the
-    whole set before any file is read. An error that stops a file later (one that cannot be
-    opened, say) is raised after the files already running have finished; what they stored
-    stays stored, like a single file's chunks.
+    whole set before any file is read. Batches whose worker is gone are swept first, so
+    that a file sent again after a crash goes on from where its batch stopped. A file whose
+    reading stops (one that cannot be opened or breaks midway, an unexpected error) ends
+    with its batch failed and the reason in its summary; what it stored before stays, like
+    a single file's chunks. An error that refuses a file before its batch is opened is
+    raised after the files already running have finished.
     """
     session = core_db.new_session()
     try:
         check_sources(session, feeds)
+        service.sweep_abandoned(session)
+        session.commit()
     finally:
         session.close()
     count = workers_for(workers)
@@ -135,11 +182,13 @@ def ingest_feeds(
     if count == 1 or len(feeds) == 1:  # one at a time, here
         for feed in sorted(feeds, key=lambda f: f.category != REGISTRATION):
             with _quiet(listen):
-                done[feed] = ingest_one(feed, actor=actor, source=source, on_progress=on_progress)
+                done[feed] = ingest_one(
+                    feed, actor=actor, source=source, on_progress=on_progress, resume=resume
+                )
             if on_done is not None:
                 on_done(feed, done[feed])
     elif feeds:
-        _side_by_side(list(feeds), count, actor, source, listen, done, on_progress, on_done)
+        _side_by_side(list(feeds), count, actor, source, listen, resume, done, on_progress, on_done)
     return [done[feed] for feed in feeds]
 
 
@@ -160,6 +209,7 @@ def _side_by_side(
     actor: str,
     source: str,
     listen: bool,
+    resume: bool,
     done: dict[FeedFile, dict[str, Any]],
     on_progress: ProgressHook | None,
     on_done: DoneHook | None,
@@ -189,7 +239,7 @@ def _side_by_side(
         initargs=(progress, records_service.listener_modules() if listen else []),
     ) as pool:
         running: dict[Future[dict[str, Any]], FeedFile] = {
-            pool.submit(_in_worker, feed, actor, source, listen): feed for feed in ordered
+            pool.submit(_in_worker, feed, actor, source, listen, resume): feed for feed in ordered
         }
         waiting = set(running)
         while waiting:

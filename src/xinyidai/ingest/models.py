@@ -14,10 +14,21 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
 class Batch(TimestampMixin, Base):
-    """One delivery of rows for one category by one provider: a file, a push or a resubmission."""
+    """One delivery of rows for one category by one provider: a file, a push or a resubmission.
+
+    While a file is read, ``worker`` names the process reading it (host, process id and the
+    process's start time) and ``heartbeat_at`` is when it last committed a chunk;
+    ``last_position`` is the position of the last row in a committed chunk, from which a
+    rerun of the same file (``checksum``) resumes. A failed batch keeps its reason as a
+    message id with its values in ``error_detail`` (shown in its reader's language) and in
+    English in ``error``.
+    """
 
     __tablename__ = "ingest_batch"
-    __table_args__ = (Index("ix_ingest_batch_provider_category", "provider", "category"),)
+    __table_args__ = (
+        Index("ix_ingest_batch_provider_category", "provider", "category"),
+        Index("ix_ingest_batch_checksum", "checksum"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     provider: Mapped[str] = mapped_column(String(40))
@@ -37,6 +48,11 @@ class Batch(TimestampMixin, Base):
     missing_required: Mapped[int] = mapped_column(Integer, default=0)
     unknown_headers: Mapped[list[str]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)
+    error_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    checksum: Mapped[str | None] = mapped_column(String(64))
+    last_position: Mapped[int | None] = mapped_column(Integer)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     job_id: Mapped[str | None] = mapped_column(String(40))
     parent_batch_id: Mapped[str | None] = mapped_column(String(40))
     created_by: Mapped[str | None] = mapped_column(String(120))

@@ -3,7 +3,16 @@
 Each reader yields ``(position, row)`` pairs one at a time — ``position`` is the line
 number for text formats (the header is line 1), the sheet row for Excel, the 0-based
 index for a JSON array — so a file of any size is read in flat memory. A file that is not
-a table at all raises ``NotATable`` with the reason, before any row is read.
+a table at all raises ``NotATable`` with the reason, before any row is read; one that breaks
+while its rows are read (bytes of another encoding, a runaway line or field, more rows than
+a file may hold) raises ``ReadFailed`` from the row iterator, after the rows before it.
+
+What a hostile file could make the reader hold or do is bounded by ``Limits`` (from the
+``XYD_INGEST_MAX_*`` settings): rows per file and empty rows in a row, columns of the
+header (an Excel row is read only up to the header's width), the length of a text line and
+of a CSV field, and what a workbook unpacks to (its parts together, and each part that is
+read whole, the shared strings above all), checked from the archive's directory before
+anything is unpacked.
 """
 
 from __future__ import annotations
@@ -21,8 +30,16 @@ from typing import IO, Any
 import ijson
 from charset_normalizer import from_bytes
 
+from xinyidai.core.settings import get_settings
+
 FORMATS = ("csv", "xlsx", "json", "jsonl")
 SNIFF_BYTES = 256 * 1024
+MIB = 1024 * 1024
+# A row with values past the header's width keeps this many of them in its rejection.
+WIDE_KEPT = 16
+WIDER_THAN_HEADER = "row has {count} values but the header has {headers} columns"
+# Worksheets are read as a stream; every other XML part of a workbook is parsed whole.
+_STREAMED_PARTS = "xl/worksheets/"
 
 
 class NotATable(ValueError):
@@ -32,6 +49,93 @@ class NotATable(ValueError):
         super().__init__(reason.format(**params) if params else reason)
         self.reason = reason
         self.params = params
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt with its message id and values when a validating child hands it over.
+        return (_rebuilt, (type(self), self.reason, self.params))
+
+
+def _rebuilt(cls: type[NotATable], reason: str, params: dict[str, Any]) -> NotATable:
+    return cls(reason, **params)
+
+
+class ReadFailed(NotATable):
+    """The file broke while its rows were read: the rows before ``params["line"]`` were
+    read, none from it on."""
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(reason, **params)
+        self.line = int(params["line"])
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may make the reader hold or do (``XYD_INGEST_MAX_*``)."""
+
+    rows: int = 5_000_000
+    empty_rows: int = 10_000
+    columns: int = 1000
+    field_chars: int = 64 * 1024
+    line_chars: int = 256 * 1024
+    unzipped_bytes: int = 1024 * MIB
+    whole_part_bytes: int = 100 * MIB
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        settings = get_settings()
+        return cls(
+            rows=settings.ingest.max_rows,
+            empty_rows=settings.ingest.max_empty_rows,
+            columns=settings.ingest.max_columns,
+            field_chars=settings.ingest.max_field_kb * 1024,
+            line_chars=settings.ingest.max_line_kb * 1024,
+            unzipped_bytes=settings.ingest.max_unzipped_mb * MIB,
+            whole_part_bytes=settings.ingest.max_shared_strings_mb * MIB,
+        )
+
+
+def _too_many_rows(line: int, limit: int) -> ReadFailed:
+    return ReadFailed(
+        "the file has more than {limit} rows: split it into smaller files", line=line, limit=limit
+    )
+
+
+def _too_many_empty_rows(line: int, limit: int) -> ReadFailed:
+    return ReadFailed(
+        "more than {limit} empty rows in a row from line {line}: remove the empty rows and "
+        "send the file again",
+        line=line,
+        limit=limit,
+    )
+
+
+class _Counter:
+    """Counts the rows of a file, empty ones included, against its limits."""
+
+    __slots__ = ("empty", "empty_from", "limits", "read")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.read = 0
+        self.empty = 0
+        self.empty_from = 0
+
+    def row(self, line: int) -> None:
+        self._count(line)
+        self.empty = 0
+
+    def _count(self, line: int) -> None:
+        self.read += 1
+        if self.read > self.limits.rows:
+            raise _too_many_rows(line, self.limits.rows)
+
+    def blank(self, line: int) -> None:
+        self._count(line)
+        if not self.empty:
+            self.empty_from = line
+        self.empty += 1
+        if self.empty > self.limits.empty_rows:
+            raise _too_many_empty_rows(self.empty_from, self.limits.empty_rows)
 
 
 @dataclass
@@ -86,11 +190,13 @@ def _looks_binary(sample: bytes) -> bool:
     return b"\x00" in sample[:4096]
 
 
-def open_table(path: Path, fmt: str | None = None) -> Table:
-    """Open ``path`` as a table (format from ``fmt`` or its ending)."""
+def open_table(path: Path, fmt: str | None = None, limits: Limits | None = None) -> Table:
+    """Open ``path`` as a table (format from ``fmt`` or its ending), within ``limits``
+    (default: the settings')."""
     fmt = detect_format(path, fmt)
+    limits = limits or Limits.from_settings()
     if fmt == "xlsx":
-        return _xlsx(path)
+        return _xlsx(path, limits)
     handle = path.open("rb")
     try:
         sample = handle.read(SNIFF_BYTES)
@@ -100,16 +206,60 @@ def open_table(path: Path, fmt: str | None = None) -> Table:
         if _looks_binary(sample):
             raise NotATable("the file is binary, not a {format} table", format=fmt.upper())
         if fmt == "csv":
-            return _csv(handle, sample)
+            return _csv(handle, sample, limits)
         if fmt == "jsonl":
-            return _jsonl(handle, sample)
-        return _json(handle, sample)
+            return _jsonl(handle, sample, limits)
+        return _json(handle, sample, limits)
     except BaseException:
         handle.close()
         raise
 
 
-def _csv(handle: IO[bytes], sample: bytes) -> Table:
+class _Lines:
+    """The lines of a text file, each read no longer than the limit (a longer one fails
+    the file rather than fill memory), numbered from 1."""
+
+    __slots__ = ("encoding", "limit", "readline")
+
+    def __init__(self, text: io.TextIOWrapper, encoding: str, limit: int) -> None:
+        self.readline = text.readline
+        self.encoding = encoding
+        self.limit = limit
+
+    def __iter__(self) -> Iterator[str]:
+        readline, limit, size = self.readline, self.limit, self.limit + 1
+        number = 0
+        while True:
+            try:
+                line = readline(size)
+            except UnicodeDecodeError:
+                raise ReadFailed(
+                    "the text near line {line} is not {encoding}: the file mixes encodings; "
+                    "send it in one encoding (UTF-8 or GB18030)",
+                    line=number + 1,
+                    encoding=self.encoding,
+                ) from None
+            if not line:
+                return
+            number += 1
+            if len(line) > limit:
+                raise ReadFailed(
+                    "line {line} is longer than {limit} characters", line=number, limit=limit
+                )
+            yield line
+
+
+def _csv_failure(exc: csv.Error, line: int, limits: Limits) -> ReadFailed:
+    if "field larger than field limit" in str(exc):
+        return ReadFailed(
+            "line {line} has a field longer than {limit} characters",
+            line=line,
+            limit=limits.field_chars,
+        )
+    return ReadFailed("line {line} cannot be read as CSV: {error}", line=line, error=str(exc)[:120])
+
+
+def _csv(handle: IO[bytes], sample: bytes, limits: Limits) -> Table:
     encoding = detect_encoding(sample)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="", errors="strict")
     try:
@@ -118,58 +268,102 @@ def _csv(handle: IO[bytes], sample: bytes) -> Table:
         )
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(text, dialect)
+    csv.field_size_limit(limits.field_chars)
+    lines = _Lines(text, encoding, limits.line_chars)
+    reader = csv.reader(lines, dialect)
     try:
         headers = next(reader)
     except StopIteration as exc:
         raise NotATable("the file is empty") from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise NotATable("the file cannot be read as CSV: {error}", error=str(exc)[:120]) from exc
+    except csv.Error as exc:
+        raise _csv_failure(exc, reader.line_num, limits) from exc
     headers = [h.strip() for h in headers]
     if len([h for h in headers if h]) < 2:
         raise NotATable("the first line is not a header row of column names")
+    _check_width(len(headers), limits)
+    width = len(headers)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
+        # The counts of _Counter, kept here: this loop runs once per row of every CSV file.
+        read = empty = empty_from = 0
+        most, most_empty = limits.rows, limits.empty_rows
         try:
             for values in reader:
+                read += 1
+                if read > most:
+                    raise _too_many_rows(reader.line_num, most)
                 if not any(v.strip() for v in values):
+                    if not empty:
+                        empty_from = reader.line_num
+                    empty += 1
+                    if empty > most_empty:
+                        raise _too_many_empty_rows(empty_from, most_empty)
                     continue
+                empty = 0
+                if len(values) > width:
+                    # Read only up to the header's width: blank cells past it are dropped,
+                    # a row with values there is rejected keeping a few of them.
+                    if any(v.strip() for v in values[width:]):
+                        wide = _Unreadable(
+                            WIDER_THAN_HEADER,
+                            {"count": len(values), "headers": width},
+                            values[: width + WIDE_KEPT],
+                        )
+                        yield reader.line_num, [wide]
+                        continue
+                    del values[width:]
                 yield reader.line_num, values
+        except csv.Error as exc:
+            raise _csv_failure(exc, reader.line_num, limits) from None
         finally:
             text.close()
 
     return Table("csv", headers, rows(), encoding=encoding)
 
 
-def _jsonl(handle: IO[bytes], sample: bytes) -> Table:
+def _check_width(width: int, limits: Limits) -> None:
+    if width > limits.columns:
+        raise NotATable(
+            "the header has {count} columns, more than {limit}", count=width, limit=limits.columns
+        )
+
+
+def _jsonl(handle: IO[bytes], sample: bytes, limits: Limits) -> Table:
     encoding = detect_encoding(sample)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
-    lines = enumerate(text, start=1)
+    lines = enumerate(_Lines(text, encoding, limits.line_chars), start=1)
+    counter = _Counter(limits)
     first: tuple[int, dict[str, Any]] | None = None
-    for number, line in lines:
-        if line.strip():
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                text.close()
-                raise NotATable("line {line} is not JSON", line=number) from exc
-            if not isinstance(obj, dict):
-                text.close()
-                raise NotATable("JSON Lines rows must be objects")
-            first = (number, obj)
-            break
-    if first is None:
+    try:
+        for number, line in lines:
+            if line.strip():
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise NotATable("line {line} is not JSON", line=number) from exc
+                if not isinstance(obj, dict):
+                    raise NotATable("JSON Lines rows must be objects")
+                first = (number, obj)
+                break
+            counter.blank(number)
+        if first is None:
+            raise NotATable("the file is empty")
+        headers = list(first[1].keys())
+        _check_width(len(headers), limits)
+    except BaseException:
         text.close()
-        raise NotATable("the file is empty")
-    headers = list(first[1].keys())
+        raise
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         known = set(headers)
         try:
+            counter.row(first[0])
             yield first[0], _values(first[1], headers)
             for number, line in lines:
                 if not line.strip():
+                    counter.blank(number)
                     continue
+                counter.row(number)
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError:
@@ -179,7 +373,7 @@ def _jsonl(handle: IO[bytes], sample: bytes) -> Table:
                     yield number, [_Unreadable("row is not a JSON object")]
                     continue
                 if not known.issuperset(obj):
-                    _extend_headers(headers, obj)
+                    _extend_headers(headers, obj, limits, number)
                     known.update(obj)
                 yield number, _values(obj, headers)
         finally:
@@ -188,7 +382,7 @@ def _jsonl(handle: IO[bytes], sample: bytes) -> Table:
     return Table("jsonl", headers, rows(), encoding=encoding)
 
 
-def _json(handle: IO[bytes], sample: bytes) -> Table:
+def _json(handle: IO[bytes], sample: bytes, limits: Limits) -> Table:
     encoding = detect_encoding(sample)
     stripped = sample.decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n")
     if not stripped.startswith("["):
@@ -210,11 +404,18 @@ def _json(handle: IO[bytes], sample: bytes) -> Table:
         handle.close()
         raise NotATable("a JSON file must hold an array of row objects")
     headers = list(first.keys())
+    try:
+        _check_width(len(headers), limits)
+    except NotATable:
+        handle.close()
+        raise
+    counter = _Counter(limits)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         index = 0
         known = set(headers)
         try:
+            counter.row(index)
             yield index, _values(first, headers)
             while True:
                 index += 1
@@ -225,11 +426,12 @@ def _json(handle: IO[bytes], sample: bytes) -> Table:
                 except ijson.JSONError:
                     yield index, [_Unreadable("the rest of the file is not valid JSON")]
                     return
+                counter.row(index)
                 if not isinstance(obj, dict):
                     yield index, [_Unreadable("row is not a JSON object")]
                     continue
                 if not known.issuperset(obj):
-                    _extend_headers(headers, obj)
+                    _extend_headers(headers, obj, limits, index)
                     known.update(obj)
                 yield index, _values(obj, headers)
         finally:
@@ -238,38 +440,138 @@ def _json(handle: IO[bytes], sample: bytes) -> Table:
     return Table("json", headers, rows(), encoding=encoding)
 
 
-def _xlsx(path: Path) -> Table:
+def _check_archive(path: Path, limits: Limits) -> None:
+    """Refuse a workbook whose parts would unpack past the limits, from the sizes its
+    archive's directory declares (Python's zip reader never unpacks a part past its
+    declared size: a part that lies about it fails its checksum)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise NotATable("the workbook cannot be opened: {error}", error=str(exc)[:120]) from exc
+    total = sum(part.file_size for part in parts)
+    if total > limits.unzipped_bytes:
+        raise NotATable(
+            "the workbook unpacks to {size} MiB, more than {limit} MiB",
+            size=-(-total // MIB),
+            limit=limits.unzipped_bytes // MIB,
+        )
+    for part in parts:
+        name = part.filename.lower()
+        streamed = name.startswith(_STREAMED_PARTS) and "/_rels/" not in name
+        whole = name.endswith((".xml", ".rels")) and not streamed
+        if whole and part.file_size > limits.whole_part_bytes:
+            raise NotATable(
+                "the workbook's part {part} unpacks to {size} MiB, more than {limit} MiB "
+                "(shared strings and other parts are read whole)",
+                part=part.filename[:100],
+                size=-(-part.file_size // MIB),
+                limit=limits.whole_part_bytes // MIB,
+            )
+
+
+def _blank_row(values: tuple[Any, ...] | None) -> bool:
+    return not values or all(v is None or v == "" for v in values)
+
+
+def _dimension_from_the_head(sheet: Any) -> None:
+    """Read a read-only worksheet's declared size (its ``<dimension>``) as openpyxl does,
+    but stop where the rows start.
+
+    openpyxl looks for the element until ``sheetData`` *ends*: a sheet that declares no
+    size (many writers leave it out) is parsed whole when the workbook is opened, every
+    sheet of it — 16 s for a sheet of a million empty rows, before a row is read. The
+    element comes before the rows (the schema's order), so the answer is the same.
+    """
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.xml.functions import iterparse
+
+    with sheet._get_source() as source:
+        for _event, element in iterparse(source, events=("start",)):
+            if element.tag == DIMENSION_TAG:
+                ref = element.get("ref")
+                if ref:
+                    try:
+                        bounds = range_boundaries(ref)
+                    except ValueError:
+                        return
+                    sheet._min_column, sheet._min_row, sheet._max_column, sheet._max_row = bounds
+                return
+            if element.tag == DATA_TAG:
+                return
+
+
+def _read_only_sheets() -> None:
+    """Make openpyxl's read-only worksheets read their size from the head of the sheet."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    ReadOnlyWorksheet._get_size = _dimension_from_the_head
+
+
+def _xlsx(path: Path, limits: Limits) -> Table:
     from openpyxl import load_workbook
 
+    _read_only_sheets()
     if not zipfile.is_zipfile(path):
         raise NotATable("the file is not an Excel .xlsx workbook")
+    _check_archive(path, limits)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
         raise NotATable("the workbook cannot be opened: {error}", error=str(exc)[:120]) from exc
-    sheet = workbook.worksheets[0]
-    iterator = sheet.iter_rows(values_only=True)
-    header_row: tuple[Any, ...] | None = None
-    number = 0
-    for number, values in enumerate(iterator, start=1):  # noqa: B007
-        if values and any(v not in (None, "") for v in values):
-            header_row = values
-            break
-    if header_row is None:
+    counter = _Counter(limits)
+    try:
+        sheet = workbook.worksheets[0]
+        # The header is looked for one column past the limit: a wider header is refused.
+        header_row: tuple[Any, ...] | None = None
+        number = 0
+        try:
+            scan = sheet.iter_rows(values_only=True, max_col=limits.columns + 1)
+            for number, values in enumerate(scan, start=1):
+                if not _blank_row(values):
+                    header_row = values
+                    break
+                counter.blank(number)
+        except NotATable:
+            raise
+        except Exception as exc:
+            raise NotATable("the workbook cannot be opened: {error}", error=str(exc)[:120]) from exc
+        if header_row is None:
+            raise NotATable("the workbook's first sheet is empty")
+        cells = list(header_row)
+        while cells and (cells[-1] is None or cells[-1] == ""):
+            cells.pop()  # the header's width is its last named column
+        if len(cells) > limits.columns:
+            raise NotATable("the header has more than {limit} columns", limit=limits.columns)
+        headers = [str(h).strip() if h is not None else "" for h in cells]
+        if len([h for h in headers if h]) < 2:
+            raise NotATable("the first line is not a header row of column names")
+    except BaseException:
         workbook.close()
-        raise NotATable("the workbook's first sheet is empty")
-    headers = [str(h).strip() if h is not None else "" for h in header_row]
-    if len([h for h in headers if h]) < 2:
-        workbook.close()
-        raise NotATable("the first line is not a header row of column names")
+        raise
     start = number
+    # Data rows are read only up to the header's width: a cell far to the right (column
+    # XFD) costs nothing, and a row is never padded past the header.
+    iterator = sheet.iter_rows(values_only=True, min_row=start + 1, max_col=len(headers))
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
+        offset = start
         try:
             for offset, values in enumerate(iterator, start=start + 1):
-                if not values or all(v in (None, "") for v in values):
+                if _blank_row(values):
+                    counter.blank(offset)
                     continue
+                counter.row(offset)
                 yield offset, list(values)
+        except NotATable:
+            raise
+        except Exception as exc:  # a part that breaks mid-sheet (bad XML, a bad checksum)
+            raise ReadFailed(
+                "the workbook cannot be read past row {line}: {error}",
+                line=offset + 1,
+                error=str(exc)[:120],
+            ) from exc
         finally:
             workbook.close()
 
@@ -277,22 +579,37 @@ def _xlsx(path: Path) -> Table:
 
 
 class _Unreadable:
-    """Marks a row that could not be parsed at all; the reason goes to the rejection."""
+    """Marks a row that could not be parsed at all, or not within the limits: the reason (a
+    message id and its values) goes to the rejection, with what of the row was kept."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(
+        self, reason: str, params: dict[str, Any] | None = None, kept: list[Any] | None = None
+    ) -> None:
         self.reason = reason
+        self.params = params or {}
+        self.kept = kept or []
 
 
-def unreadable_reason(values: list[Any]) -> str | None:
+def unreadable(values: list[Any]) -> _Unreadable | None:
+    """The mark of a row that could not be read, if ``values`` is one."""
     if len(values) == 1 and isinstance(values[0], _Unreadable):
-        return values[0].reason
+        return values[0]
     return None
 
 
-def _extend_headers(headers: list[str], obj: dict[str, Any]) -> None:
+def unreadable_reason(values: list[Any]) -> str | None:
+    broken = unreadable(values)
+    return None if broken is None else broken.reason
+
+
+def _extend_headers(headers: list[str], obj: dict[str, Any], limits: Limits, line: int) -> None:
     for key in obj:
         if key not in headers:
             headers.append(key)
+    if len(headers) > limits.columns:
+        raise ReadFailed(
+            "row {line} brings the columns to more than {limit}", line=line, limit=limits.columns
+        )
 
 
 def _values(obj: dict[str, Any], headers: list[str]) -> list[Any]:

@@ -27,7 +27,17 @@ class BatchOut(BaseModel):
     rejected: int
     conflicts: int
     unknown_headers: list[str]
-    error: str | None
+    error: str | None = Field(
+        description="why the batch failed, in English, with what was stored before it"
+    )
+    error_detail: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "the same as `message` (an English message id) with its `params`, what was "
+            "`stored` before it, and whether sending the same file again goes on from there "
+            "(`resume`): for showing the reason in another language"
+        ),
+    )
     job_id: str | None
     parent_batch_id: str | None
     created_at: datetime

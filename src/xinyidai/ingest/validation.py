@@ -18,6 +18,7 @@ from typing import Any
 
 from xinyidai.catalog.fields import (
     BLANKS,
+    CONTROL_CHARACTERS,
     TEXT_LIMITS,
     FieldError,
     Parser,
@@ -335,12 +336,16 @@ def _shortcut(field: FieldSpec) -> Shortcut | None:
 
 
 def _text_shortcut(limit: int) -> Shortcut:
+    """Text within its length and free of control characters is kept as it is (the parser
+    words the reason of any other)."""
+    control = CONTROL_CHARACTERS.search
+
     def run(raw: list[Any], out: list[Any], todo: list[int]) -> None:
         for i in todo:
             value = raw[i]
             if value.__class__ is str:
                 text = value.strip()
-                if len(text) <= limit and not _blank_text(text):
+                if len(text) <= limit and not _blank_text(text) and control(text) is None:
                     out[i] = text
 
     return run

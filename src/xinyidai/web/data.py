@@ -338,7 +338,7 @@ def _batch_page(
         category_name=_category_names(session, locale).get(batch.category, batch.category),
         provider_name=_provider_names(session).get(batch.provider),
         source_labels=SOURCE_LABELS,
-        error_text=gettext(batch.error, locale) if batch.error else None,
+        error_text=ingest_service.error_text(batch, locale),
         accept=UPLOAD_ACCEPT,
     )
 
