@@ -1,8 +1,8 @@
 """ingest: a running batch names its worker and heartbeat, a failed one its reason as a
 message id, a file batch its checksum and the last row it committed (to resume from)
 
-Revision ID: 0017_ingest_batch_owner
-Revises: 0016_webhook_hardening
+Revision ID: 0018_ingest_batch_owner
+Revises: 0017_transitions
 Create Date: 2026-12-21 10:00:00
 
 Columns are added in place (nullable, no table copy). Batches left ``running`` before this
@@ -17,8 +17,8 @@ from alembic import op
 
 import xinyidai.core.models
 
-revision: str = "0017_ingest_batch_owner"
-down_revision: str | Sequence[str] | None = "0016_webhook_hardening"
+revision: str = "0018_ingest_batch_owner"
+down_revision: str | Sequence[str] | None = "0017_transitions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
