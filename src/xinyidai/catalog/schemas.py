@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xinyidai.catalog.fields import PERSONAL_TYPES, TYPES
+from xinyidai.core.bounds import Int
 
 SharingType = Literal["unconditional", "conditional", "not_shared"]
 Sensitivity = Literal["public", "restricted", "confidential", "personal"]
@@ -43,6 +44,10 @@ FREQUENCY_DAYS: dict[str, int] = {
     "yearly": 400,
     "on_change": 400,
 }
+
+
+# A hundred years: longer than any disclosure period a rule sets.
+MAX_DISCLOSURE_DAYS = 36_500
 
 
 class FieldSpec(BaseModel):
@@ -93,8 +98,11 @@ class CategorySpec(BaseModel):
     sharing_type: SharingType
     sensitivity: Sensitivity
     update_frequency: Frequency
-    disclosure_days: int | None = Field(
-        default=None, ge=1, description="days after which a negative record is no longer shown"
+    disclosure_days: Int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_DISCLOSURE_DAYS,
+        description="days after which a negative record is no longer shown",
     )
     polarity: Polarity = "neutral"
     key_fields: list[str] = Field(min_length=1, description="fields that identify one fact")

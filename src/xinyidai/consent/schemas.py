@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from xinyidai.core.bounds import Int
 from xinyidai.core.i18n import N_
 from xinyidai.privacy.schemas import CategoryView
 from xinyidai.records.schemas import RecordLedgerOut
@@ -180,11 +181,11 @@ class LetterTerms(BaseModel):
     data_from: date | None = Field(default=None, description="only data dated from this day")
     data_until: date | None = Field(default=None, description="only data dated up to this day")
     fetch_mode: str = Field(default="once", description="once, on_demand or periodic")
-    fetch_period_days: int | None = Field(
+    fetch_period_days: Int | None = Field(
         default=None, description="periodic: at most one fetch per this many days"
     )
-    data_life_days: int = Field(default=30, description="days the grantee may keep what it fetched")
-    max_queries: int | None = Field(default=None, description="null: unlimited")
+    data_life_days: Int = Field(default=30, description="days the grantee may keep what it fetched")
+    max_queries: Int | None = Field(default=None, description="null: unlimited")
     note: str | None = None
 
 
@@ -277,7 +278,7 @@ class CommitmentTextOut(BaseModel):
 
 
 class SignIn(BaseModel):
-    version: int = Field(description="the version of the text being signed")
+    version: Int = Field(description="the version of the text being signed")
 
 
 class SignatureOut(BaseModel):

@@ -15,12 +15,15 @@ from typing import Annotated, Any
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xinyidai.core.db import commit, new_session, settle_refusal
+from xinyidai.core.bounds import Int
+from xinyidai.core.db import commit, database_unavailable, new_session, settle_refusal
 from xinyidai.core.errors import RefusedAtCommit, XydError
 from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
 from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE
@@ -61,8 +64,8 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    page: Annotated[int, Query(ge=1, description="page number, from 1")] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_SIZE, description="items per page")] = DEFAULT_SIZE,
+    page: Annotated[Int, Query(ge=1, description="page number, from 1")] = 1,
+    size: Annotated[Int, Query(ge=1, le=MAX_SIZE, description="items per page")] = DEFAULT_SIZE,
 ) -> PageParams:
     return PageParams(page=page, size=size)
 
@@ -84,7 +87,8 @@ class ErrorResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 429, 500)
+    status: {"model": ErrorResponse}
+    for status in (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 }
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -164,6 +168,45 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+# Seconds a client is asked to wait when the database cannot be reached: a restart or a
+# fail-over of the database takes that long or more, and a client that asks again at once
+# only adds to the line that forms when it comes back.
+DATABASE_RETRY_AFTER = 5
+DATABASE_DOWN = "the platform cannot reach its database just now; try again in {seconds} seconds"
+
+
+def log_unavailable(request: Request, exc: Exception) -> str:
+    """Log an outage of the database met by a request (one line, the driver's reason); the
+    request's id."""
+    rid = request_id()
+    log.warning(
+        "database unavailable answering %s %s (request_id=%s): %s",
+        request.method,
+        request.url.path,
+        rid,
+        str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__,
+    )
+    return rid
+
+
+async def database_down(request: Request, exc: Exception) -> Response:
+    """A 503 in the one error shape with ``Retry-After`` while the database cannot be
+    reached; any other database error is a fault of ours, answered as one (500)."""
+    if not database_unavailable(exc):
+        raise exc  # to the outermost handler: logged with its traceback, a 500
+    log_unavailable(request, exc)
+    message = gettext(DATABASE_DOWN, request_locale(request), seconds=DATABASE_RETRY_AFTER)
+    response = error_json(503, "unavailable", message)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response  # inside the request-id middleware, which adds X-Request-ID
+
+
+# What a database outage raises: the driver's errors (wrapped by SQLAlchemy) and the pool's
+# time-out; ``database_down`` answers those that are an outage and passes the rest on.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout)
+
+
 def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or None
@@ -194,6 +237,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, database_down)
 
     # Anything else is a fault of ours. Starlette answers it from its outermost middleware
     # and then raises it again for the server to see (and a test client to re-raise).

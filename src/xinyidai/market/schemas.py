@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from xinyidai.core.bounds import Int
 from xinyidai.core.i18n import N_
 
 # --------------------------------------------------------------------------- vocabularies
@@ -65,7 +66,7 @@ class Eligibility(BaseModel):
 
     min_grade: str | None = Field(default=None, description="lowest platform grade, AAA..C")
     no_dishonest: bool = Field(default=False, description="no dishonest or enforcement record")
-    min_years: int | None = Field(default=None, ge=0, le=100, description="years in business")
+    min_years: Int | None = Field(default=None, ge=0, le=100, description="years in business")
     min_tax_grade: str | None = Field(default=None, description="lowest tax grade, A B M C D")
 
 
@@ -75,8 +76,8 @@ class ProductIn(BaseModel):
     description: str | None = Field(default=None, max_length=4000)
     amount_min: Decimal = Field(description="yuan")
     amount_max: Decimal = Field(description="yuan")
-    term_min: int = Field(description="months")
-    term_max: int = Field(description="months")
+    term_min: Int = Field(description="months")
+    term_max: Int = Field(description="months")
     rate_min: Decimal = Field(description="annual rate, percent")
     rate_max: Decimal = Field(description="annual rate, percent")
     repayment_methods: list[str] = Field(description=", ".join(REPAYMENT_METHODS))
@@ -125,7 +126,7 @@ class ProductOut(BaseModel):
 
 class NeedIn(BaseModel):
     amount: Decimal = Field(description="yuan")
-    term_months: int
+    term_months: Int
     purpose: str = Field(min_length=1, max_length=500)
     max_rate: Decimal | None = Field(default=None, description="highest acceptable annual rate, %")
     collateral: list[str] = Field(default_factory=list, description=", ".join(COLLATERAL))
@@ -215,7 +216,7 @@ class WebhookEndpointIn(BaseModel):
 
 
 class WebhookRotateIn(BaseModel):
-    grace_hours: int | None = Field(
+    grace_hours: Int | None = Field(
         default=None,
         ge=0,
         le=720,
@@ -312,7 +313,7 @@ class ApplicationIn(BaseModel):
     product_id: str
     need_id: str | None = Field(default=None, description="the need this answers, if any")
     amount: Decimal = Field(description="yuan")
-    term_months: int
+    term_months: Int
     repayment_method: str = Field(description=", ".join(REPAYMENT_METHODS))
     purpose: str = Field(min_length=1, max_length=500)
     authorize: bool = Field(
@@ -328,7 +329,7 @@ class DecisionIn(BaseModel):
     outcome: str = Field(description="approve or reject")
     amount: Decimal | None = Field(default=None, description="approved amount, yuan")
     rate: Decimal | None = Field(default=None, description="approved annual rate, percent")
-    term_months: int | None = None
+    term_months: Int | None = None
     reason: str | None = Field(default=None, max_length=1000, description="required to reject")
 
 

@@ -453,7 +453,8 @@ def _apply_changes(session: Session, category: str, changed: list[dict[str, Any]
 def _expired(event_on: date | None, disclosure_days: int | None, today: date) -> bool:
     if event_on is None or disclosure_days is None:
         return False
-    return event_on + timedelta(days=disclosure_days) < today
+    # today - event_on never overflows (both are dates); event_on + the period could
+    return (today - event_on).days > disclosure_days
 
 
 def records_of(
@@ -646,7 +647,12 @@ def _empty_frame(fields: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _since(on: date, days: int | None) -> date | None:
-    return None if days is None else on - timedelta(days=days)
+    if days is None:
+        return None
+    try:
+        return on - timedelta(days=days)
+    except OverflowError:  # before the first day a date can hold: every record counts
+        return date.min
 
 
 def _bulk_category(

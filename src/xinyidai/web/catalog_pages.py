@@ -21,6 +21,7 @@ from xinyidai.catalog.fields import TYPES
 from xinyidai.catalog.models import Category
 from xinyidai.catalog.schemas import CategorySpec, Frequency, Polarity, Sensitivity, SharingType
 from xinyidai.core.api import SessionDep
+from xinyidai.core.bounds import Int
 from xinyidai.core.errors import NotFound, XydError
 from xinyidai.iam.models import KINDS
 from xinyidai.iam.schemas import Principal
@@ -154,7 +155,7 @@ def catalog_list(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     state: Annotated[str | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """Every category, in force or retired, searchable by code or name, paged."""
     state = state if state in ("active", "retired") else ""
