@@ -9,7 +9,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xinyidai.catalog.fields import PERSONAL_TYPES, TYPES
-from xinyidai.core.bounds import Int
 
 SharingType = Literal["unconditional", "conditional", "not_shared"]
 Sensitivity = Literal["public", "restricted", "confidential", "personal"]
@@ -98,7 +97,7 @@ class CategorySpec(BaseModel):
     sharing_type: SharingType
     sensitivity: Sensitivity
     update_frequency: Frequency
-    disclosure_days: Int | None = Field(
+    disclosure_days: int | None = Field(
         default=None,
         ge=1,
         le=MAX_DISCLOSURE_DAYS,

@@ -86,8 +86,13 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# Errors are JSON whatever a route answers when it succeeds (a CSV file, a signed note): the
+# content is named, or FastAPI would document the error under the route's own media type.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse}
+    status: {
+        "model": ErrorResponse,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
     for status in (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 }
 

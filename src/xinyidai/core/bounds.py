@@ -12,9 +12,11 @@ past 2**31.
 - ``BigInt`` fits ``bigint``: ledger indexes and tree sizes, and the numeric ids of tables
   that may grow past two billion rows (``core.models.BigId``).
 
-A route may narrow either further (``Query(ge=1)``, ``Field(le=360)``): the narrower bound
-is the one checked and published. A portal form that reads a number itself checks it with
-``check_int``.
+A query or path parameter narrows either further in its ``Query``/``Path``
+(``Annotated[Int, Query(ge=1)]``): the narrower bound is the one checked and published. A
+body field with bounds of its own keeps a plain ``int`` with both (``Field(ge=2, le=20)``):
+pydantic would let ``Int``'s wider bounds replace a model field's narrower ones. A portal
+form that reads a number itself checks it with ``check_int``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xinyidai.core.bounds import Int
 from xinyidai.core.i18n import N_
 
 
@@ -114,7 +113,7 @@ class AnalysisIn(BaseModel):
     include_released: bool = Field(
         default=False, description="count released guarantees (担保状态 已解除) too"
     )
-    min_chain: Int = Field(default=3, ge=2, le=20, description="shortest chain reported")
+    min_chain: int = Field(default=3, ge=2, le=20, description="shortest chain reported")
 
 
 class AssociatedSignalOut(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from xinyidai.core.bounds import Int
+from xinyidai.core.clock import Day
 from xinyidai.core.i18n import N_
 
 # --------------------------------------------------------------------------- vocabularies
@@ -66,7 +67,7 @@ class Eligibility(BaseModel):
 
     min_grade: str | None = Field(default=None, description="lowest platform grade, AAA..C")
     no_dishonest: bool = Field(default=False, description="no dishonest or enforcement record")
-    min_years: Int | None = Field(default=None, ge=0, le=100, description="years in business")
+    min_years: int | None = Field(default=None, ge=0, le=100, description="years in business")
     min_tax_grade: str | None = Field(default=None, description="lowest tax grade, A B M C D")
 
 
@@ -216,7 +217,7 @@ class WebhookEndpointIn(BaseModel):
 
 
 class WebhookRotateIn(BaseModel):
-    grace_hours: Int | None = Field(
+    grace_hours: int | None = Field(
         default=None,
         ge=0,
         le=720,
@@ -435,12 +436,12 @@ LOAN_STATES = (LOAN_CURRENT, LOAN_OVERDUE, LOAN_REPAID, LOAN_DEFAULTED, LOAN_WRI
 
 class DisburseIn(BaseModel):
     contract_number: str | None = Field(default=None, description="default: XYD-date-id")
-    start_on: date | None = Field(default=None, description="default: today")
+    start_on: Day | None = Field(default=None, description="default: today")
 
 
 class RepaymentIn(BaseModel):
     amount: Decimal = Field(description="yuan")
-    paid_on: date | None = Field(default=None, description="default: today")
+    paid_on: Day | None = Field(default=None, description="default: today")
 
 
 class ReasonIn(BaseModel):

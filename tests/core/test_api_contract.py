@@ -1,0 +1,90 @@
+"""What the schemathesis run found, each held here: a body field's own narrower bounds
+survive the integer bounds, a day or a time sent as a number is refused naming the field,
+and every error is documented as the JSON it is, whatever the route answers on success."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+Auth = Callable[[str], dict[str, str]]
+
+
+def test_a_fields_own_bounds_are_the_ones_checked_and_published(
+    client: TestClient, auth: Auth
+) -> None:
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    chain = schemas["AnalysisIn"]["properties"]["min_chain"]
+    assert (chain["minimum"], chain["maximum"]) == (2, 20)
+    years = schemas["Eligibility"]["properties"]["min_years"]["anyOf"][0]
+    assert (years["minimum"], years["maximum"]) == (0, 100)
+    disclosure = schemas["CategorySpec"]["properties"]["disclosure_days"]["anyOf"][0]
+    assert (disclosure["minimum"], disclosure["maximum"]) == (1, 36_500)
+    size = next(
+        p["schema"]
+        for p in document["paths"]["/api/v1/products"]["get"]["parameters"]
+        if p["name"] == "size"
+    )
+    assert (size["minimum"], size["maximum"]) == (1, 200)
+    for chain_length in (0, 1, 21):
+        refused = client.post(
+            "/api/v1/graph/analyses", json={"min_chain": chain_length}, headers=auth("operator")
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["field"] == "min_chain"
+    refused = client.post(
+        "/api/v1/graph/analyses", json={"min_chain": False}, headers=auth("operator")
+    )
+    assert refused.status_code == 422
+    assert client.get("/api/v1/graph/analyses", headers=auth("operator")).json() == []
+
+
+def _refused(response: Any, field: str) -> None:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("invalid", field)
+    assert "ISO 8601" in error["message"]
+
+
+def test_a_day_or_a_time_sent_as_a_number_is_refused_naming_it(
+    client: TestClient, auth: Auth
+) -> None:
+    operator = auth("operator")
+    for number in (0, 1_700_000_000, 20261123, 1.5, True):
+        _refused(
+            client.post("/api/v1/ratings/runs", json={"as_of": number}, headers=operator), "as_of"
+        )
+    assert client.get("/api/v1/ratings/runs", headers=operator).json()["total"] == 0
+    enterprise = auth("enterprise")
+    letter = {
+        "grantee_scope": "any_institution",
+        "categories": ["tax_payment"],
+        "purpose": "loan_application",
+        "valid_until": 1_900_000_000,
+    }
+    _refused(client.post("/api/v1/letters", json=letter, headers=enterprise), "valid_until")
+    dated = letter | {"valid_until": "2099-01-01T00:00:00Z", "data_from": 0}
+    _refused(client.post("/api/v1/letters", json=dated, headers=enterprise), "data_from")
+    assert client.get("/api/v1/letters", headers=enterprise).json()["total"] == 0
+
+
+def test_every_error_is_documented_as_json_whatever_the_route_answers(
+    client: TestClient, auth: Auth
+) -> None:
+    document = client.get("/openapi.json").json()
+    checked = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.isdigit() and int(status) >= 400:
+                    checked += 1
+                    assert "application/json" in response.get("content", {}), (method, path)
+    assert checked > 1000
+    # a route that answers a file on success answers its errors in the error shape
+    refused = client.get("/api/v1/institution/loan-book", headers=auth("enterprise"))
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/json"
+    assert refused.json()["error"]["code"] == "forbidden"
