@@ -1,12 +1,15 @@
-"""What the schemathesis run found, each held here: a body field's own narrower bounds
+"""What the schemathesis runs found, each held here: a body field's own narrower bounds
 survive the integer bounds, a day or a time sent as a number is refused naming the field,
-and every error is documented as the JSON it is, whatever the route answers on success."""
+every error is documented as the JSON it is whatever the route answers on success, and text
+holding the NUL character (which PostgreSQL's text cannot hold) is refused naming the
+field wherever a request carries it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 Auth = Callable[[str], dict[str, str]]
@@ -88,3 +91,65 @@ def test_every_error_is_documented_as_json_whatever_the_route_answers(
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/json"
     assert refused.json()["error"]["code"] == "forbidden"
+
+
+def _nul_refused(response: Any, field: str) -> None:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("invalid", field)
+    assert error["message"] == "不能包含 NUL 字符（U+0000）"
+
+
+def _nul_everywhere(client: TestClient, auth: Auth) -> None:
+    """Text holding NUL, wherever a request carries it, is refused naming the field."""
+    operator = auth("operator")
+    _nul_refused(
+        client.get("/api/v1/catalog/categories", params={"provider": "t\x00x"}), "provider"
+    )
+    _nul_refused(client.get("/api/v1/registry/enterprises/9145%00"), "code")
+    _nul_refused(
+        client.post("/api/v1/auth/token", data={"username": "operator\x00", "password": "x"}),
+        "username",
+    )
+    need = {"amount": "100000", "term_months": 12, "purpose": "流动\x00资金"}
+    _nul_refused(client.post("/api/v1/needs", json=need, headers=auth("enterprise")), "purpose")
+    pushed = client.post(
+        "/api/v1/ingest/records?category=tax_payment",
+        json=[{"credit_code": "x"}, {"credit_code": "x", "案号": "a\x00"}],
+        headers=auth("provider-tax") | {"Idempotency-Key": "nul-1"},
+    )
+    _nul_refused(pushed, "1.案号")
+    assert client.get("/api/v1/ingest/batches", headers=operator).json()["total"] == 0
+    assert client.get("/api/v1/needs", headers=auth("enterprise")).json() == []
+    # an escaped backslash before "u0000" is text, not NUL
+    fine = client.get("/api/v1/catalog/categories", params={"provider": "\\u0000"})
+    assert fine.status_code == 200
+
+
+def test_text_holding_nul_is_refused_naming_the_field(client: TestClient, auth: Auth) -> None:
+    _nul_everywhere(client, auth)
+
+
+@pytest.mark.postgres
+def test_text_holding_nul_never_reaches_postgres(pg_url: str) -> None:
+    """PostgreSQL's text cannot hold NUL: before the check it failed there, a 500."""
+    from tests.accounts import ENTERPRISE_CODE, token_for
+    from xinyidai.app import create_app
+    from xinyidai.core import db as core_db
+    from xinyidai.iam import service as iam_service
+    from xinyidai.registry import service as registry_service
+    from xinyidai.registry.schemas import EnterpriseIn
+
+    session = core_db.new_session()
+    registry_service.create(
+        session, data=EnterpriseIn(credit_code=ENTERPRISE_CODE, name="南宁示范科技有限公司")
+    )
+    iam_service.ensure_demo_accounts(session, enterprise_code=ENTERPRISE_CODE)
+    session.commit()
+    session.close()
+    with TestClient(create_app()) as client:
+
+        def auth(username: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {token_for(client, username)}"}
+
+        _nul_everywhere(client, auth)

@@ -6,6 +6,7 @@ Only modules named ``api`` (and ``web``/``app``) import FastAPI; this is core's 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -24,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyidai.core.bounds import Int
 from xinyidai.core.db import commit, database_unavailable, new_session, settle_refusal
-from xinyidai.core.errors import RefusedAtCommit, XydError
+from xinyidai.core.errors import RefusedAtCommit, ValidationFailed, XydError
 from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
 from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE
 
@@ -171,6 +172,69 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     response = error_json(500, "internal", message)
     response.headers[REQUEST_ID_HEADER] = rid
     return response
+
+
+NUL = "\x00"
+NUL_REFUSED = "must not contain the NUL character (U+0000)"
+
+
+def _nul_at(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where in a decoded JSON document the first text holding NUL is (a key counts too)."""
+    if isinstance(value, str):
+        return path if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if NUL in key:
+                return (*path, key.replace(NUL, "\\0"))
+            found = _nul_at(item, (*path, key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_at(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+def _refuse_nul(field: str | int | tuple[str | int, ...]) -> ValidationFailed:
+    parts = field if isinstance(field, tuple) else (field,)
+    name = ".".join(str(part).replace(NUL, "\\0") for part in parts)
+    return ValidationFailed(NUL_REFUSED, field=name or None)
+
+
+async def refuse_nul_text(request: Request) -> None:
+    """Refuse text holding the NUL character anywhere a request carries it: path, query, a
+    JSON body or a form's text fields (a 422 naming the field). No caller means one, and
+    PostgreSQL's text cannot hold it: it would fail in the database as a fault of ours.
+
+    Runs for every route (an application dependency), after FastAPI has read the body of a
+    route that declares one, so nothing is read twice; a JSON body is decoded again only
+    when its bytes hold the escape ``\\u0000``, the one way JSON spells NUL.
+    """
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and NUL in value:
+            raise _refuse_nul(name)
+    for name, value in request.query_params.multi_items():
+        if NUL in name or NUL in value:
+            raise _refuse_nul(name)
+    content_type = request.headers.get("content-type", "").lower()
+    if "json" in content_type:
+        body = await request.body()
+        if b"\\u0000" not in body:
+            return
+        try:
+            document = json.loads(body)
+        except ValueError:  # not JSON: the route's own parsing says so
+            return
+        found = _nul_at(document)
+        if found is not None:
+            raise _refuse_nul(found)
+    elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        for name, item in form.multi_items():
+            if NUL in name or (isinstance(item, str) and NUL in item):
+                raise _refuse_nul(name)
 
 
 # Seconds a client is asked to wait when the database cannot be reached: a restart or a
