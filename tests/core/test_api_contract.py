@@ -45,6 +45,27 @@ def test_a_fields_own_bounds_are_the_ones_checked_and_published(
     assert client.get("/api/v1/graph/analyses", headers=auth("operator")).json() == []
 
 
+def test_a_yes_or_no_is_true_or_false_not_a_number_or_a_word(
+    client: TestClient, auth: Auth
+) -> None:
+    for value in (0, 1, "true", "off", None):
+        refused = client.post(
+            "/api/v1/graph/analyses", json={"include_released": value}, headers=auth("operator")
+        )
+        assert refused.status_code == 422, (value, refused.text)
+        error = refused.json()["error"]
+        assert error["field"] == "include_released"
+        assert error["message"].endswith("must be true or false")
+    assert client.get("/api/v1/graph/analyses", headers=auth("operator")).json() == []
+    # a query parameter keeps the usual reading of "true" and "1"
+    listed = client.get(
+        "/api/v1/ingest/batches/bat_x/rejections",
+        params={"open_only": "1"},
+        headers=auth("provider-tax"),
+    )
+    assert listed.status_code == 404, listed.text
+
+
 def _refused(response: Any, field: str) -> None:
     assert response.status_code == 422, response.text
     error = response.json()["error"]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xinyidai.catalog.fields import PERSONAL_TYPES, TYPES
+from xinyidai.core.bounds import Flag
 
 SharingType = Literal["unconditional", "conditional", "not_shared"]
 Sensitivity = Literal["public", "restricted", "confidential", "personal"]
@@ -56,7 +57,7 @@ class FieldSpec(BaseModel):
     label_zh: str = Field(min_length=1, max_length=100)
     label_en: str = Field(min_length=1, max_length=100)
     type: str = Field(description="one of: " + ", ".join(TYPES))
-    required: bool = False
+    required: Flag = False
     aliases: list[str] = Field(default_factory=list, description="column headers that mean it")
     unit: str | None = None
     allowed_values: list[str] | None = None

@@ -21,9 +21,10 @@ form that reads a number itself checks it with ``check_int``.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from annotated_types import Interval
+from pydantic import BeforeValidator
 
 from xinyidai.core.errors import ValidationFailed
 
@@ -43,3 +44,15 @@ def check_int(value: int, *, field: str, low: int = INT_MIN, high: int = INT_MAX
             "must be between {minimum} and {maximum}", field=field, minimum=low, maximum=high
         )
     return value
+
+
+def _true_or_false(value: Any) -> Any:
+    """A yes-or-no in a body is JSON's ``true`` or ``false``: pydantic would read ``0``,
+    ``"off"`` or ``"n"`` as one, which a caller who sent them may not have meant."""
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+# A yes-or-no body field (query parameters keep FastAPI's reading of "true", "1", "yes").
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from xinyidai.core.bounds import Int
+from xinyidai.core.bounds import Flag, Int
 from xinyidai.core.clock import Day
 from xinyidai.core.i18n import N_
 
@@ -66,7 +66,7 @@ class Eligibility(BaseModel):
     """Who may borrow: each rule optional."""
 
     min_grade: str | None = Field(default=None, description="lowest platform grade, AAA..C")
-    no_dishonest: bool = Field(default=False, description="no dishonest or enforcement record")
+    no_dishonest: Flag = Field(default=False, description="no dishonest or enforcement record")
     min_years: int | None = Field(default=None, ge=0, le=100, description="years in business")
     min_tax_grade: str | None = Field(default=None, description="lowest tax grade, A B M C D")
 
@@ -317,7 +317,7 @@ class ApplicationIn(BaseModel):
     term_months: Int
     repayment_method: str = Field(description=", ".join(REPAYMENT_METHODS))
     purpose: str = Field(min_length=1, max_length=500)
-    authorize: bool = Field(
+    authorize: Flag = Field(
         default=False,
         description="must be true: the enterprise grants the institution an authorization "
         "letter to read its credit report for this application",
@@ -401,7 +401,7 @@ HARD_DECLINES = ("dishonest", "enforcement")
 class RulesIn(BaseModel):
     """Automatic-approval rules of one product."""
 
-    enabled: bool = True
+    enabled: Flag = True
     min_grade: str = Field(description="lowest grade approved automatically; below: rejected")
     amount_caps: dict[str, Decimal] = Field(
         default_factory=dict, description="grade → highest amount approved automatically"
