@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,6 +20,7 @@ from xinyidai.core.admission import AdmissionLimit
 from xinyidai.core.api import (
     install_error_handlers,
     install_request_ids,
+    refuse_nul_text,
     request_id,
     request_locale,
 )
@@ -98,6 +99,7 @@ def create_app() -> FastAPI:
     load_all_tasks()  # the routes and services queue tasks by name
     app = FastAPI(
         lifespan=_lifespan,
+        dependencies=[Depends(refuse_nul_text)],
         title="XYD 信易贷",
         version=__version__,
         summary="Credit-information sharing and SME financing platform",

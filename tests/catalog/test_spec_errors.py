@@ -107,3 +107,14 @@ def test_search_by_code_or_name_paged(session: Session) -> None:
     assert [c.code for c in service.search_categories(session, active=False)[0]] == ["honour"]
     everything = service.search_categories(session, size=100)[1]
     assert service.search_categories(session, active=True, size=100)[1] == everything - 1
+
+
+@pytest.mark.parametrize("days", [36_501, 2**31, 10**20])
+def test_a_disclosure_period_past_a_hundred_years_is_refused(days: int) -> None:
+    """Added to a record's date, a longer period would pass the last date a calendar holds
+    (every read of the category would fail), or a database integer."""
+    raw = _raw()
+    raw["disclosure_days"] = days
+    assert _problems(raw) == [("disclosure_days", "must be at most {le}")]
+    raw["disclosure_days"] = 36_500
+    assert service.parse_spec(raw).disclosure_days == 36_500

@@ -7,16 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from tests.accounts import ENTERPRISE_CODE
 from tests.conftest import XydEnv
 from tests.ledger.conftest import events
 from xinyidai.cli import app
 from xinyidai.cli import ledger as ledger_cli
 from xinyidai.ledger import keys, note, service
 from xinyidai.ledger.models import LedgerEntry
+from xinyidai.records.models import CreditRecord
 
 runner = CliRunner()
 
@@ -130,3 +132,89 @@ def test_witness_command_cosigns_once(
     assert refused.exit_code == 2
     assert "refused to cosign" in refused.output
     assert list(tmp_path.glob("ledger-evidence-*.json"))
+
+
+def _tax_rows(months: int) -> list[dict[str, str]]:
+    return [
+        {
+            "credit_code": ENTERPRISE_CODE,
+            "enterprise_name": "南宁示范科技有限公司",
+            "tax_item": "增值税",
+            "period_start": f"2025-{month:02d}-01",
+            "tax_paid": f"{1000 + month}.00",
+            "region_code": "450103",
+        }
+        for month in range(1, months + 1)
+    ]
+
+
+def _verify() -> tuple[Any, dict[str, Any]]:
+    result = runner.invoke(app, ["ledger", "verify"])
+    return result, json.loads(result.stdout)
+
+
+def test_verify_right_after_an_ingest_with_no_worker_says_how_many_are_pending(
+    client: Any, auth: Any, session: Session, ledger_key: note.Signer
+) -> None:
+    pushed = client.post(
+        "/api/v1/ingest/records?category=tax_payment",
+        json=_tax_rows(3),
+        headers=auth("provider-tax") | {"Idempotency-Key": "before-any-checkpoint"},
+    )
+    assert pushed.status_code == 201, pushed.text
+    assert pushed.json()["accepted"] == 3
+    pending = session.scalar(
+        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.idx.is_(None))
+    )
+    assert pending is not None
+    assert pending >= 3  # no worker ran: nothing is sequenced yet
+
+    result, summary = _verify()
+    assert result.exit_code == 0, result.output
+    assert summary["ok"] is True
+    assert (summary["size"], summary["pending"]) == (0, pending)
+    assert summary["awaiting"] == {"record.version": 3}
+    assert summary["sources"]["record.version"] == 3
+    assert summary["problems"] == []
+    assert f"{pending} ledger entries are pending" in result.stderr
+    assert "3 stored records wait for theirs" in result.stderr
+
+    # A record changed behind the ledger while its entry waits is still named.
+    record = session.scalars(select(CreditRecord).where(CreditRecord.category == "tax_payment"))
+    first = next(iter(record))
+    original = dict(first.data)
+    first.data = original | {"tax_paid": "1.00"}
+    session.commit()
+    tampered, report = _verify()
+    assert tampered.exit_code == 1
+    assert any(first.id in problem["what"] for problem in report["problems"])
+    first.data = original
+    session.commit()
+
+    # Once sequenced, every record is checked against the tree, and nothing is pending.
+    assert runner.invoke(app, ["ledger", "checkpoint"]).exit_code == 0
+    after, sequenced = _verify()
+    assert after.exit_code == 0, after.output
+    assert (sequenced["size"], sequenced["pending"]) == (pending, 0)
+    assert sequenced["awaiting"] == {}
+    assert sequenced["sources"]["record.version"] == 3
+    assert sequenced["checkpoints"] == 1
+    assert "pending" not in after.stderr
+
+
+def test_a_pending_entry_whose_leaf_was_edited_is_named(
+    session: Session, ledger_key: note.Signer
+) -> None:
+    service.append_many(session, events=events(4))
+    session.commit()
+    entry = session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)).first()
+    assert entry is not None
+    assert entry.idx is None
+    session.execute(
+        update(LedgerEntry).where(LedgerEntry.id == entry.id).values(leaf=b"{}" + entry.leaf)
+    )
+    session.commit()
+    result, summary = _verify()
+    assert result.exit_code == 1
+    assert summary["pending"] == 4
+    assert any(f"pending entry {entry.id}" in p["what"] for p in summary["problems"])

@@ -202,3 +202,20 @@ def test_the_operator_dashboard_counts_access(
     privacy = portal("operator").get("/privacy").text
     assert 'data-category="tax_payment"' in privacy
     assert "legal_representative" in privacy
+
+
+def test_a_commitment_version_past_an_integer_is_a_form_error(
+    portal: Portal, world: World, session: Session
+) -> None:
+    session.query(CommitmentSignature).delete()
+    session.commit()
+    client = portal("enterprise")
+    page = client.get("/consent/commitment")
+    refused = client.post(
+        "/consent/commitment",
+        data={"csrf_token": csrf_of(page.text), "version": "9" * 20, "agree": "yes"},
+    )
+    assert refused.status_code == 422
+    assert 'data-error-for="version"' in refused.text
+    assert "必须在 0 到 2147483647 之间" in refused.text
+    assert session.query(CommitmentSignature).count() == 0

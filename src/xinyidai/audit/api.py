@@ -18,6 +18,7 @@ from xinyidai.audit.schemas import (
     LedgerLeavesOut,
 )
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.bounds import BigInt
 from xinyidai.core.db import streamed
 from xinyidai.core.errors import Forbidden
 from xinyidai.core.pagination import Page, page_of
@@ -103,7 +104,7 @@ def find_ledger_leaves(
     principal: AuditorReader,
     subject: Annotated[str | None, Query(description="an enterprise's credit code")] = None,
     department: Annotated[str | None, Query(description="a department's code")] = None,
-    start: Annotated[int, Query(ge=0, description="first leaf index to scan")] = 0,
+    start: Annotated[BigInt, Query(ge=0, description="first leaf index to scan")] = 0,
 ) -> LedgerLeavesOut:
     """The public ledger's leaves of one enterprise or one department (their tags matched
     on the node); 100,000 leaves scanned per call, continue from ``next``. Logged."""

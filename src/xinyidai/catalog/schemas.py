@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xinyidai.catalog.fields import PERSONAL_TYPES, TYPES
+from xinyidai.core.bounds import Flag
 
 SharingType = Literal["unconditional", "conditional", "not_shared"]
 Sensitivity = Literal["public", "restricted", "confidential", "personal"]
@@ -45,6 +46,10 @@ FREQUENCY_DAYS: dict[str, int] = {
 }
 
 
+# A hundred years: longer than any disclosure period a rule sets.
+MAX_DISCLOSURE_DAYS = 36_500
+
+
 class FieldSpec(BaseModel):
     """One field of a category: its name, labels, type and how departments may head it."""
 
@@ -52,7 +57,7 @@ class FieldSpec(BaseModel):
     label_zh: str = Field(min_length=1, max_length=100)
     label_en: str = Field(min_length=1, max_length=100)
     type: str = Field(description="one of: " + ", ".join(TYPES))
-    required: bool = False
+    required: Flag = False
     aliases: list[str] = Field(default_factory=list, description="column headers that mean it")
     unit: str | None = None
     allowed_values: list[str] | None = None
@@ -94,7 +99,10 @@ class CategorySpec(BaseModel):
     sensitivity: Sensitivity
     update_frequency: Frequency
     disclosure_days: int | None = Field(
-        default=None, ge=1, description="days after which a negative record is no longer shown"
+        default=None,
+        ge=1,
+        le=MAX_DISCLOSURE_DAYS,
+        description="days after which a negative record is no longer shown",
     )
     polarity: Polarity = "neutral"
     key_fields: list[str] = Field(min_length=1, description="fields that identify one fact")

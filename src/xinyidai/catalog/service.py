@@ -357,6 +357,7 @@ _PYDANTIC_REASONS: dict[str, str] = {
     "int_from_float": "must be a whole number",
     "float_parsing": "must be a number",
     "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
     "bool_parsing": "must be yes or no",
 }
 
@@ -379,7 +380,7 @@ def _problem(error: Any) -> ValidationFailed:
     if "{choices}" in reason:
         expected = str(context.get("expected", ""))
         params["choices"] = expected.replace("'", "").replace(" or ", ", ")
-    for name in ("max_length", "min_length", "ge"):
+    for name in ("max_length", "min_length", "ge", "le"):
         if "{" + name + "}" in reason:
             params[name] = context.get(name, "")
     return ValidationFailed(reason, field=path, **params)

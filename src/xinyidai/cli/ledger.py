@@ -112,10 +112,20 @@ def _print_report(report: VerifyReport) -> None:
         "checkpoints": report.checkpoints,
         "cosignatures": report.cosignatures,
         "sources": report.sources,
+        "awaiting": report.awaiting,
         "first_bad_index": report.first_bad_index,
         "problems": [{"index": p.index, "what": p.what} for p in report.problems[:50]],
     }
     print_json(summary)
+    if report.pending:
+        waiting = sum(report.awaiting.values())
+        console.print(
+            f"{report.pending} ledger entries are pending: appended but not sequenced into the "
+            f"tree yet ({waiting} stored records wait for theirs). Their leaves were checked; "
+            "their place in the tree is checked once sequenced, by the worker's checkpoint "
+            "task or `xyd ledger checkpoint`.",
+            soft_wrap=True,
+        )
 
 
 @app.command("verify")
@@ -123,7 +133,9 @@ def verify(
     from_url: str | None = typer.Option(None, "--from", help="verify a remote log at this URL"),
     log_key: str | None = typer.Option(None, help="the log's verifier key (vkey) to trust"),
 ) -> None:
-    """Recompute the tree from every leaf and check nodes, head, checkpoints and sources."""
+    """Recompute the tree from every leaf and check nodes, head, checkpoints and sources.
+
+    Entries not sequenced yet (pending) are counted and checked on their own, not failed."""
     verifier = note.parse_verifier(log_key) if log_key else None
     try:
         if from_url:

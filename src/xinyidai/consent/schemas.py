@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from xinyidai.core.bounds import Int
+from xinyidai.core.clock import Day, Moment
 from xinyidai.core.i18n import N_
 from xinyidai.privacy.schemas import CategoryView
 from xinyidai.records.schemas import RecordLedgerOut
@@ -175,16 +177,16 @@ class LetterTerms(BaseModel):
     )
     purpose: str = Field(description=", ".join(LETTER_PURPOSES))
     view: str = Field(default="full", description="full or desensitized")
-    valid_from: datetime | None = Field(default=None, description="default: now")
-    valid_until: datetime
-    data_from: date | None = Field(default=None, description="only data dated from this day")
-    data_until: date | None = Field(default=None, description="only data dated up to this day")
+    valid_from: Moment | None = Field(default=None, description="default: now")
+    valid_until: Moment
+    data_from: Day | None = Field(default=None, description="only data dated from this day")
+    data_until: Day | None = Field(default=None, description="only data dated up to this day")
     fetch_mode: str = Field(default="once", description="once, on_demand or periodic")
-    fetch_period_days: int | None = Field(
+    fetch_period_days: Int | None = Field(
         default=None, description="periodic: at most one fetch per this many days"
     )
-    data_life_days: int = Field(default=30, description="days the grantee may keep what it fetched")
-    max_queries: int | None = Field(default=None, description="null: unlimited")
+    data_life_days: Int = Field(default=30, description="days the grantee may keep what it fetched")
+    max_queries: Int | None = Field(default=None, description="null: unlimited")
     note: str | None = None
 
 
@@ -277,7 +279,7 @@ class CommitmentTextOut(BaseModel):
 
 
 class SignIn(BaseModel):
-    version: int = Field(description="the version of the text being signed")
+    version: Int = Field(description="the version of the text being signed")
 
 
 class SignatureOut(BaseModel):

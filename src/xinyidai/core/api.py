@@ -6,6 +6,7 @@ Only modules named ``api`` (and ``web``/``app``) import FastAPI; this is core's 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -15,13 +16,16 @@ from typing import Annotated, Any
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xinyidai.core.db import commit, new_session, settle_refusal
-from xinyidai.core.errors import RefusedAtCommit, XydError
+from xinyidai.core.bounds import Int
+from xinyidai.core.db import commit, database_unavailable, new_session, settle_refusal
+from xinyidai.core.errors import RefusedAtCommit, ValidationFailed, XydError
 from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
 from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE, PageRequest
 
@@ -59,8 +63,8 @@ PageParams = PageRequest  # what ``page_params`` gives a route: ``core.paginatio
 
 
 def page_params(
-    page: Annotated[int, Query(ge=1, description="page number, from 1")] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_SIZE, description="items per page")] = DEFAULT_SIZE,
+    page: Annotated[Int, Query(ge=1, description="page number, from 1")] = 1,
+    size: Annotated[Int, Query(ge=1, le=MAX_SIZE, description="items per page")] = DEFAULT_SIZE,
 ) -> PageParams:
     return PageParams(page=page, size=size)
 
@@ -81,8 +85,14 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# Errors are JSON whatever a route answers when it succeeds (a CSV file, a signed note): the
+# content is named, or FastAPI would document the error under the route's own media type.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 429, 500)
+    status: {
+        "model": ErrorResponse,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+    for status in (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 }
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -162,6 +172,108 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+NUL = "\x00"
+NUL_REFUSED = "must not contain the NUL character (U+0000)"
+
+
+def _nul_at(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where in a decoded JSON document the first text holding NUL is (a key counts too)."""
+    if isinstance(value, str):
+        return path if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if NUL in key:
+                return (*path, key.replace(NUL, "\\0"))
+            found = _nul_at(item, (*path, key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_at(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+def _refuse_nul(field: str | int | tuple[str | int, ...]) -> ValidationFailed:
+    parts = field if isinstance(field, tuple) else (field,)
+    name = ".".join(str(part).replace(NUL, "\\0") for part in parts)
+    return ValidationFailed(NUL_REFUSED, field=name or None)
+
+
+async def refuse_nul_text(request: Request) -> None:
+    """Refuse text holding the NUL character anywhere a request carries it: path, query, a
+    JSON body or a form's text fields (a 422 naming the field). No caller means one, and
+    PostgreSQL's text cannot hold it: it would fail in the database as a fault of ours.
+
+    Runs for every route (an application dependency), after FastAPI has read the body of a
+    route that declares one, so nothing is read twice; a JSON body is decoded again only
+    when its bytes hold the escape ``\\u0000``, the one way JSON spells NUL.
+    """
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and NUL in value:
+            raise _refuse_nul(name)
+    for name, value in request.query_params.multi_items():
+        if NUL in name or NUL in value:
+            raise _refuse_nul(name)
+    content_type = request.headers.get("content-type", "").lower()
+    if "json" in content_type:
+        body = await request.body()
+        if b"\\u0000" not in body:
+            return
+        try:
+            document = json.loads(body)
+        except ValueError:  # not JSON: the route's own parsing says so
+            return
+        found = _nul_at(document)
+        if found is not None:
+            raise _refuse_nul(found)
+    elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        for name, item in form.multi_items():
+            if NUL in name or (isinstance(item, str) and NUL in item):
+                raise _refuse_nul(name)
+
+
+# Seconds a client is asked to wait when the database cannot be reached: a restart or a
+# fail-over of the database takes that long or more, and a client that asks again at once
+# only adds to the line that forms when it comes back.
+DATABASE_RETRY_AFTER = 5
+DATABASE_DOWN = "the platform cannot reach its database just now; try again in {seconds} seconds"
+
+
+def log_unavailable(request: Request, exc: Exception) -> str:
+    """Log an outage of the database met by a request (one line, the driver's reason); the
+    request's id."""
+    rid = request_id()
+    log.warning(
+        "database unavailable answering %s %s (request_id=%s): %s",
+        request.method,
+        request.url.path,
+        rid,
+        str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__,
+    )
+    return rid
+
+
+async def database_down(request: Request, exc: Exception) -> Response:
+    """A 503 in the one error shape with ``Retry-After`` while the database cannot be
+    reached; any other database error is a fault of ours, answered as one (500)."""
+    if not database_unavailable(exc):
+        raise exc  # to the outermost handler: logged with its traceback, a 500
+    log_unavailable(request, exc)
+    message = gettext(DATABASE_DOWN, request_locale(request), seconds=DATABASE_RETRY_AFTER)
+    response = error_json(503, "unavailable", message)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response  # inside the request-id middleware, which adds X-Request-ID
+
+
+# What a database outage raises: the driver's errors (wrapped by SQLAlchemy) and the pool's
+# time-out; ``database_down`` answers those that are an outage and passes the rest on.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout)
+
+
 def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or None
@@ -192,6 +304,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, database_down)
 
     # Anything else is a fault of ours. Starlette answers it from its outermost middleware
     # and then raises it again for the server to see (and a test client to re-raise).

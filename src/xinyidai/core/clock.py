@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
+
+from pydantic import BeforeValidator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -46,3 +49,17 @@ def frozen_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _frozen = previous
+
+
+def _not_a_number(value: Any) -> Any:
+    """A day or a time comes as text (ISO 8601), never as a number: pydantic would read
+    ``0`` as 1970-01-01, a count of seconds, not what anyone sending it meant."""
+    if isinstance(value, int | float):  # bool is an int too
+        raise ValueError("must be a date or time in ISO 8601 text, not a number")
+    return value
+
+
+# A day and a moment as the API takes them: ISO 8601 text ("2026-11-23",
+# "2026-11-23T08:00:00Z"), or the Python objects; a number is refused, naming the field.
+Day = Annotated[date, BeforeValidator(_not_a_number)]
+Moment = Annotated[datetime, BeforeValidator(_not_a_number)]

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -418,6 +419,35 @@ def insert_frame(
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         while chunk := buffer.read(1 << 20):
             copy.write(chunk)
+
+
+# SQLite result codes (the low byte of an extended code) that say the file cannot be used
+# just now, not that a statement is wrong: busy, locked, an I/O error, cannot open.
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 10, 14})
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or used just now (down,
+    restarting, refusing connections, a connection lost mid-request, every pooled
+    connection taken) rather than that a statement is wrong: an outage to wait out, not a
+    fault of the caller's or of the code's.
+
+    On PostgreSQL every ``OperationalError`` is of that kind (psycopg raises
+    ``ProgrammingError`` and ``DataError`` for statements at fault); SQLite raises
+    ``OperationalError`` for both, so its result code decides.
+    """
+    if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection to give in time
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return False
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_UNAVAILABLE
+    return True
 
 
 def database_status() -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
+from xinyidai.core.bounds import Int
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.graph import service
 from xinyidai.graph.schemas import (
@@ -68,7 +69,7 @@ def read_associations(
     session: SessionDep,
     principal: CurrentUser,
     depth: Annotated[
-        int, Query(ge=1, le=service.MAX_DEPTH, description="links to follow from the enterprise")
+        Int, Query(ge=1, le=service.MAX_DEPTH, description="links to follow from the enterprise")
     ] = service.DEFAULT_DEPTH,
     purpose: PurposeQuery = None,
     letter: LetterQuery = None,
@@ -88,7 +89,7 @@ def read_associated_signals(
     code: str,
     session: SessionDep,
     principal: OperatorUser,
-    depth: Annotated[int, Query(ge=1, le=service.MAX_DEPTH)] = service.DEFAULT_DEPTH,
+    depth: Annotated[Int, Query(ge=1, le=service.MAX_DEPTH)] = service.DEFAULT_DEPTH,
 ) -> list[AssociatedSignalOut]:
     """The bad enterprises linked to this one, by distance and link kind (operator, on its
     duty, through the access decision)."""

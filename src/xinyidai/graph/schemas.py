@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xinyidai.core.bounds import Flag
 from xinyidai.core.i18n import N_
 
 
@@ -110,7 +111,7 @@ class AnalysisOut(BaseModel):
 
 
 class AnalysisIn(BaseModel):
-    include_released: bool = Field(
+    include_released: Flag = Field(
         default=False, description="count released guarantees (担保状态 已解除) too"
     )
     min_chain: int = Field(default=3, ge=2, le=20, description="shortest chain reported")

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from xinyidai.core import jobs
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
+from xinyidai.core.bounds import BIGINT_MAX, BIGINT_MIN
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentPrincipal, OperatorUser, ProviderPrincipal
@@ -120,9 +121,15 @@ def resubmit_rejected_rows(
     corrections: list[tuple[int, dict[str, Any]]] = []
     for index, row in enumerate(data.rows):
         rid = row.get("rejection_id")
-        if not isinstance(rid, int):
+        if isinstance(rid, bool) or not isinstance(rid, int):
             raise ValidationFailed(
                 "row {index} needs an integer rejection_id", field=f"rows.{index}", index=index
+            )
+        if not BIGINT_MIN <= rid <= BIGINT_MAX:  # no such id; too large for the database
+            raise ValidationFailed(
+                "row {index}: rejection_id is out of range",
+                field=f"rows.{index}.rejection_id",
+                index=index,
             )
         corrections.append((rid, {k: v for k, v in row.items() if k != "rejection_id"}))
     batch = service.resubmit(

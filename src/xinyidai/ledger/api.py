@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from xinyidai.core.api import ERROR_RESPONSES, SessionDep
+from xinyidai.core.bounds import BigInt
 from xinyidai.ledger import service
 from xinyidai.ledger.schemas import (
     ConsistencyProofOut,
@@ -58,8 +59,8 @@ def get_key() -> PlainTextResponse:
 @router.get("/entries", response_model=EntriesOut)
 def get_entries(
     session: SessionDep,
-    start: Annotated[int, Query(ge=0, description="first leaf index")] = 0,
-    end: Annotated[int | None, Query(ge=1, description="one past the last index")] = None,
+    start: Annotated[BigInt, Query(ge=0, description="first leaf index")] = 0,
+    end: Annotated[BigInt | None, Query(ge=1, description="one past the last index")] = None,
 ) -> EntriesOut:
     """Leaves ``[start, end)`` with their decoded events (at most 1,000 per call)."""
     rows, size = service.entries(session, start=start, end=end)
@@ -73,8 +74,8 @@ def get_entries(
 @router.get("/proof/inclusion", response_model=InclusionProofOut)
 def get_inclusion_proof(
     session: SessionDep,
-    index: Annotated[int, Query(ge=0, description="leaf index")],
-    tree_size: Annotated[int, Query(ge=1, description="size of the tree to prove against")],
+    index: Annotated[BigInt, Query(ge=0, description="leaf index")],
+    tree_size: Annotated[BigInt, Query(ge=1, description="size of the tree to prove against")],
 ) -> InclusionProofOut:
     """The RFC 9162 inclusion proof of one leaf in a tree of ``tree_size`` leaves."""
     proof = service.inclusion_proof(session, index=index, tree_size=tree_size)
@@ -90,8 +91,8 @@ def get_inclusion_proof(
 @router.get("/proof/consistency", response_model=ConsistencyProofOut)
 def get_consistency_proof(
     session: SessionDep,
-    first: Annotated[int, Query(ge=1, description="size of the older tree")],
-    second: Annotated[int, Query(ge=1, description="size of the newer tree")],
+    first: Annotated[BigInt, Query(ge=1, description="size of the older tree")],
+    second: Annotated[BigInt, Query(ge=1, description="size of the newer tree")],
 ) -> ConsistencyProofOut:
     """The RFC 9162 consistency proof between two tree sizes."""
     proof = service.consistency_proof(session, first=first, second=second)

@@ -196,6 +196,8 @@ class VerifyReport:
     checkpoints: int = 0
     cosignatures: int = 0
     sources: dict[str, int] = field(default_factory=dict)
+    # stored events, by source, whose entry is pending: appended, waiting for its index
+    awaiting: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     @property

@@ -9,6 +9,10 @@ and every event a registered source stores has its leaf: a row written before fo
 format-1 leaf with its (ref, digest), a salted row a format-2 leaf with the commitment
 recomputed from its salt and data, tagged for its subject and actor. Each problem names
 the first leaf index it concerns.
+
+Entries appended but not yet sequenced (pending: no worker has run since an ingest) are no
+problem: each is checked against its own leaf hash and digest, an event whose entry is
+pending is counted as awaiting its leaf, and the report says how many of each there are.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyidai.core.errors import ValidationFailed
@@ -70,6 +74,44 @@ class Seen:
     sealed: dict[str, dict[str, tuple[str, str]]] = field(default_factory=lambda: defaultdict(dict))
 
 
+def _record(seen: Seen, event: dict[str, object]) -> None:
+    """Note what one decoded leaf records."""
+    if service.leaf_format(event) == service.FORMAT_1:
+        seen.pairs[str(event["kind"])].add((str(event["ref"]), str(event["digest"])))
+    else:
+        tags = (str(event["subject"]), str(event["actor"]))
+        seen.sealed[str(event["kind"])].setdefault(str(event["digest"]), tags)
+
+
+def _check_pending(session: Session, report: VerifyReport) -> Seen:
+    """What the pending entries record: appended, not yet given an index in the tree (the
+    worker's checkpoint task, or ``xyd ledger checkpoint``, sequences them). Each is checked
+    against its own columns (leaf hash, digest); its place in the tree is checked once it
+    has one. Read before the sequenced leaves, so that an entry sequenced meanwhile is seen
+    in one of the two."""
+    seen = Seen()
+    stmt = (
+        select(LedgerEntry.id, LedgerEntry.digest, LedgerEntry.leaf, LedgerEntry.leaf_hash)
+        .where(LedgerEntry.idx.is_(None))
+        .order_by(LedgerEntry.id)
+        .execution_options(yield_per=10_000)
+    )
+    for entry_id, digest, leaf, stored_hash in session.execute(stmt):
+        report.pending += 1
+        leaf = _raw(leaf)
+        if tree.leaf_hash(leaf) != _raw(stored_hash):
+            report.add(f"pending entry {entry_id} does not match its stored leaf hash", None)
+        try:
+            event = service.decode_leaf(leaf)
+        except ValueError:
+            report.add(f"pending entry {entry_id} is not a canonical ledger event", None)
+            continue
+        if event["digest"] != _raw(digest).hex():
+            report.add(f"pending entry {entry_id}: the digest column differs from the leaf", None)
+        _record(seen, event)
+    return seen
+
+
 def _check_leaves(session: Session, report: VerifyReport) -> tuple[list[bytes], Seen]:
     hashes: list[bytes] = []
     seen = Seen()
@@ -100,11 +142,7 @@ def _check_leaves(session: Session, report: VerifyReport) -> tuple[list[bytes], 
         else:
             if event["digest"] != _raw(digest).hex():
                 report.add(f"leaf {idx}: the digest column differs from the leaf", idx)
-            if service.leaf_format(event) == service.FORMAT_1:
-                seen.pairs[event["kind"]].add((event["ref"], event["digest"]))
-            else:
-                tags = (event["subject"], event["actor"])
-                seen.sealed[event["kind"]].setdefault(event["digest"], tags)
+            _record(seen, event)
         hashes.append(computed)
     return hashes, seen
 
@@ -216,20 +254,28 @@ def _check_cosignatures(session: Session, report: VerifyReport) -> None:
             report.add(f"cosignature of {witness.name} on size {checkpoint.size}: {exc}", None)
 
 
-def _check_sources(session: Session, seen: Seen, report: VerifyReport) -> None:
+def _check_sources(session: Session, seen: Seen, pending: Seen, report: VerifyReport) -> None:
+    """Every stored event of a registered source has its leaf in the tree, or an entry that
+    waits to be sequenced (counted in ``report.awaiting``, not a problem)."""
     secrets: list[keys.TagSecret] = []
     for kind, fetch in service.sources().items():
         count = 0
         pairs = seen.pairs.get(kind, set())
         sealed = seen.sealed.get(kind, {})
+        pending_pairs = pending.pairs.get(kind, set())
+        pending_sealed = pending.sealed.get(kind, {})
         for row in fetch(session):
             count += 1
             stored = StoredEvent(*row)
             if stored.salt is None:
-                if (stored.ref, stored.digest) not in pairs:
-                    report.add(
-                        f"{kind} {stored.ref} (digest {stored.digest}) has no ledger entry", None
-                    )
+                if (stored.ref, stored.digest) in pairs:
+                    continue
+                if (stored.ref, stored.digest) in pending_pairs:
+                    report.awaiting[kind] = report.awaiting.get(kind, 0) + 1
+                    continue
+                report.add(
+                    f"{kind} {stored.ref} (digest {stored.digest}) has no ledger entry", None
+                )
                 continue
             try:
                 value = service.expected_digest(kind, stored)
@@ -237,6 +283,10 @@ def _check_sources(session: Session, seen: Seen, report: VerifyReport) -> None:
                 report.add(f"{kind} {stored.ref}: {exc}", None)
                 continue
             tags = sealed.get(value)
+            if tags is None:
+                tags = pending_sealed.get(value)
+                if tags is not None:
+                    report.awaiting[kind] = report.awaiting.get(kind, 0) + 1
             if tags is None:
                 report.add(
                     f"{kind} {stored.ref} (digest {stored.digest}, salted) has no ledger entry",
@@ -255,16 +305,11 @@ def verify_ledger(session: Session, *, verifier: note.Verifier | None = None) ->
     """Recompute the tree from every stored leaf and check everything stored against it."""
     report = VerifyReport()
     verifier = verifier or keys.load_key().verifier
+    pending = _check_pending(session, report)
     hashes, seen = _check_leaves(session, report)
-    complete = not report.problems or all("missing" not in p.what for p in report.problems)
+    complete = all("missing" not in p.what for p in report.problems)
     levels = Levels(hashes)
     report.size = levels.size
-    report.pending = (
-        session.scalar(
-            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.idx.is_(None))
-        )
-        or 0
-    )
     current = service.head(session)
     primaries = sorted({p.index for p in report.problems if p.index is not None})
     if complete:
@@ -278,5 +323,5 @@ def verify_ledger(session: Session, *, verifier: note.Verifier | None = None) ->
             report.add("the head's root differs from the recomputed root", None)
     _check_checkpoints(session, levels, complete, report, verifier, primaries)
     _check_cosignatures(session, report)
-    _check_sources(session, seen, report)
+    _check_sources(session, seen, pending, report)
     return report

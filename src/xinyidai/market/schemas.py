@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from xinyidai.core.bounds import Flag, Int
+from xinyidai.core.clock import Day
 from xinyidai.core.i18n import N_
 
 # --------------------------------------------------------------------------- vocabularies
@@ -52,7 +54,7 @@ class Eligibility(BaseModel):
     """Who may borrow: each rule optional."""
 
     min_grade: str | None = Field(default=None, description="lowest platform grade, AAA..C")
-    no_dishonest: bool = Field(default=False, description="no dishonest or enforcement record")
+    no_dishonest: Flag = Field(default=False, description="no dishonest or enforcement record")
     min_years: int | None = Field(default=None, ge=0, le=100, description="years in business")
     min_tax_grade: str | None = Field(default=None, description="lowest tax grade, A B M C D")
 
@@ -63,8 +65,8 @@ class ProductIn(BaseModel):
     description: str | None = Field(default=None, max_length=4000)
     amount_min: Decimal = Field(description="yuan")
     amount_max: Decimal = Field(description="yuan")
-    term_min: int = Field(description="months")
-    term_max: int = Field(description="months")
+    term_min: Int = Field(description="months")
+    term_max: Int = Field(description="months")
     rate_min: Decimal = Field(description="annual rate, percent")
     rate_max: Decimal = Field(description="annual rate, percent")
     repayment_methods: list[str] = Field(description=", ".join(REPAYMENT_METHODS))
@@ -113,7 +115,7 @@ class ProductOut(BaseModel):
 
 class NeedIn(BaseModel):
     amount: Decimal = Field(description="yuan")
-    term_months: int
+    term_months: Int
     purpose: str = Field(min_length=1, max_length=500)
     max_rate: Decimal | None = Field(default=None, description="highest acceptable annual rate, %")
     collateral: list[str] = Field(default_factory=list, description=", ".join(COLLATERAL))
@@ -277,10 +279,10 @@ class ApplicationIn(BaseModel):
     product_id: str
     need_id: str | None = Field(default=None, description="the need this answers, if any")
     amount: Decimal = Field(description="yuan")
-    term_months: int
+    term_months: Int
     repayment_method: str = Field(description=", ".join(REPAYMENT_METHODS))
     purpose: str = Field(min_length=1, max_length=500)
-    authorize: bool = Field(
+    authorize: Flag = Field(
         default=False,
         description="must be true: the enterprise grants the institution an authorization "
         "letter to read its credit report for this application",
@@ -293,7 +295,7 @@ class DecisionIn(BaseModel):
     outcome: str = Field(description="approve or reject")
     amount: Decimal | None = Field(default=None, description="approved amount, yuan")
     rate: Decimal | None = Field(default=None, description="approved annual rate, percent")
-    term_months: int | None = None
+    term_months: Int | None = None
     reason: str | None = Field(default=None, max_length=1000, description="required to reject")
 
 
@@ -364,7 +366,7 @@ HARD_DECLINES = ("dishonest", "enforcement")
 class RulesIn(BaseModel):
     """Automatic-approval rules of one product."""
 
-    enabled: bool = True
+    enabled: Flag = True
     min_grade: str = Field(description="lowest grade approved automatically; below: rejected")
     amount_caps: dict[str, Decimal] = Field(
         default_factory=dict, description="grade → highest amount approved automatically"
@@ -395,12 +397,12 @@ class RulesOut(BaseModel):
 
 class DisburseIn(BaseModel):
     contract_number: str | None = Field(default=None, description="default: XYD-date-id")
-    start_on: date | None = Field(default=None, description="default: today")
+    start_on: Day | None = Field(default=None, description="default: today")
 
 
 class RepaymentIn(BaseModel):
     amount: Decimal = Field(description="yuan")
-    paid_on: date | None = Field(default=None, description="default: today")
+    paid_on: Day | None = Field(default=None, description="default: today")
 
 
 class ReasonIn(BaseModel):

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.core.api import ERROR_RESPONSES, SessionDep
+from xinyidai.core.bounds import Int
 from xinyidai.core.i18n import current_locale
 from xinyidai.iam.auth import CurrentUser
 from xinyidai.profile import service
@@ -32,7 +33,7 @@ def read_profile(
     purpose: PurposeQuery = None,
     letter: LetterQuery = None,
     depth: Annotated[
-        int, Query(ge=1, le=3, description="association links to follow")
+        Int, Query(ge=1, le=3, description="association links to follow")
     ] = service.ASSOCIATION_DEPTH,
     format: Annotated[
         str | None, Query(pattern="^pdf$", description="pdf: the credit report as a PDF")

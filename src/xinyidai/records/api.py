@@ -13,6 +13,7 @@ from xinyidai.consent import service as consent_service
 from xinyidai.consent.api import LetterQuery, PurposeQuery, enforce
 from xinyidai.consent.schemas import Decision, ReportOut
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.bounds import BigInt
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter
 from xinyidai.iam.schemas import Principal
@@ -142,7 +143,7 @@ def list_conflicts(
 
 @router.post("/records/conflicts/{conflict_id}/resolve", response_model=ConflictOut)
 def resolve_conflict(
-    conflict_id: int, session: SessionDep, principal: OperatorWriter
+    conflict_id: BigInt, session: SessionDep, principal: OperatorWriter
 ) -> ConflictOut:
     """Mark a conflict settled by the operator."""
     conflict = service.resolve_conflict(

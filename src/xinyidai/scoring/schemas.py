@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from xinyidai.core.clock import Day
+
 
 class ReasonOut(BaseModel):
     """One negative factor: a stable code, its text in the caller's language, the points lost."""
@@ -48,7 +50,7 @@ class RatingRunOut(BaseModel):
 class RatingRunIn(BaseModel):
     """Start a full run; ``as_of`` defaults to today (Asia/Shanghai)."""
 
-    as_of: date | None = None
+    as_of: Day | None = None
 
 
 class ModelFeatureOut(BaseModel):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from xinyidai.core.api import SessionDep
+from xinyidai.core.bounds import Int
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam import service as iam_service
@@ -83,7 +84,7 @@ def organizations(
     kind: Annotated[str | None, Query()] = None,
     state: Annotated[str | None, Query()] = None,
     q: Annotated[str | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """Every organization, filtered and paged, with the form to create a partner."""
     return _organizations_page(request, session, kind=kind, state=state, q=q, page=page)
@@ -94,7 +95,7 @@ def applications(
     request: Request,
     principal: OperatorViewer,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """Organizations waiting for a decision."""
     return _organizations_page(
@@ -253,7 +254,7 @@ def users(
     principal: OperatorViewer,
     session: SessionDep,
     q: Annotated[str | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """Every user, paged."""
     stmt = iam_service.users_statement(q=q)

@@ -15,6 +15,7 @@ from xinyidai.audit.models import OUTCOMES
 from xinyidai.audit.schemas import EventFilter
 from xinyidai.consent.schemas import PURPOSES
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.bounds import Int
 from xinyidai.core.db import streamed
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
@@ -81,7 +82,7 @@ def events_page(
     date_to: Text = "",
     purpose: Text = "",
     outcome: Text = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """Every access decision, newest first, filtered by who asked, about whom, when, why."""
     values = {

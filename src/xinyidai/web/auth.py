@@ -11,7 +11,18 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from xinyidai.core.api import REQUEST_ID_HEADER, SessionDep, log_unexpected, unexpected_error
+from xinyidai.core.api import (
+    DATABASE_DOWN,
+    DATABASE_ERRORS,
+    DATABASE_RETRY_AFTER,
+    REQUEST_ID_HEADER,
+    SessionDep,
+    database_down,
+    log_unavailable,
+    log_unexpected,
+    unexpected_error,
+)
+from xinyidai.core.db import database_unavailable
 from xinyidai.core.settings import get_settings
 from xinyidai.iam import security
 from xinyidai.iam.auth import CSRF_FIELD, SESSION_COOKIE, portal_principal
@@ -190,6 +201,13 @@ _BARE_ERROR_PAGE = (
 )
 
 
+_BARE_OUTAGE_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>暂时无法访问</title>'
+    "<h1>暂时无法访问</h1><p>平台暂时无法连接数据库，请 {seconds} 秒后重试。请求编号："
+    "<code>{request_id}</code></p></html>"
+)
+
+
 def _wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
 
@@ -251,6 +269,37 @@ def install_portal_error_handlers(app: FastAPI) -> None:
             response = HTMLResponse(_BARE_ERROR_PAGE.format(request_id=rid), status_code=500)
         response.headers[REQUEST_ID_HEADER] = rid
         return response
+
+    async def _database_down(request: Request, exc: Exception) -> Response:
+        # A page asked for by a browser while the database cannot be reached: the portal's
+        # page saying so, 503 with Retry-After; the API and programs get the error shape.
+        if request.url.path.startswith("/api/") or not _wants_page(request):
+            return await database_down(request, exc)
+        if not database_unavailable(exc):
+            raise exc  # a fault of ours: the error page above, with its request id
+        rid = log_unavailable(request, exc)
+        try:
+            response: Response = render(
+                request,
+                "error.html",
+                status=503,
+                title=N_("Temporarily unavailable"),
+                message=DATABASE_DOWN,
+                params={"seconds": DATABASE_RETRY_AFTER},
+                request_id=rid,
+            )
+        except Exception:  # the layout itself failed: a bare page still says it
+            log.exception("the outage page could not be drawn (request_id=%s)", rid)
+            response = HTMLResponse(
+                _BARE_OUTAGE_PAGE.format(seconds=DATABASE_RETRY_AFTER, request_id=rid),
+                status_code=503,
+            )
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        response.headers["Cache-Control"] = "no-store"
+        return response  # inside the request-id middleware, which adds X-Request-ID
+
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _database_down)
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, exc: CsrfRejected) -> Response:

@@ -21,6 +21,7 @@ from xinyidai.catalog.fields import TYPES
 from xinyidai.catalog.models import Category
 from xinyidai.catalog.schemas import CategorySpec, Frequency, Polarity, Sensitivity, SharingType
 from xinyidai.core.api import SessionDep
+from xinyidai.core.bounds import Int
 from xinyidai.core.errors import NotFound, XydError
 from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam.models import OrgKind
@@ -157,7 +158,7 @@ def catalog_list(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     state: Annotated[str | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """Every category, in force or retired, searchable by code or name, paged."""
     state = state if state in CATEGORY_FILTERS else ""

@@ -38,6 +38,7 @@ from xinyidai.consent.schemas import (
 )
 from xinyidai.core import clock
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.bounds import Int, check_int
 from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.pagination import PageRequest, page_of
@@ -135,7 +136,7 @@ def letters(
     principal: LetterViewer,
     session: SessionDep,
     state: Annotated[str | None, Query(max_length=20)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """An enterprise's letters, the letters an institution holds, or every letter."""
     chosen = state if state in tuple(LetterState) else None
@@ -223,7 +224,7 @@ def _whole(form: FormData, name: str) -> int | None:
         return None
     if not value.isdigit():
         raise ValidationFailed("must be a whole number", field=name)
-    return int(value)
+    return check_int(int(value), field=name, low=0)
 
 
 def _terms(form: FormData) -> dict[str, Any]:
@@ -360,7 +361,7 @@ def letter_page(
     request: Request,
     principal: LetterViewer,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """One letter: its terms, every move it made, and every query that relied on it."""
     letter = _letter_or_404(session, principal, letter_id)
@@ -470,7 +471,7 @@ def access_log(
     principal: EnterpriseViewer,
     session: SessionDep,
     others: Annotated[bool, Query()] = True,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """Who looked at this enterprise's data, when, why, and on what basis."""
     stmt = audit_service.access_log_statement(

@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core import jobs
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.bounds import Int
 from xinyidai.core.errors import NotFound, XydError
 from xinyidai.core.i18n import gettext
 from xinyidai.core.pagination import PageRequest, count_of, page_of
@@ -130,8 +131,8 @@ def batches(
     session: SessionDep,
     provider: Annotated[str | None, Query()] = None,
     category: Annotated[str | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+    page: Annotated[Int, Query(ge=1)] = 1,
+    size: Annotated[Int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
 ) -> Response:
     """Batches newest first: a provider's own, or every provider's for the operator."""
     operator = _department(principal) is None
@@ -349,7 +350,7 @@ def batch_page(
     request: Request,
     principal: DataViewer,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """A batch's result: state, counts, progress while it runs, and its rejected rows."""
     batch = _visible_batch(session, batch_id, principal)

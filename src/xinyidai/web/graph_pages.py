@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from xinyidai.core import jobs
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.bounds import Int
 from xinyidai.core.errors import NotFound, ValidationFailed, XydError
 from xinyidai.core.i18n import gettext
 from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
@@ -104,8 +105,8 @@ def circles(
     session: SessionDep,
     kind: Annotated[str | None, Query(max_length=10)] = None,
     member: Annotated[str | None, Query(max_length=40)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE,
+    page: Annotated[Int, Query(ge=1)] = 1,
+    size: Annotated[Int, Query(ge=1, le=100)] = PAGE_SIZE,
     done: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
     """The latest region analysis: guarantee circles first, then chains."""
@@ -220,7 +221,7 @@ def associations(
     request: Request,
     principal: AssociationReader,
     session: SessionDep,
-    depth: Annotated[int, Query(ge=1, le=graph_service.MAX_DEPTH)] = graph_service.DEFAULT_DEPTH,
+    depth: Annotated[Int, Query(ge=1, le=graph_service.MAX_DEPTH)] = graph_service.DEFAULT_DEPTH,
 ) -> Response:
     """One enterprise's associations: the graph, the links, circles and chains it is in."""
     try:

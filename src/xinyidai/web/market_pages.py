@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from xinyidai.consent import service as consent_service
 from xinyidai.core import clock
 from xinyidai.core.api import SessionDep
+from xinyidai.core.bounds import check_int
 from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import Page, PageRequest, page_of, page_of_list
@@ -104,9 +105,10 @@ def _decimal(value: str, field: str) -> Decimal:
 
 def _int(value: str, field: str) -> int:
     try:
-        return int(value.strip())
+        number = int(value.strip())
     except ValueError:
         raise ValidationFailed("must be a whole number", field=field) from None
+    return check_int(number, field=field)
 
 
 def _model(model: type[Any], body: dict[str, Any]) -> Any:

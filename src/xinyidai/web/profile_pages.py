@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xinyidai.core.api import SessionDep, request_locale
+from xinyidai.core.bounds import Int
 from xinyidai.core.db import commit_refusal
 from xinyidai.core.errors import XydError
 from xinyidai.core.pagination import Page, PageRequest, page_of
@@ -49,7 +50,7 @@ def find(
     principal: ProfileReader,
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[Int, Query(ge=1)] = 1,
 ) -> Response:
     """Find an enterprise's profile: the operator searches by name or code; others go by
     the credit code (an enterprise straight to its own)."""

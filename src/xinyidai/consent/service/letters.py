@@ -154,6 +154,13 @@ def check_terms(session: Session, terms: LetterTerms) -> CheckedTerms:
             raise ValidationFailed(
                 "a periodic letter needs a period of at least one day", field="fetch_period_days"
             )
+        if period > MAX_VALIDITY.days:  # longer than any letter lives: and past a date's range
+            raise ValidationFailed(
+                "must be between {minimum} and {maximum}",
+                field="fetch_period_days",
+                minimum=1,
+                maximum=MAX_VALIDITY.days,
+            )
     else:
         period = None
     if terms.data_life_days < 1 or terms.data_life_days > MAX_DATA_LIFE_DAYS:

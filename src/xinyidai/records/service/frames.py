@@ -72,7 +72,12 @@ def _empty_frame(fields: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _since(on: date, days: int | None) -> date | None:
-    return None if days is None else on - timedelta(days=days)
+    if days is None:
+        return None
+    try:
+        return on - timedelta(days=days)
+    except OverflowError:  # before the first day a date can hold: every record counts
+        return date.min
 
 
 def _bulk_category(

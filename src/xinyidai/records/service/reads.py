@@ -10,7 +10,7 @@ the versions it left behind. A record past its category's disclosure period is n
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,7 +27,8 @@ def expired(event_on: date | None, disclosure_days: int | None, today: date) -> 
     """Whether a record of an event on ``event_on`` is past its disclosure period today."""
     if event_on is None or disclosure_days is None:
         return False
-    return event_on + timedelta(days=disclosure_days) < today
+    # today - event_on never overflows (both are dates); event_on + the period could
+    return (today - event_on).days > disclosure_days
 
 
 def records_of(
