@@ -45,6 +45,7 @@ from xinyidai.core.i18n import N_, gettext
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
 from xinyidai.core.settings import get_settings
+from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest.models import DONE, FAILED, QUEUED, RUNNING, Batch, IdempotencyKey, Rejection
 from xinyidai.ingest.readers import NotATable, ReadFailed, open_table, unreadable
@@ -103,10 +104,10 @@ def get_or_raise(session: Session, *, batch_id: str) -> Batch:
 
 def may_see_batch(principal: Principal, batch: Batch) -> bool:
     """The operator sees every batch; a provider those filed under its department code."""
-    if principal.organization_kind == "operator":
+    if principal.organization_kind == OrgKind.OPERATOR:
         return True
     return (
-        principal.organization_kind == "provider"
+        principal.organization_kind == OrgKind.PROVIDER
         and bool(principal.organization_code)
         and batch.provider == principal.organization_code
     )
@@ -117,11 +118,11 @@ def batches_statement(
 ) -> Select[Any]:
     """The batches the principal may list, newest first (optionally of one category): a
     provider its own, under its department code; the operator every provider's, or one's."""
-    if principal.organization_kind == "provider":
+    if principal.organization_kind == OrgKind.PROVIDER:
         if not principal.organization_code:
             raise Forbidden("your organization has no department code", field="provider")
         provider = principal.organization_code
-    elif principal.organization_kind != "operator":
+    elif principal.organization_kind != OrgKind.OPERATOR:
         raise Forbidden("your organization may not do this")
     stmt = select(Batch).order_by(Batch.created_at.desc(), Batch.id.desc())
     if provider:

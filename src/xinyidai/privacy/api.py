@@ -69,7 +69,12 @@ def verify_fact(data: VerifyIn, session: SessionDep, principal: CurrentPrincipal
     categories are answered for anyone, others need a letter for verification (or the
     operator's duty, or the department's own category). Every question is logged.
     """
-    if principal.organization_kind not in ("provider", "institution", "operator", "platform"):
+    if principal.organization_kind not in (
+        OrgKind.PROVIDER,
+        OrgKind.INSTITUTION,
+        OrgKind.OPERATOR,
+        OrgKind.PLATFORM,
+    ):
         raise Forbidden("your organization may not do this")
     code = registry_service.parse_code_or_raise(data.credit_code)
     decision = consent_service.decide(
