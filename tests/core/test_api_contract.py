@@ -42,7 +42,7 @@ def test_a_fields_own_bounds_are_the_ones_checked_and_published(
         "/api/v1/graph/analyses", json={"min_chain": False}, headers=auth("operator")
     )
     assert refused.status_code == 422
-    assert client.get("/api/v1/graph/analyses", headers=auth("operator")).json() == []
+    assert client.get("/api/v1/graph/analyses", headers=auth("operator")).json()["items"] == []
 
 
 def test_a_yes_or_no_is_true_or_false_not_a_number_or_a_word(
@@ -56,7 +56,7 @@ def test_a_yes_or_no_is_true_or_false_not_a_number_or_a_word(
         error = refused.json()["error"]
         assert error["field"] == "include_released"
         assert error["message"].endswith("must be true or false")
-    assert client.get("/api/v1/graph/analyses", headers=auth("operator")).json() == []
+    assert client.get("/api/v1/graph/analyses", headers=auth("operator")).json()["items"] == []
     # a query parameter keeps the usual reading of "true" and "1"
     listed = client.get(
         "/api/v1/ingest/batches/bat_x/rejections",
@@ -141,7 +141,7 @@ def _nul_everywhere(client: TestClient, auth: Auth) -> None:
     )
     _nul_refused(pushed, "1.案号")
     assert client.get("/api/v1/ingest/batches", headers=operator).json()["total"] == 0
-    assert client.get("/api/v1/needs", headers=auth("enterprise")).json() == []
+    assert client.get("/api/v1/needs", headers=auth("enterprise")).json()["items"] == []
     # an escaped backslash before "u0000" is text, not NUL
     fine = client.get("/api/v1/catalog/categories", params={"provider": "\\u0000"})
     assert fine.status_code == 200

@@ -99,7 +99,7 @@ def test_a_huge_commitment_version_is_refused_and_nothing_is_signed(
     for version in (HUGE, INT_MAX + 1, INT_MIN - 1):
         response = client.post("/api/v1/me/commitment", json={"version": version}, headers=headers)
         _invalid(response, "version")
-    assert client.get("/api/v1/me/commitment", headers=headers).json() == []
+    assert client.get("/api/v1/me/commitment", headers=headers).json()["items"] == []
     missing = client.post("/api/v1/me/commitment", json={"version": INT_MAX}, headers=headers)
     assert missing.status_code == 404, missing.text
 

@@ -139,11 +139,11 @@ def server(db_url: str) -> Iterator[TestClient]:
 def test_a_statement_at_fault_is_still_a_500_not_an_outage(
     server: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(session: object, **kwargs: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         with core_db.session_scope() as own:
             own.execute(text("SELECT * FROM no_such_table"))  # SQLite: an OperationalError
 
-    monkeypatch.setattr(registry_service, "search", broken)
+    monkeypatch.setattr(registry_service, "search_statement", broken)
     response = server.get("/api/v1/registry/enterprises")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal"
@@ -153,10 +153,10 @@ def test_a_statement_at_fault_is_still_a_500_not_an_outage(
 def test_an_exhausted_pool_is_an_outage_to_wait_out(
     server: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def exhausted(session: object, **kwargs: object) -> None:
+    def exhausted(*args: object, **kwargs: object) -> None:
         raise sa_exc.TimeoutError("QueuePool limit of size 5 overflow 5 reached")
 
-    monkeypatch.setattr(registry_service, "search", exhausted)
+    monkeypatch.setattr(registry_service, "search_statement", exhausted)
     _assert_unavailable(server.get("/api/v1/registry/enterprises"))
 
 

@@ -59,6 +59,15 @@ def test_a_password_built_on_the_username_is_refused() -> None:
     )
 
 
+def test_a_passphrase_longer_than_zxcvbn_reads_is_judged_not_a_server_error() -> None:
+    long = "correct horse battery staple " * 3 + "and one more clause"  # 106 characters
+    assert len(long) > 72
+    assert service.check_password_rules(long) == long
+    with pytest.raises(ValidationFailed) as caught:
+        service.check_password_rules("a" * 100)
+    assert caught.value.field == "password"
+
+
 def test_passwords_are_hashed_with_argon2id() -> None:
     hashed = security.hash_password("correct horse")
     assert hashed.startswith("$argon2id$")

@@ -221,7 +221,7 @@ def test_the_sweep_fails_a_batch_whose_worker_is_gone_and_its_job(
     worker = f"{socket.gethostname()}:{_dead_pid()}:1"
     batch = _running_batch(session, tmp_path, worker)
     job = jobs.create(session, kind="ingest.file", params={}, actor="test")
-    job.state = jobs.RUNNING
+    job.state = jobs.JobState.RUNNING
     batch.job_id = job.id
     session.commit()
     assert ingest_jobs.sweep_now() == [batch.id]

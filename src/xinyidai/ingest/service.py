@@ -853,8 +853,8 @@ def sweep_abandoned(session: Session, *, now: datetime | None = None) -> list[st
         fail(session, batch, ABANDONED, {"worker": worker or "?"}, resumable=True)
         if batch.job_id:
             job = jobs.get(session, job_id=batch.job_id)
-            if job is not None and job.state in (jobs.QUEUED, jobs.RUNNING):
-                job.state = jobs.FAILED
+            if job is not None and job.state in (jobs.JobState.QUEUED, jobs.JobState.RUNNING):
+                job.state = jobs.JobState.FAILED
                 job.error = batch.error
                 job.finished_at = moment
         swept.append(batch.id)

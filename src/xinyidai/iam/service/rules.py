@@ -82,10 +82,15 @@ def check_password_rules(
             "a password has at most {maximum} characters", field=field, maximum=PASSWORD_MAX
         )
     words = [word.strip().lower() for word in user_inputs if word and word.strip()]
-    judged = zxcvbn(value, user_inputs=words)
+    # zxcvbn judges at most 72 characters (it refuses longer ones): a passphrase longer
+    # than that is judged by its first 72, which already make it strong or not.
+    judged = zxcvbn(value[:ZXCVBN_MAX], user_inputs=words)
     if judged["score"] < get_settings().iam.password_min_score:
         raise ValidationFailed(_weakness(judged["sequence"]), field=field)
     return value
+
+
+ZXCVBN_MAX = 72
 
 
 def _weakness(sequence: Sequence[dict[str, Any]]) -> str:
