@@ -38,6 +38,7 @@ from xinyidai.privacy.api import router as privacy_router
 from xinyidai.profile.api import router as profile_router
 from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
+from xinyidai.risk.api import router as risk_router
 from xinyidai.scoring.api import router as scoring_router
 from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
 
@@ -61,6 +62,7 @@ def api_router() -> APIRouter:
     router.include_router(graph_router)
     router.include_router(scoring_router)
     router.include_router(market_router)
+    router.include_router(risk_router)
     router.include_router(profile_router)
     return router
 

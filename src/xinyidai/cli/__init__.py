@@ -20,6 +20,7 @@ from xinyidai.cli import (
     rating,
     records,
     registry,
+    risk,
     scorecard,
     synth,
 )
@@ -44,6 +45,7 @@ app.add_typer(privacy.app, name="privacy")
 app.add_typer(graph.app, name="graph")
 app.add_typer(scorecard.app, name="scorecard")
 app.add_typer(rating.app, name="rate")
+app.add_typer(risk.app, name="risk")
 ledger.register(app)
 platform.register(app)
 ingest.register(app)

@@ -1,0 +1,3 @@
+"""Queue tasks of ``risk``."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Business logic of ``risk``: one module per concern, re-exported here for callers."""
+
+from __future__ import annotations
