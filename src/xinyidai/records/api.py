@@ -22,6 +22,7 @@ from xinyidai.ledger.schemas import PartyKeyOut, PartyKeysOut
 from xinyidai.records import service
 from xinyidai.records.schemas import CategoryRecords, ConflictOut
 from xinyidai.registry import service as registry
+from xinyidai.registry.models import Enterprise
 
 router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
 
@@ -29,14 +30,13 @@ router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
 def _decide(
     session: SessionDep,
     principal: Principal,
-    code: str,
+    subject: Enterprise,
     *,
     categories: list[str] | None,
     purpose: str | None,
     letter: str | None,
     channel: str,
 ) -> Decision:
-    subject = registry.get_by_code_or_raise(session, credit_code=code)
     decision = consent_service.decide(
         session,
         actor=principal,
@@ -69,7 +69,7 @@ def read_records(
     decision = _decide(
         session,
         principal,
-        code,
+        registry.get_by_code_or_raise(session, credit_code=code),
         categories=category,
         purpose=purpose,
         letter=letter,
@@ -95,16 +95,17 @@ def read_report(
 ) -> ReportOut:
     """The credit report of the current records you are entitled to, desensitized per field,
     with a report number and the day you must delete it by (the letter's data life)."""
+    subject = registry.get_by_code_or_raise(session, credit_code=code)
     decision = _decide(
         session,
         principal,
-        code,
+        subject,
         categories=None,
         purpose=purpose,
         letter=letter,
         channel="api:report",
     )
-    return consent_service.credit_report(session, decision, actor=principal)
+    return consent_service.credit_report(session, decision, actor=principal, subject=subject)
 
 
 @router.get("/me/ledger-key", response_model=PartyKeysOut)

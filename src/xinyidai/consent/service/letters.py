@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Select, event, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.consent.models import (
@@ -603,11 +605,13 @@ def _spend(session: Session, claim: _Claim) -> None:
             or_(letters.fetch_mode != FetchMode.PERIODIC, seen),
         )
         .values(queries_used=letters.queries_used + claim.uses, last_used_at=now)
-        .returning(letters.queries_used)
+        .returning(
+            letters.queries_used, letters.fetch_mode, letters.max_queries, letters.updated_at
+        )
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    letter = session.get(AuthorizationLetter, claim.letter_pk, populate_existing=True)
-    if counted is None or letter is None:
+    ).first()
+    if counted is None:
+        letter = session.get(AuthorizationLetter, claim.letter_pk, populate_existing=True)
         reason = _lost_reason(letter)
         raise RefusedAtCommit(
             "authorization letter {letter} was used up or withdrawn by another request "
@@ -617,16 +621,20 @@ def _spend(session: Session, claim: _Claim) -> None:
             letter=letter.public_id if letter is not None else "",
             record=lambda s: claim.refused(s, reason),
         )
-    spent = letter.fetch_mode == FetchMode.ONCE or (
-        letter.max_queries is not None and counted >= letter.max_queries
-    )
-    if spent:
-        _move(
-            session,
-            letter,
-            transition="use_up",
-            actor=SYSTEM_USAGE,
-        )
+    used, fetch_mode, max_queries, updated_at = counted
+    spent = fetch_mode == FetchMode.ONCE or (max_queries is not None and used >= max_queries)
+    if not spent:
+        # The letter as loaded in this session learns its new count without reading it again.
+        loaded = session.identity_map.get(identity_key(AuthorizationLetter, claim.letter_pk))
+        if loaded is not None:
+            set_committed_value(loaded, "queries_used", used)
+            set_committed_value(loaded, "last_used_at", now)
+            set_committed_value(loaded, "updated_at", updated_at)
+        return
+    letter = session.get(AuthorizationLetter, claim.letter_pk, populate_existing=True)
+    if letter is None:  # deleted between the update and this read: nothing left to move
+        return
+    _move(session, letter, transition="use_up", actor=SYSTEM_USAGE)
 
 
 def _lost_reason(letter: AuthorizationLetter | None) -> str:

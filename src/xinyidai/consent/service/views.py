@@ -32,6 +32,7 @@ from xinyidai.privacy.schemas import CategoryView
 from xinyidai.records import service as records_service
 from xinyidai.records.schemas import CategoryRecords, RecordOut
 from xinyidai.registry import service as registry_service
+from xinyidai.registry.models import Enterprise
 
 # Bases that may also read earlier versions of a record.
 HISTORY_BASES = frozenset({BASIS_SELF, BASIS_OPERATOR, BASIS_PROVIDER})
@@ -152,10 +153,16 @@ def report_number(decision: Decision) -> str:
     return f"XYD-{clock.today():%Y%m%d}-{decision.event_id.rsplit('_', 1)[-1][-10:].upper()}"
 
 
-def credit_report(session: Session, decision: Decision, *, actor: Principal) -> ReportOut:
-    """The credit report of the records ``decision`` grants, desensitized field by field."""
+def credit_report(
+    session: Session, decision: Decision, *, actor: Principal, subject: Enterprise | None = None
+) -> ReportOut:
+    """The credit report of the records ``decision`` grants, desensitized field by field.
+
+    ``subject``: the enterprise as the caller already loaded it (read again otherwise).
+    """
     groups = {g.category: g for g in records_for(session, decision)}
-    subject = registry_service.get_by_code_or_raise(session, credit_code=decision.subject)
+    if subject is None or subject.credit_code != decision.subject:
+        subject = registry_service.get_by_code_or_raise(session, credit_code=decision.subject)
     sections: list[ReportSection] = []
     for code, grant in decision.grants.items():
         group = groups.get(code)

@@ -186,6 +186,13 @@ def ledger_proofs(
     if not wanted:
         return {}
     found: dict[tuple[str, int], tuple[str, str, bytes | None]] = {}
+    # Current versions this transaction already loaded (the reader's records) are not read
+    # again: their stored digest and salt are in the session.
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, CreditRecord) and loaded.subject_code == subject_code:
+            pair = (loaded.id, loaded.version)
+            if pair in wanted and loaded not in session.dirty:
+                found[pair] = (loaded.provider, loaded.digest, loaded.salt)
     for columns, model in ((_STORED_CURRENT, CreditRecord), (_STORED_PAST, RecordVersion)):
         # Past versions are read only for what the current rows did not answer.
         ids = sorted({rid for rid, version in wanted if (rid, version) not in found})
