@@ -151,9 +151,29 @@ def is_public(spec: CategorySpec) -> bool:
     return spec.sensitivity == PUBLIC and spec.sharing_type == "unconditional"
 
 
+# Grades of the category specs in force under the rules in force, by the spec's identity:
+# the catalogue shares one spec object per category version across a process's requests
+# (``catalog.service.specs_in_force``), so a report grades each category once per change
+# of the catalogue or of the rules, not once per request. Each entry keeps its spec and rule
+# set alive and is used only while both are the very objects in force.
+_GRADED: dict[int, tuple[CategorySpec, RuleSet, CategoryGrade]] = {}
+_GRADED_MAX = 1024
+
+
 def classify(spec: CategorySpec) -> CategoryGrade:
     """A category's classification and grade, with every field's grade and rule."""
     rule_set = rules()
+    cached = _GRADED.get(id(spec))
+    if cached is not None and cached[0] is spec and cached[1] is rule_set:
+        return cached[2]
+    graded = _classify(spec, rule_set)
+    if len(_GRADED) >= _GRADED_MAX:
+        _GRADED.clear()
+    _GRADED[id(spec)] = (spec, rule_set, graded)
+    return graded
+
+
+def _classify(spec: CategorySpec, rule_set: RuleSet) -> CategoryGrade:
     return CategoryGrade(
         code=spec.code,
         name_zh=spec.name_zh,
