@@ -29,6 +29,7 @@ $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/echarts/dist/echarts.min.js node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css node_modules/redoc/bundles/redoc.standalone.js $(VENDOR)/
 	@touch $@
 
 # Debian packages the platform and its browser tests use (installed when missing).
@@ -39,8 +40,11 @@ system-packages:
 report-fonts: $(BIN)/xyd system-packages
 	@$(BIN)/xyd profile-fonts || echo "report fonts not cut: PDF reports will use the whole faces (slower)"
 
+# The demo runs a queue worker beside the server (imports, ratings, webhooks, the ledger's
+# checkpoints); it stops with the server.
 demo: install
 	$(BIN)/xyd demo
+	@$(BIN)/xyd worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/xyd serve --host $(HOST) --port $(PORT)
 
 lint: install

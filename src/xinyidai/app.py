@@ -8,32 +8,41 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+from prometheus_client import CollectorRegistry
+from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinyidai import __version__
 from xinyidai.audit.api import router as audit_router
 from xinyidai.catalog.api import router as catalog_router
 from xinyidai.consent.api import router as consent_router
-from xinyidai.core import queue
+from xinyidai.core import logs, metrics, queue
 from xinyidai.core.admission import AdmissionLimit
 from xinyidai.core.api import (
+    AccessLog,
     install_error_handlers,
     install_request_ids,
     refuse_nul_text,
     request_id,
     request_locale,
 )
-from xinyidai.core.db import database_status
+from xinyidai.core.db import database_status, new_session
+from xinyidai.core.errors import NotFound, Unauthorized
 from xinyidai.core.i18n import set_locale
 from xinyidai.core.ratelimit import RateLimits
 from xinyidai.core.settings import get_settings
 from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
+from xinyidai.iam.security import same
 from xinyidai.ingest.api import router as ingest_router
 from xinyidai.jobs import load_all_tasks
 from xinyidai.ledger.api import router as ledger_router
 from xinyidai.market.api import router as market_router
+from xinyidai.observability import readiness
 from xinyidai.privacy.api import router as privacy_router
 from xinyidai.profile.api import router as profile_router
 from xinyidai.records.api import router as records_router
@@ -67,6 +76,33 @@ def api_router() -> APIRouter:
     return router
 
 
+def operation_id(route: APIRoute) -> str:
+    """A route's operation id as generated clients name their methods: the endpoint's name
+    in lower camel case (``list_products`` → ``listProducts``)."""
+    head, *rest = route.name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+OPENAPI_TAGS = [
+    {"name": "registry", "description": "Credit subjects: the public directory, credit codes"},
+    {"name": "catalog", "description": "The data catalogue: categories, fields, their sources"},
+    {"name": "ledger", "description": "The transparency log: checkpoints, proofs, leaves"},
+    {"name": "iam", "description": "Accounts, organizations, tokens, API keys"},
+    {"name": "ingest", "description": "Departments' data: uploads, pushes, batches, rejections"},
+    {"name": "records", "description": "Credit records, reports and conflicts"},
+    {"name": "consent", "description": "Commitments and authorization letters"},
+    {"name": "audit", "description": "Access events and their review"},
+    {"name": "privacy", "description": "Grading, desensitization rules, the public directory"},
+    {"name": "verify", "description": "Yes-or-no verification of facts"},
+    {"name": "graph", "description": "Association analysis: links, circles, neighbourhoods"},
+    {"name": "rating", "description": "The platform rating and its indicators"},
+    {"name": "market", "description": "Products, needs, applications, loans, webhooks"},
+    {"name": "risk", "description": "Post-loan monitoring, early warning, fraud, blacklist"},
+    {"name": "profile", "description": "Panoramic profiles of enterprises"},
+    {"name": "operations", "description": "Liveness, readiness and metrics"},
+]
+
+
 class RequestLocale:
     """Set the request's language (``?lang=``, the cookie, Accept-Language) for everything
     that runs for it. Plain ASGI: ``BaseHTTPMiddleware`` would run the app in a task of its
@@ -81,8 +117,11 @@ class RequestLocale:
         await self.app(scope, receive, send)
 
 
-# Answered even when every slot is taken: health checks, and files served from memory.
-UNLIMITED_PATHS = ("/healthz", "/static/")
+# Answered even when every slot is taken: health checks, metrics, files served from memory.
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")
+
+# Not counted in the request metrics nor written to the access log: probes and scrapes.
+UNOBSERVED_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")
 
 
 @asynccontextmanager
@@ -96,6 +135,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    if not logs.configured():  # a server's worker process starts here, not in ``xyd serve``
+        logs.configure()
     settings.check_production()
     refuse_demo_accounts_in_production()
     load_all_tasks()  # the routes and services queue tasks by name
@@ -106,13 +147,16 @@ def create_app() -> FastAPI:
         version=__version__,
         summary="Credit-information sharing and SME financing platform",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from local assets: an intranet reaches no CDN
         redoc_url=None,
+        openapi_tags=OPENAPI_TAGS,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.include_router(api_router())
 
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(RequestLocale)
     app.add_middleware(
         AdmissionLimit,
@@ -122,6 +166,15 @@ def create_app() -> FastAPI:
         exempt=UNLIMITED_PATHS,
         request_id=request_id,
     )
+    # Outside the admission limit: a request refused as busy is counted and logged too.
+    # Each app its own registry of request metrics (tests build many apps in one process).
+    app.state.metrics = CollectorRegistry()
+    Instrumentator(
+        should_group_status_codes=False,
+        excluded_handlers=[f"^{path}" for path in UNOBSERVED_PATHS],
+        registry=app.state.metrics,
+    ).instrument(app)
+    app.add_middleware(AccessLog, skip=UNOBSERVED_PATHS)
     install_request_ids(app)  # after every other middleware: outside them all
 
     @app.get("/healthz", tags=["operations"])
@@ -137,6 +190,56 @@ def create_app() -> FastAPI:
             "queue": queue.backend_name(),
         }
         return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        """The API's interactive documentation, from the platform's own files."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="XYD 信易贷 API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        """The API's reference, from the platform's own files (no web fonts)."""
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="XYD 信易贷 API",
+            redoc_js_url="/static/vendor/redoc.standalone.js",
+            redoc_favicon_url="/static/favicon.svg",
+            with_google_fonts=False,
+        )
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={
+            200: {"description": "ready: every check answered ok"},
+            503: {"description": "not ready: the checks that failed say why"},
+        },
+    )
+    def readyz() -> JSONResponse:
+        """Readiness: the database, the queue, a queue worker seen within three minutes and
+        the ledger's signing key; 503 naming what is wrong when any of them is not ready."""
+        ready, checks = readiness()
+        body = {"status": "ready" if ready else "not_ready", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    def read_metrics(request: Request) -> Response:
+        """Prometheus metrics, for the bearer of ``XYD_WEB_METRICS_TOKEN`` (404 when unset)."""
+        token = settings.web.metrics_token
+        if token is None:
+            raise NotFound("not found")
+        sent = request.headers.get("authorization", "")
+        scheme, _, value = sent.partition(" ")
+        if scheme.lower() != "bearer" or not same(value.strip(), token.get_secret_value()):
+            raise Unauthorized("the metrics token is missing or wrong", error_code="invalid_token")
+        body, content_type = metrics.exposition(new_session, [app.state.metrics])
+        return Response(body, media_type=content_type)
 
     mount_portal(app)
 

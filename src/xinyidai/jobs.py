@@ -11,6 +11,7 @@ TASK_MODULES: tuple[str, ...] = (
     "xinyidai.ingest.jobs",
     "xinyidai.ledger.jobs",
     "xinyidai.market.jobs",
+    "xinyidai.observability",
     "xinyidai.risk.jobs",
     "xinyidai.scoring.jobs",
 )

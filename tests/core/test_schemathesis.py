@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import GenerationMode
 
 from tests.accounts import ENTERPRISE_CODE
+from xinyidai import observability
 from xinyidai.app import create_app
 from xinyidai.core import db as core_db
 
@@ -127,6 +128,7 @@ def node(node_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     folder = tmp_path / "node"
     shutil.copytree(node_template, folder)
     _use(folder, monkeypatch)
+    observability.beat()  # a queue worker runs beside the node: /readyz answers ready
     yield Node()
     core_db.get_engine().dispose()
     core_db.reset_engines()

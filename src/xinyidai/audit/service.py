@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.audit.models import ALLOW, DENY, OUTCOMES, AccessEvent
 from xinyidai.audit.schemas import AccessCounts, CountRow, EventFilter, LedgerLeavesOut
-from xinyidai.core import clock, exports
+from xinyidai.core import clock, exports, metrics
 from xinyidai.core.errors import NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.iam.schemas import Principal
@@ -113,6 +113,7 @@ def record_access(
         granted=dict(granted),
         channel=channel,
     )
+    metrics.ACCESS_DECISIONS.labels(outcome=outcome, channel=channel).inc()
     body = body_of(event)
     event.digest = ledger_service.digest_of(body)
     event.salt = ledger_service.new_salt()

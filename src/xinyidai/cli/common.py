@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from xinyidai.core import logs
 from xinyidai.core.errors import XydError
-from xinyidai.core.settings import get_settings
 
 console = Console(stderr=True)
 
 
 def setup_logging() -> None:
-    logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """Log lines to standard error: JSON unless on a terminal (``XYD_LOG_FORMAT``)."""
+    logs.configure()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+from pathlib import Path
 
 import typer
 
@@ -42,6 +45,8 @@ def serve(
     settings = get_settings()
     settings.check_production()
     sweep_batches()
+    if workers > 1 and not reload:
+        _share_metrics(settings.data_dir / "metrics")
     console.print(
         f"XYD serving at [bold]http://{host}:{port}[/bold] "
         f"(env={settings.env}, database={settings.effective_database_url.split('://')[0]})"
@@ -54,11 +59,25 @@ def serve(
         workers=None if reload else workers,
         reload=reload,
         log_level=settings.log_level.lower(),
+        # Our logging, set up above, writes uvicorn's lines too; the access lines are ours
+        # (``xinyidai.access``: route template, status, latency, public ids).
+        log_config=None,
+        access_log=False,
         # Each worker process starts by importing the command line and the app again;
         # on a busy machine that takes longer than uvicorn's 5-second health check, which
         # then takes the worker for dead and starts another, forever.
         timeout_worker_healthcheck=60,
     )
+
+
+def _share_metrics(folder: Path) -> None:
+    """Several web processes write their request counters to one folder that a scrape of
+    any of them adds up (prometheus_client's multiprocess mode); emptied at each start."""
+    from xinyidai.core.metrics import MULTIPROCESS_ENV
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ[MULTIPROCESS_ENV] = str(folder)
 
 
 def worker(
@@ -73,6 +92,9 @@ def worker(
     sweep_batches()
     console.print(f"XYD worker on {backend_name()} with {workers} workers")
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    from xinyidai.observability import beat
+
+    beat()  # ready at once; the periodic task keeps it fresh every minute
     consumer.run()
 
 

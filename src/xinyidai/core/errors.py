@@ -62,9 +62,23 @@ class Conflict(XydError):
     code = "conflict"
 
 
+# RFC 6750's error codes a bearer challenge may carry.
+BEARER_ERRORS = ("invalid_request", "invalid_token", "insufficient_scope")
+
+
 class Unauthorized(XydError):
+    """401, with the ``WWW-Authenticate`` challenge RFC 9110 asks of it (bearer tokens;
+    the error code, when there is one, as RFC 6750's ``error``)."""
+
     status = 401
     code = "unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        challenge = 'Bearer realm="xyd"'
+        if self.code in BEARER_ERRORS:
+            challenge += f', error="{self.code}"'
+        return {"WWW-Authenticate": challenge}
 
 
 class Forbidden(XydError):

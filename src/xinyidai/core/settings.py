@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -88,6 +88,12 @@ class WebSettings(BaseModel):
         default=30.0,
         gt=0,
         description="how long a request waits in line before it is answered 503",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "bearer token Prometheus presents to read /metrics; unset: /metrics answers 404"
+        ),
     )
     cookie_secure: bool | None = Field(
         default=None,
@@ -444,6 +450,10 @@ class Settings(BaseSettings):
         description="kept for later: every time is shown in Asia/Shanghai for now",
     )
     log_level: str = Field(default="INFO", description="logging level")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="log lines as JSON or text; auto: JSON unless standard error is a terminal",
+    )
 
     queue: QueueSettings = Field(default_factory=QueueSettings)
     db: DbSettings = Field(default_factory=DbSettings)

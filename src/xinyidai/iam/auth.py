@@ -97,7 +97,11 @@ async def optional_principal(
     request: Request,
     principal: Annotated[Principal | None, Depends(credentials_principal)],
 ) -> Principal | None:
-    """The caller, if any; a cookie-borne unsafe request must also carry the CSRF token."""
+    """The caller, if any; a cookie-borne unsafe request must also carry the CSRF token.
+
+    The caller is kept on the request's state for the access log (public ids only).
+    """
+    request.state.principal = principal
     if principal is not None and principal.via == "portal" and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
         if not security.same(sent, getattr(request.state, "csrf_token", None)):

@@ -201,7 +201,9 @@ def rules_out(rule: object) -> RulesOut:
 
 
 @router.get("/products/{product_id}/rules", response_model=RulesOut)
-def read_rules(product_id: str, session: SessionDep, principal: InstitutionUser) -> RulesOut:
+def read_product_rules(
+    product_id: str, session: SessionDep, principal: InstitutionUser
+) -> RulesOut:
     """A product's automatic-approval rules (its institution)."""
     product = service.products.get_or_raise(session, product_id=product_id)
     service.products.own_or_raise(principal, product)

@@ -172,6 +172,7 @@ router.add_api_route(
     deprecated=True,
     tags=["registry"],
     summary="Search the registry directory (old path: use /registry/enterprises)",
+    operation_id="searchEnterprisesOldPath",
 )
 
 
