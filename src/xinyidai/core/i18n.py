@@ -36,14 +36,31 @@ def normalize_locale(value: str | None) -> str:
 
 
 def locale_from_accept_language(header: str | None) -> str:
-    """Pick the first supported language from an ``Accept-Language`` header."""
+    """The supported language the caller prefers most by its ``Accept-Language`` header,
+    weights (``q``) honoured as RFC 9110 says: the highest weight first, ties in the order
+    given, ``q=0`` meaning "not this one", ``*`` anything (the default). A header naming no
+    supported language, or malformed, gives the default (Chinese)."""
     if not header:
         return DEFAULT_LOCALE
-    for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, *params = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = -1.0
+        if tag and 0 < weight <= 1:
+            ranked.append((-weight, position, tag.lower()))
+    for _, _, tag in sorted(ranked):
+        if tag == "*":
+            return DEFAULT_LOCALE
+        if tag == "zh" or tag.startswith("zh-"):
             return "zh_CN"
-        if tag.startswith("en"):
+        if tag == "en" or tag.startswith("en-"):
             return "en"
     return DEFAULT_LOCALE
 
