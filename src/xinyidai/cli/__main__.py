@@ -1,5 +1,5 @@
 """``python -m xinyidai.cli`` is the ``xyd`` command."""
 
-from xinyidai.cli import main
+from xinyidai.command import main
 
 main()

@@ -515,9 +515,17 @@ class Settings(BaseSettings):
     def check_production(self) -> None:
         """Refuse settings that are unsafe outside development."""
         if self.env == "production" and self.secret_key == DEV_SECRET:
-            raise RuntimeError("XYD_SECRET_KEY must be set when XYD_ENV=production")
+            raise UnsafeSettings(
+                "XYD_SECRET_KEY must be set when XYD_ENV=production "
+                "(a long random value, the same on every process of the node)"
+            )
         if self.env == "production" and self.outbound.allow_loopback:
-            raise RuntimeError("XYD_OUTBOUND_ALLOW_LOOPBACK is for development and tests only")
+            raise UnsafeSettings("XYD_OUTBOUND_ALLOW_LOOPBACK is for development and tests only")
+
+
+class UnsafeSettings(RuntimeError):
+    """Settings a node must not run with (production without a secret, …): the message says
+    which variable and what to do."""
 
 
 class _NamedVariables(EnvSettingsSource):

@@ -1,0 +1,52 @@
+"""A node set up wrong says what is wrong in one line, not a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def xyd(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XYD_")}
+    env |= {"XYD_DATA_DIR": str(tmp_path), "XYD_QUEUE_IMMEDIATE": "true", **variables}
+    return subprocess.run(
+        [sys.executable, "-m", "xinyidai", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "says"),
+    [
+        ({"XYD_DATABASE_URL": "not a url"}, "XYD_DATABASE_URL is not a database address"),
+        ({"XYD_DATABASE_URL": "mysql://u@db/xyd"}, "needs the database driver MySQLdb"),
+        (
+            {"XYD_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/xyd"},
+            "cannot reach the database",
+        ),
+        ({"XYD_WEB_MAX_CONCURRENCY": "many"}, "setting XYD_WEB_MAX_CONCURRENCY is invalid"),
+    ],
+)
+def test_a_set_up_mistake_is_one_line(tmp_path: Path, variables: dict[str, str], says: str) -> None:
+    result = xyd(tmp_path, "db", "current", **variables)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert says in lines[0]
+
+
+def test_production_without_a_secret_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = xyd(tmp_path, "serve", XYD_ENV="production")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "XYD_SECRET_KEY must be set when XYD_ENV=production" in result.stderr
