@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from tests.conftest import XydEnv
 from xinyidai.core.settings import Settings, get_settings, variables
@@ -31,6 +31,7 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_LOCALE": ("locale", "en", "en"),
     "XYD_TIMEZONE": ("timezone", "Asia/Urumqi", "Asia/Urumqi"),
     "XYD_LOG_LEVEL": ("log_level", "DEBUG", "DEBUG"),
+    "XYD_LOG_FORMAT": ("log_format", "json", "json"),
     "XYD_QUEUE_IMMEDIATE": ("queue.immediate", "true", True),
     "XYD_DB_POOL_SIZE": ("db.pool_size", "7", 7),
     "XYD_DB_POOL_OVERFLOW": ("db.pool_overflow", "3", 3),
@@ -38,6 +39,7 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_WEB_MAX_CONCURRENCY": ("web.max_concurrency", "32", 32),
     "XYD_WEB_MAX_WAITING": ("web.max_waiting", "50", 50),
     "XYD_WEB_WAIT_SECONDS": ("web.wait_seconds", "12.5", 12.5),
+    "XYD_WEB_METRICS_TOKEN": ("web.metrics_token", "scrape-me", SecretStr("scrape-me")),
     "XYD_COOKIE_SECURE": ("web.cookie_secure", "true", True),
     "XYD_INGEST_BATCH_ROWS": ("ingest.batch_rows", "1000", 1000),
     "XYD_INGEST_PROCESS_KB": ("ingest.process_kb", "0", 0),
@@ -191,7 +193,9 @@ def _environment_reads(tree: ast.AST) -> list[int]:
 
 # Where a child process's environment is built from this one's: pg_dump and pg_restore get
 # the operator's environment, the password and libpq's connect timeout.
-CHILD_ENVIRONMENTS = {"backup/postgres.py"}
+# And prometheus_client's multiprocess folder (its own variable, not a setting of ours),
+# which ``xyd serve`` hands to its server processes and the metrics read back.
+CHILD_ENVIRONMENTS = {"backup/postgres.py", "cli/platform.py", "core/metrics.py"}
 
 
 def test_no_module_reads_the_environment_but_the_settings() -> None:

@@ -65,8 +65,22 @@ def task(name: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
     return register
 
 
+_loader: Callable[[], None] | None = None
+
+
+def load_tasks_with(loader: Callable[[], None]) -> None:
+    """Load the task modules with ``loader`` the first time a task is looked up and not
+    found (the command line, which would not import every domain to print its help)."""
+    global _loader
+    _loader = loader
+
+
 def registered(name: str) -> Any:
     """The task registered as ``name``; ``LookupError`` when this process has none."""
+    global _loader
+    if name not in _tasks and _loader is not None:
+        load, _loader = _loader, None
+        load()
     try:
         return _tasks[name]
     except KeyError:
