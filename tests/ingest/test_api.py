@@ -452,18 +452,12 @@ def test_a_file_that_breaks_midway_gives_its_reason_and_message_id(
     provider_key: dict[str, str],
     session: Session,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    xyd_env: XydEnv,
 ) -> None:
-    from xinyidai.core.settings import get_settings
-
-    monkeypatch.setenv("XYD_INGEST_MAX_LINE_KB", "2")
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_MAX_LINE_KB="2")
     rows = [good_row(n) for n in range(1, 9)]
     rows[5][2] = "案" * 3000
-    try:
-        response = _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, rows))
-    finally:
-        get_settings.cache_clear()
+    response = _upload(client, provider_key, write(tmp_path / "feed", "csv", HEADERS, rows))
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["state"], body["total"], body["accepted"]) == ("failed", 5, 5)

@@ -9,7 +9,6 @@ import multiprocessing
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from tests.conftest import XydEnv
 from tests.ingest import hostile
 from tests.ingest.tables import HEADERS, good_row, write
 from xinyidai.core import clock, jobs
@@ -31,13 +31,9 @@ from xinyidai.records.models import CreditRecord
 
 
 @pytest.fixture(autouse=True)
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def small_chunks(xyd_env: XydEnv) -> None:
     """Chunks of ten rows, so a file of a few dozen commits several times."""
-    monkeypatch.setenv("XYD_INGEST_BATCH_ROWS", "10")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_BATCH_ROWS="10")
 
 
 def _feed(path: Path) -> service.FeedFile:
@@ -65,10 +61,9 @@ def _rows_with_a_long_line(tmp_path: Path, good: int = 35) -> Path:
 
 
 def test_a_file_that_breaks_midway_fails_after_its_committed_chunks_and_resumes(
-    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    session: Session, tmp_path: Path, xyd_env: XydEnv
 ) -> None:
-    monkeypatch.setenv("XYD_INGEST_MAX_LINE_KB", "2")
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_MAX_LINE_KB="2")
     path = _rows_with_a_long_line(tmp_path)
     first = folder.ingest_one(_feed(path), actor="test", source="cli")
     batch = _batch(session, first["batch_id"])
@@ -99,8 +94,7 @@ def test_a_file_that_breaks_midway_fails_after_its_committed_chunks_and_resumes(
 
     # With the line allowed, it goes on from line 37: the long case number is rejected
     # (too long for its field), the rest stored; nothing counted or stored twice.
-    monkeypatch.setenv("XYD_INGEST_MAX_LINE_KB", "64")
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_MAX_LINE_KB="64")
     done = folder.ingest_one(_feed(path), actor="test", source="cli")
     assert done["batch_id"] == first["batch_id"]
     assert (done["state"], done["total"], done["accepted"], done["rejected"]) == (
@@ -172,12 +166,11 @@ def test_an_interrupt_is_recorded_and_raised(
 
 
 def test_a_file_changed_since_its_failure_is_a_new_batch(
-    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    session: Session, tmp_path: Path, xyd_env: XydEnv
 ) -> None:
     """Only the same bytes take up a failed batch: a fixed file is read whole into a new
     one, the rows the failed batch stored counted as duplicates, none stored twice."""
-    monkeypatch.setenv("XYD_INGEST_MAX_LINE_KB", "2")
-    get_settings.cache_clear()
+    xyd_env(XYD_INGEST_MAX_LINE_KB="2")
     path = _rows_with_a_long_line(tmp_path)
     failed = folder.ingest_one(_feed(path), actor="test", source="cli")
     rows = [good_row(n) for n in range(1, 42)]

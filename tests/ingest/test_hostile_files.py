@@ -15,16 +15,16 @@ is rejected alone with its reason and the other rows are stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.conftest import XydEnv
 from tests.ingest import hostile
 from tests.ingest.tables import HEADERS, good_row, write
-from xinyidai.core.settings import get_settings
 from xinyidai.ingest import folder, readers, service
 from xinyidai.ingest.models import Batch, Rejection
 from xinyidai.records.models import CreditRecord
@@ -34,17 +34,13 @@ Caps = Callable[..., None]
 
 
 @pytest.fixture
-def caps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Caps]:
+def caps(xyd_env: XydEnv) -> Caps:
     """Lower ingest caps for one test: ``caps(max_rows=50)`` sets XYD_INGEST_MAX_ROWS."""
 
     def lower(**values: int) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"XYD_INGEST_{name.upper()}", str(value))
-        get_settings.cache_clear()
+        xyd_env(**{f"XYD_INGEST_{name.upper()}": str(value) for name, value in values.items()})
 
-    yield lower
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    return lower
 
 
 def _ingest(path: Path) -> dict[str, object]:

@@ -6,51 +6,56 @@ import csv
 import multiprocessing
 import os
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import XydEnv
-from xinyidai.ingest import service
+from xinyidai.ingest import pipeline, service
 from xinyidai.ingest.models import Batch, Rejection
 from xinyidai.synth import generate
 
 
-def _ingest_folder(session: Session, folder: Path) -> list[Batch]:
+def _ingest_folder(
+    session: Session, folder: Path, reader: pipeline.Reader | None = None
+) -> list[Batch]:
     batches = []
     for feed in service.feeds_in(folder, provider=None, category=None):
-        batches.append(service.ingest_file(session, feed=feed, actor="test"))
+        batches.append(service.ingest_file(session, feed=feed, actor="test", reader=reader))
         session.commit()
     return batches
 
 
+@dataclass(frozen=True)
+class _Watched(pipeline.Reader):
+    """The configured reader, noting the batches whose file it reads in a child."""
+
+    children: list[str] = field(default_factory=list)
+
+    def read_in_child(self, batch_id: str, *args: Any, **kwargs: Any) -> Any:
+        self.children.append(batch_id)
+        return super().read_in_child(batch_id, *args, **kwargs)
+
+
 @pytest.fixture(params=["in-process", "child-process"])
-def reading(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, xyd_env: XydEnv
-) -> Iterator[str]:
+def reading(request: pytest.FixtureRequest, xyd_env: XydEnv) -> Iterator[_Watched]:
     """Both ways a file is read: here (with a reader thread) and in a forked child."""
     xyd_env(XYD_INGEST_PROCESS_KB="0" if request.param == "in-process" else "1")
-    children: list[str] = []
-    in_child = service._read_in_process
-
-    def counted(batch_id: str, *args: object) -> object:
-        children.append(batch_id)
-        return in_child(batch_id, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(service, "_read_in_process", counted)
-    yield request.param
-    monkeypatch.undo()
-    assert bool(children) == (request.param == "child-process")
+    reader = _Watched(**asdict(pipeline.Reader.configured()))
+    yield reader
+    assert bool(reader.children) == (request.param == "child-process")
 
 
 def test_planted_bad_rows_are_exactly_the_rejections(
-    session: Session, tmp_path: Path, reading: str
+    session: Session, tmp_path: Path, reading: _Watched
 ) -> None:
     folder = tmp_path / "region"
     generate(folder, enterprises=200, seed=11)
-    batches = _ingest_folder(session, folder)
+    batches = _ingest_folder(session, folder, reading)
     assert all(b.state == "done" for b in batches)
     by_batch = {b.id: f"feeds/{b.provider}/{b.category}" for b in batches}
     rejected = {(by_batch[r.batch_id], r.position) for r in session.scalars(select(Rejection))}
@@ -76,23 +81,28 @@ def test_reingesting_a_region_adds_nothing(session: Session, tmp_path: Path) -> 
     assert sum(b.duplicates for b in again) == sum(b.accepted + b.duplicates for b in first)
 
 
+@dataclass(frozen=True)
+class _Broken(pipeline.Reader):
+    """The configured reader, whose validation breaks saying in which process."""
+
+    parent: int = 0
+
+    def chunks(self, *_args: Any, **_kwargs: Any) -> Iterator[pipeline.Chunk]:
+        here = "this" if os.getpid() == self.parent else "a child"
+        raise ValueError(f"the reader broke in {here}")
+
+
 def test_a_failure_in_the_validating_process_is_raised_here(
-    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xyd_env: XydEnv
+    session: Session, tmp_path: Path, xyd_env: XydEnv
 ) -> None:
     xyd_env(XYD_INGEST_PROCESS_KB="1")
     folder = tmp_path / "region"
     generate(folder, enterprises=40, seed=3)
     feed = service.feeds_in(folder, provider=None, category=None)[0]
 
-    here = os.getpid()
-
-    def broken(*_args: object, **_kwargs: object) -> Iterator[object]:
-        raise ValueError(f"the reader broke in {'this' if os.getpid() == here else 'a child'}")
-        yield
-
-    monkeypatch.setattr(service, "_validated_chunks", broken)
+    broken = _Broken(**asdict(pipeline.Reader.configured()), parent=os.getpid())
     with pytest.raises(ValueError, match="the reader broke in a child"):
-        service.ingest_file(session, feed=feed, actor="test")
+        service.ingest_file(session, feed=feed, actor="test", reader=broken)
     session.rollback()
     assert session.scalars(select(Batch)).all() == []
     assert multiprocessing.active_children() == []

@@ -63,6 +63,8 @@ def upload_batch(
     )
     if batch.job_id is None:
         return BatchOut.model_validate(batch)
+    session.commit()  # queued now: the answer shows the batch as it stands
+    session.refresh(batch)
     return JSONResponse(BatchOut.model_validate(batch).model_dump(mode="json"), status_code=202)
 
 

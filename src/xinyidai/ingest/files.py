@@ -1,9 +1,10 @@
 """Files in and out of ingestion, shared by the API and the portal.
 
 In: an upload is saved under the data folder within the size limit, then read at once
-(small files) or by a worker (large ones, as a job with progress). Out: a batch's rejected
-rows as CSV or Excel, with the columns a provider fixes and sends back; such a file of
-fixed rows becomes a resubmission.
+(small files) or by a worker (large ones, as a job with progress, queued once the caller
+commits); the file of an upload whose transaction does not commit is removed. Out: a
+batch's rejected rows as CSV or Excel, with the columns a provider fixes and sends back;
+such a file of fixed rows becomes a resubmission.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
-from xinyidai.core import exports, jobs
+from xinyidai.core import exports, jobs, queue
 from xinyidai.core.errors import PayloadTooLarge, ValidationFailed
 from xinyidai.core.settings import get_settings
 from xinyidai.ingest import service
@@ -105,17 +107,21 @@ def accept_upload(
     declared_format: str | None = None,
     refuse_non_tables: bool = False,
 ) -> Batch:
-    """Take an uploaded file into a batch: read at once when small, else by a worker.
+    """Take an uploaded file into a batch: read at once when small, else queued for a
+    worker once the caller commits.
 
     The batch is new, or the failed batch of the same file taken up again from its last
-    committed chunk (``service.open_file_batch``). A queued batch has its ``job_id`` set.
-    With ``refuse_non_tables`` a file that is not a table is refused with an error on
-    ``file`` and nothing is kept; otherwise (the API) its batch is recorded as failed with
-    the reason.
+    committed chunk (``service.open_file_batch``). A queued batch has its ``job_id`` set,
+    and its job (``ingest.file``) is handed to the queue when the caller's transaction
+    commits. The saved file is removed if that transaction does not commit. With
+    ``refuse_non_tables`` a file that is not a table is refused with an error on ``file``
+    and nothing is kept; otherwise (the API) its batch is recorded as failed with the
+    reason.
     """
     name, fmt = upload_format(filename, declared_format)
     saved = save_upload(stream, fmt)
     path, size = saved.path, saved.size
+    remove_unless_committed(session, path)
     try:
         if refuse_non_tables:
             check_table(path, fmt)
@@ -140,15 +146,37 @@ def accept_upload(
             path.unlink(missing_ok=True)
         return batch
     job = jobs.create(
-        session, kind="ingest.file", params={"batch_id": batch.id, "path": name}, actor=actor
+        session, kind=service.FILE_TASK, params={"batch_id": batch.id, "path": name}, actor=actor
     )
     batch.job_id = job.id
-    session.commit()
-    from xinyidai.ingest.jobs import ingest_uploaded_file
-
-    ingest_uploaded_file(job.id, batch.id, str(path))
-    session.refresh(batch)
+    queue.enqueue_after_commit(session, service.FILE_TASK, job.id, batch.id, str(path))
     return batch
+
+
+# The files saved for a session's transaction: removed unless it commits.
+_UNCOMMITTED = "xyd_ingest_uncommitted_files"
+
+
+def remove_unless_committed(session: Session, path: Path) -> None:
+    """Remove ``path`` when ``session``'s transaction ends without committing (rolled
+    back, or the session closed): an upload whose batch is not recorded leaves no file
+    behind. Once the transaction commits the file is the batch's (its job removes it)."""
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any write still removes it
+    session.info.setdefault(_UNCOMMITTED, []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _remove_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:  # a savepoint or a subtransaction: not the end yet
+        return
+    for path in session.info.pop(_UNCOMMITTED, []):
+        path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ verification, and the registration file completes it, whichever of the two comes
 (``registry.service.sync_subjects`` adds and completes subjects so that writers side by
 side neither fail nor deadlock). On PostgreSQL the files are ingested by up to
 ``XYD_INGEST_WORKERS`` processes, each with its own connection and its own batch,
-committing chunk by chunk as a single file does; the registration file is started first.
-SQLite takes one writer at a time, so there the files go one after another, registration
-first.
+committing chunk by chunk as a single file does (``units.read_file``); the registration
+file is started first. SQLite takes one writer at a time, so there the files go one after
+another, registration first.
 
 The workers are started fresh (``spawn``), not forked: what listens to stored records (the
 rating, with polars' thread pool) must not inherit a parent's threads mid-flight, and a
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import multiprocessing
 import os
 import queue
@@ -30,18 +29,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from xinyidai.core import db as core_db
 from xinyidai.core.settings import get_settings
-from xinyidai.ingest import service
+from xinyidai.ingest import service, units
 from xinyidai.ingest.models import Batch
+from xinyidai.ingest.pipeline import settle_bulk_process
 from xinyidai.ingest.readers import NotATable, detect_format
-from xinyidai.ingest.service import (
-    REGISTRATION,
-    FeedFile,
-    check_sources,
-    settle_bulk_process,
-    summary,
-)
+from xinyidai.ingest.service import REGISTRATION, FeedFile, check_sources, summary
 from xinyidai.records import service as records_service
 
 # (feed, rows read so far) while a file is read; (feed, its summary) when it is done.
@@ -49,8 +45,6 @@ ProgressHook = Callable[[FeedFile, int], None]
 DoneHook = Callable[[FeedFile, dict[str, Any]], None]
 
 _progress: Any = None  # the worker's end of the progress queue
-
-log = logging.getLogger(__name__)
 
 
 def workers_for(requested: int | None = None) -> int:
@@ -69,31 +63,25 @@ def ingest_one(
     on_progress: ProgressHook | None = None,
     resume: bool = False,
 ) -> dict[str, Any]:
-    """Ingest one file in its own session, committing after every chunk; its summary.
+    """Ingest one file in units of work of its own (``units.read_file``: the batch opened
+    and claimed, then every chunk, each committed); its summary.
 
-    The batch is committed, claimed by this process, before any row is read. However the
-    file's reading stops after that, the batch ends failed with the reason (an interrupt
-    is raised again once it is recorded); an error before it (an unknown category) is
-    raised. With ``resume`` a file whose same bytes are in already (a batch ``done``) is
-    not read again: the summary is that batch's, marked ``skipped``.
+    However the file's reading stops once its batch is committed, the batch ends failed
+    with the reason (an interrupt is raised again once it is recorded); an error before it
+    (an unknown category) is raised. With ``resume`` a file whose same bytes are in already
+    (a batch ``done``) is not read again: the summary is that batch's, marked ``skipped``.
     """
-    session = core_db.new_session()
-    batch_id: str | None = None
-
-    def committed(batch: Batch) -> None:
-        session.commit()
-        if on_progress is not None:
-            on_progress(feed, batch.total)
-
-    try:
-        checksum = service.file_checksum(feed.path)
-        if resume:
+    checksum = service.file_checksum(feed.path)
+    if resume:
+        with core_db.session_scope() as session:
             done = service.done_file_batch(
                 session, provider=feed.provider, category=feed.category, checksum=checksum
             )
             if done is not None:
                 return summary(done) | {"path": str(feed.path), "skipped": True}
-        batch = service.open_file_batch(
+
+    def opened(session: Session) -> Batch:
+        return service.open_file_batch(
             session,
             provider=feed.provider,
             category=feed.category,
@@ -103,22 +91,13 @@ def ingest_one(
             fmt=feed.format,
             checksum=checksum,
         )
-        batch_id = batch.id
-        batch = service.run_file(session, batch_id=batch_id, path=feed.path, on_chunk=committed)
-        session.commit()
-        return summary(batch) | {"path": str(feed.path)}
-    except BaseException as exc:
-        session.rollback()
-        if batch_id is None or session.get(Batch, batch_id) is None:
-            raise  # refused before a batch was committed
-        log.exception("ingest of %s stopped", feed.path)
-        failed = service.fail_on_error(session, batch_id=batch_id, error=exc)
-        session.commit()
-        if not isinstance(exc, Exception):
-            raise
-        return summary(failed) | {"path": str(feed.path)}
-    finally:
-        session.close()
+
+    def read(batch: Batch) -> None:
+        if on_progress is not None:
+            on_progress(feed, batch.total)
+
+    line = units.read_file(feed.path, batch=opened, on_commit=read, keep_going=True)
+    return line | {"path": str(feed.path)}
 
 
 def _worker_start(progress: Any, listeners: list[str]) -> None:
@@ -170,13 +149,9 @@ def ingest_feeds(
     a single file's chunks. An error that refuses a file before its batch is opened is
     raised after the files already running have finished.
     """
-    session = core_db.new_session()
-    try:
+    with core_db.session_scope() as session:
         check_sources(session, feeds)
         service.sweep_abandoned(session)
-        session.commit()
-    finally:
-        session.close()
     count = workers_for(workers)
     done: dict[FeedFile, dict[str, Any]] = {}
     if count == 1 or len(feeds) == 1:  # one at a time, here

@@ -7,44 +7,33 @@ import logging
 from pathlib import Path
 
 from huey import crontab
+from sqlalchemy.orm import Session
 
-from xinyidai.core import jobs
-from xinyidai.core.db import new_session, session_scope
+from xinyidai.core import jobs, queue
+from xinyidai.core.db import session_scope
 from xinyidai.core.queue import huey
-from xinyidai.ingest import service
+from xinyidai.ingest import service, units
 from xinyidai.ingest.models import Batch
 
 log = logging.getLogger(__name__)
 
 
-@huey.task()
+@queue.task(service.FILE_TASK)
 def ingest_uploaded_file(job_id: str, batch_id: str, path: str) -> None:
-    """Read an uploaded file into its batch; safe to run again (it goes on from the last
-    committed chunk, and facts are deduplicated). However it stops, the batch is failed
-    with the reason."""
+    """Read an uploaded file into its batch, a chunk to a unit of work (``units.read_file``);
+    safe to run again (it goes on from the last committed chunk, and facts are
+    deduplicated). However it stops, the batch is failed with the reason."""
     with jobs.running(job_id) as progress:
-        session = new_session()
 
         def committed(batch: Batch) -> None:
-            session.commit()
             progress.advance(batch.total - progress.done)
 
-        try:
-            batch = service.run_file(
-                session, batch_id=batch_id, path=Path(path), on_chunk=committed
-            )
-            session.commit()
-            progress.advance(batch.total - progress.done)
-            summary = service.summary(batch)
-        except BaseException as exc:
-            session.rollback()
-            with session_scope() as outer:
-                service.fail_on_error(outer, batch_id=batch_id, error=exc)
-            raise
-        finally:
-            session.close()
-        with session_scope() as outer:
-            jobs.finish(outer, job_id=job_id, result=summary)
+        def queued(session: Session) -> Batch:
+            return service.get_or_raise(session, batch_id=batch_id)
+
+        summary = units.read_file(Path(path), batch=queued, on_commit=committed)
+        with session_scope() as session:
+            jobs.finish(session, job_id=job_id, result=summary)
         Path(path).unlink(missing_ok=True)
 
 

@@ -160,6 +160,23 @@ class RowValidator:
         count = len(rows)
         if not count:
             return []
+        faults = self._width_faults(rows)
+        sparse: set[int] = set()  # rows with a blank field, left out of their data
+        names, parsed = self._parsed_columns(rows, faults, sparse)
+        if not parsed:  # no field of the category is in the table
+            return [faults.get(i, []) for i in range(count)]
+        keys = [
+            _key_text(parsed[names.index(name)]) if name in names else [""] * count
+            for name in self.spec.key_fields
+        ]
+        try:
+            ids = record_ids(self.spec.code, keys)
+        except UnicodeEncodeError:  # a lone surrogate (an escape in JSON) in some key
+            ids = [self._id_or_fault(keys, i, faults) for i in range(count)]
+        return self._facts(names, parsed, ids, positions, faults, sparse)
+
+    def _width_faults(self, rows: Sequence[list[Any]]) -> dict[int, list[RowError]]:
+        """The rows with values past the header (row index → that fault)."""
         faults: dict[int, list[RowError]] = {}
         width = len(self.headers)
         for i, values in enumerate(rows):
@@ -171,10 +188,17 @@ class RowValidator:
                         {"count": len(values), "headers": width},
                     )
                 ]
+        return faults
+
+    def _parsed_columns(
+        self, rows: Sequence[list[Any]], faults: dict[int, list[RowError]], sparse: set[int]
+    ) -> tuple[list[str], list[list[Any]]]:
+        """The fields the table has and their parsed values, a column at a time; a missing
+        required field, and every value at fault, added to ``faults``."""
+        count = len(rows)
         shortest = min(map(len, rows))
         names: list[str] = []
         parsed: list[list[Any]] = []
-        sparse: set[int] = set()  # rows with a blank field, left out of their data
         for column in self.columns:
             index = column.index
             if index is None:
@@ -189,14 +213,18 @@ class RowValidator:
                 raw = [values[index] if index < len(values) else None for values in rows]
             names.append(column.field.name)
             parsed.append(_values(column, raw, faults, sparse))
-        keys = [
-            _key_text(parsed[names.index(name)]) if name in names else [""] * count
-            for name in self.spec.key_fields
-        ]
-        try:
-            ids = record_ids(self.spec.code, keys)
-        except UnicodeEncodeError:  # a lone surrogate (an escape in JSON) in some key
-            ids = [self._id_or_fault(keys, i, faults) for i in range(count)]
+        return names, parsed
+
+    def _facts(
+        self,
+        names: list[str],
+        parsed: list[list[Any]],
+        ids: list[str],
+        positions: Sequence[int],
+        faults: dict[int, list[RowError]],
+        sparse: set[int],
+    ) -> list[Fact | list[RowError]]:
+        """Each row's fact, built from its parsed values, or its faults."""
         # The data of each row is built in the order of its keys: its canonical text is then
         # written without sorting them again.
         order = sorted(range(len(names)), key=names.__getitem__)
@@ -233,8 +261,6 @@ class RowValidator:
                     text,
                 )
             )
-        if not parsed:  # no field of the category is in the table
-            outcomes = [faults.get(i, []) for i in range(count)]
         return outcomes
 
     def _id_or_fault(self, keys: list[list[str]], i: int, faults: dict[int, list[RowError]]) -> str:
