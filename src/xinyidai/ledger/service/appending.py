@@ -21,12 +21,12 @@ from xinyidai.ledger import keys, tree
 from xinyidai.ledger.models import LedgerEntry
 from xinyidai.ledger.schemas import LedgerEvent
 from xinyidai.ledger.service.leaves import (
-    MAX_KIND,
     TAG_BYTES,
     VERBATIM,
     VERBATIM_FIELD,
     digest_of,
     time_text,
+    verbatim,
 )
 from xinyidai.ledger.service.sealing import (
     COMMITMENT_DOMAIN,
@@ -140,8 +140,7 @@ def append_digests(
         return 0
     moment = clock.now()
     time = time_text(moment)
-    verbatim = VERBATIM.fullmatch
-    if not (len(kind) <= MAX_KIND and verbatim(kind) and verbatim(actor) and verbatim(time)):
+    if not verbatim(kind, actor, time):
         events = [LedgerEvent(kind, actor, s, r, b"", d, salt) for s, r, d, salt in items]
         return append_many(session, events=events)
     secret = keys.tag_secrets()[-1]
@@ -167,7 +166,9 @@ def append_digests(
         subject_tag = subject_mac(secret.secret, "subject", subject)(value)[:TAG_BYTES].hex()
         hex_value = value.hex()
         leaf = f'{{"actor":"{actor_tag}","digest":"{hex_value}{middle}{subject_tag}{end}'
-        leaves.append((hex_value, leaf, ref if plain or verbatim(ref) else copy_text(ref)))
+        leaves.append(
+            (hex_value, leaf, ref if plain or VERBATIM.fullmatch(ref) else copy_text(ref))
+        )
     session.flush()
     if not is_postgres(session):
         rows = []

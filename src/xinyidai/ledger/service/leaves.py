@@ -101,20 +101,20 @@ VERBATIM_FIELD = rf"[!#-\[\]-~][ -!#-\[\]-~]{{0,{MAX_FIELD - 1}}}"
 VERBATIM = re.compile(VERBATIM_FIELD)
 
 
+def verbatim(kind: str, *fields: str) -> bool:
+    """Whether an event's kind (within ``MAX_KIND``) and these fields are each their own JSON
+    spelling, so the leaf or commitment holding them can be written directly."""
+    match = VERBATIM.fullmatch
+    if len(kind) > MAX_KIND or not match(kind):
+        return False
+    return all(match(value) for value in fields)
+
+
 def build_leaf_v1(
     *, kind: str, actor: str, subject: str, ref: str, digest: str, time: str
 ) -> bytes:
     """The exact bytes of a format-1 leaf (written before format 2; kept to read them)."""
-    verbatim = VERBATIM.fullmatch
-    if (
-        len(kind) <= MAX_KIND
-        and verbatim(kind)
-        and verbatim(actor)
-        and verbatim(subject)
-        and verbatim(ref)
-        and verbatim(digest)
-        and verbatim(time)
-    ):
+    if verbatim(kind, actor, subject, ref, digest, time):
         return (
             f'{{"actor":"{actor}","digest":"{digest}","kind":"{kind}",'
             f'"ref":"{ref}","subject":"{subject}","time":"{time}"}}'
@@ -136,7 +136,7 @@ def build_leaf(*, kind: str, actor_tag: str, subject_tag: str, digest: str, time
     ``digest`` is the event's commitment and the tags are those of its actor and subject
     (``seal`` makes all three); the ref is not in the leaf.
     """
-    if len(kind) <= MAX_KIND and VERBATIM.fullmatch(kind) and VERBATIM.fullmatch(time):
+    if verbatim(kind, time):
         return (
             f'{{"actor":"{actor_tag}","digest":"{digest}","kind":"{kind}",'
             f'"subject":"{subject_tag}","time":"{time}","v":2}}'

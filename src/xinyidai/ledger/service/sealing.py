@@ -18,10 +18,10 @@ from xinyidai.ledger.service.leaves import (
     MAX_FIELD,
     MAX_KIND,
     TAG_BYTES,
-    VERBATIM,
     build_leaf,
     canonical_json,
     check_text,
+    verbatim,
 )
 
 SALT_BYTES = 16
@@ -42,15 +42,7 @@ def new_salt() -> bytes:
 
 def commitment_text(kind: str, ref: str, subject: str, actor: str, salt: str, digest: str) -> str:
     """The JSON array ``[kind, ref, subject, actor, salt, digest]`` that a commitment hashes."""
-    verbatim = VERBATIM.fullmatch
-    if (
-        len(kind) <= MAX_KIND
-        and verbatim(kind)
-        and verbatim(ref)
-        and verbatim(subject)
-        and verbatim(actor)
-        and _DIGEST.fullmatch(digest)
-    ):
+    if verbatim(kind, ref, subject, actor) and _DIGEST.fullmatch(digest):
         return f'["{kind}","{ref}","{subject}","{actor}","{salt}","{digest}"]'
     values = [
         check_text(kind, field="kind", limit=MAX_KIND),
