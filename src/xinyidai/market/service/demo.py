@@ -181,29 +181,47 @@ def _user_principal(session: Session, username: str) -> Principal:
     )
 
 
-def _institution(session: Session, username: str, name: str | None, kind: str | None) -> Principal:
-    if iam_service.get_user(session, username=username) is None and name and kind:
+def _demo_admin(session: Session, username: str, *, kind: OrgKind, name: str, **extra: Any) -> None:
+    """Create a demo organization (an enterprise's existing one is taken as it is) and its
+    admin ``username``."""
+    organization = None
+    if kind == OrgKind.ENTERPRISE:
+        organization = iam_service.get_enterprise_organization(
+            session, credit_code=extra["credit_code"]
+        )
+    if organization is None:
         organization = iam_service.create_organization(
             session,
-            kind=OrgKind.INSTITUTION,
+            kind=kind,
             name=name,
             actor="system:demo",
             state=OrgState.ACTIVE,
             is_demo=True,
+            **extra,
+        )
+    iam_service.create_user(
+        session,
+        organization=organization,
+        username=username,
+        display_name=username,
+        password=PASSWORD,
+        actor="system:demo",
+        role="admin",
+        is_demo=True,
+    )
+    session.flush()
+
+
+def _institution(session: Session, username: str, name: str | None, kind: str | None) -> Principal:
+    if iam_service.get_user(session, username=username) is None and name and kind:
+        _demo_admin(
+            session,
+            username,
+            kind=OrgKind.INSTITUTION,
+            name=name,
             institution_type=kind,
             licence_number=f"DEMO-{username.upper()}",
         )
-        iam_service.create_user(
-            session,
-            organization=organization,
-            username=username,
-            display_name=username,
-            password=PASSWORD,
-            actor="system:demo",
-            role="admin",
-            is_demo=True,
-        )
-        session.flush()
     return _user_principal(session, username)
 
 
@@ -211,28 +229,9 @@ def _enterprise(session: Session, number: int, credit_code: str) -> Principal:
     username = "enterprise" if number == 1 else f"enterprise{number}"
     if iam_service.get_user(session, username=username) is None:
         subject = registry_service.get_by_code_or_raise(session, credit_code=credit_code)
-        organization = iam_service.get_enterprise_organization(session, credit_code=credit_code)
-        if organization is None:
-            organization = iam_service.create_organization(
-                session,
-                kind=OrgKind.ENTERPRISE,
-                name=subject.name,
-                actor="system:demo",
-                state=OrgState.ACTIVE,
-                is_demo=True,
-                credit_code=credit_code,
-            )
-        iam_service.create_user(
-            session,
-            organization=organization,
-            username=username,
-            display_name=username,
-            password=PASSWORD,
-            actor="system:demo",
-            role="admin",
-            is_demo=True,
+        _demo_admin(
+            session, username, kind=OrgKind.ENTERPRISE, name=subject.name, credit_code=credit_code
         )
-        session.flush()
     principal = _user_principal(session, username)
     if not consent_service.has_signed(session, credit_code=principal.credit_code or ""):
         consent_service.sign(
