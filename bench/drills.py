@@ -297,8 +297,6 @@ def _add_hostile_files(commands: Any) -> None:
 
 # --------------------------------------------------------------------------- schemathesis
 
-DRILL_ROLES = ("operator", "provider-tax", "enterprise", "bank")
-
 
 @dataclass
 class RoleTally:
@@ -328,42 +326,6 @@ class RoleTally:
         )
 
 
-def drill_checks() -> list[Any]:
-    """What a case's answer is held to: no 5xx; a status, content type, headers and body the
-    document describes for the operation; a case the schema forbids refused with a 4xx."""
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import (
-        content_type_conformance,
-        negative_data_rejection,
-        response_headers_conformance,
-        response_schema_conformance,
-        status_code_conformance,
-    )
-
-    return [
-        not_a_server_error,
-        status_code_conformance,
-        content_type_conformance,
-        response_headers_conformance,
-        response_schema_conformance,
-        negative_data_rejection,
-    ]
-
-
-def _role_token(username: str) -> Callable[[], str]:
-    """A fresh bearer token for the demo account ``username`` on each call: a case that
-    revoked its token, or changed the account's password, spoils no later case."""
-    from xinyidai.core.db import session_scope
-    from xinyidai.iam import service as iam_service
-
-    def issue() -> str:
-        with session_scope() as session:
-            user = iam_service.get_user_or_raise(session, username=username)
-            return iam_service.issue_tokens(session, user=user).access_token
-
-    return issue
-
-
 def run_schemathesis_role(schema: Any, role: str, *, examples: int, modes: list[Any]) -> RoleTally:
     """Every operation of ``schema`` with ``examples`` cases per generation mode, as
     ``role``; what came back, counted."""
@@ -371,10 +333,11 @@ def run_schemathesis_role(schema: Any, role: str, *, examples: int, modes: list[
     from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode
     from schemathesis.core.failures import Failure, FailureGroup
+    from tests.openapi_contract import checks as contract_checks
+    from tests.openapi_contract import fresh_token
 
     tally = RoleTally(role=role)
-    token = _role_token(role)
-    checks = drill_checks()
+    checks = contract_checks()
     started = time.perf_counter()
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -394,7 +357,7 @@ def run_schemathesis_role(schema: Any, role: str, *, examples: int, modes: list[
             def exercise(case: Any) -> None:
                 label = f"{case.operation.method.upper()} {case.operation.path}"
                 tally.cases += 1
-                headers = {"Authorization": f"Bearer {token()}"}
+                headers = {"Authorization": f"Bearer {fresh_token(role)}"}
                 try:
                     response = case.call(headers=headers)
                 except Exception as exc:  # the app raised: the server answered 500
@@ -450,7 +413,7 @@ def drill_schemathesis(args: argparse.Namespace) -> int:
         import schemathesis
         from schemathesis import GenerationMode
 
-        from xinyidai import demo
+        from xinyidai import demo, observability
         from xinyidai.app import create_app
         from xinyidai.core import db as core_db
 
@@ -464,6 +427,7 @@ def drill_schemathesis(args: argparse.Namespace) -> int:
         core_db.reset_engines()
         scratch.keep_pristine()
 
+        observability.beat()  # a queue worker runs beside the node: /readyz answers ready
         app = create_app()
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         modes = {
@@ -574,7 +538,9 @@ def add_schemathesis(commands: Any) -> None:
         default="all",
         help="cases the schema allows, cases it forbids, or both",
     )
-    parser.add_argument("--roles", default=",".join(DRILL_ROLES), help="demo accounts to drive")
+    from tests.openapi_contract import ROLES
+
+    parser.add_argument("--roles", default=",".join(ROLES), help="demo accounts to drive")
     parser.add_argument("--enterprises", type=int, default=200, help="size of the demo region")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument(

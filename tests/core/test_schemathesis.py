@@ -24,32 +24,12 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import GenerationMode
 
 from tests.accounts import ENTERPRISE_CODE
+from tests.openapi_contract import ROLES, checks, fresh_token
 from xinyidai import observability
 from xinyidai.app import create_app
 from xinyidai.core import db as core_db
 
-ROLES = ("operator", "provider-tax", "enterprise", "bank")
 EXAMPLES = 4  # per operation, role and generation mode: the drill runs more
-
-
-def _checks() -> list[Any]:
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import (
-        content_type_conformance,
-        negative_data_rejection,
-        response_headers_conformance,
-        response_schema_conformance,
-        status_code_conformance,
-    )
-
-    return [
-        not_a_server_error,
-        status_code_conformance,
-        content_type_conformance,
-        response_headers_conformance,
-        response_schema_conformance,
-        negative_data_rejection,
-    ]
 
 
 def _use(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,11 +88,7 @@ class Node:
     """A copy of the small node, and fresh tokens for its demo accounts."""
 
     def token(self, username: str) -> str:
-        from xinyidai.iam import service as iam_service
-
-        with core_db.session_scope() as session:
-            user = iam_service.get_user_or_raise(session, username=username)
-            return iam_service.issue_tokens(session, user=user).access_token
+        return fresh_token(username)
 
 
 # The app whose document is driven, made at import (it reads no database until a request);
@@ -146,4 +122,4 @@ def node(node_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_every_operation_answers_as_documented(case: Any, node: Node, role: str) -> None:
     headers = {"Authorization": f"Bearer {node.token(role)}"}
     response = case.call(headers=headers)  # the ASGI app in process: what it raises fails
-    case.validate_response(response, checks=_checks(), headers=headers)
+    case.validate_response(response, checks=checks(), headers=headers)

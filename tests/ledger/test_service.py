@@ -23,6 +23,7 @@ from tests.ledger.conftest import (
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
 from xinyidai.ledger import keys, note, service, tree
 from xinyidai.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode
+from xinyidai.ledger.service import appending, sealing
 
 
 def _count(session: Session, model: type) -> int:
@@ -417,7 +418,7 @@ def test_append_digests_of_a_plain_chunk_writes_the_leaves_append_many_writes(
     session: Session,
 ) -> None:
     items = plain_digest_items(40)
-    assert service._verbatim_items(items)
+    assert appending.verbatim_items(items)
     assert_same_leaves_as_append_many(session, items)
 
 
@@ -433,7 +434,7 @@ def test_append_digests_of_a_plain_chunk_writes_the_leaves_append_many_writes(
 def test_one_odd_item_sends_its_chunk_down_the_careful_path(
     odd: tuple[str, str, str, bytes],
 ) -> None:
-    assert not service._verbatim_items([*plain_digest_items(5), odd, *plain_digest_items(3)])
+    assert not appending.verbatim_items([*plain_digest_items(5), odd, *plain_digest_items(3)])
 
 
 def test_append_digests_with_awkward_kind_or_actor_takes_the_general_path(
@@ -463,4 +464,4 @@ def test_append_digests_refuses_a_blank_subject_and_stores_nothing(session: Sess
 def test_the_precomputed_mac_is_hmac_sha256(key: bytes, message: bytes) -> None:
     import hmac
 
-    assert service._Mac(key)(message) == hmac.digest(key, message, "sha256")
+    assert sealing.Mac(key)(message) == hmac.digest(key, message, "sha256")

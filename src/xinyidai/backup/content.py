@@ -87,10 +87,8 @@ def database_kind(url: str) -> DatabaseKind:
         raise ValidationFailed(
             "the database URL is not valid: {reason}", field="database_url", reason=str(exc)
         ) from exc
-    if backend == "sqlite":
-        return "sqlite"
-    if backend == "postgresql":
-        return "postgresql"
+    if backend in set(DatabaseKind):
+        return DatabaseKind(backend)
     raise ValidationFailed(
         "the database URL is not valid: {reason}",
         field="database_url",

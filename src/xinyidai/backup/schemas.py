@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT: Literal["xyd-backup/1"] = "xyd-backup/1"
 
-DatabaseKind = Literal["sqlite", "postgresql"]
+
+class DatabaseKind(StrEnum):
+    """The database an archive was made from (and can only be restored into)."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
 
 
 class Member(BaseModel):

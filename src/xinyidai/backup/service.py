@@ -138,7 +138,7 @@ def _dump_sqlite(
     progress(f"compressing the copy ({copy.stat().st_size / (1 << 20):,.1f} MiB)")
     archive_file.gzip_file(copy, packed, progress)
     copy.unlink()
-    return packed, content, DatabaseState(kind="sqlite", revision=content.revision)
+    return packed, content, DatabaseState(kind=DatabaseKind.SQLITE, revision=content.revision)
 
 
 def _dump_postgres(
@@ -169,7 +169,10 @@ def _dump_postgres(
     finally:
         engine.dispose()
     state = DatabaseState(
-        kind="postgresql", revision=content.revision, server_version=server, dump_version=dumped_by
+        kind=DatabaseKind.POSTGRESQL,
+        revision=content.revision,
+        server_version=server,
+        dump_version=dumped_by,
     )
     return out, content, state
 
@@ -192,7 +195,7 @@ def create_backup(
     except OSError as exc:
         raise archive_file.cannot_write(path, str(exc)) from exc
     try:
-        if kind == "sqlite":
+        if kind == DatabaseKind.SQLITE:
             member = DATABASE_SQLITE
             database, content, state = _dump_sqlite(url, staging, progress)
         else:
@@ -247,7 +250,7 @@ def _check_restorable(manifest: Manifest, kind: DatabaseKind) -> None:
             archived=manifest.database.kind,
             configured=kind,
         )
-    member = DATABASE_SQLITE if kind == "sqlite" else DATABASE_POSTGRES
+    member = DATABASE_SQLITE if kind == DatabaseKind.SQLITE else DATABASE_POSTGRES
     if member not in manifest.members:
         raise ValidationFailed(
             "the archive lacks {member}, which its manifest lists", field="archive", member=member
@@ -256,7 +259,7 @@ def _check_restorable(manifest: Manifest, kind: DatabaseKind) -> None:
 
 def _check_target(url: str, kind: DatabaseKind, *, force: bool) -> None:
     """``Conflict`` when the target database holds data and ``force`` is not given."""
-    if kind == "sqlite" and not sqlite_path(url).exists():
+    if kind == DatabaseKind.SQLITE and not sqlite_path(url).exists():
         return
     engine = own_engine(url)
     try:
@@ -388,7 +391,7 @@ def restore_backup(
     manifest = archive_file.read_manifest(archive)
     _check_restorable(manifest, kind)
     pg_restore = None
-    if kind == "postgresql":
+    if kind == DatabaseKind.POSTGRESQL:
         pg_restore = postgres.tool("pg_restore")
         postgres.check_can_restore(pg_restore, manifest.database.dump_version)
     _check_target(url, kind, force=force)
@@ -401,7 +404,7 @@ def restore_backup(
             raise archive_file.unreadable(archive, "it changed while it was read")
         placements = files.plan(manifest, staged, force=force)
         # Nothing has changed so far; from here the node's state is replaced.
-        if kind == "sqlite":
+        if kind == DatabaseKind.SQLITE:
             _restore_sqlite(url, staged[DATABASE_SQLITE], progress)
         else:
             assert pg_restore is not None
@@ -436,7 +439,7 @@ def describe(manifest: Manifest) -> list[str]:
     made = f"{manifest.created_at:%Y-%m-%d %H:%M:%S %Z}"
     server = (
         f" (PostgreSQL {database.server_version}, pg_dump {database.dump_version})"
-        if database.kind == "postgresql"
+        if database.kind == DatabaseKind.POSTGRESQL
         else ""
     )
     secrets = (

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -42,6 +42,10 @@ def variable(name: str) -> dict[str, Any]:
 
 def _blank_is_none(value: object) -> object:
     return None if value == "" else value
+
+
+# An optional setting whose variable, set but empty, means unset (``XYD_REDIS_URL=``).
+BlankIsUnset = BeforeValidator(_blank_is_none)
 
 
 class QueueSettings(BaseModel):
@@ -374,16 +378,12 @@ class ProfileSettings(BaseModel):
         description="where the cut report fonts are kept (unset: <cache home>/xyd/fonts)",
         **variable("XYD_FONT_CACHE"),
     )
-    cache_home: Path | None = Field(
+    # An empty XDG_CACHE_HOME means unset (XDG base directories).
+    cache_home: Annotated[Path | None, BlankIsUnset] = Field(
         default=None,
         description="the XDG cache folder the font cache defaults under (unset: ~/.cache)",
         **variable("XDG_CACHE_HOME"),
     )
-
-    @field_validator("cache_home", mode="before")
-    @classmethod
-    def _blank_cache_home(cls, value: object) -> object:
-        return _blank_is_none(value)  # an empty XDG_CACHE_HOME means unset (XDG base dirs)
 
     @property
     def font_cache_dir(self) -> Path:
@@ -393,7 +393,7 @@ class ProfileSettings(BaseModel):
 
 
 class BackupSettings(BaseModel):
-    pg_bin_dir: Path | None = Field(
+    pg_bin_dir: Annotated[Path | None, BlankIsUnset] = Field(
         default=None,
         description=(
             "the folder of pg_dump and pg_restore that xyd backup and xyd restore run on "
@@ -401,11 +401,6 @@ class BackupSettings(BaseModel):
         ),
         **variable("XYD_PG_BIN_DIR"),
     )
-
-    @field_validator("pg_bin_dir", mode="before")
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return _blank_is_none(value)
 
 
 class Settings(BaseSettings):
@@ -432,7 +427,7 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", description="e.g. postgresql://user@host:5432/xyd (unset: <data_dir>/xyd.db)"
     )
-    redis_url: str | None = Field(
+    redis_url: Annotated[str | None, BlankIsUnset] = Field(
         default=None,
         description="Redis for the task queue and the rate-limit counters (unset: embedded)",
     )
@@ -467,11 +462,6 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
-
-    @field_validator("redis_url", mode="before")
-    @classmethod
-    def _blank_redis(cls, value: object) -> object:
-        return _blank_is_none(value)
 
     @classmethod
     def settings_customise_sources(

@@ -173,6 +173,15 @@ def _check_hash(value: bytes, what: str) -> None:
         raise ProofError(f"{what} is {len(value)} bytes, not {HASH_SIZE}")
 
 
+def _past_right_edge(fn: int, sn: int) -> tuple[int, int]:
+    """RFC 9162's step after hashing in a left sibling at a right edge (``fn == sn``, ``fn``
+    even): shift both indexes right until ``fn``'s lowest bit is set or it is 0."""
+    while fn and not fn & 1:
+        fn >>= 1
+        sn >>= 1
+    return fn, sn
+
+
 def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """The root an inclusion proof leads to (RFC 9162 section 2.1.3.2)."""
     if not 0 <= index < size:
@@ -186,10 +195,7 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[byte
             raise ProofError("inclusion proof is too long")
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            fn, sn = _past_right_edge(fn, sn)
         else:
             r = node_hash(r, p)
         fn >>= 1
@@ -219,10 +225,7 @@ def inclusion_steps(
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             steps.append(("left", p, r))
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            fn, sn = _past_right_edge(fn, sn)
         else:
             r = node_hash(r, p)
             steps.append(("right", p, r))
@@ -268,10 +271,7 @@ def verify_consistency(
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            fn, sn = _past_right_edge(fn, sn)
         else:
             sr = node_hash(sr, c)
         fn >>= 1

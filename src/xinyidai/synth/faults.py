@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from xinyidai.registry import codes, creditcode
-from xinyidai.synth.feeds import Columns, FeedSpec
+from xinyidai.synth.feeds import ColumnKind, Columns, FeedSpec
 
 RATE = 0.02
 WRONG_CHECK = "wrong_check_character"
@@ -60,10 +60,10 @@ class FaultState:
 def kinds_for(spec: FeedSpec) -> list[str]:
     """The fault kinds a feed's columns allow."""
     roles = {
-        WRONG_CHECK: spec.role("code"),
-        UNKNOWN_REGION: spec.role("region"),
-        MALFORMED_DATE: spec.role("date"),
-        NEGATIVE_AMOUNT: spec.role("amount"),
+        WRONG_CHECK: spec.role(ColumnKind.CODE),
+        UNKNOWN_REGION: spec.role(ColumnKind.REGION),
+        MALFORMED_DATE: spec.role(ColumnKind.DATE),
+        NEGATIVE_AMOUNT: spec.role(ColumnKind.AMOUNT),
     }
     allowed = []
     for kind in KINDS:
@@ -109,7 +109,7 @@ def plant(
     unspoiled = np.ones(n, dtype=bool)
     unspoiled[positions] = False
     clean = np.flatnonzero(unspoiled).tolist()
-    province = spec.role("region")
+    province = spec.role(ColumnKind.REGION)
     inserts: list[tuple[int, int]] = []  # (insert before original row, copy of row)
     marks: dict[int, Planted] = {}
     for position, kind in zip(positions, chosen, strict=True):
@@ -146,7 +146,7 @@ def _spoil(
     region_column: int | None,
 ) -> Planted:
     if kind == WRONG_CHECK:
-        index = spec.role("code")
+        index = spec.role(ColumnKind.CODE)
         assert index is not None
         columns[index][row] = _wrong_check(rng, columns[index][row])
     elif kind == UNKNOWN_REGION:
@@ -154,11 +154,11 @@ def _spoil(
         assert index is not None
         columns[index][row] = _unknown_region(rng, str(columns[index][row])[:2])
     elif kind == MALFORMED_DATE:
-        index = spec.role("date")
+        index = spec.role(ColumnKind.DATE)
         assert index is not None
         columns[index][row] = MALFORMED_DATES[int(rng.integers(0, len(MALFORMED_DATES)))]
     elif kind == NEGATIVE_AMOUNT:
-        index = spec.role("amount")
+        index = spec.role(ColumnKind.AMOUNT)
         assert index is not None
         value: Any = columns[index][row]
         columns[index][row] = -abs(value) if value else -int(rng.integers(100, 1_000_000))

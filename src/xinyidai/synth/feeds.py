@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -36,12 +37,27 @@ LAST_DAY = date(2040, 12, 31).toordinal()
 DATE_STYLES = ("iso", "slash", "chinese")
 
 
+class ColumnKind(StrEnum):
+    """What a feed's column holds: how its values are drawn, rendered and spoiled."""
+
+    CODE = "code"
+    REGION = "region"
+    INDUSTRY = "industry"
+    DATE = "date"
+    AMOUNT = "amount"
+    INTEGER = "integer"
+    PERCENT = "percent"
+    YEAR = "year"
+    ENUM = "enum"
+    TEXT = "text"
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a feed as the department sends it."""
 
     header: str
-    kind: str  # code, region, industry, date, amount, integer, percent, year, enum, text
+    kind: ColumnKind
     meaning: str
     unit: str = ""
     required: bool = False
@@ -71,7 +87,7 @@ class FeedSpec:
     def headers(self) -> list[str]:
         return [column.header for column in self.columns]
 
-    def role(self, kind: str) -> int | None:
+    def role(self, kind: ColumnKind) -> int | None:
         """The first required column of a kind: where a planted fault of that kind goes."""
         for index, column in enumerate(self.columns):
             if column.kind == kind and column.required:
@@ -709,7 +725,7 @@ def build_guarantee(block: Block, seed: int, style: str) -> Columns:
 
 
 def _c(header: str, kind: str, meaning: str, unit: str = "", required: bool = False) -> Column:
-    return Column(header, kind, meaning, unit, required)
+    return Column(header, ColumnKind(kind), meaning, unit, required)
 
 
 CODE = "统一社会信用代码"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xinyidai.synth.faults import Planted
-from xinyidai.synth.feeds import Columns, FeedSpec
+from xinyidai.synth.feeds import ColumnKind, Columns, FeedSpec
 
 # Stamped into Excel properties so runs are byte-identical; openpyxl takes naive times as UTC.
 FIXED_TIME = datetime(2026, 1, 1)  # noqa: DTZ001
@@ -37,7 +37,7 @@ def _render(spec: FeedSpec, columns: Columns, target: str) -> Columns:
     decimals and counts as numbers; Excel amounts and counts as numbers."""
     rendered = []
     for column, values in zip(spec.columns, columns, strict=True):
-        if column.kind == "amount":
+        if column.kind == ColumnKind.AMOUNT:
             if target == "excel":
                 values = [None if v is None else v / 100 for v in values]
             else:  # text with exactly two decimals, as departments' JSON APIs send money
@@ -45,7 +45,7 @@ def _render(spec: FeedSpec, columns: Columns, target: str) -> Columns:
                     None if v is None else f"{v // 100}.{v % 100:02d}" if v >= 0 else _fen_text(v)
                     for v in values
                 ]
-        elif target == "text" and column.kind in ("integer", "year"):
+        elif target == "text" and column.kind in (ColumnKind.INTEGER, ColumnKind.YEAR):
             values = [None if v is None else str(v) for v in values]
         if target == "text":
             values = ["" if v is None else v for v in values]

@@ -5,7 +5,7 @@ new user sees the whole story. Idempotent: nothing is added when products exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -181,29 +181,47 @@ def _user_principal(session: Session, username: str) -> Principal:
     )
 
 
-def _institution(session: Session, username: str, name: str | None, kind: str | None) -> Principal:
-    if iam_service.get_user(session, username=username) is None and name and kind:
+def _demo_admin(session: Session, username: str, *, kind: OrgKind, name: str, **extra: Any) -> None:
+    """Create a demo organization (an enterprise's existing one is taken as it is) and its
+    admin ``username``."""
+    organization = None
+    if kind == OrgKind.ENTERPRISE:
+        organization = iam_service.get_enterprise_organization(
+            session, credit_code=extra["credit_code"]
+        )
+    if organization is None:
         organization = iam_service.create_organization(
             session,
-            kind=OrgKind.INSTITUTION,
+            kind=kind,
             name=name,
             actor="system:demo",
             state=OrgState.ACTIVE,
             is_demo=True,
+            **extra,
+        )
+    iam_service.create_user(
+        session,
+        organization=organization,
+        username=username,
+        display_name=username,
+        password=PASSWORD,
+        actor="system:demo",
+        role="admin",
+        is_demo=True,
+    )
+    session.flush()
+
+
+def _institution(session: Session, username: str, name: str | None, kind: str | None) -> Principal:
+    if iam_service.get_user(session, username=username) is None and name and kind:
+        _demo_admin(
+            session,
+            username,
+            kind=OrgKind.INSTITUTION,
+            name=name,
             institution_type=kind,
             licence_number=f"DEMO-{username.upper()}",
         )
-        iam_service.create_user(
-            session,
-            organization=organization,
-            username=username,
-            display_name=username,
-            password=PASSWORD,
-            actor="system:demo",
-            role="admin",
-            is_demo=True,
-        )
-        session.flush()
     return _user_principal(session, username)
 
 
@@ -211,28 +229,9 @@ def _enterprise(session: Session, number: int, credit_code: str) -> Principal:
     username = "enterprise" if number == 1 else f"enterprise{number}"
     if iam_service.get_user(session, username=username) is None:
         subject = registry_service.get_by_code_or_raise(session, credit_code=credit_code)
-        organization = iam_service.get_enterprise_organization(session, credit_code=credit_code)
-        if organization is None:
-            organization = iam_service.create_organization(
-                session,
-                kind=OrgKind.ENTERPRISE,
-                name=subject.name,
-                actor="system:demo",
-                state=OrgState.ACTIVE,
-                is_demo=True,
-                credit_code=credit_code,
-            )
-        iam_service.create_user(
-            session,
-            organization=organization,
-            username=username,
-            display_name=username,
-            password=PASSWORD,
-            actor="system:demo",
-            role="admin",
-            is_demo=True,
+        _demo_admin(
+            session, username, kind=OrgKind.ENTERPRISE, name=subject.name, credit_code=credit_code
         )
-        session.flush()
     principal = _user_principal(session, username)
     if not consent_service.has_signed(session, credit_code=principal.credit_code or ""):
         consent_service.sign(
@@ -257,6 +256,39 @@ def _apply(session: Session, enterprise: Principal, product: Product, **terms: A
     return application
 
 
+NEED_PURPOSES = ["采购原材料", "支付货款", "扩大生产", "研发投入", "春耕备货", "设备更新"]
+# The applications left in each manual state: (enterprise, product, state).
+APPLICATION_PLAN = [
+    (0, "银税贷", ApplicationState.SUBMITTED),
+    (1, "政采贷", ApplicationState.ACCEPTED),
+    (2, "科技贷", ApplicationState.INFO_REQUESTED),
+    (3, "知识产权质押贷", ApplicationState.REJECTED),
+    (4, "保单贷", ApplicationState.WITHDRAWN),
+]
+# The party moves that take a submitted application to its state: (who, transition, note).
+APPLICATION_MOVES: dict[str, list[tuple[str, str, str | None]]] = {
+    ApplicationState.ACCEPTED: [("lender", "accept", None)],
+    ApplicationState.INFO_REQUESTED: [
+        ("lender", "accept", None),
+        ("lender", "request_info", "请补充近六个月的银行流水"),
+    ],
+    ApplicationState.WITHDRAWN: [("enterprise", "withdraw", None)],
+}
+# The loans: current, overdue, repaid, defaulted, written off (product, enterprise, days ago).
+LOAN_PLAN = [
+    ("订单贷", 1, 0, LoanState.CURRENT),
+    ("仓单贷", 2, 75, LoanState.OVERDUE),
+    ("应收账款贷", 3, 100, LoanState.REPAID),
+    ("订单贷", 4, 130, LoanState.DEFAULTED),
+    ("仓单贷", 5, 200, LoanState.WRITTEN_OFF),
+]
+# The declarations that take a running loan to its state: (transition, reason).
+LOAN_DECLARATIONS: dict[str, list[tuple[str, str]]] = {
+    LoanState.DEFAULTED: [("default", "逾期超过 90 天")],
+    LoanState.WRITTEN_OFF: [("default", "逾期超过 90 天"), ("write_off", "经追偿无果，核销")],
+}
+
+
 def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> DemoMarket:
     """Publish the demo market over the given enterprises (the demo enterprise first)."""
     existing = session.scalar(select(func.count()).select_from(Product)) or 0
@@ -265,7 +297,26 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
     lenders = {u: _institution(session, u, n, k) for u, n, k in INSTITUTIONS}
     first = registry_service.get_by_code_or_raise(session, credit_code=enterprise_codes[0])
     province = [f"{first.region_code[:2]}0000"] if first.region_code else []
-    shelf: list[Product] = []
+    by_name = _publish_shelf(session, lenders, regions=province)
+    _configure_rules(session, lenders["bank"], by_name["信易贷·纯信用快贷"])
+    enterprises = [_enterprise(session, i + 1, code) for i, code in enumerate(enterprise_codes[:6])]
+    _post_needs(session, enterprises)
+    today = clock.today()
+    made = _applications_in_every_state(session, enterprises, by_name, bank=lenders["bank"])
+    loans_made = _loans_in_every_state(
+        session, enterprises, by_name, lender=lenders["bank-rural"], today=today
+    )
+    session.flush()
+    return DemoMarket(
+        products=len(by_name), applications=made + loans_made, loans=loans_made, created=True
+    )
+
+
+def _publish_shelf(
+    session: Session, lenders: dict[str, Principal], *, regions: list[str]
+) -> dict[str, Product]:
+    """Every product of ``PRODUCTS``, created and published by its institution, by name."""
+    shelf: dict[str, Product] = {}
     for owner, name, kind, (low, high), (t1, t2), (r1, r2), methods, zones, collateral in PRODUCTS:
         product = products.create(
             session,
@@ -281,7 +332,7 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
                 rate_min=Decimal(r1),
                 rate_max=Decimal(r2),
                 repayment_methods=methods,
-                regions=province,
+                regions=regions,
                 collateral=collateral,
                 eligibility={"no_dishonest": True},
                 documents=["营业执照", "近一年财务报表"],
@@ -289,12 +340,16 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
             ),
         )
         products.move(session, principal=lenders[owner], product=product, transition="publish")
-        shelf.append(product)
-    by_name = {p.name: p for p in shelf}
+        shelf[name] = product
+    return shelf
+
+
+def _configure_rules(session: Session, bank: Principal, product: Product) -> None:
+    """The automatic decision rules of the bank's pure-credit product, by credit grade."""
     rules.configure(
         session,
-        principal=lenders["bank"],
-        product=by_name["信易贷·纯信用快贷"],
+        principal=bank,
+        product=product,
         data=RulesIn(
             min_grade="B",
             amount_caps={
@@ -305,7 +360,10 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
             rates={"AAA": Decimal("3.4500"), "A": Decimal("4.2000"), "B": Decimal("5.8000")},
         ),
     )
-    enterprises = [_enterprise(session, i + 1, code) for i, code in enumerate(enterprise_codes[:6])]
+
+
+def _post_needs(session: Session, enterprises: list[Principal]) -> None:
+    """One financing need per enterprise, of growing amounts."""
     for index, enterprise in enumerate(enterprises):
         matching.post_need(
             session,
@@ -313,58 +371,40 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
             data=NeedIn(
                 amount=Decimal(300000 + 100000 * index),
                 term_months=12,
-                purpose=["采购原材料", "支付货款", "扩大生产", "研发投入", "春耕备货", "设备更新"][
-                    index
-                ],
+                purpose=NEED_PURPOSES[index],
                 max_rate=Decimal("6.0000"),
                 collateral=["orders", "receivables"] if index % 2 else [],
                 urgency="urgent" if index % 3 == 0 else "normal",
             ),
         )
-    bank, rural = lenders["bank"], lenders["bank-rural"]
-    made = 0
-    loans_made = 0
-    today = clock.today()
 
-    def approve(application: Any, lender: Principal) -> None:
-        product = products.get_or_raise(session, product_id=application.product_id)
-        applications.decide(
-            session,
-            principal=lender,
-            application_id=application.public_id,
-            outcome="approve",
-            rate=product.rate_min,
-            reason="资料齐全，同意授信",
-        )
 
+def _applications_in_every_state(
+    session: Session,
+    enterprises: list[Principal],
+    by_name: dict[str, Product],
+    *,
+    bank: Principal,
+) -> int:
+    """An application decided by the rules, one left in each manual state, one expired;
+    how many were made."""
     # the automatic decision (approved or rejected by the rules at once)
     _apply(session, enterprises[0], by_name["信易贷·纯信用快贷"], amount="500000", term=12)
-    made += 1
-    # every manual state, and loans in every state
-    plan = [
-        (0, "银税贷", ApplicationState.SUBMITTED),
-        (1, "政采贷", ApplicationState.ACCEPTED),
-        (2, "科技贷", ApplicationState.INFO_REQUESTED),
-        (3, "知识产权质押贷", ApplicationState.REJECTED),
-        (4, "保单贷", ApplicationState.WITHDRAWN),
-    ]
-    for who, name, state in plan:
+    made = 1
+    for who, name, state in APPLICATION_PLAN:
         enterprise = enterprises[who % len(enterprises)]
         application = _apply(session, enterprise, by_name[name])
         made += 1
         lender = bank if by_name[name].institution_id == bank.organization_public_id else None
         lender = lender or _user_principal(session, "insurer")
-        if state in (ApplicationState.ACCEPTED, ApplicationState.INFO_REQUESTED):
-            applications.act(
-                session, principal=lender, application_id=application.public_id, transition="accept"
-            )
-        if state == ApplicationState.INFO_REQUESTED:
+        parties = {"lender": lender, "enterprise": enterprise}
+        for party, transition, note in APPLICATION_MOVES.get(state, []):
             applications.act(
                 session,
-                principal=lender,
+                principal=parties[party],
                 application_id=application.public_id,
-                transition="request_info",
-                note="请补充近六个月的银行流水",
+                transition=transition,
+                note=note,
             )
         if state == ApplicationState.REJECTED:
             applications.decide(
@@ -374,65 +414,64 @@ def ensure_demo_market(session: Session, *, enterprise_codes: list[str]) -> Demo
                 outcome="reject",
                 reason="经营年限不满足产品要求",
             )
-        if state == ApplicationState.WITHDRAWN:
-            applications.act(
-                session,
-                principal=enterprise,
-                application_id=application.public_id,
-                transition="withdraw",
-            )
     # an application nobody decided in time, expired by the clock
     with clock.frozen_at(clock.now() - timedelta(days=applications.EXPIRY_DAYS + 5)):
         _apply(session, enterprises[5 % len(enterprises)], by_name["存货贷"])
         made += 1
     applications.expire_due(session)
-    # loans: current, overdue, repaid, defaulted, written off
-    loan_plan = [
-        ("订单贷", 1, 0, LoanState.CURRENT),
-        ("仓单贷", 2, 75, LoanState.OVERDUE),
-        ("应收账款贷", 3, 100, LoanState.REPAID),
-        ("订单贷", 4, 130, LoanState.DEFAULTED),
-        ("仓单贷", 5, 200, LoanState.WRITTEN_OFF),
-    ]
-    for name, who, days_ago, loan_state in loan_plan:
+    return made
+
+
+def _approve(session: Session, application: Any, lender: Principal) -> None:
+    product = products.get_or_raise(session, product_id=application.product_id)
+    applications.decide(
+        session,
+        principal=lender,
+        application_id=application.public_id,
+        outcome="approve",
+        rate=product.rate_min,
+        reason="资料齐全，同意授信",
+    )
+
+
+def _loans_in_every_state(
+    session: Session,
+    enterprises: list[Principal],
+    by_name: dict[str, Product],
+    *,
+    lender: Principal,
+    today: date,
+) -> int:
+    """A loan in every state of ``LOAN_PLAN``, each applied for, approved and disbursed
+    ``days ago`` (before ``today``); how many."""
+    for name, who, days_ago, loan_state in LOAN_PLAN:
         enterprise = enterprises[who % len(enterprises)]
         with clock.frozen_at(clock.now() - timedelta(days=days_ago)):
             application = _apply(session, enterprise, by_name[name])
-            approve(application, rural)
+            _approve(session, application, lender)
         loan = loans.disburse(
             session,
-            principal=rural,
+            principal=lender,
             application_id=application.public_id,
             start_on=today - timedelta(days=days_ago),
         )
-        made += 1
-        loans_made += 1
         if loan_state == LoanState.REPAID:
             lines = loans.instalments_of(session, loan=loan)
             loans.repay(
                 session,
-                principal=rural,
+                principal=lender,
                 loan_id=loan.public_id,
                 amount=loans.outstanding(lines),
                 paid_on=today,
             )
         else:
             loans.refresh(session, loan=loan)
-        if loan_state in (LoanState.DEFAULTED, LoanState.WRITTEN_OFF):
+        for transition, reason in LOAN_DECLARATIONS.get(loan_state, []):
             loans.declare(
                 session,
-                principal=rural,
+                principal=lender,
                 loan_id=loan.public_id,
-                transition="default",
-                reason="逾期超过 90 天",
+                transition=transition,
+                reason=reason,
             )
-        if loan_state == LoanState.WRITTEN_OFF:
-            loans.declare(
-                session,
-                principal=rural,
-                loan_id=loan.public_id,
-                transition="write_off",
-                reason="经追偿无果，核销",
-            )
-    session.flush()
-    return DemoMarket(products=len(shelf), applications=made, loans=loans_made, created=True)
+    return len(LOAN_PLAN)

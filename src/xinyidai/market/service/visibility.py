@@ -11,6 +11,7 @@ for it), not only those made to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -36,7 +37,11 @@ def party_of(principal: Principal) -> tuple[str, str | None] | None:
     return None
 
 
-def _may_see(principal: Principal, *, credit_code: str, institution_id: str) -> bool:
+def _may_see(
+    principal: Principal, *, credit_code: str, institution_sees: Callable[[str | None], bool]
+) -> bool:
+    """Whether the principal may see one row: the operator always, an enterprise its own (by
+    ``credit_code``), an institution when ``institution_sees`` its key."""
     party = party_of(principal)
     if party is None:
         return False
@@ -44,61 +49,72 @@ def _may_see(principal: Principal, *, credit_code: str, institution_id: str) -> 
     return (
         side == OPERATOR
         or (side == ENTERPRISE and key == credit_code)
-        or (side == INSTITUTION and key == institution_id)
+        or (side == INSTITUTION and institution_sees(key))
     )
+
+
+def _party_or_refuse(principal: Principal, *, refusal: str) -> tuple[str, str | None]:
+    """The principal's side and key (``party_of``); ``Forbidden`` saying ``refusal`` when it
+    is on no side."""
+    party = party_of(principal)
+    if party is None:
+        raise Forbidden(refusal)
+    return party
+
+
+def _deals(
+    model: type[Application] | type[Loan], principal: Principal, state: str | None, refusal: str
+) -> Select[Any]:
+    """The rows of ``model`` (applications or loans) the principal may list, in one state or
+    all: its own for an enterprise, those made to it for an institution, all for the operator."""
+    side, key = _party_or_refuse(principal, refusal=refusal)
+    stmt = select(model)
+    if side == ENTERPRISE:
+        stmt = stmt.where(model.credit_code == key)
+    elif side == INSTITUTION:
+        stmt = stmt.where(model.institution_id == key)
+    if state:
+        stmt = stmt.where(model.state == state)
+    return stmt
 
 
 def applications(principal: Principal, *, state: str | None = None) -> Select[Any]:
     """The applications the principal may list (one state or all), newest first."""
-    party = party_of(principal)
-    if party is None:
-        raise Forbidden("applications are for enterprises, institutions and the operator")
-    side, key = party
-    stmt = select(Application)
-    if side == ENTERPRISE:
-        stmt = stmt.where(Application.credit_code == key)
-    elif side == INSTITUTION:
-        stmt = stmt.where(Application.institution_id == key)
-    if state:
-        stmt = stmt.where(Application.state == state)
+    refusal = "applications are for enterprises, institutions and the operator"
+    stmt = _deals(Application, principal, state, refusal)
     return stmt.order_by(Application.submitted_at.desc(), Application.id.desc())
 
 
-def may_see_application(principal: Principal, application: Application) -> bool:
+def _may_see_deal(principal: Principal, row: Application | Loan) -> bool:
+    """Whether the principal may see one application or loan: its enterprise, the institution
+    it was made to, the operator."""
     return _may_see(
         principal,
-        credit_code=application.credit_code,
-        institution_id=application.institution_id,
+        credit_code=row.credit_code,
+        institution_sees=lambda key: key == row.institution_id,
     )
+
+
+def may_see_application(principal: Principal, application: Application) -> bool:
+    return _may_see_deal(principal, application)
 
 
 def loans(principal: Principal, *, state: str | None = None) -> Select[Any]:
     """The loans the principal may list (one state or all), latest start first."""
-    party = party_of(principal)
-    if party is None:
-        raise Forbidden("loans are for enterprises, institutions and the operator")
-    side, key = party
-    stmt = select(Loan)
-    if side == ENTERPRISE:
-        stmt = stmt.where(Loan.credit_code == key)
-    elif side == INSTITUTION:
-        stmt = stmt.where(Loan.institution_id == key)
-    if state:
-        stmt = stmt.where(Loan.state == state)
+    refusal = "loans are for enterprises, institutions and the operator"
+    stmt = _deals(Loan, principal, state, refusal)
     return stmt.order_by(Loan.start_on.desc(), Loan.id.desc())
 
 
 def may_see_loan(principal: Principal, loan: Loan) -> bool:
-    return _may_see(principal, credit_code=loan.credit_code, institution_id=loan.institution_id)
+    return _may_see_deal(principal, loan)
 
 
 def needs(principal: Principal, *, state: str | None = None) -> Select[Any]:
     """The financing needs the principal may list, newest first: an enterprise its own (one
     state or all), an institution and the operator the open ones."""
-    party = party_of(principal)
-    if party is None:
-        raise Forbidden("financing needs are for enterprises, institutions and the operator")
-    side, key = party
+    refusal = "financing needs are for enterprises, institutions and the operator"
+    side, key = _party_or_refuse(principal, refusal=refusal)
     stmt = select(Need)
     if side == ENTERPRISE:
         stmt = stmt.where(Need.credit_code == key)
@@ -110,12 +126,8 @@ def needs(principal: Principal, *, state: str | None = None) -> Select[Any]:
 
 
 def may_see_need(principal: Principal, need: Need) -> bool:
-    party = party_of(principal)
-    if party is None:
-        return False
-    side, key = party
-    return (
-        side == OPERATOR
-        or (side == ENTERPRISE and key == need.credit_code)
-        or (side == INSTITUTION and need.state == NeedState.OPEN)
+    return _may_see(
+        principal,
+        credit_code=need.credit_code,
+        institution_sees=lambda _key: need.state == NeedState.OPEN,
     )
