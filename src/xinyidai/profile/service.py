@@ -1,6 +1,6 @@
 """The panoramic profile of one enterprise: identity, rating and its trend, every
-category's current records, red and black lists (with the financial blacklist of ``risk``), financing on the platform and the
-associations — under one access decision.
+category's current records, red and black lists (with the financial blacklist of ``risk``),
+financing on the platform and the associations — under one access decision.
 
 The viewer's entitlement is decided once (``consent.service.decide`` over every category:
 one audit event, one report number); each part is then shown or withheld by what that
