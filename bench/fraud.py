@@ -153,8 +153,11 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
                         records_service.current_data(
                             session, categories=["registration"], subject_codes=[code]
                         )
-                    )
+                    ),
+                    None,
                 )
+                if current is None:  # its registration row was refused at ingestion
+                    continue
                 row = dict(current.data)
                 row[change["field"]] = change["value"]
                 with clock.frozen_at(_moment(change["changed_at"])):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.accounts import ENTERPRISE_CODE
 from tests.market.conftest import Auth, application_payload, publish
+from tests.profile.test_api import pdf_text
 from tests.risk.blacklist_world import counts, defaulted_loan, error_of
 from xinyidai.core import clock
 from xinyidai.ledger import keys
@@ -111,6 +112,14 @@ def test_proposal_notice_objection_listing_and_removal(
     assert profile["financial_blacklist"]["id"] == listed["id"]
     own = client.get(f"/api/v1/enterprises/{ENTERPRISE_CODE}/profile", headers=auth("enterprise"))
     assert own.json()["financial_blacklist"]["listed_until"] == listed["listed_until"]
+    report = client.get(
+        f"/api/v1/enterprises/{ENTERPRISE_CODE}/profile",
+        params={"format": "pdf"},
+        headers=auth("operator"),
+    )
+    assert report.status_code == 200
+    text = pdf_text(report.content)
+    assert "金融领域失信名单：" in text
 
     removed = client.post(
         f"{API}/{listing['id']}/remove",
