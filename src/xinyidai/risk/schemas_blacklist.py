@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xinyidai.core.bounds import Int
 from xinyidai.risk.models import ListingBasis, ListingState
 
 REASON_MAX = 2000
@@ -23,7 +24,7 @@ class ListingIn(BaseModel):
         default=None, description="basis fraud: the institution's confirmed fraud case"
     )
     reason: str = Field(description="why the enterprise should be listed")
-    term_days: int | None = Field(
+    term_days: Int | None = Field(
         default=None, description="how long the listing lasts (default: risk.listing_days)"
     )
 

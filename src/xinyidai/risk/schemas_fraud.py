@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xinyidai.core.bounds import Flag
 from xinyidai.risk.models import FraudCaseState
 
 
@@ -22,7 +23,7 @@ class ScanIn(BaseModel):
     application_id: str | None = Field(
         default=None, description="one application (default: every one not scanned yet)"
     )
-    rescan: bool = Field(default=False, description="scan again those scanned before")
+    rescan: Flag = Field(default=False, description="scan again those scanned before")
 
 
 class HitOut(BaseModel):
