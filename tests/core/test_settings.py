@@ -102,6 +102,15 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
         "/usr/lib/postgresql/16/bin",
         Path("/usr/lib/postgresql/16/bin"),
     ),
+    "XYD_RISK_OBJECTION_DAYS": ("risk.objection_days", "20", 20),
+    "XYD_RISK_LISTING_DAYS": ("risk.listing_days", "730", 730),
+    "XYD_RISK_MAX_DOCUMENT_MB": ("risk.max_document_mb", "5", 5),
+    "XYD_RISK_FRAUD_RULES_FILE": (
+        "risk.fraud_rules_file",
+        "/etc/xyd/fraud_rules.json",
+        Path("/etc/xyd/fraud_rules.json"),
+    ),
+    "XYD_RISK_FRAUD_SCAN_ON_APPLY": ("risk.fraud_scan_on_apply", "false", False),
 }
 
 

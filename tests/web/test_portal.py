@@ -167,6 +167,8 @@ MENUS = {
         "/graph/circles",
         "/privacy",
         "/market/overview",
+        "/risk/fraud",
+        "/risk/blacklist",
         "/account/api-keys",
         "/account/password",
     ],
@@ -190,6 +192,7 @@ MENUS = {
         "/market/needs",
         "/market/applications",
         "/market/loans",
+        "/risk/blacklist",
         "/account/members",
         "/account/password",
     ],
@@ -203,6 +206,8 @@ MENUS = {
         "/market/applications",
         "/market/loans",
         "/market/webhooks",
+        "/risk/fraud",
+        "/risk/blacklist",
         "/account/members",
         "/account/password",
     ],
@@ -601,6 +606,7 @@ def test_an_enterprise_admin_adds_a_read_only_member_who_sees_no_admin_menu(
         "/market/needs",
         "/market/applications",
         "/market/loans",
+        "/risk/blacklist",
         "/account/password",
     ]
     assert client.get("/account/members").status_code == 403

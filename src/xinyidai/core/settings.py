@@ -392,6 +392,36 @@ class ProfileSettings(BaseModel):
         return (self.cache_home or Path.home() / ".cache") / "xyd" / "fonts"
 
 
+class RiskSettings(BaseModel):
+    objection_days: int = Field(
+        default=15,
+        ge=1,
+        le=365,
+        description="days an enterprise noticed of a blacklist proposal has to object",
+    )
+    listing_days: int = Field(
+        default=1095,
+        ge=1,
+        le=3650,
+        description="days a blacklist listing lasts when the proposal names no term",
+    )
+    max_document_mb: int = Field(
+        default=10, ge=1, le=200, description="largest document sent with a proposal or objection"
+    )
+    fraud_rules_file: Path | None = Field(
+        default=None,
+        description="the anti-fraud rules' thresholds and explanations (unset: the shipped ones)",
+    )
+    fraud_scan_on_apply: bool = Field(
+        default=True, description="scan each new application with the fraud rules after commit"
+    )
+
+    @field_validator("fraud_rules_file", mode="before")
+    @classmethod
+    def _blank_rules_file(cls, value: object) -> object:
+        return _blank_is_none(value)
+
+
 class BackupSettings(BaseModel):
     pg_bin_dir: Annotated[Path | None, BlankIsUnset] = Field(
         default=None,
@@ -462,6 +492,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -467,3 +467,30 @@ def viewer_for(decision: Decision, principal: Principal) -> Viewer | None:
         raw_people=frozenset(raw_people),
         public_people=frozenset(public_people),
     )
+
+
+# Kinds of shared value the anti-fraud rules look at (``risk``).
+HOLDER_KINDS = (links.REPRESENTATIVE, links.ADDRESS, links.PHONE)
+
+
+def key_holders(session: Session, *, codes: Sequence[str]) -> dict[str, dict[str, set[str]]]:
+    """For each enterprise of ``codes``, each kind of value it shares with others (legal
+    representative in its county, address, phone) → every enterprise holding the same
+    value, itself included, as the records say now (the index with pending changes folded
+    in). A value held by one enterprise alone is left out."""
+    subjects = index.load_links(session, codes)
+    wanted: dict[str, list[tuple[str, str]]] = {
+        code: [key for key in subject.shared_values() if key[0] in HOLDER_KINDS]
+        for code, subject in subjects.items()
+    }
+    keys = {key for held in wanted.values() for key in held}
+    if not keys:
+        return {}
+    members = index.members(session, keys, index.pending(session))
+    found: dict[str, dict[str, set[str]]] = {}
+    for code, held in wanted.items():
+        for key in held:
+            holders = set(members.get(key, set())) | {code}
+            if len(holders) > 1:
+                found.setdefault(code, {})[key[0]] = holders
+    return found

@@ -189,6 +189,8 @@ class EnterpriseFacts(BaseModel):
     dishonest: bool | None = None
     enforcement: bool | None = None
     tax_grade: str | None = None
+    blacklisted: bool | None = None
+    fraud_confirmed: bool | None = None
 
 
 # --------------------------------------------------------------------------- webhooks
@@ -360,7 +362,10 @@ class LatencyOut(BaseModel):
 
 # --------------------------------------------------------------------------- decision rules
 
-HARD_DECLINES = ("dishonest", "enforcement")
+HARD_DECLINES = ("dishonest", "enforcement", "blacklisted", "fraud_confirmed")
+# Hard declines whose fact another domain answers (risk: the financial blacklist, fraud
+# cases confirmed), through ``rules.register_decline``.
+PLATFORM_DECLINES = ("blacklisted", "fraud_confirmed")
 
 
 class RulesIn(BaseModel):

@@ -231,6 +231,18 @@ class _Report:
     def lists(self) -> None:
         p = self.profile
         self.heading(self._("Red and black lists"))
+        listed = p.financial_blacklist
+        if listed is not None:
+            self.paragraph(
+                self._(
+                    "Financial blacklist: listed from {start} to {end} on the proposal of "
+                    "{institution}: {reason}",
+                    start=self.when(listed.listed_from),
+                    end=self.when(listed.listed_until),
+                    institution=listed.institution_name,
+                    reason=listed.reason,
+                )
+            )
         if not p.lists:
             self.paragraph(self._("No list category is in this report."))
             return

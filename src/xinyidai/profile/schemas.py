@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from xinyidai.consent.schemas import ReportOut
 from xinyidai.core.i18n import N_
 from xinyidai.graph.schemas import AssociationsOut
+from xinyidai.risk.schemas_blacklist import ListedOut
 from xinyidai.scoring.schemas import RatingOut
 
 # Parts of the profile other than the catalogue's categories, as ``withheld`` names them.
@@ -123,6 +124,10 @@ class ProfileOut(BaseModel):
     rating: RatingOut | None
     rating_trend: list[TrendPoint] = Field(description="earlier ratings, oldest first")
     lists: list[ListStatusOut]
+    financial_blacklist: ListedOut | None = Field(
+        default=None,
+        description="the listing on the financial blacklist in force (shown as black_list data)",
+    )
     report: ReportOut = Field(description="every category's current records, desensitized")
     financing: FinancingOut | None
     associations: AssociationsOut | None

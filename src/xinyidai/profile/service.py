@@ -1,6 +1,6 @@
 """The panoramic profile of one enterprise: identity, rating and its trend, every
-category's current records, red and black lists, financing on the platform and the
-associations — under one access decision.
+category's current records, red and black lists (with the financial blacklist of ``risk``),
+financing on the platform and the associations — under one access decision.
 
 The viewer's entitlement is decided once (``consent.service.decide`` over every category:
 one audit event, one report number); each part is then shown or withheld by what that
@@ -44,6 +44,7 @@ from xinyidai.profile.schemas import (
 from xinyidai.registry import codes
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.models import Enterprise
+from xinyidai.risk.service import blacklist as blacklist_service
 from xinyidai.scoring import service as rating_service
 
 TREND_SIZE = 12
@@ -260,6 +261,7 @@ def build(
         rating=rating,
         rating_trend=trend,
         lists=lists_of(report, today=today),
+        financial_blacklist=blacklist_service.shown_listing(session, decision),
         report=report,
         financing=money,
         associations=associations,

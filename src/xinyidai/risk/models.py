@@ -1,3 +1,206 @@
 """Tables of post-loan monitoring, anti-fraud and the financial blacklist."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xinyidai.core import clock
+from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
+
+# --------------------------------------------------------------------------- blacklist
+
+
+class ListingState(StrEnum):
+    """A financial blacklist listing (金融领域失信名单) through its due process."""
+
+    PROPOSED = "proposed"  # an institution proposed it; the operator reviews
+    NOTICE = "notice"  # accepted for notice: the enterprise may object within the window
+    OBJECTED = "objected"  # the enterprise objected; the operator decides
+    LISTED = "listed"  # in force from ``listed_from`` to ``listed_until``
+    REJECTED = "rejected"  # the operator refused it (at review, or upholding the objection)
+    EXPIRED = "expired"  # its term ended
+    REMOVED = "removed"  # taken off early: credit repaired
+
+
+# A listing that still concerns the enterprise (shown to it, counted by the checks).
+OPEN_LISTING_STATES = (ListingState.PROPOSED, ListingState.NOTICE, ListingState.OBJECTED)
+
+
+class ListingBasis(StrEnum):
+    """The evidence a proposal rests on."""
+
+    DEFAULT = "default"  # a loan of the proposing institution on the platform, defaulted
+    FRAUD = "fraud"  # a fraud case of the proposing institution, confirmed
+
+
+class DocumentRole(StrEnum):
+    EVIDENCE = "evidence"  # sent by the institution with its proposal
+    OBJECTION = "objection"  # sent by the enterprise with its objection
+
+
+class Listing(TimestampMixin, Base):
+    """One proposal to list an enterprise on the financial blacklist, and what came of it."""
+
+    __tablename__ = "risk_listing"
+    __table_args__ = (Index("ix_risk_listing_code_state", "credit_code", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    institution_id: Mapped[str] = mapped_column(String(40), index=True)
+    institution_name: Mapped[str] = mapped_column(String(200))
+    basis: Mapped[str] = mapped_column(String(20))
+    loan_id: Mapped[str | None] = mapped_column(String(40))
+    case_id: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    term_days: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    objection_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    objection: Mapped[str | None] = mapped_column(Text)
+    objected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    listed_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    listed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ListingStep(Base):
+    """One move of a listing; each is also a leaf of the ledger (``risk.blacklist``)."""
+
+    __tablename__ = "risk_listing_step"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    listing_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("risk_listing.id", ondelete="CASCADE"), index=True
+    )
+    transition: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    digest: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+
+class ListingDocument(Base):
+    """A file sent with a proposal (evidence) or an objection; its bytes are kept under the
+    data folder by their SHA-256, like uploads to ingestion."""
+
+    __tablename__ = "risk_listing_document"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    listing_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("risk_listing.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+# --------------------------------------------------------------------------- anti-fraud
+
+
+class FraudCaseState(StrEnum):
+    OPEN = "open"
+    INVESTIGATING = "investigating"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+OPEN_CASE_STATES = (FraudCaseState.OPEN, FraudCaseState.INVESTIGATING)
+
+
+class FraudRule(StrEnum):
+    """The anti-fraud rules; each one's thresholds and explanation are settings
+    (``risk.fraud_rules``)."""
+
+    SHARED_PHONE = "shared_phone"
+    SHARED_ADDRESS = "shared_address"
+    SHARED_REPRESENTATIVE = "shared_representative"
+    MANY_INSTITUTIONS = "many_institutions"
+    RECENT_CHANGE = "recent_change"
+    YOUNG_LARGE = "young_large"
+    SELF_REPORT_MISMATCH = "self_report_mismatch"
+    HUB = "hub"
+
+
+class FraudCase(TimestampMixin, Base):
+    """The fraud rules' hits on one application, under investigation by its institution."""
+
+    __tablename__ = "risk_fraud_case"
+    __table_args__ = (Index("ix_risk_fraud_case_institution_state", "institution_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    application_id: Mapped[str] = mapped_column(String(40), unique=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    institution_id: Mapped[str] = mapped_column(String(40))
+    institution_name: Mapped[str] = mapped_column(String(200))
+    rules: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+    state_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FraudHit(Base):
+    """One rule that fired on the application, with its explanation and evidence."""
+
+    __tablename__ = "risk_fraud_hit"
+    __table_args__ = (Index("ix_risk_fraud_hit_case_rule", "case_id", "rule", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("risk_fraud_case.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(40))
+    explanation: Mapped[str] = mapped_column(Text)
+    # What the institution may see (counts, its own facts) and what only the operator may
+    # (the other applicants behind a shared key).
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    operator_evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class FraudNote(Base):
+    """A note an investigator wrote on a case."""
+
+    __tablename__ = "risk_fraud_note"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("risk_fraud_case.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class FraudScan(Base):
+    """An application the rules have looked at (so a scan by hand skips it, unless asked
+    to look again)."""
+
+    __tablename__ = "risk_fraud_scan"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(String(40), unique=True)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    hits: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[list[str]] = mapped_column(JSON)

@@ -20,6 +20,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from xinyidai.synth import fraud
 from xinyidai.synth.enterprises import (
     AS_OF,
     BLOCK,
@@ -59,7 +60,7 @@ def _run_lane(
     states = [FaultState() for _ in specs]
     bad = dict.fromkeys((spec.path for spec in specs), 0)
     kinds = dict.fromkeys(KIND_DIGITS.values(), 0)
-    defaulted = 0
+    defaulted = application_count = fraudulent = 0
     with ExitStack() as stack:
         writers = []
         for spec in specs:
@@ -85,12 +86,14 @@ def _run_lane(
             circles.writerow(CIRCLE_HEADERS)
         circle_count = 0
         defaults = None
+        fraud_out = None
         if lane == 0:
             handle = stack.enter_context(
                 (out_dir / "truth" / "defaults.csv").open("w", encoding="utf-8", newline="")
             )
             defaults = csv.writer(handle, lineterminator="\n")
             defaults.writerow(["credit_code", "defaulted"])
+            fraud_out = _fraud_writers(out_dir, stack)
         for number, start, stop in blocks_of(enterprises):
             block = build_block(seed, number, start, stop)
             for spec, writer, state, part in zip(specs, writers, states, parts, strict=True):
@@ -109,6 +112,12 @@ def _run_lane(
                     zip(block.credit_code, block.defaulted.astype(int).tolist(), strict=True)
                 )
                 defaulted += int(block.defaulted.sum())
+            if fraud_out is not None:
+                applications, changes, truth = fraud.plant(block, seed)
+                for writer, rows in zip(fraud_out, (applications, changes, truth), strict=True):
+                    writer.writerows(rows)
+                application_count += len(applications)
+                fraudulent += sum(int(row[1]) for row in truth)
                 for digit, kind in KIND_DIGITS.items():
                     kinds[kind] += int((block.kind == digit).sum())
             tick()
@@ -118,7 +127,26 @@ def _run_lane(
         "kinds": kinds,
         "defaulted": defaulted,
         "guarantee_circles": circle_count,
+        "applications": application_count,
+        "fraudulent": fraudulent,
     }
+
+
+def _fraud_writers(out_dir: Path, stack: ExitStack) -> list[Any]:
+    """Writers of the platform's applications, the registration changes and the fraud
+    truth (``synth.fraud``), headers written."""
+    (out_dir / "platform").mkdir(parents=True, exist_ok=True)
+    writers = []
+    for path, headers in (
+        ("platform/applications.csv", fraud.APPLICATION_HEADERS),
+        ("platform/registration_changes.csv", fraud.CHANGE_HEADERS),
+        ("truth/fraud.csv", fraud.TRUTH_HEADERS),
+    ):
+        handle = stack.enter_context((out_dir / path).open("w", encoding="utf-8", newline=""))
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(headers)
+        writers.append(writer)
+    return writers
 
 
 def _lane_process(out_dir: str, enterprises: int, seed: int, lane: int, channel: Any) -> None:
@@ -150,7 +178,7 @@ def generate(
     check_size(enterprises, minimum=1)
     out_dir = Path(out_dir)
     geography()  # fail early when the region or industry codes are missing
-    for stale in ("feeds", "truth"):
+    for stale in ("feeds", "truth", "platform"):
         shutil.rmtree(out_dir / stale, ignore_errors=True)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     total_ticks = len(blocks_of(enterprises)) * len(LANES)
@@ -237,6 +265,8 @@ def _finish(
             "bad_rows": bad,
             "defaulted": results[0]["defaulted"],
             "guarantee_circles": sum(r["guarantee_circles"] for r in results.values()),
+            "applications": results[0]["applications"],
+            "fraudulent": results[0]["fraudulent"],
         },
         "feeds": [
             {
@@ -255,6 +285,11 @@ def _finish(
             "bad_rows": "truth/bad_rows.csv",
             "defaults": "truth/defaults.csv",
             "guarantee_circles": "truth/guarantee_circles.csv",
+            "fraud": "truth/fraud.csv",
+        },
+        "platform": {
+            "applications": "platform/applications.csv",
+            "registration_changes": "platform/registration_changes.csv",
         },
     }
     (out_dir / "manifest.json").write_text(

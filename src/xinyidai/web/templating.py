@@ -188,6 +188,14 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         ]
     if active and principal.organization_kind == OrgKind.OPERATOR:
         items.append(NavItem("/market/overview", N_("Financing market")))
+    if active and principal.organization_kind in (OrgKind.OPERATOR, OrgKind.INSTITUTION):
+        items.append(NavItem("/risk/fraud", N_("Anti-fraud")))
+    if active and principal.organization_kind in (
+        OrgKind.OPERATOR,
+        OrgKind.INSTITUTION,
+        OrgKind.ENTERPRISE,
+    ):
+        items.append(NavItem("/risk/blacklist", N_("Financial blacklist")))
     if principal.is_admin and active and principal.organization_kind != OrgKind.OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):

@@ -5,6 +5,7 @@ every move is a guarded transition with its actor and time, recorded once."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -74,6 +75,18 @@ APPLICATIONS: Machine[ApplicationState] = Machine(
 # The moves the parties make through ``act`` (the decision has its own way in).
 PARTY_MOVES = ("accept", "request_info", "supply_info", "withdraw")
 DECISIONS = ("approve", "reject")
+
+SubmittedListener = Callable[[Session, Application], None]
+# Who hears of each new application, in its transaction (another domain's checks, such as
+# risk's fraud scan, queue their work after commit from here).
+_SUBMITTED: list[SubmittedListener] = []
+
+
+def on_submitted(listener: SubmittedListener) -> SubmittedListener:
+    """Call ``listener(session, application)`` for each application made from now on."""
+    if listener not in _SUBMITTED:
+        _SUBMITTED.append(listener)
+    return listener
 
 
 def history(session: Session, *, application: Application) -> list[Transition]:
@@ -229,6 +242,8 @@ def submit(
     )
     session.add(application)
     APPLICATIONS.begin(session, application, "submit", actor=principal.actor, at=now)
+    for listener in _SUBMITTED:
+        listener(session, application)
     return application, True
 
 

@@ -11,6 +11,7 @@ for a person."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +25,41 @@ from xinyidai.core.errors import ValidationFailed
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.market.models import Application, ApplicationState, DecisionRule, Product
-from xinyidai.market.schemas import GRADES, HARD_DECLINES, ApplicationIn, RulesIn
+from xinyidai.market.schemas import (
+    GRADES,
+    HARD_DECLINES,
+    PLATFORM_DECLINES,
+    ApplicationIn,
+    EnterpriseFacts,
+    RulesIn,
+)
 from xinyidai.market.service import applications, matching
 from xinyidai.market.service import products as products_service
+
+DeclineCheck = Callable[[Session, str], bool]
+# The facts of the platform's own hard declines, by name: answered by the domain that keeps
+# them (risk registers ``blacklisted`` and ``fraud_confirmed``).
+_DECLINE_CHECKS: dict[str, DeclineCheck] = {}
+
+
+def register_decline(name: str, check: DeclineCheck) -> None:
+    """Let ``check(session, credit_code)`` answer the hard decline ``name``."""
+    if name not in PLATFORM_DECLINES:
+        raise ValueError(f"{name} is not one of the platform's hard declines")
+    _DECLINE_CHECKS[name] = check
+
+
+def with_platform_facts(
+    session: Session, facts: EnterpriseFacts, declines: Sequence[str]
+) -> EnterpriseFacts:
+    """``facts`` with the platform's hard declines the rules use answered (None: no domain
+    answers it in this process, which refers the application to a person)."""
+    updates: dict[str, bool | None] = {}
+    for name in declines:
+        if name in PLATFORM_DECLINES:
+            check = _DECLINE_CHECKS.get(name)
+            updates[name] = None if check is None else check(session, facts.credit_code)
+    return facts.model_copy(update=updates) if updates else facts
 
 
 def get(session: Session, *, product_id: str) -> DecisionRule | None:
@@ -110,7 +143,11 @@ def evaluate(
         trace.append({"rule": rule_name, "passed": passed, "detail": detail})
 
     for decline in rule.hard_declines:
-        hit = bool(getattr(facts, decline, False))
+        value = getattr(facts, decline, False)
+        if value is None and decline in PLATFORM_DECLINES:
+            step(f"decline:{decline}", False, f"{decline}=unknown")
+            return "refer", None, None, f"{decline} not checked: manual review", trace
+        hit = bool(value)
         step(f"decline:{decline}", not hit, f"{decline}={'yes' if hit else 'no'}")
         if hit:
             return "reject", None, None, f"hard decline: {decline}", trace
@@ -198,6 +235,7 @@ def decide_on_submit(session: Session, *, application: Application) -> Applicati
         rate_missing=True,
         rules=("grade", "dishonest") if rule.hard_declines else ("grade",),
     )
+    facts = with_platform_facts(session, facts, rule.hard_declines)
     outcome, amount, rate, reason, trace = evaluate(rule, product, application, facts)
     if outcome == "refer":
         application.decision_trace = trace
