@@ -34,7 +34,7 @@ from xinyidai.core.db import database_status, new_session
 from xinyidai.core.errors import NotFound, Unauthorized
 from xinyidai.core.i18n import set_locale
 from xinyidai.core.ratelimit import RateLimits
-from xinyidai.core.settings import get_settings
+from xinyidai.core.settings import Settings, get_settings
 from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
 from xinyidai.iam.security import same
@@ -177,6 +177,16 @@ def create_app() -> FastAPI:
     app.add_middleware(AccessLog, skip=UNOBSERVED_PATHS)
     install_request_ids(app)  # after every other middleware: outside them all
 
+    add_operations_routes(app, settings)
+    add_documentation_routes(app)
+    mount_portal(app)
+
+    return app
+
+
+def add_operations_routes(app: FastAPI, settings: Settings) -> None:
+    """``/healthz`` (liveness), ``/readyz`` (readiness) and ``/metrics`` (Prometheus)."""
+
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:
         """Liveness and database status; 503 when the database cannot be reached."""
@@ -190,28 +200,6 @@ def create_app() -> FastAPI:
             "queue": queue.backend_name(),
         }
         return JSONResponse(body, status_code=200 if ok else 503)
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        """The API's interactive documentation, from the platform's own files."""
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="XYD 信易贷 API",
-            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        """The API's reference, from the platform's own files (no web fonts)."""
-        return get_redoc_html(
-            openapi_url="/openapi.json",
-            title="XYD 信易贷 API",
-            redoc_js_url="/static/vendor/redoc.standalone.js",
-            redoc_favicon_url="/static/favicon.svg",
-            with_google_fonts=False,
-        )
 
     @app.get(
         "/readyz",
@@ -241,6 +229,28 @@ def create_app() -> FastAPI:
         body, content_type = metrics.exposition(new_session, [app.state.metrics])
         return Response(body, media_type=content_type)
 
-    mount_portal(app)
 
-    return app
+def add_documentation_routes(app: FastAPI) -> None:
+    """``/docs`` and ``/redoc`` from the platform's own files: an intranet reaches no CDN."""
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        """The API's interactive documentation, from the platform's own files."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="XYD 信易贷 API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        """The API's reference, from the platform's own files (no web fonts)."""
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="XYD 信易贷 API",
+            redoc_js_url="/static/vendor/redoc.standalone.js",
+            redoc_favicon_url="/static/favicon.svg",
+            with_google_fonts=False,
+        )
