@@ -15,7 +15,6 @@ from xinyidai.ledger.models import LedgerEntry
 from xinyidai.records import service as records
 from xinyidai.records.models import CreditRecord, RecordConflict, RecordVersion
 from xinyidai.records.schemas import Fact
-from xinyidai.records.service import listeners
 
 
 def _count(session: Session, model: type) -> int:
@@ -156,11 +155,7 @@ def test_each_store_call_takes_one_mark_above_the_last(session: Session) -> None
     assert len(found) == 2
 
 
-def test_listeners_hear_of_new_versions_only_and_not_while_paused(
-    session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The registry is process-wide: this test's listener must not outlive the test.
-    monkeypatch.setattr(listeners, "_stored_listeners", [])
+def test_listeners_hear_of_new_versions_only_and_not_while_paused(session: Session) -> None:
     heard: list[tuple[str, list[str]]] = []
 
     def listener(_: Session, category: str, facts: Sequence[Fact]) -> None:
@@ -168,14 +163,19 @@ def test_listeners_hear_of_new_versions_only_and_not_while_paused(
 
     records.on_stored(listener)
     records.on_stored(listener)  # registered once however often it is named
-    put(session, "tax_rating", [rating(1, "A"), rating(2, "A")])
-    put(session, "tax_rating", [rating(1, "A")], provider="finance")  # a duplicate
-    put(session, "tax_rating", [rating(2, "B")])  # a new version
-    with records.listeners_paused():
-        put(session, "tax_rating", [rating(3, "A")])
+    try:
+        put(session, "tax_rating", [rating(1, "A"), rating(2, "A")])
+        put(session, "tax_rating", [rating(1, "A")], provider="finance")  # a duplicate
+        put(session, "tax_rating", [rating(2, "B")])  # a new version
+        with records.listeners_paused():
+            put(session, "tax_rating", [rating(3, "A")])
+        assert __name__ in records.listener_modules()
+    finally:
+        records.off_stored(listener)  # the registry is process-wide
+    put(session, "tax_rating", [rating(4, "A")])  # no longer heard
     assert heard == [
         ("tax_rating", [code(1), code(2)]),
         ("tax_rating", [code(2)]),
     ]
-    assert records.listener_modules() == [__name__]
-    assert _count(session, CreditRecord) == 3
+    assert __name__ not in records.listener_modules()
+    assert _count(session, CreditRecord) == 4

@@ -34,6 +34,7 @@ from xinyidai.records.service.listeners import (
     StoredListener,
     listener_modules,
     listeners_paused,
+    off_stored,
     on_stored,
 )
 from xinyidai.records.service.partitioning import (
@@ -87,6 +88,7 @@ __all__ = [
     "ledger_proofs",
     "listener_modules",
     "listeners_paused",
+    "off_stored",
     "on_stored",
     "orphan_versions",
     "partitions",

@@ -24,6 +24,12 @@ def on_stored(listener: StoredListener) -> None:
         _stored_listeners.append(listener)
 
 
+def off_stored(listener: StoredListener) -> None:
+    """Stop calling ``listener`` (nothing happens if it was not registered)."""
+    if listener in _stored_listeners:
+        _stored_listeners.remove(listener)
+
+
 _listeners_paused: ContextVar[bool] = ContextVar("xyd_records_listeners_paused", default=False)
 
 
