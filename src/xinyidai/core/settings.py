@@ -281,6 +281,16 @@ class MarketSettings(BaseModel):
     )
 
 
+class RiskSettings(BaseModel):
+    watch_associates: bool = Field(
+        default=True,
+        description=(
+            "a live loan also watches the borrower's associates at depth 1 (guarantee links, "
+            "corporate shareholders, the same legal representative, guarantee circles)"
+        ),
+    )
+
+
 class PrivacySettings(BaseModel):
     rules_file: Path | None = Field(
         default=None,
@@ -452,6 +462,7 @@ class Settings(BaseSettings):
     iam: IamSettings = Field(default_factory=IamSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     market: MarketSettings = Field(default_factory=MarketSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
