@@ -234,7 +234,9 @@ def _record_events(code: str, records: list[RecordOut]) -> list[Candidate]:
                             [_ref(record.id, old.version, category)],
                         )
                     )
-        if len(versions) > 1 and category != TAX_RATING:
+        # A new version no other event explains corrects a fact the lender relied on.
+        explained = any(c.key.endswith(f"{record.id}:{current.version}") for c in found)
+        if len(versions) > 1 and category != TAX_RATING and not explained:
             found.append(
                 Candidate(
                     kind=AlertKind.RECORD_CORRECTED,
