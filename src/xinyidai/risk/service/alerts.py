@@ -34,13 +34,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.schemas import POST_LOAN_MONITORING, Decision
 from xinyidai.core import clock, queue
+from xinyidai.core.db import is_postgres
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
@@ -477,34 +478,38 @@ def _raise(session: Session, *, row: Watch, candidate: Candidate, keys: set[str]
     if row.relation != WatchRelation.BORROWER and candidate.kind == AlertKind.NEGATIVE_RECORD:
         severity = lower(severity)
     now = clock.now()
-    alert = Alert(
-        public_id=new_id("alt"),
-        key=key,
-        loan_id=row.loan_id,
-        institution_id=row.institution_id,
-        borrower_code=row.borrower_code,
-        credit_code=row.credit_code,
-        enterprise_name=row.enterprise_name,
-        relation=row.relation,
-        kind=candidate.kind,
-        category=candidate.category,
-        severity=severity,
-        evidence=_with_ledger(session, row.credit_code, candidate.evidence),
-        event_at=candidate.at,
-        raised_at=now,
-        state=AlertState.NEW,
-        state_changed_at=now,
-        state_changed_by=ACTOR,
-    )
-    try:
-        with session.begin_nested():  # another scan may have raised it a moment ago
-            session.add(alert)
-            session.flush()
-            ALERTS.begin(session, alert, "raise", actor=ACTOR, reason=candidate.key, at=now)
-    except IntegrityError:
-        keys.add(key)
-        return None
+    values = {
+        "public_id": new_id("alt"),
+        "key": key,
+        "loan_id": row.loan_id,
+        "institution_id": row.institution_id,
+        "borrower_code": row.borrower_code,
+        "credit_code": row.credit_code,
+        "enterprise_name": row.enterprise_name,
+        "relation": row.relation,
+        "kind": candidate.kind,
+        "category": candidate.category,
+        "severity": severity,
+        "evidence": _with_ledger(session, row.credit_code, candidate.evidence),
+        "event_at": candidate.at,
+        "raised_at": now,
+        "state": AlertState.NEW,
+        "state_changed_at": now,
+        "state_changed_by": ACTOR,
+    }
     keys.add(key)
+    # Another scan may have raised it a moment ago: the unique key keeps one, and this
+    # insert then adds nothing (no savepoint: pysqlite would commit a first one).
+    dialect = postgresql if is_postgres(session) else sqlite
+    inserted = session.execute(
+        dialect.insert(Alert).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    )
+    if getattr(inserted, "rowcount", 0) != 1:
+        return None
+    alert = session.scalar(select(Alert).where(Alert.key == key))
+    if alert is None:  # pragma: no cover - just inserted
+        return None
+    ALERTS.begin(session, alert, "raise", actor=ACTOR, reason=candidate.key, at=now)
     return alert
 
 
