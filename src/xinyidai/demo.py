@@ -30,6 +30,7 @@ from xinyidai.market.service import demo as market_demo
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.models import SubjectKind, SubjectStatus
+from xinyidai.risk.service import demo as risk_demo
 from xinyidai.scoring import service as rating_service
 from xinyidai.synth import generate
 
@@ -182,6 +183,10 @@ def run(
                 f"market: {market.products} products from 4 institutions, "
                 f"{market.applications} applications, {market.loans} loans in every state"
             )
+    with session_scope() as session:
+        monitoring = risk_demo.ensure_demo_alerts(session)
+        if monitoring.created:
+            report(f"post-loan monitoring: {monitoring.raised} alerts in every inbox state")
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")
     return result

@@ -6,6 +6,6 @@ raised about watched enterprises, their inbox and webhooks), ``demo`` (alerts fo
 
 from __future__ import annotations
 
-from xinyidai.risk.service import alerts, watch
+from xinyidai.risk.service import alerts, demo, watch
 
-__all__ = ["alerts", "watch"]
+__all__ = ["alerts", "demo", "watch"]
