@@ -14,14 +14,18 @@ app = typer.Typer(
 
 @app.command()
 def sweep(
+    associates: bool = typer.Option(
+        False, "--associates", help="look every live loan's associates up again first"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
 ) -> None:
-    """Refresh the watch list of live loans and scan every watched enterprise now (what the
-    worker does every fifteen minutes): alerts not raised yet are raised and sent."""
+    """Bring the watch list in line with the live loans and scan every watched enterprise
+    now (what the worker does every fifteen minutes, and with ``--associates`` every
+    night): alerts not raised yet are raised and sent."""
     from xinyidai.risk import jobs
 
     setup_logging()
-    result = jobs.sweep()
+    result = jobs.sweep(associates_too=associates)
     figures = {
         "scanned": result.scanned,
         "raised": len(result.raised),

@@ -26,11 +26,12 @@ def scan_watched(codes: list[str]) -> int:
         return len(alerts.scan(session, codes=codes).raised)
 
 
-def sweep(*, chunk: int = SWEEP_CHUNK) -> alerts.ScanResult:
-    """Refresh the watch list, then scan every watched enterprise, a chunk per unit of
-    work (``xyd risk sweep`` and the periodic task)."""
+def sweep(*, chunk: int = SWEEP_CHUNK, associates_too: bool = False) -> alerts.ScanResult:
+    """Bring the watch list in line with the live loans (every loan's associates looked up
+    again when ``associates_too``), then scan every watched enterprise, a chunk per unit of
+    work (``xyd risk sweep`` and the periodic tasks)."""
     with session_scope() as session:
-        watch.refresh_all(session)
+        watch.refresh_all(session, associates_too=associates_too)
     with session_scope() as session:
         codes = alerts.watched_codes(session)
     total = alerts.ScanResult()
@@ -41,6 +42,20 @@ def sweep(*, chunk: int = SWEEP_CHUNK) -> alerts.ScanResult:
         total.raised += done.raised
         total.deliveries += done.deliveries
     return total
+
+
+# 01:30 in Asia/Shanghai (huey's crontab reads UTC): after the nightly association analysis.
+@huey.periodic_task(crontab(minute="30", hour="17"), retries=0)  # type: ignore[untyped-decorator]
+def nightly_sweep() -> None:
+    """Every night: every live loan's associates looked up again, then the full sweep."""
+    try:
+        result = sweep(associates_too=True)
+    except Exception:  # logged and run again by the next sweep
+        log.exception("the nightly risk sweep failed")
+        return
+    log.info(
+        "nightly risk sweep: %d alerts over %d enterprises", len(result.raised), result.scanned
+    )
 
 
 @huey.periodic_task(crontab(minute="*/15"), retries=0)  # type: ignore[untyped-decorator]

@@ -572,10 +572,17 @@ def decision_categories(alert: Alert) -> list[str]:
     return [alert.category]
 
 
+_KNOWN = "risk_known_categories"
+
+
 def _decide(
     session: Session, principal: Principal, subject: str, categories: list[str], channel: str
 ) -> Decision:
-    known = {c.code for c in catalog_service.list_categories(session, include_inactive=True)}
+    known = session.info.get(_KNOWN)
+    if known is None:  # once per unit of work: a scan decides for every alert it raises
+        known = session.info[_KNOWN] = {
+            c.code for c in catalog_service.list_categories(session, include_inactive=True)
+        }
     return consent_service.decide(
         session,
         actor=principal,

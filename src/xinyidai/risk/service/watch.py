@@ -141,15 +141,18 @@ def refresh_loan(session: Session, *, loan: Loan, at: datetime | None = None) ->
     return kept
 
 
-def refresh_all(session: Session) -> int:
-    """Refresh every live loan's rows and drop those of loans no longer live; how many
-    rows the watch list holds after."""
+def refresh_all(session: Session, *, associates_too: bool = True) -> int:
+    """Refresh the live loans' rows and drop those of loans no longer live; how many rows
+    the watch list holds after. ``associates_too=False`` (the frequent sweep) looks up the
+    associates only of loans with no rows yet (a disbursement whose listener failed); the
+    nightly refresh follows every loan's links as the records say now."""
     live_ids: set[str] = set()
+    watched = set(session.scalars(select(Watch.loan_id).distinct()))
     for loan in session.scalars(loans_service.running_statement()):
-        refresh_loan(session, loan=loan)
+        if associates_too or loan.public_id not in watched:
+            refresh_loan(session, loan=loan)
         live_ids.add(loan.public_id)
-    stale = set(session.scalars(select(Watch.loan_id).distinct())) - live_ids
-    for loan_id in sorted(stale):
+    for loan_id in sorted(watched - live_ids):
         session.execute(delete(Watch).where(Watch.loan_id == loan_id))
     session.flush()
     return len(session.scalars(select(Watch.id)).all())
