@@ -199,8 +199,10 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     timed("index of link keys (as the nightly association analysis leaves it)", index)
     rng = random.Random(args.seed)
     with session_scope() as session:
-        subjects, _ = registry_service.search(session, page=1, size=args.enterprises)
-        enterprises = [(s.credit_code, s.name, s.region_code or "450100") for s in subjects]
+        enterprises = [
+            (s.credit_code, s.name, s.region_code or "450100")
+            for s in session.scalars(registry_service.search_statement())
+        ]
         lenders = []
         for n in range(3):
             organization = iam_service.create_organization(
