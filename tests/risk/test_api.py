@@ -15,6 +15,7 @@ from tests.accounts import ENTERPRISE_CODE
 from tests.consent.world import push
 from tests.market.conftest import Auth, principal_of
 from tests.risk.conftest import BASE, alerts_of, lend, penalty
+from tests.worlds import demo_enterprise_in_a_circle
 from xinyidai.audit.models import AccessEvent
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.schemas import LetterIn
@@ -203,3 +204,67 @@ def test_without_a_basis_the_alert_says_what_kind_not_what(
     shown = client.get(url, headers=auth("bank")).json()
     assert shown["detailed"] is True
     assert (shown["detail"]["from_grade"], shown["detail"]["to_grade"]) == ("A", "D")
+
+
+def _letter(session: Session, categories: list[str], purpose: str) -> None:
+    bank = principal_of(session, "bank")
+    consent_service.grant(
+        session,
+        principal=principal_of(session, "enterprise"),
+        data=LetterIn(
+            grantee_id=bank.organization_public_id,
+            categories=categories,
+            purpose=purpose,
+            valid_until=clock.now() + timedelta(days=30),
+            fetch_mode="on_demand",
+        ),
+    )
+    session.commit()
+
+
+def test_a_letter_for_another_purpose_is_no_basis(
+    client: TestClient, auth: Auth, signed: None, session: Session
+) -> None:
+    lend(client, auth)
+    push(
+        session,
+        "tax",
+        "tax_rating",
+        [BASE | {"year": 2025, "grade": "C", "rated_on": TODAY, "region_code": "450103"}],
+    )
+    session.commit()
+    _letter(session, ["tax_rating"], "loan_application")
+    [item] = client.get("/api/v1/risk/alerts?kind=tax_grade_fall", headers=auth("bank")).json()[
+        "items"
+    ]
+    hidden = client.get(f"/api/v1/risk/alerts/{item['id']}", headers=auth("bank")).json()
+    assert hidden["detailed"] is False
+    _letter(session, ["tax_rating"], "post_loan_monitoring")
+    shown = client.get(f"/api/v1/risk/alerts/{item['id']}", headers=auth("bank")).json()
+    assert shown["detailed"] is True
+
+
+def test_a_guarantee_partner_is_named_only_with_a_basis_for_the_guarantees(
+    client: TestClient, auth: Auth, signed: None, session: Session
+) -> None:
+    partner = demo_enterprise_in_a_circle(session)
+    session.commit()
+    lend(client, auth)
+    penalty(session, code=partner)
+    headers = auth("bank")
+    watch = client.get("/api/v1/risk/watchlist?relation=guarantee", headers=headers).json()
+    assert [(w["credit_code"], w["relation"]) for w in watch["items"]] == [(None, "guarantee")]
+    [alert] = client.get("/api/v1/risk/alerts", headers=headers).json()["items"]
+    assert (alert["credit_code"], alert["enterprise_name"]) == (None, None)
+    detail = client.get(f"/api/v1/risk/alerts/{alert['id']}", headers=headers).json()
+    assert (detail["credit_code"], detail["detailed"]) == (None, False)
+    # Filtering by the partner's code tells nothing: its rows are left out.
+    for path in ("/api/v1/risk/watchlist", "/api/v1/risk/alerts"):
+        assert client.get(f"{path}?enterprise={partner}", headers=headers).json()["total"] == 0
+    _letter(session, ["guarantee"], "post_loan_monitoring")
+    watch = client.get("/api/v1/risk/watchlist?relation=guarantee", headers=headers).json()
+    assert [w["credit_code"] for w in watch["items"]] == [partner]
+    found = client.get(f"/api/v1/risk/alerts?enterprise={partner}", headers=headers).json()
+    assert found["total"] == 1
+    detail = client.get(f"/api/v1/risk/alerts/{alert['id']}", headers=headers).json()
+    assert (detail["credit_code"], detail["detailed"]) == (partner, True)
