@@ -501,12 +501,15 @@ def _raise(session: Session, *, row: Watch, candidate: Candidate, keys: set[str]
     # Another scan may have raised it a moment ago: the unique key keeps one, and this
     # insert then adds nothing (no savepoint: pysqlite would commit a first one).
     dialect = postgresql if is_postgres(session) else sqlite
-    inserted = session.execute(
-        dialect.insert(Alert).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    inserted = session.scalar(
+        dialect.insert(Alert)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Alert.id)
     )
-    if getattr(inserted, "rowcount", 0) != 1:
+    if inserted is None:
         return None
-    alert = session.scalar(select(Alert).where(Alert.key == key))
+    alert = session.get(Alert, inserted)
     if alert is None:  # pragma: no cover - just inserted
         return None
     ALERTS.begin(session, alert, "raise", actor=ACTOR, reason=candidate.key, at=now)
