@@ -30,6 +30,7 @@ from xinyidai.market.service import demo as market_demo
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.models import SubjectKind, SubjectStatus
+from xinyidai.risk.service import blacklist_demo
 from xinyidai.risk.service import demo as risk_demo
 from xinyidai.scoring import service as rating_service
 from xinyidai.synth import generate
@@ -184,12 +185,15 @@ def run(
                 f"{market.applications} applications, {market.loans} loans in every state"
             )
     with session_scope() as session:
-        story_risk = risk_demo.ensure_demo_risk(session)
+        story_risk = blacklist_demo.ensure_demo_risk(session)
         if story_risk.created:
             report(
                 f"risk: {story_risk.scanned} applications scanned, {story_risk.cases} fraud "
                 f"cases; listing {story_risk.listing_id} in its objection window"
             )
+        monitoring = risk_demo.ensure_demo_alerts(session)
+        if monitoring.created:
+            report(f"post-loan monitoring: {monitoring.raised} alerts in every inbox state")
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")
     return result

@@ -211,6 +211,22 @@ NO_RECORDS = {
     ("POST", "/api/v1/loans/{loan_id}/default"): "a loan's state",
     ("POST", "/api/v1/loans/{loan_id}/write-off"): "a loan's state",
     ("GET", "/api/v1/institution/loan-book"): "the lender's own loan book",
+    # post-loan monitoring (tests/risk)
+    ("GET", "/api/v1/risk/alerts"): (
+        "the lender's alerts: kind, category and severity only; an associate linked by "
+        "guarantee records named only through the decision"
+    ),
+    ("GET", "/api/v1/risk/alerts/{alert_id}"): (
+        "one alert: its details only through the decision (post_loan_monitoring, logged), "
+        "tested in tests/risk/test_api.py"
+    ),
+    ("POST", "/api/v1/risk/alerts/{alert_id}/acknowledge"): "an alert's state",
+    ("POST", "/api/v1/risk/alerts/{alert_id}/act"): "an alert's state",
+    ("POST", "/api/v1/risk/alerts/{alert_id}/close"): "an alert's state",
+    ("GET", "/api/v1/risk/watchlist"): (
+        "the enterprises the lender's live loans watch; associates linked by guarantee "
+        "records named only through the decision"
+    ),
 }
 
 

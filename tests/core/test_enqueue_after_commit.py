@@ -38,6 +38,22 @@ def test_a_task_is_enqueued_after_commit_and_never_after_rollback(session: Sessi
     assert enqueued == ["kept"]
 
 
+def test_a_savepoint_released_enqueues_nothing_before_the_commit(session: Session) -> None:
+    from xinyidai.registry import service as registry_service
+    from xinyidai.registry.schemas import EnterpriseIn
+
+    registry_service.create(  # a write first: the savepoint sits inside the transaction
+        session, data=EnterpriseIn(credit_code="91450100MA5K000097", name="保存点测试企业")
+    )
+    session.flush()
+    queue.enqueue_after_commit(session, "tests.remember", "outer")
+    with session.begin_nested():
+        queue.enqueue_after_commit(session, "tests.remember", "inner")
+    assert enqueued == []
+    session.commit()
+    assert enqueued == ["outer", "inner"]
+
+
 def test_a_failing_enqueue_does_not_undo_the_commit(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -65,6 +65,7 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_OUTBOUND_ALLOW_LOOPBACK": ("outbound.allow_loopback", "true", True),
     "XYD_OUTBOUND_REQUIRE_HTTPS": ("outbound.require_https", "true", True),
     "XYD_WEBHOOK_SECRET_GRACE_HOURS": ("market.webhook_secret_grace_hours", "48", 48),
+    "XYD_RISK_WATCH_ASSOCIATES": ("risk.watch_associates", "false", False),
     "XYD_PRIVACY_RULES_FILE": (
         "privacy.rules_file",
         "/etc/xyd/rules.json",

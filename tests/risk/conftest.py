@@ -1,9 +1,94 @@
-"""Fixtures of the risk tests: the marketplace's (the demo enterprise registered and signed,
-a second bank) and the portal's (a signed-in client)."""
+"""Fixtures of the risk tests: the marketplace's demo world (the demo enterprise registered
+and signed, a second bank), the portal's signed-in client, loans made through the API, and
+records pushed as departments would."""
 
 from __future__ import annotations
 
-from tests.market.conftest import market, signed
-from tests.web.conftest import portal
+from datetime import datetime, timedelta
+from typing import Any
 
-__all__ = ["market", "portal", "signed"]
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.accounts import ENTERPRISE_CODE
+from tests.consent.world import push
+from tests.market.conftest import Auth, apply, loopback_allowed, market, publish, signed
+from tests.web.conftest import portal
+from xinyidai.core import clock
+from xinyidai.market.models import Loan
+from xinyidai.risk.models import Alert, Watch
+
+__all__ = ["loopback_allowed", "market", "portal", "signed"]
+
+BASE = {"credit_code": ENTERPRISE_CODE, "enterprise_name": "南宁示范科技有限公司"}
+
+
+def lend(client: TestClient, auth: Auth, bank: str = "bank", **terms: Any) -> dict[str, Any]:
+    """A loan of 120,000 yuan over six months from ``bank`` to the demo enterprise, made
+    through the API (product, application, approval, disbursement); the loan."""
+    product = publish(client, auth(bank), repayment_methods=["equal_principal"])
+    application = apply(
+        client,
+        auth("enterprise"),
+        product["id"],
+        repayment_method="equal_principal",
+        amount="120000.00",
+        term_months=6,
+    )
+    decided = client.post(
+        f"/api/v1/applications/{application['id']}/decision",
+        json={"outcome": "approve", "amount": "120000.00", "rate": "4.0000", "term_months": 6},
+        headers=auth(bank),
+    )
+    assert decided.status_code == 200, decided.text
+    loan = client.post(
+        f"/api/v1/applications/{application['id']}/disburse", json=terms or None, headers=auth(bank)
+    )
+    assert loan.status_code == 201, loan.text
+    return dict(loan.json())
+
+
+def alerts_of(session: Session, **where: Any) -> list[Alert]:
+    session.expire_all()
+    stmt = select(Alert).order_by(Alert.id)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(Alert, name) == value)
+    return list(session.scalars(stmt))
+
+
+def watches_of(session: Session, loan_id: str) -> list[Watch]:
+    session.expire_all()
+    return list(session.scalars(select(Watch).where(Watch.loan_id == loan_id).order_by(Watch.id)))
+
+
+def penalty(
+    session: Session, number: str = "南青市监罚〔2026〕88号", code: str = ENTERPRISE_CODE
+) -> None:
+    """A new administrative penalty of ``code``, pushed by the credit department, committed."""
+    push(
+        session,
+        "credit",
+        "admin_penalty",
+        [
+            {"credit_code": code, "enterprise_name": "某企业"}
+            | {
+                "decision_number": number,
+                "fine_amount": "50000",
+                "decided_on": clock.today().isoformat(),
+                "region_code": "450103",
+            }
+        ],
+    )
+    session.commit()
+
+
+def later(days: int) -> datetime:
+    return clock.now() + timedelta(days=days)
+
+
+def loan_row(session: Session, loan_id: str) -> Loan:
+    session.expire_all()
+    loan = session.scalar(select(Loan).where(Loan.public_id == loan_id))
+    assert loan is not None
+    return loan

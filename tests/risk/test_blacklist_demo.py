@@ -13,7 +13,7 @@ from xinyidai.core import clock
 from xinyidai.iam.service import DemoAccount
 from xinyidai.market.service.demo import ensure_demo_market
 from xinyidai.risk.models import FraudCase, Listing
-from xinyidai.risk.service.demo import ensure_demo_risk
+from xinyidai.risk.service.blacklist_demo import ensure_demo_risk
 
 
 def test_the_demo_shows_a_fraud_case_and_a_listing_in_its_window(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import typer
 
-from xinyidai.cli.common import console, fail_on, print_json
+from xinyidai.cli.common import console, fail_on, print_json, setup_logging
 from xinyidai.consent import service as consent_service
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
@@ -159,3 +159,31 @@ def expire() -> None:
     with session_scope() as session:
         moved = blacklist.expire_due(session)
     console.print(f"{moved} listings expired")
+
+
+@app.command()
+def sweep(
+    associates: bool = typer.Option(
+        False, "--associates", help="look every live loan's associates up again first"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
+) -> None:
+    """Bring the watch list in line with the live loans and scan every watched enterprise
+    now (what the worker does every fifteen minutes, and with ``--associates`` every
+    night): alerts not raised yet are raised and sent."""
+    from xinyidai.risk import jobs
+
+    setup_logging()
+    result = jobs.sweep(associates_too=associates)
+    figures = {
+        "scanned": result.scanned,
+        "raised": len(result.raised),
+        "deliveries": result.deliveries,
+    }
+    if as_json:
+        print_json(figures)
+        return
+    console.print(
+        f"{figures['scanned']:,} watched enterprises scanned: {figures['raised']:,} alerts "
+        f"raised, {figures['deliveries']:,} webhook deliveries queued"
+    )

@@ -123,6 +123,8 @@ def _on_commit(session: Session, call: Callable[[], object]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     for call in session.info.pop(_AFTER_COMMIT, []):
         try:
             call()

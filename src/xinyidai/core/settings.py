@@ -393,6 +393,13 @@ class ProfileSettings(BaseModel):
 
 
 class RiskSettings(BaseModel):
+    watch_associates: bool = Field(
+        default=True,
+        description=(
+            "a live loan also watches the borrower's associates at depth 1 (guarantee links, "
+            "corporate shareholders, the same legal representative, guarantee circles)"
+        ),
+    )
     objection_days: int = Field(
         default=15,
         ge=1,
@@ -408,18 +415,13 @@ class RiskSettings(BaseModel):
     max_document_mb: int = Field(
         default=10, ge=1, le=200, description="largest document sent with a proposal or objection"
     )
-    fraud_rules_file: Path | None = Field(
+    fraud_rules_file: Annotated[Path | None, BlankIsUnset] = Field(
         default=None,
         description="the anti-fraud rules' thresholds and explanations (unset: the shipped ones)",
     )
     fraud_scan_on_apply: bool = Field(
         default=True, description="scan each new application with the fraud rules after commit"
     )
-
-    @field_validator("fraud_rules_file", mode="before")
-    @classmethod
-    def _blank_rules_file(cls, value: object) -> object:
-        return _blank_is_none(value)
 
 
 class BackupSettings(BaseModel):
@@ -487,12 +489,12 @@ class Settings(BaseSettings):
     iam: IamSettings = Field(default_factory=IamSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     market: MarketSettings = Field(default_factory=MarketSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
-    risk: RiskSettings = Field(default_factory=RiskSettings)
 
     @classmethod
     def settings_customise_sources(

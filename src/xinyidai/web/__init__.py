@@ -31,6 +31,7 @@ def mount_portal(app: FastAPI) -> None:
         members,
         profile_pages,
         rating_pages,
+        risk_alert_pages,
         risk_blacklist_pages,
     )
     from xinyidai.web import data as data_pages
@@ -48,6 +49,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(market_pages.router)
     app.include_router(profile_pages.router)
     app.include_router(risk_blacklist_pages.router)
+    app.include_router(risk_alert_pages.router)
     auth.install_portal_error_handlers(app)
 
 

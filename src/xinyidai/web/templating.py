@@ -184,6 +184,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/market/incoming", N_("Matching needs")),
             NavItem("/market/applications", N_("Financing applications")),
             NavItem("/market/loans", N_("Loan book")),
+            NavItem("/risk/alerts", N_("Post-loan alerts")),
             NavItem("/market/webhooks", N_("Webhooks")),
         ]
     if active and principal.organization_kind == OrgKind.OPERATOR:

@@ -4,10 +4,12 @@ between current and overdue; the institution defaults and writes off; the loan b
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock, exports
@@ -64,6 +66,23 @@ LOANS: Machine[LoanState] = Machine(
 DECLARATIONS = ("default", "write_off")
 SYSTEM_CLOCK = "system:clock"
 ZERO = Decimal("0.00")
+
+# Who hears of a loan's moves without the marketplace knowing them (post-loan monitoring):
+# ``listener(session, loan, move)`` inside the transaction that made the move.
+MovedListener = Callable[[Session, Loan, str], None]
+_moved_listeners: list[MovedListener] = []
+
+
+def on_moved(listener: MovedListener) -> None:
+    """Call ``listener(session, loan, move)`` after every move of a loan (disbursed,
+    overdue, cured, repaid, defaulted, written off), in the same transaction."""
+    if listener not in _moved_listeners:
+        _moved_listeners.append(listener)
+
+
+def _tell(session: Session, loan: Loan, move: str) -> None:
+    for listener in list(_moved_listeners):
+        listener(session, loan, move)
 
 
 def _institution(principal: Principal, loan_or_institution: str) -> None:
@@ -155,6 +174,7 @@ def disburse(
             )
         )
     session.flush()
+    _tell(session, loan, "disburse")
     return loan
 
 
@@ -180,6 +200,34 @@ def visible_or_raise(
 def of_application(session: Session, *, application_id: str) -> Loan | None:
     """The loan an application was paid out as, if it was."""
     return session.scalar(select(Loan).where(Loan.application_id == application_id))
+
+
+def running_statement() -> Select[Any]:
+    """Every loan still being repaid or collected, oldest first."""
+    return select(Loan).where(Loan.state.in_(RUNNING_LOAN_STATES)).order_by(Loan.id)
+
+
+def by_ids(session: Session, *, loan_ids: Iterable[str]) -> dict[str, Loan]:
+    """Loans by their public ids (those that exist)."""
+    wanted = sorted(set(loan_ids))
+    found: dict[str, Loan] = {}
+    for start in range(0, len(wanted), 500):
+        for loan in session.scalars(
+            select(Loan).where(Loan.public_id.in_(wanted[start : start + 500]))
+        ):
+            found[loan.public_id] = loan
+    return found
+
+
+def of_borrowers(session: Session, *, credit_codes: Iterable[str]) -> list[Loan]:
+    """Every loan of these enterprises on the platform, in any state, oldest first."""
+    wanted = sorted(set(credit_codes))
+    found: list[Loan] = []
+    for start in range(0, len(wanted), 500):
+        found += session.scalars(
+            select(Loan).where(Loan.credit_code.in_(wanted[start : start + 500])).order_by(Loan.id)
+        )
+    return found
 
 
 def instalments_of(session: Session, *, loan: Loan) -> list[Instalment]:
@@ -238,8 +286,12 @@ def refresh(session: Session, *, loan: Loan, today: date | None = None) -> Loan:
             actor_kind=SYSTEM,
             reason=f"{days} days overdue",
         )
+        session.flush()
+        _tell(session, loan, "fall_overdue")
     elif days == 0 and loan.state == LoanState.OVERDUE:
         LOANS.move(session, loan, "cure", actor=SYSTEM_CLOCK, actor_kind=SYSTEM)
+        session.flush()
+        _tell(session, loan, "cure")
     session.flush()
     return loan
 
@@ -323,6 +375,7 @@ def repay(
             reason=repayment.public_id,
         )
         session.flush()
+        _tell(session, loan, "repay")
     else:
         refresh(session, loan=loan)
     return repayment
@@ -345,6 +398,7 @@ def declare(
         reason=reason,
     )
     session.flush()
+    _tell(session, loan, transition)
     return loan
 
 

@@ -1,5 +1,6 @@
 """Webhooks: institutions register an endpoint and hear of new needs that match their
-products, signed the Standard Webhooks way (``webhook-id``, ``webhook-timestamp``,
+products (``need.matched``) and of post-loan alerts on their loans (``alert.raised``),
+signed the Standard Webhooks way (``webhook-id``, ``webhook-timestamp``,
 ``webhook-signature``).
 
 - An endpoint's URL goes through ``core.outbound`` when it is registered and again at every
@@ -52,6 +53,8 @@ PENDING, DELIVERED, FAILED = DeliveryState.PENDING, DeliveryState.DELIVERED, Del
 ENDPOINT_KIND, DELIVERY_KIND = "webhook_endpoint", "webhook_delivery"
 ACTIVE, INACTIVE = EndpointState.ACTIVE, EndpointState.INACTIVE
 NEED_MATCHED = "need.matched"
+ALERT_RAISED = "alert.raised"  # post-loan monitoring raised an alert (``risk``)
+EVENT_TYPES = (NEED_MATCHED, ALERT_RAISED)
 DELIVER_TASK = "market.deliver_webhook"  # the queue task of one attempt at a delivery
 TIMEOUT_SECONDS = 10.0
 ERROR_CHARS = 500
@@ -319,6 +322,54 @@ def queue_need_matched(session: Session, *, need: Need) -> list[str]:
             endpoint_id=endpoint.id,
             event_type=NEED_MATCHED,
             payload=need_matched_payload(need, products),
+            state=PENDING,
+            attempts=0,
+            round_attempts=0,
+            next_attempt_at=now,
+        )
+        session.add(delivery)
+        session.flush()
+        queue.enqueue_after_commit(session, DELIVER_TASK, delivery.public_id)
+        ids.append(delivery.public_id)
+    return ids
+
+
+def has_endpoints(session: Session, *, institution_id: str) -> bool:
+    """Whether the institution has an active endpoint to send events to."""
+    return (
+        session.scalar(
+            select(WebhookEndpoint.id)
+            .where(
+                WebhookEndpoint.institution_id == institution_id,
+                WebhookEndpoint.active.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def queue_event(
+    session: Session, *, institution_id: str, event_type: str, data: dict[str, Any]
+) -> list[str]:
+    """A pending delivery of one event to every active endpoint of one institution, each
+    handed to the queue when the caller commits (and retried on the schedule); their ids.
+    The caller decides what ``data`` may say to that institution."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {event_type!r}")
+    endpoints = session.scalars(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.institution_id == institution_id, WebhookEndpoint.active.is_(True))
+        .order_by(WebhookEndpoint.id)
+    )
+    now = clock.now()
+    ids: list[str] = []
+    for endpoint in endpoints:
+        delivery = WebhookDelivery(
+            public_id=new_id("msg"),
+            endpoint_id=endpoint.id,
+            event_type=event_type,
+            payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
             state=PENDING,
             attempts=0,
             round_attempts=0,

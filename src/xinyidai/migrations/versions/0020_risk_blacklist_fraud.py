@@ -2,7 +2,7 @@
 (hits, notes, the applications scanned)
 
 Revision ID: 0020_risk_blacklist_fraud
-Revises: 0018_ingest_batch_owner
+Revises: 0019_risk_alerts
 Create Date: 2026-12-07 13:25:41
 
 New tables only; nothing existing changes.
@@ -16,7 +16,7 @@ from alembic import op
 import xinyidai.core.models
 
 revision: str = "0020_risk_blacklist_fraud"
-down_revision: str | Sequence[str] | None = "0018_ingest_batch_owner"
+down_revision: str | Sequence[str] | None = "0019_risk_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
