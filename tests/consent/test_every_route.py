@@ -141,6 +141,7 @@ NO_RECORDS = {
     ("GET", "/api/v1/privacy/rules"): "the rules",
     ("GET", "/api/v1/privacy/grades"): "the grading of the catalogue",
     ("GET", "/healthz"): "health",
+    ("GET", "/readyz"): "readiness",
     ("GET", "/api/v1/ratings/runs"): "rating runs and their grade counts",
     ("POST", "/api/v1/ratings/runs"): "queues a rating run",
     ("GET", "/api/v1/ratings/model"): "the rating model in force (bins and points)",
@@ -223,6 +224,38 @@ NO_RECORDS = {
     ("POST", "/api/v1/risk/alerts/{alert_id}/acknowledge"): "an alert's state",
     ("POST", "/api/v1/risk/alerts/{alert_id}/act"): "an alert's state",
     ("POST", "/api/v1/risk/alerts/{alert_id}/close"): "an alert's state",
+    # the financial blacklist and anti-fraud (tests/risk/test_blacklist*.py, test_fraud*.py)
+    ("GET", "/api/v1/risk/blacklist"): (
+        "listings the caller is party to: the institution's own proposals, the enterprise's "
+        "own, every one for the operator's review"
+    ),
+    ("POST", "/api/v1/risk/blacklist"): "an institution's proposal, on its own loan or case",
+    ("GET", "/api/v1/risk/blacklist/{listing_id}"): "a listing, to its parties only",
+    ("GET", "/api/v1/risk/blacklist/{listing_id}/documents/{document_id}"): (
+        "a document a party sent with a proposal or objection, to the parties only"
+    ),
+    ("POST", "/api/v1/risk/blacklist/{listing_id}/evidence"): "a proposal's documents",
+    ("POST", "/api/v1/risk/blacklist/{listing_id}/review"): "a listing's state",
+    ("POST", "/api/v1/risk/blacklist/{listing_id}/objection"): "a listing's state",
+    ("POST", "/api/v1/risk/blacklist/{listing_id}/decision"): "a listing's state",
+    ("POST", "/api/v1/risk/blacklist/{listing_id}/remove"): "a listing's state",
+    ("GET", "/api/v1/risk/blacklist-status/{credit_code}"): (
+        "a listing in force, read through the decision as category black_list (public in "
+        "the shipped catalogue) and logged, tested in tests/risk/test_blacklist.py"
+    ),
+    ("GET", "/api/v1/risk/fraud/rules"): "the anti-fraud rules' configuration",
+    ("POST", "/api/v1/risk/fraud/scan"): "runs the rules over applications (operator)",
+    ("GET", "/api/v1/risk/fraud/overview"): "counts of cases by rule and state (operator)",
+    ("GET", "/api/v1/risk/fraud/cases"): (
+        "cases on the institution's own applications (hit counts only), every case for "
+        "the operator"
+    ),
+    ("GET", "/api/v1/risk/fraud/cases/{case_id}"): (
+        "a case on the institution's own application; the other applicants behind a hit "
+        "to the operator only"
+    ),
+    ("POST", "/api/v1/risk/fraud/cases/{case_id}/notes"): "a case's notes",
+    ("POST", "/api/v1/risk/fraud/cases/{case_id}/{action}"): "a case's state",
     ("GET", "/api/v1/risk/watchlist"): (
         "the enterprises the lender's live loans watch; associates linked by guarantee "
         "records named only through the decision"
