@@ -31,6 +31,7 @@ from xinyidai.synth.enterprises import (
 )
 from xinyidai.synth.faults import FaultState, plant
 from xinyidai.synth.feeds import FEEDS, FeedSpec
+from xinyidai.synth.loans import BOOK, OUTCOMES, LoanBook
 from xinyidai.synth.randomness import stream
 from xinyidai.synth.truth import CIRCLE_HEADERS, circle_rows
 from xinyidai.synth.writers import open_writer
@@ -91,6 +92,7 @@ def _run_lane(
             )
             defaults = csv.writer(handle, lineterminator="\n")
             defaults.writerow(["credit_code", "defaulted"])
+        book = stack.enter_context(LoanBook(out_dir, seed)) if lane == 0 else None
         for number, start, stop in blocks_of(enterprises):
             block = build_block(seed, number, start, stop)
             for spec, writer, state, part in zip(specs, writers, states, parts, strict=True):
@@ -111,6 +113,8 @@ def _run_lane(
                 defaulted += int(block.defaulted.sum())
                 for digit, kind in KIND_DIGITS.items():
                     kinds[kind] += int((block.kind == digit).sum())
+            if book is not None:
+                book.add(block)
             tick()
     return {
         "rows": {spec.path: writer.rows for spec, writer in zip(specs, writers, strict=True)},
@@ -118,6 +122,7 @@ def _run_lane(
         "kinds": kinds,
         "defaulted": defaulted,
         "guarantee_circles": circle_count,
+        "loans": (book.loans, book.bad) if book is not None else None,
     }
 
 
@@ -150,7 +155,7 @@ def generate(
     check_size(enterprises, minimum=1)
     out_dir = Path(out_dir)
     geography()  # fail early when the region or industry codes are missing
-    for stale in ("feeds", "truth"):
+    for stale in ("feeds", "truth", "loans"):
         shutil.rmtree(out_dir / stale, ignore_errors=True)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     total_ticks = len(blocks_of(enterprises)) * len(LANES)
@@ -237,7 +242,10 @@ def _finish(
             "bad_rows": bad,
             "defaulted": results[0]["defaulted"],
             "guarantee_circles": sum(r["guarantee_circles"] for r in results.values()),
+            "loans": results[0]["loans"][0],
+            "loans_bad": results[0]["loans"][1],
         },
+        "loan_book": BOOK,
         "feeds": [
             {
                 "path": spec.path,
@@ -255,6 +263,7 @@ def _finish(
             "bad_rows": "truth/bad_rows.csv",
             "defaults": "truth/defaults.csv",
             "guarantee_circles": "truth/guarantee_circles.csv",
+            "loan_outcomes": OUTCOMES,
         },
     }
     (out_dir / "manifest.json").write_text(
