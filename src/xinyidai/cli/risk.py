@@ -8,3 +8,7 @@ app = typer.Typer(
     help="Post-loan monitoring, early warning, fraud rules and the financial blacklist.",
     no_args_is_help=True,
 )
+
+from xinyidai.cli import risk_warning  # noqa: E402
+
+risk_warning.register(app)  # xyd risk warn

@@ -31,6 +31,7 @@ def mount_portal(app: FastAPI) -> None:
         members,
         profile_pages,
         rating_pages,
+        risk_warning_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -46,6 +47,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(rating_pages.router)
     app.include_router(market_pages.router)
     app.include_router(profile_pages.router)
+    app.include_router(risk_warning_pages.router)
     auth.install_portal_error_handlers(app)
 
 
