@@ -161,8 +161,6 @@ def navigation(principal: Principal | None) -> list[NavItem]:
             NavItem("/consent/access-log", N_("Who looked at our data")),
             NavItem("/consent/commitment", N_("Credit commitment")),
         ]
-    if active and principal.organization_kind in (OrgKind.INSTITUTION, OrgKind.OPERATOR):
-        items.append(NavItem("/risk/warnings", N_("Early warning")))
     if active and principal.organization_kind in (OrgKind.INSTITUTION, OrgKind.PLATFORM):
         items.append(NavItem("/profile", N_("Enterprise profiles")))
         items.append(NavItem("/consent/letters", N_("Authorization letters")))
@@ -190,6 +188,8 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         ]
     if active and principal.organization_kind == OrgKind.OPERATOR:
         items.append(NavItem("/market/overview", N_("Financing market")))
+    if active and principal.organization_kind in (OrgKind.INSTITUTION, OrgKind.OPERATOR):
+        items.append(NavItem("/risk/warnings", N_("Early warning")))
     if principal.is_admin and active and principal.organization_kind != OrgKind.OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):
