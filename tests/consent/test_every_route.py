@@ -211,6 +211,14 @@ NO_RECORDS = {
     ("POST", "/api/v1/loans/{loan_id}/default"): "a loan's state",
     ("POST", "/api/v1/loans/{loan_id}/write-off"): "a loan's state",
     ("GET", "/api/v1/institution/loan-book"): "the lender's own loan book",
+    # early warning (tests/risk/test_warning_api.py): derived from the rating's categories,
+    # every warning shown passes the decision (post_loan_monitoring), the others are withheld
+    ("GET", "/api/v1/risk/warnings"): "early warnings, each through the decision (tests/risk)",
+    (
+        "GET",
+        "/api/v1/risk/warnings/{loan_id}",
+    ): "one early warning through the decision (tests/risk)",
+    ("POST", "/api/v1/risk/warnings/refresh"): "queues a refresh; returns the code it was given",
 }
 
 

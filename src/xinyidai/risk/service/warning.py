@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, delete, literal, select
+from sqlalchemy import Select, case, delete, false, literal, select
 from sqlalchemy.orm import Session
 
 from xinyidai.consent import service as consent_service
@@ -277,7 +277,7 @@ def warnings_statement(
         if min_probability is not None:
             stmt = stmt.where(LoanWarning.probability >= min_probability)
         return stmt.order_by(LoanWarning.probability.desc(), LoanWarning.loan_id)
-    shown = LoanWarning.credit_code.in_(list(readable)) if readable else literal(False)
+    shown = LoanWarning.credit_code.in_(list(readable)) if readable else false()
     if min_probability is not None:
         stmt = stmt.where(shown, LoanWarning.probability >= min_probability)
     rank = case((shown, LoanWarning.probability), else_=literal(-1.0))
