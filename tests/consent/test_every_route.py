@@ -247,8 +247,7 @@ NO_RECORDS = {
     ("POST", "/api/v1/risk/fraud/scan"): "runs the rules over applications (operator)",
     ("GET", "/api/v1/risk/fraud/overview"): "counts of cases by rule and state (operator)",
     ("GET", "/api/v1/risk/fraud/cases"): (
-        "cases on the institution's own applications (hit counts only), every case for "
-        "the operator"
+        "cases on the institution's own applications (hit counts only), every case for the operator"
     ),
     ("GET", "/api/v1/risk/fraud/cases/{case_id}"): (
         "a case on the institution's own application; the other applicants behind a hit "
@@ -260,6 +259,14 @@ NO_RECORDS = {
         "the enterprises the lender's live loans watch; associates linked by guarantee "
         "records named only through the decision"
     ),
+    # early warning (tests/risk/test_warning_api.py): derived from the rating's categories,
+    # every warning shown passes the decision (post_loan_monitoring), the others are withheld
+    ("GET", "/api/v1/risk/warnings"): "early warnings, each through the decision (tests/risk)",
+    (
+        "GET",
+        "/api/v1/risk/warnings/{loan_id}",
+    ): "one early warning through the decision (tests/risk)",
+    ("POST", "/api/v1/risk/warnings/refresh"): "queues a refresh; returns the code it was given",
 }
 
 

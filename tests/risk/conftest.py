@@ -1,23 +1,28 @@
 """Fixtures of the risk tests: the marketplace's demo world (the demo enterprise registered
 and signed, a second bank), the portal's signed-in client, loans made through the API, and
-records pushed as departments would."""
+records pushed as departments would; for the early warning, the consent world and a small
+loan book across two banks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts import ENTERPRISE_CODE
-from tests.consent.world import push
+from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
+from tests.consent.world import World, grant, push
 from tests.market.conftest import Auth, apply, loopback_allowed, market, publish, signed
+from tests.risk.loans import make_loan, months_ago
 from tests.web.conftest import portal
 from xinyidai.core import clock
-from xinyidai.market.models import Loan
+from xinyidai.market.models import Loan, LoanState
 from xinyidai.risk.models import Alert, Watch
+from xinyidai.scoring import service as scoring_service
 
 __all__ = ["loopback_allowed", "market", "portal", "signed"]
 
@@ -92,3 +97,61 @@ def loan_row(session: Session, loan_id: str) -> Loan:
     loan = session.scalar(select(Loan).where(Loan.public_id == loan_id))
     assert loan is not None
     return loan
+
+
+@dataclass
+class Book:
+    world: World
+    troubled: str  # the demo enterprise at the bank: late, and overdue now
+    clean: str  # the other enterprise at the bank: paid on time, no letter
+    elsewhere: str  # the demo enterprise at the second bank
+    repaid: str  # a repaid loan at the bank: no warning
+
+
+@pytest.fixture
+def book(session: Session, world: World) -> Book:
+    troubled = make_loan(
+        session,
+        institution_id=world.bank_id,
+        credit_code=ENTERPRISE_CODE,
+        start_on=months_ago(5),
+        paid_late_days={1: 12, 2: 40, 4: None},
+    )
+    clean = make_loan(
+        session,
+        institution_id=world.bank_id,
+        credit_code=OTHER_CODE,
+        start_on=months_ago(4),
+        principal="300000.00",
+    )
+    elsewhere = make_loan(
+        session,
+        institution_id=world.other_bank_id,
+        credit_code=ENTERPRISE_CODE,
+        start_on=months_ago(2),
+        principal="80000.00",
+    )
+    repaid = make_loan(
+        session,
+        institution_id=world.bank_id,
+        credit_code=OTHER_CODE,
+        start_on=months_ago(14),
+        state=LoanState.REPAID,
+    )
+    session.commit()
+    return Book(world, troubled.public_id, clean.public_id, elsewhere.public_id, repaid.public_id)
+
+
+@pytest.fixture
+def monitoring_letter(session: Session, world: World) -> str:
+    """The demo enterprise lets the demo bank monitor it after lending: a letter for
+    post-loan monitoring over every category its rating is computed from."""
+    letter = grant(
+        session,
+        world,
+        categories=scoring_service.rated_categories(),
+        levels=["public", "restricted", "confidential", "personal"],
+        purpose="post_loan_monitoring",
+        valid_until=clock.now() + timedelta(days=90),
+    )
+    return letter.public_id

@@ -241,6 +241,12 @@ def train(
     loaded: bool = typer.Option(
         False, help="the region is already in the configured database (else: a scratch one)"
     ),
+    loan_book: bool = typer.Option(
+        False,
+        "--loan-book",
+        help="read the region's loan book (loans/loans.csv) as the platform's loans, so that "
+        "the loan indicators take part",
+    ),
 ) -> None:
     """Fit the rating model on a synthetic region's defaults (reproducible from its seed)."""
     from xinyidai.scoring import training
@@ -251,6 +257,9 @@ def train(
     target = out or platform_model.installed_path()
     try:
         outcomes = training.outcomes_of(region)
+        loans = training.loan_book_of(region) if loan_book else None
+        if loan_book and loans is None:
+            fail(f"--loan-book: {region} has no loans/loans.csv")
         with tempfile.TemporaryDirectory(prefix="xyd-rating-") as scratch:
             if loaded:
                 session = new_session()
@@ -261,7 +270,7 @@ def train(
                 console.print(f"loading {region} into a scratch database")
                 load_region(region, session, report=console.print)
             try:
-                evaluation = training.train(session, outcomes)
+                evaluation = training.train(session, outcomes, loans=loans)
             finally:
                 session.close()
                 if not loaded:

@@ -187,3 +187,8 @@ def sweep(
         f"{figures['scanned']:,} watched enterprises scanned: {figures['raised']:,} alerts "
         f"raised, {figures['deliveries']:,} webhook deliveries queued"
     )
+
+
+from xinyidai.cli import risk_warning  # noqa: E402
+
+risk_warning.register(app)  # xyd risk warn

@@ -11,7 +11,7 @@ from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import InstitutionUser, require_roles
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.risk import blacklist_api, fraud_api
+from xinyidai.risk import blacklist_api, fraud_api, warning_api
 from xinyidai.risk.models import Alert, Watch
 from xinyidai.risk.schemas import (
     AlertActIn,
@@ -26,6 +26,7 @@ from xinyidai.risk.service import alerts, watch
 router = APIRouter(prefix="/risk", tags=["risk"], responses=ERROR_RESPONSES)
 router.include_router(blacklist_api.router)
 router.include_router(fraud_api.router)
+router.include_router(warning_api.router)  # /risk/warnings: early warning
 
 InstitutionWriter = Annotated[Principal, Depends(require_roles(OrgKind.INSTITUTION, write=True))]
 

@@ -29,6 +29,7 @@ from xinyidai.graph import service as graph_service
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.models import SubjectStatus
+from xinyidai.scoring import loan_behaviour
 from xinyidai.scoring.indicators import CATEGORICAL_NAMES, NAMES
 
 if TYPE_CHECKING:
@@ -375,8 +376,12 @@ def compute(
     on: date,
     credit_codes: Sequence[str] | None = None,
     step: Callable[[str], None] | None = None,
+    loans: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The indicators of the rated subjects (or of ``credit_codes``) as of ``on``.
+
+    The loan indicators come from the platform's loans as the marketplace hands them over
+    (``loan_behaviour.loans_of``), or from ``loans`` in that shape (a synthetic loan book).
 
     One row per subject: ``credit_code``, ``as_of`` and one column per indicator (floats;
     the tax and customs grades as text). ``step`` is told the name of each part as it is
@@ -427,6 +432,12 @@ def compute(
             combined.rename({"subject_code": "credit_code"}), on="credit_code", how="left"
         )
     table = table.join(_associations(session, credit_codes), on="credit_code", how="left")
+    if loans is None:
+        loans = loan_behaviour.loans_of(session, on=on, credit_codes=credit_codes)
+    elif credit_codes is not None:
+        loans = loans.filter(pl.col("credit_code").is_in(list(credit_codes)))
+    if loans.height:
+        table = table.join(loan_behaviour.aggregate(loans).lazy(), on="credit_code", how="left")
     if step is not None:
         step(ASSOCIATIONS)
     present = set(table.collect_schema().names())

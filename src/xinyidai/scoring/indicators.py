@@ -22,7 +22,7 @@ class Indicator:
     code: str
     zh: str
     en: str
-    source: str  # the catalogue category it is computed from, "registry" or "graph"
+    source: str  # the catalogue category it is computed from, "registry", "graph" or "loans"
     missing_zh: str = "无记录"
     missing_en: str = "no record"
 
@@ -47,6 +47,8 @@ def _i(
 ) -> Indicator:
     return Indicator(name, kind, code, zh, en, source, missing[0], missing[1])
 
+
+NO_LOAN = ("平台无贷款", "no loan on the platform")
 
 INDICATORS: tuple[Indicator, ...] = (
     # registration
@@ -278,6 +280,56 @@ INDICATORS: tuple[Indicator, ...] = (
         "间接（二度）关联企业中的失信、被执行或经营异常企业数",
         "Associated enterprises two links away that are dishonest, enforced or abnormal",
         "graph",
+    ),
+    # repayment on the platform's own loans (以贷促信: loan_behaviour.py); missing when the
+    # enterprise has no loan on the platform
+    _i(
+        "loans_live",
+        "LOANS_LIVE",
+        "平台在贷笔数",
+        "Live loans on the platform",
+        "loans",
+        missing=NO_LOAN,
+    ),
+    _i(
+        "loans_outstanding",
+        "LOANS_OUTSTANDING",
+        "平台贷款余额（元）",
+        "Outstanding on the platform's loans (yuan)",
+        "loans",
+        missing=NO_LOAN,
+    ),
+    _i(
+        "loans_on_time_share",
+        "LOANS_ON_TIME",
+        "平台贷款按期还款比例",
+        "Share of the platform's instalments paid on time",
+        "loans",
+        missing=("平台贷款尚无到期还款", "no instalment due yet on the platform"),
+    ),
+    _i(
+        "loans_max_days_overdue",
+        "LOANS_MAX_OVERDUE",
+        "平台贷款最长逾期天数",
+        "Longest delay on the platform's loans (days)",
+        "loans",
+        missing=NO_LOAN,
+    ),
+    _i(
+        "loans_days_overdue_now",
+        "LOANS_OVERDUE_NOW",
+        "平台贷款当前逾期天数",
+        "Days overdue now on the platform's loans",
+        "loans",
+        missing=NO_LOAN,
+    ),
+    _i(
+        "loans_defaulted",
+        "LOANS_DEFAULTED",
+        "平台贷款违约笔数",
+        "Loans defaulted on the platform",
+        "loans",
+        missing=NO_LOAN,
     ),
 )
 

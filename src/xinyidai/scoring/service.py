@@ -311,6 +311,34 @@ def current_rating(session: Session, *, credit_code: str) -> CreditRating | None
     )
 
 
+def current_scores(
+    session: Session, *, credit_codes: Sequence[str]
+) -> dict[str, tuple[float, float, str]]:
+    """The latest rating of each of these subjects that has one: code -> (score,
+    probability, grade); set-based, a few statements for any number of codes."""
+    found: dict[str, tuple[float, float, str]] = {}
+    codes = list(dict.fromkeys(credit_codes))
+    for start in range(0, len(codes), 500):
+        part = codes[start : start + 500]
+        latest = (
+            select(func.max(CreditRating.id).label("id"))
+            .where(CreditRating.credit_code.in_(part))
+            .group_by(CreditRating.credit_code)
+            .subquery()
+        )
+        rows = session.execute(
+            select(
+                CreditRating.credit_code,
+                CreditRating.score,
+                CreditRating.probability,
+                CreditRating.grade,
+            ).join(latest, CreditRating.id == latest.c.id)
+        )
+        for code, score, probability, grade in rows:
+            found[code] = (float(score), float(probability), str(grade))
+    return found
+
+
 def current_or_rate(session: Session, *, credit_code: str) -> CreditRating:
     """The latest rating of a subject; rated now if it has none yet."""
     subject = registry_service.get_by_code_or_raise(session, credit_code=credit_code)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.core.errors import ValidationFailed
 from xinyidai.graph import service as graph_service
-from xinyidai.scoring import features, indicators, platform_model
+from xinyidai.scoring import features, indicators, loan_behaviour, platform_model
 from xinyidai.scoring.scorecard import metrics
 from xinyidai.scoring.scorecard.model import ScorecardModel
 from xinyidai.scoring.scorecard.report import Evaluation, evaluate
@@ -68,12 +68,21 @@ def analyse_associations(session: Session, outcomes: Outcomes) -> str:
     return analysis.id
 
 
-def labelled_features(session: Session, outcomes: Outcomes) -> Any:
-    """The indicators of every subject with an outcome, as a pandas frame with the target."""
+def loan_book_of(folder: Path) -> Any:
+    """A synthetic region's loan book (``loans/loans.csv``) as the loan indicators read
+    loans, or None when the region has none."""
+    path = folder / "loans" / "loans.csv"
+    return loan_behaviour.from_book(path) if path.exists() else None
+
+
+def labelled_features(session: Session, outcomes: Outcomes, *, loans: Any = None) -> Any:
+    """The indicators of every subject with an outcome, as a pandas frame with the target.
+    ``loans`` (the shape ``loan_behaviour.LOAN_COLUMNS``) stands in for the platform's
+    loans, as a synthetic loan book does."""
     import pandas as pd
 
     # in code order, so that the seeded split does not depend on how the database stores rows
-    table = features.compute(session, on=outcomes.as_of).sort("credit_code")
+    table = features.compute(session, on=outcomes.as_of, loans=loans).sort("credit_code")
     codes = table["credit_code"].to_list()
     known = [code in outcomes.values for code in codes]
     if not any(known):
@@ -93,16 +102,21 @@ def train(
     *,
     test_size: float = platform_model.TEST_SIZE,
     seed: int = platform_model.SEED,
+    loans: Any = None,
 ) -> Evaluation:
     """Fit the rating model on the region's outcomes, holding a part out to measure it.
-    The region analysis runs first, so that the association indicators are counted."""
+    The region analysis runs first, so that the association indicators are counted.
+
+    The loan indicators take part only where there are loans (on the platform, or in
+    ``loans``): without any, the fit is the one from the records alone."""
     analyse_associations(session, outcomes)
-    frame = labelled_features(session, outcomes)
+    frame = labelled_features(session, outcomes, loans=loans)
+    absent = [name for name in loan_behaviour.LOAN_INDICATORS if frame[name].isna().all()]
     table = prepare(
         frame,
         target=TARGET,
         id_column="credit_code",
-        exclude=["as_of"],
+        exclude=["as_of", *absent],
         categorical=indicators.CATEGORICAL_NAMES,
     )
     evaluation = evaluate(
@@ -116,9 +130,11 @@ def train(
     return evaluation
 
 
-def measure(session: Session, model: ScorecardModel, outcomes: Outcomes) -> dict[str, Any]:
+def measure(
+    session: Session, model: ScorecardModel, outcomes: Outcomes, *, loans: Any = None
+) -> dict[str, Any]:
     """How well ``model`` ranks a region's outcomes: AUC, Gini, KS and bad rate per grade."""
-    frame = labelled_features(session, outcomes)
+    frame = labelled_features(session, outcomes, loans=loans)
     scored = model.apply({name: frame[name].to_numpy() for name in model.feature_names})
     y = frame[TARGET].to_numpy()
     return {

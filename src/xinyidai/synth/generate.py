@@ -32,6 +32,7 @@ from xinyidai.synth.enterprises import (
 )
 from xinyidai.synth.faults import FaultState, plant
 from xinyidai.synth.feeds import FEEDS, FeedSpec
+from xinyidai.synth.loans import BOOK, OUTCOMES, LoanBook
 from xinyidai.synth.randomness import stream
 from xinyidai.synth.truth import CIRCLE_HEADERS, circle_rows
 from xinyidai.synth.writers import open_writer
@@ -94,6 +95,7 @@ def _run_lane(
             defaults = csv.writer(handle, lineterminator="\n")
             defaults.writerow(["credit_code", "defaulted"])
             fraud_out = _fraud_writers(out_dir, stack)
+        book = stack.enter_context(LoanBook(out_dir, seed)) if lane == 0 else None
         for number, start, stop in blocks_of(enterprises):
             block = build_block(seed, number, start, stop)
             for spec, writer, state, part in zip(specs, writers, states, parts, strict=True):
@@ -120,6 +122,8 @@ def _run_lane(
                 fraudulent += sum(int(row[1]) for row in truth)
                 for digit, kind in KIND_DIGITS.items():
                     kinds[kind] += int((block.kind == digit).sum())
+            if book is not None:
+                book.add(block)
             tick()
     return {
         "rows": {spec.path: writer.rows for spec, writer in zip(specs, writers, strict=True)},
@@ -129,6 +133,7 @@ def _run_lane(
         "guarantee_circles": circle_count,
         "applications": application_count,
         "fraudulent": fraudulent,
+        "loans": (book.loans, book.bad) if book is not None else None,
     }
 
 
@@ -178,7 +183,7 @@ def generate(
     check_size(enterprises, minimum=1)
     out_dir = Path(out_dir)
     geography()  # fail early when the region or industry codes are missing
-    for stale in ("feeds", "truth", "platform"):
+    for stale in ("feeds", "truth", "platform", "loans"):
         shutil.rmtree(out_dir / stale, ignore_errors=True)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     total_ticks = len(blocks_of(enterprises)) * len(LANES)
@@ -267,7 +272,10 @@ def _finish(
             "guarantee_circles": sum(r["guarantee_circles"] for r in results.values()),
             "applications": results[0]["applications"],
             "fraudulent": results[0]["fraudulent"],
+            "loans": results[0]["loans"][0],
+            "loans_bad": results[0]["loans"][1],
         },
+        "loan_book": BOOK,
         "feeds": [
             {
                 "path": spec.path,
@@ -286,6 +294,7 @@ def _finish(
             "defaults": "truth/defaults.csv",
             "guarantee_circles": "truth/guarantee_circles.csv",
             "fraud": "truth/fraud.csv",
+            "loan_outcomes": OUTCOMES,
         },
         "platform": {
             "applications": "platform/applications.csv",

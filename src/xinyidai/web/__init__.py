@@ -33,6 +33,7 @@ def mount_portal(app: FastAPI) -> None:
         rating_pages,
         risk_alert_pages,
         risk_blacklist_pages,
+        risk_warning_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -50,6 +51,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(profile_pages.router)
     app.include_router(risk_blacklist_pages.router)
     app.include_router(risk_alert_pages.router)
+    app.include_router(risk_warning_pages.router)
     auth.install_portal_error_handlers(app)
 
 

@@ -6,13 +6,15 @@ fit and the reasons for each), ``applications`` (applying, the letter, reviewing
 deciding), ``rules`` (automatic approval),
 ``loans`` (disbursement, schedules, repayments, the loan book), ``webhooks``
 (need.matched to institutions' endpoints), ``visibility`` (who may see which applications,
-loans and needs: the one rule every entry point applies).
+loans and needs: the one rule every entry point applies), ``behaviour`` (repayment
+behaviour per loan, registered with the rating's loan indicators).
 """
 
 from __future__ import annotations
 
 from xinyidai.market.service import (
     applications,
+    behaviour,
     demo,
     loans,
     matching,
@@ -24,6 +26,7 @@ from xinyidai.market.service import (
 
 __all__ = [
     "applications",
+    "behaviour",
     "demo",
     "loans",
     "matching",
