@@ -156,7 +156,7 @@ def create_app() -> FastAPI:
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.include_router(api_router())
 
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(RequestLocale)
     app.add_middleware(
         AdmissionLimit,

@@ -24,6 +24,7 @@ from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ingest.models import Batch
+from xinyidai.jobs import load_all_tasks
 from xinyidai.ledger import keys as ledger_keys
 from xinyidai.ledger import service as ledger_service
 from xinyidai.market.service import demo as market_demo
@@ -100,6 +101,7 @@ def run(
     report: Callable[[str], None] = log.info,
 ) -> DemoResult:
     """Migrate, load the demo region, create the demo accounts; return what was done."""
+    load_all_tasks()  # the demo's applications, loans and records queue work by name
     bootstrap.initialize()
     region = demo_region(enterprises=enterprises, seed=seed)
     report(f"demo region: {region}")
