@@ -206,7 +206,10 @@ def add_operations_routes(app: FastAPI, settings: Settings) -> None:
         tags=["operations"],
         responses={
             200: {"description": "ready: every check answered ok"},
-            503: {"description": "not ready: the checks that failed say why"},
+            503: {
+                "description": "not ready: the checks that failed say why",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
         },
     )
     def readyz() -> JSONResponse:

@@ -56,3 +56,10 @@ def test_shell_completion_offers_the_commands() -> None:
         env={"_XYD_COMPLETE": "complete_bash", "COMP_WORDS": "xyd le", "COMP_CWORD": "1"},
     )
     assert "ledger" in result.output
+
+
+def test_every_listed_command_loads_and_shows_its_help() -> None:
+    for name in sorted(cli.GROUPS | cli.COMMANDS):
+        result = CliRunner().invoke(cli.command_line, [name, "--help"], prog_name="xyd")
+        assert result.exit_code == 0, (name, result.output)
+        assert f"xyd {name}" in result.output, name

@@ -30,7 +30,7 @@ def test_the_lender_sees_its_watch_list_with_reasons(
 ) -> None:
     page = portal("bank").get("/risk/warnings")
     assert page.status_code == 200
-    assert "贷后预警" in page.text
+    assert "违约预警" in page.text
     assert 'href="/risk/warnings"' in page.text  # in the menu
     assert page.text.index(f'data-loan="{warned.troubled}"') < page.text.index(
         f'data-loan="{warned.clean}"'

@@ -206,6 +206,7 @@ MENUS = {
         "/market/incoming",
         "/market/applications",
         "/market/loans",
+        "/risk/alerts",
         "/market/webhooks",
         "/risk/fraud",
         "/risk/blacklist",

@@ -111,7 +111,12 @@ class LazyCommandLine(TyperGroup):
             _tasks_on_first_use()
             holder = typer.Typer(add_completion=False)
             _module(COMMANDS[cmd_name][0]).register(holder)
-            return get_command(holder).commands.get(cmd_name)  # type: ignore[attr-defined]
+            built = get_command(holder)
+            commands = getattr(built, "commands", None)
+            if commands is None:  # a module that registers one command: Typer gives it as is
+                built.name = cmd_name
+                return built
+            return commands.get(cmd_name)
         return None
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:

@@ -38,6 +38,22 @@ class _RequestId(CorrelationIdFilter):
         return True
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Standard error as it is when a line is written (a test runner or a daemon may have
+    replaced it since logging was set up), not as it was."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def wants_json(setting: str, stream: Any = None) -> bool:
     """Whether lines are written as JSON under ``setting`` (``auto``: not on a terminal)."""
     if setting == "json":
@@ -67,10 +83,9 @@ def configured() -> bool:
 def configure(stream: Any = None) -> logging.Handler:
     """Send every logger's records to standard error in the configured format; the handler."""
     settings = get_settings()
-    stream = stream if stream is not None else sys.stderr
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.addFilter(_RequestId())
-    handler.setFormatter(formatter(wants_json(settings.log_format, stream)))
+    handler.setFormatter(formatter(wants_json(settings.log_format, handler.stream)))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_xyd", False)]:
         root.removeHandler(old)
