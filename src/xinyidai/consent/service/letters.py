@@ -11,7 +11,7 @@ cannot change unseen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -826,31 +826,10 @@ def _stored(letter: AuthorizationLetter, row: LetterTransition) -> StoredEvent:
     )
 
 
-def _transition_leaves(session: Session) -> Iterator[StoredEvent]:
-    stmt = (
-        select(LetterTransition, AuthorizationLetter)
-        .join(AuthorizationLetter, AuthorizationLetter.id == LetterTransition.letter_id)
-        .order_by(LetterTransition.id)
-        .execution_options(yield_per=5000)
-    )
-    for row, letter in session.execute(stmt):
-        yield _stored(letter, row)
-
-
-def _transition_bodies(session: Session, ref: str) -> list[StoredEvent]:
-    letter_id, _, number = ref.rpartition(":")
-    if not number.isdigit():
-        return []
-    found = session.execute(
-        select(LetterTransition, AuthorizationLetter)
-        .join(AuthorizationLetter, AuthorizationLetter.id == LetterTransition.letter_id)
-        .where(LetterTransition.id == int(number), AuthorizationLetter.public_id == letter_id)
-    ).first()
-    if found is None:
-        return []
-    row, letter = found
-    return [_stored(letter, row)]
-
-
-ledger_service.register_source(LEDGER_KIND, _transition_leaves)
-ledger_service.register_body(LEDGER_KIND, _transition_bodies)
+ledger_service.register_steps(
+    LEDGER_KIND,
+    step=LetterTransition,
+    owner=AuthorizationLetter,
+    owner_of_step=LetterTransition.letter_id,
+    stored=_stored,
+)

@@ -3,8 +3,10 @@ and which stored events must each have a leaf (``register_source``, read by ``ve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyidai.ledger.schemas import (
@@ -75,3 +77,36 @@ def unregister_source(kind: str) -> None:
 def sources() -> dict[str, SourceFetch]:
     """The registered sources by kind."""
     return dict(_sources)
+
+
+def register_steps(
+    kind: str,
+    *,
+    step: Any,
+    owner: Any,
+    owner_of_step: Any,
+    stored: Callable[[Any, Any], StoredEvent],
+) -> None:
+    """Declare the leaves of a subject's recorded steps (a letter's moves, a listing's
+    steps): rows of ``step`` whose ``owner_of_step`` column is the ``id`` of an ``owner`` row
+    with a ``public_id``, each step a leaf whose ref is ``<owner public id>:<step id>``.
+    ``stored(owner, step)`` recomputes one step's event from the rows. Registers the source
+    ``verify`` reads and the body ``check_event`` re-hashes."""
+    joined = select(step, owner).join(owner, owner.id == owner_of_step)
+
+    def leaves(session: Session) -> Iterator[StoredEvent]:
+        rows = session.execute(joined.order_by(step.id).execution_options(yield_per=5000))
+        for row, held_by in rows:
+            yield stored(held_by, row)
+
+    def bodies(session: Session, ref: str) -> list[StoredEvent]:
+        owner_id, _, number = ref.rpartition(":")
+        if not number.isdigit():
+            return []
+        found = session.execute(
+            joined.where(step.id == int(number), owner.public_id == owner_id)
+        ).first()
+        return [] if found is None else [stored(found[1], found[0])]
+
+    register_source(kind, leaves)
+    register_body(kind, bodies)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -200,34 +200,13 @@ def _stored(listing: Listing, row: ListingStep) -> StoredEvent:
     )
 
 
-def _step_leaves(session: Session) -> Iterator[StoredEvent]:
-    stmt = (
-        select(ListingStep, Listing)
-        .join(Listing, Listing.id == ListingStep.listing_id)
-        .order_by(ListingStep.id)
-        .execution_options(yield_per=5000)
-    )
-    for row, listing in session.execute(stmt):
-        yield _stored(listing, row)
-
-
-def _step_bodies(session: Session, ref: str) -> list[StoredEvent]:
-    listing_id, _, number = ref.rpartition(":")
-    if not number.isdigit():
-        return []
-    found = session.execute(
-        select(ListingStep, Listing)
-        .join(Listing, Listing.id == ListingStep.listing_id)
-        .where(ListingStep.id == int(number), Listing.public_id == listing_id)
-    ).first()
-    if found is None:
-        return []
-    row, listing = found
-    return [_stored(listing, row)]
-
-
-ledger_service.register_source(LEDGER_KIND, _step_leaves)
-ledger_service.register_body(LEDGER_KIND, _step_bodies)
+ledger_service.register_steps(
+    LEDGER_KIND,
+    step=ListingStep,
+    owner=Listing,
+    owner_of_step=ListingStep.listing_id,
+    stored=_stored,
+)
 
 
 # --------------------------------------------------------------------------- documents
