@@ -6,7 +6,7 @@ with nothing changed."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -120,16 +120,22 @@ def test_one_enterprise_applying_to_many_institutions_in_a_day(
         assert "24 小时内向 3 家机构提出申请" in hit.explanation
 
 
+@pytest.mark.parametrize("utc_hour", [3, 16])
 def test_a_young_enterprise_that_just_changed_its_representative_asks_a_lot(
-    products: dict[str, str], session: Session
+    products: dict[str, str], session: Session, utc_hour: int
 ) -> None:
-    founded = (clock.today() - timedelta(days=100)).isoformat()
-    code = register(session, 31, established_on=founded)
-    session.commit()
-    register(session, 31, established_on=founded, legal_representative="新法人")
-    session.commit()
-    application = apply_as(session, applicant(session, code), products["bank"], amount="2000000.00")
-    hits = _hits(session, application.public_id)
+    # At 16:00 UTC it is already tomorrow in China: the age counts China's days.
+    moment = datetime.combine(clock.now().date(), time(utc_hour, 30), UTC)
+    with clock.frozen_at(moment):
+        founded = (clock.today() - timedelta(days=100)).isoformat()
+        code = register(session, 31, established_on=founded)
+        session.commit()
+        register(session, 31, established_on=founded, legal_representative="新法人")
+        session.commit()
+        application = apply_as(
+            session, applicant(session, code), products["bank"], amount="2000000.00"
+        )
+        hits = _hits(session, application.public_id)
     assert hits["recent_change"].evidence["changed"] == ["legal_representative"]
     assert "变更了登记事项：法定代表人" in hits["recent_change"].explanation
     assert hits["young_large"].evidence["age_days"] == 100

@@ -278,7 +278,9 @@ def _young_large(context: _Context, application: Application) -> Hit | None:
     subject = context.subjects.get(application.credit_code)
     if subject is None or subject.established_on is None:
         return None
-    age = (_as_datetime(application.submitted_at).date() - subject.established_on).days
+    age = (
+        clock.to_local(_as_datetime(application.submitted_at)).date() - subject.established_on
+    ).days
     minimum = Decimal(str(config["min_amount"]))
     if age >= int(config["max_age_days"]) or application.amount < minimum:
         return None
@@ -302,7 +304,7 @@ def _mismatch(session: Session, context: _Context, application: Application) -> 
             session, categories=categories, subject_codes=[application.credit_code]
         )
     )
-    end = _as_datetime(application.submitted_at).date()
+    end = clock.to_local(_as_datetime(application.submitted_at)).date()
     start = end - timedelta(days=int(config.get("window_days", 365)))
     limit = Decimal(str(config["max_ratio"]))
     for figure in figures:
