@@ -405,7 +405,13 @@ def run_schemathesis_role(schema: Any, role: str, *, examples: int, modes: list[
 def drill_schemathesis(args: argparse.Namespace) -> int:
     """``schemathesis``: the whole OpenAPI document under generated cases, per role."""
     workdir = Path(tempfile.mkdtemp(prefix="xyd-drill-schemathesis-"))
-    os.environ.update(XYD_DATA_DIR=str(workdir), XYD_ENV="dev")
+    # The contract is driven, not the API's rate limit (tests/core/test_rate_limit.py).
+    os.environ.update(
+        XYD_DATA_DIR=str(workdir),
+        XYD_ENV="dev",
+        XYD_WEB_API_RATE_LIMIT="",
+        XYD_WEB_API_RATE_LIMIT_ANONYMOUS="",
+    )
     os.environ.pop("XYD_REDIS_URL", None)
     scratch = _ScratchDatabases(args.database, args.postgres, workdir)
     os.environ["XYD_DATABASE_URL"] = scratch.live

@@ -298,7 +298,14 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="xyd-bench-http-"))
-    env = dict(os.environ, XYD_DATA_DIR=str(workdir), XYD_ENV="dev")
+    # The server's capacity is measured, not the API's rate limit per credential.
+    env = dict(
+        os.environ,
+        XYD_DATA_DIR=str(workdir),
+        XYD_ENV="dev",
+        XYD_WEB_API_RATE_LIMIT="",
+        XYD_WEB_API_RATE_LIMIT_ANONYMOUS="",
+    )
     admin: Callable[[str], None] | None = None
     if args.database == "postgres":
         from sqlalchemy import create_engine, text

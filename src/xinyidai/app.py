@@ -33,7 +33,7 @@ from xinyidai.core.api import (
 from xinyidai.core.db import database_status, new_session
 from xinyidai.core.errors import NotFound, Unauthorized
 from xinyidai.core.i18n import set_locale
-from xinyidai.core.ratelimit import RateLimits
+from xinyidai.core.ratelimit import ApiRateLimit, RateLimits
 from xinyidai.core.settings import Settings, get_settings
 from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
@@ -164,6 +164,15 @@ def create_app() -> FastAPI:
         waiting=settings.web.max_waiting,
         wait_seconds=settings.web.wait_seconds,
         exempt=UNLIMITED_PATHS,
+        request_id=request_id,
+    )
+    # Outside the admission limit: a caller over its limit never waits in line.
+    app.add_middleware(
+        ApiRateLimit,
+        storage_url=settings.redis_url or "memory://",
+        node=settings.node_name,
+        per_key=settings.web.api_rate_limit,
+        per_address=settings.web.api_rate_limit_anonymous,
         request_id=request_id,
     )
     # Outside the admission limit: a request refused as busy is counted and logged too.

@@ -39,6 +39,8 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_WEB_MAX_CONCURRENCY": ("web.max_concurrency", "32", 32),
     "XYD_WEB_MAX_WAITING": ("web.max_waiting", "50", 50),
     "XYD_WEB_WAIT_SECONDS": ("web.wait_seconds", "12.5", 12.5),
+    "XYD_WEB_API_RATE_LIMIT": ("web.api_rate_limit", "6000/hour", "6000/hour"),
+    "XYD_WEB_API_RATE_LIMIT_ANONYMOUS": ("web.api_rate_limit_anonymous", "", None),
     "XYD_WEB_METRICS_TOKEN": ("web.metrics_token", "scrape-me", SecretStr("scrape-me")),
     "XYD_COOKIE_SECURE": ("web.cookie_secure", "true", True),
     "XYD_INGEST_BATCH_ROWS": ("ingest.batch_rows", "1000", 1000),

@@ -48,6 +48,17 @@ def _blank_is_none(value: object) -> object:
 BlankIsUnset = BeforeValidator(_blank_is_none)
 
 
+def rate_limit(value: str) -> str:
+    """A limit in the ``limits`` library's notation (``"60/minute"``), checked."""
+    from limits import parse
+
+    try:
+        parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a rate limit such as '60/minute'") from exc
+    return value
+
+
 class QueueSettings(BaseModel):
     immediate: bool = Field(
         default=False, description="run queued jobs at once in the caller (tests, small demos)"
@@ -93,6 +104,17 @@ class WebSettings(BaseModel):
         gt=0,
         description="how long a request waits in line before it is answered 503",
     )
+    api_rate_limit: Annotated[str | None, BlankIsUnset] = Field(
+        default="600/minute",
+        description=(
+            "API requests per credential (bearer token or API key) in a sliding window, "
+            "such as '600/minute'; empty: no limit"
+        ),
+    )
+    api_rate_limit_anonymous: Annotated[str | None, BlankIsUnset] = Field(
+        default="120/minute",
+        description="API requests without a credential, per client address; empty: no limit",
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description=(
@@ -107,6 +129,11 @@ class WebSettings(BaseModel):
         ),
         **variable("XYD_COOKIE_SECURE"),
     )
+
+    @field_validator("api_rate_limit", "api_rate_limit_anonymous")
+    @classmethod
+    def _rate_limit(cls, value: str | None) -> str | None:
+        return None if value is None else rate_limit(value)
 
     @field_validator("cookie_secure", mode="before")
     @classmethod
@@ -312,13 +339,7 @@ class PrivacySettings(BaseModel):
     @field_validator("directory_rate_limit", "directory_rate_limit_signed_in")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
-        from limits import parse
-
-        try:
-            parse(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a rate limit such as '60/minute'") from exc
-        return value
+        return rate_limit(value)
 
 
 class AuditSettings(BaseModel):
