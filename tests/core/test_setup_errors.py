@@ -50,3 +50,37 @@ def test_production_without_a_secret_is_refused_in_one_line(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "XYD_SECRET_KEY must be set when XYD_ENV=production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("db", "current"),
+        ("serve",),
+        ("worker",),
+        ("audit", "counts"),
+        ("records", "show", "91350100M000100Y43"),
+    ],
+)
+def test_a_mistyped_sqlite_path_is_named_and_not_created(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A database address that names no file is an error naming it: no empty database is
+    made in its place (nor its folder), whichever command meets it first."""
+    missing = tmp_path / "nodes" / "xyd-typo.db"
+    result = xyd(tmp_path, *args, XYD_DATABASE_URL=f"sqlite:///{missing}")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"the SQLite database {missing} does not exist" in result.stderr
+    assert "xyd db upgrade" in result.stderr
+    assert not missing.exists()
+    assert not missing.parent.exists()
+
+
+def test_xyd_db_upgrade_creates_the_file_it_is_asked_for(tmp_path: Path) -> None:
+    database = tmp_path / "new" / "xyd.db"
+    result = xyd(tmp_path, "db", "upgrade", XYD_DATABASE_URL=f"sqlite:///{database}")
+    assert result.returncode == 0, result.stderr
+    assert database.exists()
+    current = xyd(tmp_path, "db", "current", XYD_DATABASE_URL=f"sqlite:///{database}")
+    assert current.returncode == 0, current.stderr

@@ -40,9 +40,10 @@ def explain_setup_error(exc: BaseException) -> str | None:
     from pydantic import ValidationError
     from sqlalchemy import exc as sa_exc
 
-    from xinyidai.core.settings import UnsafeSettings
+    from xinyidai.core.db import MissingDatabase, check_database_exists
+    from xinyidai.core.settings import UnsafeSettings, get_settings
 
-    if isinstance(exc, UnsafeSettings):
+    if isinstance(exc, UnsafeSettings | MissingDatabase):
         return str(exc)
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
@@ -64,6 +65,10 @@ def explain_setup_error(exc: BaseException) -> str | None:
             "XYD speaks sqlite and postgresql (psycopg 3, installed by `make install`)"
         )
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        try:  # a SQLite file that is not there says so, not "unable to open"
+            check_database_exists(get_settings().effective_database_url)
+        except MissingDatabase as missing:
+            return str(missing)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         return (
             f"cannot reach the database ({reason}); check that it is running and that "

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from xinyidai.cli.common import console, setup_logging
+from xinyidai.core.db import check_database_exists
 from xinyidai.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def serve(
     setup_logging()
     settings = get_settings()
     settings.check_production()
+    check_database_exists(settings.effective_database_url)
     sweep_batches()
     if workers > 1 and not reload:
         _share_metrics(settings.data_dir / "metrics")
@@ -88,6 +90,7 @@ def worker(
     from xinyidai.jobs import load_all_tasks
 
     setup_logging()
+    check_database_exists(get_settings().effective_database_url)
     load_all_tasks()
     sweep_batches()
     console.print(f"XYD worker on {backend_name()} with {workers} workers")

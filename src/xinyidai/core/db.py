@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 import orjson
 from sqlalchemy import (
@@ -57,11 +58,15 @@ def build_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
         settings = get_settings()
         pool: dict[str, Any] = {}
-        if database and database != ":memory:":
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Opened read-write, never created: a mistyped path is an error that names it,
+            # not a new empty database (``create_sqlite_file`` makes one, for migrations).
+            url = parsed.set(
+                database=f"file:{quote(str(Path(database).absolute()))}",
+                query={**parsed.query, "mode": "rw", "uri": "true"},
+            ).render_as_string(hide_password=False)
             pool = {
                 "pool_size": settings.effective_pool_size,
                 "max_overflow": settings.db.pool_overflow,
@@ -85,6 +90,38 @@ def build_engine(url: str) -> Engine:
         max_overflow=settings.db.pool_overflow,
         pool_timeout=settings.db.pool_timeout_seconds,
     )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database address; None for any other database (or memory)."""
+    parsed = make_url(normalize_database_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_sqlite_file(url: str) -> None:
+    """Make the (empty) file of a SQLite database and its folder where missing: the one
+    place a database file is created (by migrations, ``xyd db upgrade``, ``xyd demo``)."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+
+
+class MissingDatabase(RuntimeError):
+    """A SQLite database file that does not exist: the address is mistyped or the node was
+    never set up."""
+
+
+def check_database_exists(url: str) -> None:
+    """Raise ``MissingDatabase`` naming the file when ``url`` is a SQLite file not there."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise MissingDatabase(
+            f"the SQLite database {path} does not exist; correct XYD_DATABASE_URL, or create "
+            "it with `xyd db upgrade` (an empty node) or `xyd demo` (a demo region)"
+        )
 
 
 @lru_cache(maxsize=8)

@@ -24,7 +24,11 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Bring the database at ``url`` (default: the configured one) to ``revision``."""
+    """Bring the database at ``url`` (default: the configured one) to ``revision``; a
+    SQLite file that does not exist yet is created."""
+    from xinyidai.core.db import create_sqlite_file
+
+    create_sqlite_file(url or get_settings().effective_database_url)
     command.upgrade(alembic_config(url), revision)
 
 
