@@ -18,7 +18,7 @@ HEADERS = [
     "执行标的（元）",
     "法院所在区划",
 ]
-FORMATS = ("csv", "gb18030.csv", "xlsx", "json", "jsonl")
+FORMATS = ("csv", "gb18030.csv", "xlsx", "xls", "json", "jsonl")
 
 
 def code(n: int, region: str = "640104") -> str:
@@ -58,6 +58,17 @@ def write(path: Path, fmt: str, headers: list[str], rows: list[list[Any]]) -> Pa
         for row in rows:
             sheet.append(row)
         workbook.save(target)
+        return target
+    if fmt == "xls":  # Excel 97-2003, as older department systems still export
+        import xlwt
+
+        target = path.with_suffix(".xls")
+        book = xlwt.Workbook(encoding="utf-8")
+        sheet = book.add_sheet("data")
+        for r, values in enumerate([headers, *rows]):
+            for c, value in enumerate(values):
+                sheet.write(r, c, value)
+        book.save(str(target))
         return target
     objects = [dict(zip(headers, row, strict=True)) for row in rows]
     if fmt == "json":

@@ -226,7 +226,8 @@ def test_a_file_with_only_bad_rows_stores_nothing(session: Session, tmp_path: Pa
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", ".csv", "binary"),
         (b'{"not": "an array"}', ".json", "array of row objects"),
         (b"just one line of prose\n", ".csv", "not a header row"),
-        (b"PK-not-really-a-zip", ".xlsx", "not an Excel .xlsx workbook"),
+        (b"PK-not-really-a-zip", ".xlsx", "not an Excel workbook (.xlsx or .xls)"),
+        (bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 600, ".xls", "cannot be opened"),
         (b"name,value\n", ".pdf", "unsupported file format pdf"),
     ],
 )

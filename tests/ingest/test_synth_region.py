@@ -111,7 +111,7 @@ def test_a_failure_in_the_validating_process_is_raised_here(
 @pytest.mark.parametrize(
     ("content", "suffix", "reason"),
     [
-        (b"PK-not-really-a-zip" * 100, ".xlsx", "not an Excel .xlsx workbook"),
+        (b"PK-not-really-a-zip" * 100, ".xlsx", "not an Excel workbook (.xlsx or .xls)"),
         (b"just one line of prose " * 100 + b"\n", ".csv", "not a header row"),
     ],
 )

@@ -1,4 +1,5 @@
-"""Streaming readers for the tables departments send: CSV, Excel, JSON and JSON Lines.
+"""Streaming readers for the tables departments send: CSV, Excel (.xlsx, and the legacy
+.xls through calamine), JSON and JSON Lines.
 
 Each reader yields ``(position, row)`` pairs one at a time — ``position`` is the line
 number for text formats (the header is line 1), the sheet row for Excel, the 0-based
@@ -161,7 +162,7 @@ def detect_format(path: Path, declared: str | None = None) -> str:
     fmt = {"ndjson": "jsonl", "xls": "xlsx", "txt": "csv", "tsv": "csv"}.get(fmt, fmt)
     if fmt not in FORMATS:
         raise NotATable(
-            "unsupported file format {format}: use CSV, Excel (.xlsx), JSON or JSON Lines",
+            "unsupported file format {format}: use CSV, Excel (.xlsx or .xls), JSON or JSON Lines",
             format=fmt or "(none)",
         )
     return fmt
@@ -509,12 +510,68 @@ def _read_only_sheets() -> None:
     ReadOnlyWorksheet._get_size = _dimension_from_the_head
 
 
+def _sheet_header(values: tuple[Any, ...] | list[Any], limits: Limits) -> list[str]:
+    """The column names of a sheet's first non-blank row: as wide as its last named column,
+    within the limit, at least two names."""
+    cells = list(values)
+    while cells and (cells[-1] is None or cells[-1] == ""):
+        cells.pop()  # the header's width is its last named column
+    if len(cells) > limits.columns:
+        raise NotATable("the header has more than {limit} columns", limit=limits.columns)
+    headers = [str(h).strip() if h is not None else "" for h in cells]
+    if len([h for h in headers if h]) < 2:
+        raise NotATable("the first line is not a header row of column names")
+    return headers
+
+
+def _xls(path: Path, limits: Limits) -> Table:
+    """A legacy Excel 97-2003 workbook (.xls: BIFF records in an OLE2 container), read by
+    calamine. The format holds at most 65,536 rows of 256 columns, so its first sheet is
+    read whole; rows are numbered as the sheet numbers them."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        first_row = (sheet.start or (0, 0))[0]
+        values = sheet.to_python(skip_empty_area=True)
+    except Exception as exc:  # calamine raises its own kinds for a broken workbook
+        raise NotATable("the workbook cannot be opened: {error}", error=str(exc)[:120]) from exc
+    counter = _Counter(limits)
+    numbered = enumerate(values, start=first_row + 1)
+    for number, row in numbered:
+        if _blank_row(tuple(row)):
+            counter.blank(number)
+            continue
+        headers = _sheet_header(row, limits)
+        break
+    else:
+        raise NotATable("the workbook's first sheet is empty")
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        for offset, row in numbered:
+            kept = [None if cell == "" else cell for cell in row[: len(headers)]]
+            if _blank_row(tuple(kept)):
+                counter.blank(offset)
+                continue
+            counter.row(offset)
+            yield offset, kept
+
+    return Table("xls", headers, rows(), encoding=None)
+
+
+# The first bytes of an OLE2 compound file: what an Excel 97-2003 (.xls) workbook is.
+OLE2_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")
+
+
 def _xlsx(path: Path, limits: Limits) -> Table:
     from openpyxl import load_workbook
 
     _read_only_sheets()
     if not zipfile.is_zipfile(path):
-        raise NotATable("the file is not an Excel .xlsx workbook")
+        with path.open("rb") as handle:
+            if handle.read(len(OLE2_SIGNATURE)) == OLE2_SIGNATURE:
+                return _xls(path, limits)
+        raise NotATable("the file is not an Excel workbook (.xlsx or .xls)")
     _check_archive(path, limits)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -539,14 +596,7 @@ def _xlsx(path: Path, limits: Limits) -> Table:
             raise NotATable("the workbook cannot be opened: {error}", error=str(exc)[:120]) from exc
         if header_row is None:
             raise NotATable("the workbook's first sheet is empty")
-        cells = list(header_row)
-        while cells and (cells[-1] is None or cells[-1] == ""):
-            cells.pop()  # the header's width is its last named column
-        if len(cells) > limits.columns:
-            raise NotATable("the header has more than {limit} columns", limit=limits.columns)
-        headers = [str(h).strip() if h is not None else "" for h in cells]
-        if len([h for h in headers if h]) < 2:
-            raise NotATable("the first line is not a header row of column names")
+        headers = _sheet_header(header_row, limits)
     except BaseException:
         workbook.close()
         raise

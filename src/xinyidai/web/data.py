@@ -45,7 +45,7 @@ PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 REJECTIONS_PER_PAGE = 50
 DOWNLOAD_FORMATS = ("csv", "xlsx")
-UPLOAD_ACCEPT = ".csv,.txt,.tsv,.xlsx,.json,.jsonl,.ndjson"
+UPLOAD_ACCEPT = ".csv,.txt,.tsv,.xlsx,.xls,.json,.jsonl,.ndjson"
 
 BATCH_STATE_LABELS = {
     QUEUED: N_("Queued"),
