@@ -50,6 +50,8 @@ def test_checkpoint_then_verify(session: Session, ledger_key: note.Signer) -> No
     verified = runner.invoke(app, ["ledger", "verify"])
     assert verified.exit_code == 0, verified.output
     assert '"ok": true' in verified.stdout
+    assert "reading every leaf" in verified.output  # its progress, on standard error
+    assert "reading every leaf" not in verified.stdout
 
 
 def test_verify_fails_naming_the_first_bad_index(session: Session, ledger_key: note.Signer) -> None:

@@ -37,6 +37,9 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
     )
     assert result.exit_code == 0, result.output
+    # Its progress, step by step, with the time since it began.
+    for step in ("reading", "fitting the scorecard and the LightGBM challenger", "writing"):
+        assert step in result.output
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, NoReturn
 
 import typer
@@ -17,6 +18,18 @@ console = Console(stderr=True)
 def setup_logging() -> None:
     """Log lines to standard error: JSON unless on a terminal (``XYD_LOG_FORMAT``)."""
     logs.configure()
+
+
+class Steps:
+    """The progress of a long command, step by step: each step printed (to standard error)
+    as it starts, with the seconds since the command began."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        console.print(f"[dim]{elapsed:7.1f} s  {message}…[/dim]", soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

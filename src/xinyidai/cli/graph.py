@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from xinyidai.cli.common import console, fail_on, print_json, setup_logging
+from xinyidai.cli.common import Steps, console, fail_on, print_json, setup_logging
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.graph import cycles, service
@@ -28,7 +28,7 @@ def _run(include_released: bool, min_chain: int) -> str:
             include_released=include_released,
             min_chain=min_chain,
             actor="cli",
-            step=lambda message: console.print(f"[dim]{message}…[/dim]"),
+            step=Steps(),
         )
         return analysis.id
 

@@ -10,7 +10,7 @@ import httpx
 import typer
 
 from xinyidai.audit import service as audit_service
-from xinyidai.cli.common import console, fail, fail_on, print_json
+from xinyidai.cli.common import Steps, console, fail, fail_on, print_json
 from xinyidai.consent import service as consent_service
 from xinyidai.core.db import session_scope
 from xinyidai.core.errors import XydError
@@ -143,7 +143,7 @@ def verify(
                 report = ledger_client.verify_remote(http, log_key=verifier)
         else:
             with session_scope() as session:
-                report = verify_ledger(session, verifier=verifier)
+                report = verify_ledger(session, verifier=verifier, step=Steps())
     except XydError as exc:
         fail_on(exc)
     except (httpx.HTTPError, note.NoteError) as exc:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from xinyidai.cli.common import console, fail_on, print_json, setup_logging
+from xinyidai.cli.common import Steps, console, fail_on, print_json, setup_logging
 from xinyidai.core.errors import ValidationFailed, XydError
 
 if TYPE_CHECKING:
@@ -95,7 +95,9 @@ def fit(
     from xinyidai.scoring.scorecard.report import evaluate, report_dict, write_report
     from xinyidai.scoring.scorecard.table import read_reasons, read_table
 
+    step = Steps()
     try:
+        step(f"reading {data.name}")
         table = read_table(
             data,
             target=target,
@@ -118,6 +120,10 @@ def fit(
             grades=grades,
             texts=texts,
         )
+        step(
+            f"binning {len(table.features)} features of {len(table.frame):,} rows, fitting the "
+            "scorecard" + (" and the LightGBM challenger" if challenger else "")
+        )
         evaluation = evaluate(
             table,
             card,
@@ -126,6 +132,7 @@ def fit(
             challenger=challenger,
             source=data.name,
         )
+        step(f"writing the model and its report to {out}")
         written = write_report(evaluation, out)
     except XydError as exc:
         fail_on(exc)

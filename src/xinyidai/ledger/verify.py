@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -301,11 +302,20 @@ def _check_sources(session: Session, seen: Seen, pending: Seen, report: VerifyRe
         report.sources[kind] = count
 
 
-def verify_ledger(session: Session, *, verifier: note.Verifier | None = None) -> VerifyReport:
-    """Recompute the tree from every stored leaf and check everything stored against it."""
+def verify_ledger(
+    session: Session,
+    *,
+    verifier: note.Verifier | None = None,
+    step: Callable[[str], None] | None = None,
+) -> VerifyReport:
+    """Recompute the tree from every stored leaf and check everything stored against it;
+    ``step`` hears what is being checked as it starts (a command's progress)."""
+    say = step or (lambda _message: None)
     report = VerifyReport()
     verifier = verifier or keys.load_key().verifier
+    say("checking entries not sequenced yet")
     pending = _check_pending(session, report)
+    say("reading every leaf and recomputing its hash")
     hashes, seen = _check_leaves(session, report)
     complete = all("missing" not in p.what for p in report.problems)
     levels = Levels(hashes)
@@ -313,6 +323,7 @@ def verify_ledger(session: Session, *, verifier: note.Verifier | None = None) ->
     current = service.head(session)
     primaries = sorted({p.index for p in report.problems if p.index is not None})
     if complete:
+        say(f"checking the tree's stored nodes over {levels.size:,} leaves")
         _check_nodes(session, levels, report, primaries)
         if current.size != levels.size:
             report.add(
@@ -321,7 +332,9 @@ def verify_ledger(session: Session, *, verifier: note.Verifier | None = None) ->
             )
         elif _raw(current.root_hash) != levels.root(levels.size):
             report.add("the head's root differs from the recomputed root", None)
+    say("checking signed checkpoints and witness cosignatures")
     _check_checkpoints(session, levels, complete, report, verifier, primaries)
     _check_cosignatures(session, report)
+    say("checking every source row against its leaf")
     _check_sources(session, seen, pending, report)
     return report
