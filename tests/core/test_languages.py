@@ -45,3 +45,24 @@ def test_errors_follow_the_weighted_language(client: TestClient) -> None:
     assert english.json()["error"]["message"] != chinese.json()["error"]["message"]
     assert english.json()["error"]["message"].isascii()
     assert not chinese.json()["error"]["message"].isascii()
+
+
+def test_input_faults_are_explained_in_the_callers_language(client: TestClient) -> None:
+    """pydantic's faults by their type, ours by their message id: one language per answer."""
+    url = "/api/v1/products"
+    chinese = client.get(url, params={"size": 0}).json()["error"]
+    english = client.get(url, params={"size": 0}, headers={"Accept-Language": "en"}).json()
+    assert chinese == {**chinese, "code": "invalid", "field": "size"}
+    assert chinese["message"] == "size：不能小于 1"
+    assert english["error"]["message"] == "size: must be at least 1"
+    unknown = client.get(url, params={"size": "many"}).json()["error"]
+    assert unknown["message"] == "size：必须是整数"
+
+
+def test_a_type_not_translated_keeps_pydantics_words() -> None:
+    from xinyidai.core.i18n import validation_reason
+
+    error = {"type": "some_new_type", "msg": "Input is odd", "ctx": {}}
+    assert validation_reason(error, "zh_CN") == "Input is odd"
+    value = {"type": "value_error", "msg": "Value error, end must be greater than start"}
+    assert validation_reason(value, "en") == "end must be greater than start"

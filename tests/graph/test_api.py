@@ -85,7 +85,7 @@ def test_depth_beyond_three_is_refused(client: TestClient, auth: Auth) -> None:
     assert response.status_code == 422
     assert _error(response) == {
         "code": "invalid",
-        "message": "depth：Input should be less than or equal to 3",
+        "message": "depth：不能大于 3",
         "field": "depth",
     }
 
@@ -158,7 +158,7 @@ def test_a_bad_analysis_request_names_the_field_and_queues_nothing(
     assert response.status_code == 422
     assert _error(response) == {
         "code": "invalid",
-        "message": "min_chain：Input should be greater than or equal to 2",
+        "message": "min_chain：不能小于 2",
         "field": "min_chain",
     }
     bad_kind = client.get("/api/v1/graph/circles?kind=ring", headers=auth("operator"))

@@ -73,8 +73,20 @@ def test_upload_stores_good_rows_and_lists_rejections(
         f"/api/v1/ingest/batches/{batch['batch_id']}/rejections", headers=provider_key
     ).json()
     assert listed["total"] == 1
-    assert listed["items"][0]["position"] == 3
-    assert listed["items"][0]["field"] == "amount"
+    item = listed["items"][0]
+    assert (item["position"], item["field"]) == (3, "amount")
+    # The reason in the caller's language (Chinese by default), the field by its label;
+    # the fault as stored keeps its English message id and values.
+    assert not item["reason"].isascii()
+    assert item["problems"][0]["field"] == "执行标的"
+    assert item["problems"][0]["reason"] == item["reason"]
+    assert item["errors"][0]["field"] == "amount"
+    english = client.get(
+        f"/api/v1/ingest/batches/{batch['batch_id']}/rejections",
+        headers={**provider_key, "Accept-Language": "en"},
+    ).json()["items"][0]
+    assert english["reason"].isascii()
+    assert english["problems"][0]["field"] != "执行标的"
     assert _records(session) == 3
 
 
@@ -90,6 +102,8 @@ def test_rejections_download_as_csv_and_resubmit_fixes_them(
     assert download.headers["content-type"].startswith("text/csv")
     lines = download.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("rejection_id,position,field,reason,")
+    assert "2024-02-31" in lines[1]
+    assert not lines[1].split(",")[3].isascii()  # the reason in the caller's language
     rejection = client.get(url, headers=provider_key).json()["items"][0]
     fixed = dict(rejection["raw"]) | {"立案日期": "2024-02-28", "rejection_id": rejection["id"]}
     again = client.post(

@@ -30,9 +30,10 @@ def test_credit_code_check_explains_an_invalid_code(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["valid"] is False
-    assert body["reason"] == "wrong check character: expected 3, got 4"
+    assert body["reason"] == "校验码错误：应为 3，实际为 4"
     assert body["region_code"] is None
-    short = client.get("/api/v1/credit-codes/9135").json()
+    english = {"Accept-Language": "en"}
+    short = client.get("/api/v1/credit-codes/9135", headers=english).json()
     assert short["valid"] is False
     assert short["reason"] == "credit code must have 18 characters, got 4"
 

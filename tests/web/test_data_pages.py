@@ -170,7 +170,7 @@ def test_a_missing_required_value_names_the_fields_label(portal: Portal, tmp_pat
             "文件是二进制文件，不是 CSV 表格",
         ),
         ("report.pdf", b"%PDF-1.4 not a table", "不支持的文件格式 pdf"),
-        ("sheet.xlsx", b"just some text, not a workbook", "文件不是 Excel .xlsx 工作簿"),
+        ("sheet.xlsx", b"just some text, not a workbook", "文件不是 Excel 工作簿（.xlsx 或 .xls）"),
     ],
 )
 def test_a_file_that_is_no_table_is_refused_by_the_field_and_nothing_is_kept(

@@ -28,7 +28,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from xinyidai.core.bounds import Int
 from xinyidai.core.db import commit, database_unavailable, new_session, settle_refusal
 from xinyidai.core.errors import RefusedAtCommit, ValidationFailed, XydError
-from xinyidai.core.i18n import gettext, locale_from_accept_language, normalize_locale
+from xinyidai.core.i18n import (
+    gettext,
+    locale_from_accept_language,
+    normalize_locale,
+    validation_reason,
+)
 from xinyidai.core.pagination import DEFAULT_SIZE, MAX_SIZE, PageRequest
 
 log = logging.getLogger(__name__)
@@ -294,8 +299,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         field = _field_of(first.get("loc", ()))
-        reason = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
-        message = gettext("{field}: {reason}", request_locale(request), field=field, reason=reason)
+        locale = request_locale(request)
+        reason = validation_reason(first, locale)
+        message = gettext("{field}: {reason}", locale, field=field, reason=reason)
         return error_json(422, "invalid", message, field)
 
     @app.exception_handler(StarletteHTTPException)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from xinyidai.core import jobs
-from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep, job_out, request_locale
 from xinyidai.core.bounds import BIGINT_MAX, BIGINT_MIN
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.pagination import Page, page_of
@@ -89,6 +89,7 @@ def read_batch(batch_id: str, session: SessionDep, principal: CurrentPrincipal) 
 
 @router.get("/ingest/batches/{batch_id}/rejections", response_model=Page[RejectionOut])
 def list_rejections(
+    request: Request,
     batch_id: str,
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -98,16 +99,24 @@ def list_rejections(
         str | None, Query(pattern="^(csv|xlsx)$", description="download as csv or xlsx")
     ] = None,
 ) -> Any:
-    """The batch's rejected rows with position, field and reason; or all of them as a file."""
+    """The batch's rejected rows with position, field and reason (in the caller's
+    language); or all of them as a file."""
     batch = _visible_batch(session, batch_id, principal)
+    locale = request_locale(request)
     if format is not None:
-        return _download(session, batch, format)
+        return _download(session, batch, format, locale)
+    labels = service.field_labels(session, category=batch.category, locale=locale)
     stmt = service.rejections_statement(batch_id=batch.id, open_only=open_only)
-    return page_of(session, stmt, paging, RejectionOut.model_validate)
+    return page_of(
+        session,
+        stmt,
+        paging,
+        lambda row: RejectionOut.of(row, service.problems(row, labels, locale)),
+    )
 
 
-def _download(session: SessionDep, batch: Batch, fmt: str) -> StreamingResponse:
-    download = files.rejection_file(session, batch_id=batch.id, fmt=fmt)
+def _download(session: SessionDep, batch: Batch, fmt: str, locale: str) -> StreamingResponse:
+    download = files.rejection_file(session, batch_id=batch.id, fmt=fmt, locale=locale)
     return StreamingResponse(
         download.body,
         media_type=download.media_type,

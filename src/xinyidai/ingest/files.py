@@ -188,8 +188,13 @@ class RejectionFile:
     filename: str
 
 
-def rejection_table(session: Session, *, batch_id: str) -> tuple[list[str], list[list[Any]]]:
-    """The columns and rows of a batch's rejection file, in file order."""
+def rejection_table(
+    session: Session, *, batch_id: str, locale: str
+) -> tuple[list[str], list[list[Any]]]:
+    """The columns and rows of a batch's rejection file, in file order; each reason in
+    ``locale``."""
+    batch = service.get_or_raise(session, batch_id=batch_id)
+    labels = service.field_labels(session, category=batch.category, locale=locale)
     rejections = list(service.iter_rejections(session, batch_id=batch_id))
     headers: list[str] = []
     for rejection in rejections:
@@ -198,15 +203,22 @@ def rejection_table(session: Session, *, batch_id: str) -> tuple[list[str], list
                 headers.append(key)
     columns = [*REJECTION_COLUMNS, *headers]
     rows = [
-        [r.id, r.position, r.field or "", r.reason, *[r.raw.get(h, "") for h in headers]]
+        [
+            r.id,
+            r.position,
+            r.field or "",
+            "; ".join(p.reason for p in service.problems(r, labels, locale)),
+            *[r.raw.get(h, "") for h in headers],
+        ]
         for r in rejections
     ]
     return columns, rows
 
 
-def rejection_file(session: Session, *, batch_id: str, fmt: str) -> RejectionFile:
-    """A batch's rejected rows as ``csv`` (UTF-8 with BOM, streamed) or ``xlsx``."""
-    columns, rows = rejection_table(session, batch_id=batch_id)
+def rejection_file(session: Session, *, batch_id: str, fmt: str, locale: str) -> RejectionFile:
+    """A batch's rejected rows as ``csv`` (UTF-8 with BOM, streamed) or ``xlsx``, the
+    reasons in ``locale``."""
+    columns, rows = rejection_table(session, batch_id=batch_id, locale=locale)
     stem = f"{batch_id}-rejections"
     if fmt == "xlsx":
         workbook = io.BytesIO(exports.xlsx_bytes("rejections", columns, rows))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,16 +45,44 @@ class BatchOut(BaseModel):
     finished_at: datetime | None
 
 
+class ProblemOut(BaseModel):
+    """One fault of a rejected row: the field's catalogue label and the reason, in the
+    caller's language."""
+
+    field: str
+    reason: str
+
+
 class RejectionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     position: int
     field: str | None
-    reason: str
-    errors: list[dict[str, Any]]
+    reason: str = Field(description="every fault of the row, in the caller's language")
+    problems: list[ProblemOut] = Field(
+        default_factory=list, description="each fault with its field's label, translated"
+    )
+    errors: list[dict[str, Any]] = Field(
+        description="each fault as stored: field, English message id and its values"
+    )
     raw: dict[str, Any]
     resolved_batch_id: str | None
+
+    @classmethod
+    def of(cls, rejection: Any, problems: Sequence[Any]) -> RejectionOut:
+        """``rejection`` with its ``problems`` (``ingest.service.problems``) shown."""
+        shown = [ProblemOut(field=p.field, reason=p.reason) for p in problems]
+        return cls(
+            id=rejection.id,
+            position=rejection.position,
+            field=rejection.field,
+            reason="; ".join(p.reason for p in shown),
+            problems=shown,
+            errors=rejection.errors or [],
+            raw=rejection.raw,
+            resolved_batch_id=rejection.resolved_batch_id,
+        )
 
 
 class ResubmitIn(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from xinyidai.core.api import ERROR_RESPONSES, PageDep
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, request_locale
 from xinyidai.core.pagination import Page, page_of_list
 from xinyidai.registry import codes, service
 from xinyidai.registry.schemas import CodeOut, CreditCodeCheck
@@ -16,9 +16,10 @@ router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 
 
 @router.get("/credit-codes/{code}", response_model=CreditCodeCheck)
-def check_credit_code(code: str) -> CreditCodeCheck:
-    """Check a unified social credit code (GB 32100-2015) and explain its parts."""
-    return service.check_code(raw=code)
+def check_credit_code(request: Request, code: str) -> CreditCodeCheck:
+    """Check a unified social credit code (GB 32100-2015) and explain its parts; why it is
+    not valid in the caller's language."""
+    return service.check_code(raw=code, locale=request_locale(request))
 
 
 def code_out(code: codes.Code) -> CodeOut:

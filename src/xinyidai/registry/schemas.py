@@ -28,10 +28,9 @@ class EnterpriseIn(BaseModel):
     @field_validator("credit_code")
     @classmethod
     def _valid_code(cls, value: str) -> str:
-        try:
-            return creditcode.parse(value).code
-        except creditcode.CreditCodeError as exc:
-            raise ValueError(str(exc)) from exc
+        # A CreditCodeError is a ValueError carrying its message id and values: the API
+        # says the reason in the caller's language (``core.i18n.validation_reason``).
+        return creditcode.parse(value).code
 
     @field_validator("kind")
     @classmethod

@@ -16,6 +16,7 @@ from xinyidai.core.db import (
     upsert_rows,
 )
 from xinyidai.core.errors import Conflict, NotFound, ValidationFailed
+from xinyidai.core.i18n import gettext
 from xinyidai.core.pagination import paginate
 from xinyidai.registry import codes, creditcode
 from xinyidai.registry.models import Enterprise, SubjectKind, SubjectStatus
@@ -42,12 +43,14 @@ def kind_of(code: str) -> str:
     }.get(code[:2], SubjectKind.OTHER)
 
 
-def check_code(*, raw: str) -> CreditCodeCheck:
-    """Explain whether ``raw`` is a valid code and what its parts say."""
+def check_code(*, raw: str, locale: str = "en") -> CreditCodeCheck:
+    """Explain whether ``raw`` is a valid code and what its parts say; why not in
+    ``locale``."""
     try:
         parsed = creditcode.parse(raw)
     except creditcode.CreditCodeError as exc:
-        return CreditCodeCheck(code=creditcode.normalize(str(raw)), valid=False, reason=str(exc))
+        reason = gettext(exc.reason, locale, **exc.params)
+        return CreditCodeCheck(code=creditcode.normalize(str(raw)), valid=False, reason=reason)
     region = codes.region(parsed.region_code)
     return CreditCodeCheck(
         code=parsed.code,

@@ -231,50 +231,15 @@ def upload(
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One fault of a rejected row as shown: the field's label and the reason, translated."""
-
-    field: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class RejectedRow:
     id: int
     position: int
-    problems: list[Problem]
+    problems: list[ingest_service.Problem]
     resolved_batch_id: str | None
 
 
-def _field_labels(session: Session, category: str, locale: str) -> dict[str, str]:
-    row = catalog_service.get_by_code(session, code=category)
-    key = "label_zh" if locale == "zh_CN" else "label_en"
-    return {f["name"]: str(f.get(key) or f["name"]) for f in (row.fields if row else [])}
-
-
-def _reason(error: dict[str, Any], labels: dict[str, str], locale: str) -> str:
-    """The reason in the page's language: from its message id when stored, else as stored."""
-    message, params = error.get("message"), error.get("params")
-    if isinstance(message, str) and isinstance(params, dict):
-        if isinstance(params.get("field"), str):
-            params = {**params, "field": labels.get(params["field"], params["field"])}
-        try:
-            return gettext(message, locale, **params)
-        except (KeyError, IndexError, ValueError):
-            pass
-    return gettext(str(error.get("reason") or ""), locale)
-
-
 def _rejected_row(rejection: Rejection, labels: dict[str, str], locale: str) -> RejectedRow:
-    errors = rejection.errors or [{"field": rejection.field, "reason": rejection.reason}]
-    whole_row = gettext(N_("whole row"), locale)
-    problems = [
-        Problem(
-            field=labels.get(e.get("field") or "", e.get("field") or whole_row),
-            reason=_reason(e, labels, locale),
-        )
-        for e in errors
-    ]
+    problems = ingest_service.problems(rejection, labels, locale)
     return RejectedRow(rejection.id, rejection.position, problems, rejection.resolved_batch_id)
 
 
@@ -315,7 +280,7 @@ def _batch_page(
     status: int = 200,
 ) -> Response:
     locale = request_locale(request)
-    labels = _field_labels(session, batch.category, locale)
+    labels = ingest_service.field_labels(session, category=batch.category, locale=locale)
     rejections = page_of(
         session,
         ingest_service.rejections_statement(batch_id=batch.id),
@@ -374,13 +339,15 @@ def batch_status(
 
 @router.get("/batches/{batch_id}/rejections.{fmt}")
 def download_rejections(
-    batch_id: str, fmt: str, principal: DataViewer, session: SessionDep
+    request: Request, batch_id: str, fmt: str, principal: DataViewer, session: SessionDep
 ) -> Response:
     """Every rejected row of the batch as CSV (UTF-8) or Excel, to fix and send back."""
     batch = _visible_batch(session, batch_id, principal)
     if fmt not in DOWNLOAD_FORMATS:
         raise PageNotFound()
-    download = files.rejection_file(session, batch_id=batch.id, fmt=fmt)
+    download = files.rejection_file(
+        session, batch_id=batch.id, fmt=fmt, locale=request_locale(request)
+    )
     return StreamingResponse(
         download.body,
         media_type=download.media_type,

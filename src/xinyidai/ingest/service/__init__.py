@@ -19,7 +19,8 @@ Every function takes the caller's session and only adds and flushes; the caller 
 package (``from xinyidai.ingest import service``); the modules behind it: ``batches``
 (opening, finding and listing batches, their rejected rows), ``reading`` (rows into a batch:
 a file, a push, a resubmission), ``failures`` (claim, fail, sweep), ``idempotency``
-(``Idempotency-Key``) and ``quality`` (the figures per department and category).
+(``Idempotency-Key``), ``quality`` (the figures per department and category) and ``reasons``
+(a rejected row's faults in the reader's language).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ from xinyidai.ingest.service.reading import (
     run_file,
     store_chunks,
 )
+from xinyidai.ingest.service.reasons import Problem, field_labels, problems
 
 __all__ = [
     "ABANDONED",
@@ -87,6 +89,7 @@ __all__ = [
     "UNEXPECTED",
     "ChunkHook",
     "FeedFile",
+    "Problem",
     "Quality",
     "batches_statement",
     "check_sources",
@@ -98,6 +101,7 @@ __all__ = [
     "fail_on_error",
     "failure_text",
     "feeds_in",
+    "field_labels",
     "file_checksum",
     "get_or_raise",
     "ingest_file",
@@ -105,6 +109,7 @@ __all__ = [
     "may_see_batch",
     "open_file_batch",
     "printable",
+    "problems",
     "providers",
     "push_rows",
     "quality",
