@@ -28,7 +28,6 @@ from tests.openapi_contract import ROLES, checks, fresh_token
 from xinyidai import observability
 from xinyidai.app import create_app
 from xinyidai.core import db as core_db
-from xinyidai.core.settings import get_settings
 
 EXAMPLES = 4  # per operation, role and generation mode: the drill runs more
 
@@ -93,14 +92,8 @@ class Node:
 
 
 # The app whose document is driven, made at import (it reads no database until a request);
-# each test points it at its own copy of the node. The contract is driven, not the API's
-# rate limit (tests/core/test_rate_limit.py): the app is made without one.
-with pytest.MonkeyPatch.context() as _patch:
-    _patch.setenv("XYD_WEB_API_RATE_LIMIT", "")
-    _patch.setenv("XYD_WEB_API_RATE_LIMIT_ANONYMOUS", "")
-    get_settings.cache_clear()
-    APP = create_app()
-get_settings.cache_clear()
+# each test points it at its own copy of the node.
+APP = create_app()
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 

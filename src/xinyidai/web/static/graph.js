@@ -140,6 +140,7 @@
         nodeScaleRatio: 0,  // nodes keep their size, round, whatever the scale
         aspectScale: 1,
         categories: [{ name: labels.center }, { name: labels.bad }, { name: labels.other }],
+        labelLayout: { hideOverlap: true },  // a name that would cover another is left out
         label: { show: data.nodes.length <= 40, position: "right", fontSize: 11,
                  formatter: function (item) { return item.data.name; } },
         emphasis: { focus: "adjacency", lineStyle: { width: 4 } },
