@@ -142,15 +142,23 @@ def test_anonymous_paging_is_logged_without_a_ledger_leaf(
     client: TestClient, session: Session, demo: list[DemoAccount], caplog: pytest.LogCaptureFixture
 ) -> None:
     leaves = count(session, LedgerEntry)
+    searched = "黄海"  # what a caller searched for may be a person's name
     with caplog.at_level(logging.INFO, logger="xinyidai.directory"):
         for page in (1, 2, 3):
-            assert client.get(f"/api/v1/registry/enterprises?page={page}&size=1").status_code == 200
+            url = f"/api/v1/registry/enterprises?page={page}&size=1&q={searched}"
+            assert client.get(url).status_code == 200
         client.get(f"/api/v1/registry/enterprises/{ENTERPRISE_CODE}")
     lines = [r.getMessage() for r in caplog.records if r.name == "xinyidai.directory"]
     assert [line.split(":")[0] for line in lines] == ["anonymous directory page"] * 3 + [
         "anonymous directory lookup"
     ]
     assert "page=3 size=1" in lines[2]
+    # No address, search text or code in the log: their pseudonyms, alike for one caller.
+    for value in (searched, "testclient", ENTERPRISE_CODE):
+        assert not any(value in line for line in lines)
+    callers = {line.split("address=")[1].split()[0] for line in lines}
+    assert len(callers) == 1
+    assert callers.pop().startswith("p:")
     assert count(session, LedgerEntry) == leaves
     assert count(session, AccessEvent) == 0
 

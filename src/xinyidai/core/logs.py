@@ -11,6 +11,8 @@ no query string reaches a log line.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import sys
 from typing import Any
@@ -101,3 +103,17 @@ def configure(stream: Any = None) -> logging.Handler:
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
     return handler
+
+
+def pseudonym(value: str | None) -> str:
+    """A stand-in for a personal value in a log line (a caller's address, what it searched
+    for): the same value gives the same stand-in on this node, so a reader of the log can
+    follow one caller across lines, but the value cannot be read back, nor a guess tested,
+    without the node's secret key."""
+    if value is None or value == "":
+        return "-"
+    from xinyidai.core.settings import get_settings
+
+    key = get_settings().secret_key.encode("utf-8")
+    digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"p:{digest[:16]}"

@@ -23,6 +23,7 @@ from xinyidai.consent.api import enforce
 from xinyidai.consent.schemas import VERIFICATION
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.errors import Forbidden, TooManyRequests
+from xinyidai.core.logs import pseudonym
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.core.ratelimit import RateLimits
 from xinyidai.core.settings import get_settings
@@ -117,7 +118,7 @@ def directory_reader(
     limits: RateLimits = request.app.state.rate_limits
     wait = limits.hit(limit, DIRECTORY, caller)
     if wait is not None:
-        directory_log.warning("directory limit %s reached by %s", limit, caller)
+        directory_log.warning("directory limit %s reached by %s", limit, pseudonym(caller))
         raise TooManyRequests(
             "too many requests; try again in {seconds} seconds", retry_after=wait, seconds=wait
         )
@@ -147,11 +148,13 @@ def search_enterprises(
         session, stmt, paging, items=lambda rows: service.directory_entries(session, rows)
     )
     if reader is None:
+        # Who searched for what is personal: the address and the text go as pseudonyms (the
+        # same caller and the same text read alike across lines, neither can be read back).
         directory_log.info(
-            "anonymous directory page: address=%s q=%r region=%s industry=%s page=%d size=%d "
+            "anonymous directory page: address=%s q=%s region=%s industry=%s page=%d size=%d "
             "total=%d",
-            client_ip(request),
-            q,
+            pseudonym(client_ip(request)),
+            pseudonym(q),
             region,
             industry,
             paging.page,
@@ -184,7 +187,9 @@ def get_enterprise(
     subject = registry_service.get_by_code_or_raise(session, credit_code=code)
     if reader is None:
         directory_log.info(
-            "anonymous directory lookup: address=%s code=%s", client_ip(request), code
+            "anonymous directory lookup: address=%s code=%s",
+            pseudonym(client_ip(request)),
+            pseudonym(code),
         )
     (entry,) = service.directory_entries(session, [subject])
     return entry
