@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -49,7 +50,11 @@ from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
 from xinyidai.risk.api import router as risk_router
 from xinyidai.scoring.api import router as scoring_router
+from xinyidai.tracing import telemetry_config
 from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 API_PREFIX = "/api/v1"
 
@@ -133,7 +138,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app() -> FastAPI:
+def create_app(*, span_exporter: SpanExporter | None = None) -> FastAPI:
+    """The node's web application; ``span_exporter`` receives its traces instead of OTLP
+    when tracing is on (``XYD_TRACING_ENABLED``)."""
     settings = get_settings()
     if not logs.configured():  # a server's worker process starts here, not in ``xyd serve``
         logs.configure()
@@ -151,6 +158,9 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_tags=OPENAPI_TAGS,
         generate_unique_id_function=operation_id,
+        telemetry=telemetry_config(  # type: ignore[arg-type]
+            settings, exporter=span_exporter, skip=UNOBSERVED_PATHS
+        ),
     )
     install_error_handlers(app)
     app.state.rate_limits = RateLimits.from_settings(settings)

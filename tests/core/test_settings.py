@@ -41,6 +41,13 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_WEB_WAIT_SECONDS": ("web.wait_seconds", "12.5", 12.5),
     "XYD_WEB_API_RATE_LIMIT": ("web.api_rate_limit", "6000/hour", "6000/hour"),
     "XYD_WEB_API_RATE_LIMIT_ANONYMOUS": ("web.api_rate_limit_anonymous", "", None),
+    "XYD_TRACING_ENABLED": ("tracing.enabled", "true", True),
+    "XYD_TRACING_ENDPOINT": (
+        "tracing.endpoint",
+        "http://collector:4318/v1/traces",
+        "http://collector:4318/v1/traces",
+    ),
+    "XYD_TRACING_SAMPLE_RATIO": ("tracing.sample_ratio", "0.25", 0.25),
     "XYD_WEB_METRICS_TOKEN": ("web.metrics_token", "scrape-me", SecretStr("scrape-me")),
     "XYD_COOKIE_SECURE": ("web.cookie_secure", "true", True),
     "XYD_INGEST_BATCH_ROWS": ("ingest.batch_rows", "1000", 1000),

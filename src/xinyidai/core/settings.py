@@ -59,6 +59,29 @@ def rate_limit(value: str) -> str:
     return value
 
 
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces of requests (FastAPI's own instrumentation), off by default."""
+
+    enabled: bool = Field(
+        default=False,
+        description=(
+            "send a trace of every request over OTLP/HTTP (needs the `tracing` extra: "
+            "`uv sync --extra tracing`)"
+        ),
+    )
+    endpoint: Annotated[str | None, BlankIsUnset] = Field(
+        default=None,
+        description=(
+            "the OTLP/HTTP traces endpoint, such as http://collector:4318/v1/traces "
+            "(unset: the OpenTelemetry SDK's own OTEL_EXPORTER_OTLP_* variables, else "
+            "localhost:4318)"
+        ),
+    )
+    sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="share of requests traced (a trace's children follow)"
+    )
+
+
 class QueueSettings(BaseModel):
     immediate: bool = Field(
         default=False, description="run queued jobs at once in the caller (tests, small demos)"
@@ -516,6 +539,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @classmethod
     def settings_customise_sources(
