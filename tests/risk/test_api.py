@@ -171,14 +171,21 @@ def test_without_a_basis_the_alert_says_what_kind_not_what(
         [BASE | {"year": 2025, "grade": "D", "rated_on": TODAY, "region_code": "450103"}],
     )
     session.commit()
+    before = _events(session)
     [item] = client.get("/api/v1/risk/alerts?kind=tax_grade_fall", headers=auth("bank")).json()[
         "items"
     ]
-    assert (item["kind"], item["category"], item["severity"]) == (
+    assert (item["kind"], item["category"], item["severity"], item["detailed"]) == (
         "tax_grade_fall",
         "tax_rating",
         "high",
+        False,
     )
+    # Listing asked the access decision for the enterprise's category, and recorded it.
+    listed = _events(session)[len(before) :]
+    assert [(e.subject, e.purpose, e.outcome) for e in listed] == [
+        (ENTERPRISE_CODE, "post_loan_monitoring", "deny")
+    ]
     url = f"/api/v1/risk/alerts/{item['id']}"
     hidden = client.get(url, headers=auth("bank")).json()
     assert (hidden["detailed"], hidden["detail"]) == (False, None)
@@ -204,6 +211,15 @@ def test_without_a_basis_the_alert_says_what_kind_not_what(
     shown = client.get(url, headers=auth("bank")).json()
     assert shown["detailed"] is True
     assert (shown["detail"]["from_grade"], shown["detail"]["to_grade"]) == ("A", "D")
+    [again] = client.get("/api/v1/risk/alerts?kind=tax_grade_fall", headers=auth("bank")).json()[
+        "items"
+    ]
+    assert again["detailed"] is True
+
+
+def _events(session: Session) -> list[AccessEvent]:
+    session.expire_all()
+    return list(session.scalars(select(AccessEvent).order_by(AccessEvent.id)))
 
 
 def _letter(session: Session, categories: list[str], purpose: str) -> None:

@@ -34,7 +34,7 @@ InstitutionWriter = Annotated[Principal, Depends(require_roles(OrgKind.INSTITUTI
 # --------------------------------------------------------------------------- alerts
 
 
-def alert_out(alert: Alert, shown: bool) -> AlertOut:
+def alert_out(alert: Alert, shown: bool, detailed: bool) -> AlertOut:
     return AlertOut(
         id=alert.public_id,
         loan_id=alert.loan_id,
@@ -45,6 +45,7 @@ def alert_out(alert: Alert, shown: bool) -> AlertOut:
         kind=alert.kind,
         category=alert.category,
         severity=alert.severity,
+        detailed=detailed,
         state=alert.state,
         action=alert.action,
         note=alert.note,
@@ -56,8 +57,7 @@ def alert_out(alert: Alert, shown: bool) -> AlertOut:
 def alert_detail(session: SessionDep, principal: Principal, alert: Alert) -> AlertDetailOut:
     shown = alerts.view(session, principal=principal, alert=alert)
     return AlertDetailOut(
-        **alert_out(alert, shown.subject_shown).model_dump(),
-        detailed=shown.detailed,
+        **alert_out(alert, shown.subject_shown, shown.detailed).model_dump(),
         detail=shown.detail,
         access_event=shown.access_event,
         transitions=[
@@ -80,7 +80,9 @@ def list_alerts(
     kind: Annotated[str | None, Query(max_length=30)] = None,
 ) -> Page[AlertOut]:
     """Your institution's alerts, newest first: what kind of event, in which category and
-    how severe (the details are read one alert at a time, through the access decision)."""
+    how severe, and whether you may read what happened (`detailed`: the access decision,
+    asked once per enterprise and page and recorded). The details are read one alert at a
+    time."""
     stmt = alerts.alerts_statement(
         principal,
         state=state,
@@ -93,10 +95,10 @@ def list_alerts(
         stmt = alerts.guarded(session, principal=principal, stmt=stmt, model=Alert)
 
     def items(rows: list[Alert]) -> list[AlertOut]:
-        basis = alerts.guarantee_basis(
-            session, principal=principal, borrowers=alerts.needing_basis(rows)
-        )
-        return [alert_out(row, alerts.shown_subject(row, basis)) for row in rows]
+        return [
+            alert_out(row.alert, row.subject_shown, row.detailed)
+            for row in alerts.listed(session, principal=principal, rows=rows)
+        ]
 
     return page_of(session, stmt, paging, items=items)
 

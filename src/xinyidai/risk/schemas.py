@@ -54,6 +54,12 @@ class AlertOut(BaseModel):
     )
     category: str = Field(description="the catalogue category, or rating / platform_loan")
     severity: str = Field(description="low, medium, high, critical")
+    detailed: bool = Field(
+        description="whether your organization has a basis to read what happened (the access "
+        "decision, purpose post_loan_monitoring, asked once per enterprise and page and "
+        "recorded); false: the alert says what kind of event in which category and how "
+        "severe, not what"
+    )
     state: str = Field(description="new, acknowledged, acted, closed")
     action: str | None = Field(description="contact, reduce_limit, freeze, recall, none")
     note: str | None
@@ -64,10 +70,6 @@ class AlertOut(BaseModel):
 class AlertDetailOut(AlertOut):
     """One alert with its details (where the access decision grants them) and history."""
 
-    detailed: bool = Field(
-        description="false when your organization has no basis for the category: the alert "
-        "then says what happened in which category and how severe, not what"
-    )
     detail: dict[str, Any] | None = Field(
         description="records (viewed field by field, with their ledger index), grades, or "
         "the other loan's state and days overdue"

@@ -125,11 +125,8 @@ def inbox_page(
     """The institution's alerts, newest first, by state and severity."""
     stmt = alerts.alerts_statement(principal, state=state or None, severity=severity or None)
 
-    def items(rows: list[Any]) -> list[tuple[Any, bool]]:
-        basis = alerts.guarantee_basis(
-            session, principal=principal, borrowers=alerts.needing_basis(rows), channel=CHANNEL
-        )
-        return [(row, alerts.shown_subject(row, basis)) for row in rows]
+    def items(rows: list[Any]) -> list[alerts.Listed]:
+        return alerts.listed(session, principal=principal, rows=rows, channel=CHANNEL)
 
     rows = page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE), items=items)
     return _page(

@@ -861,6 +861,58 @@ def guarantee_basis(
     }
 
 
+@dataclass(frozen=True)
+class Listed:
+    """An alert as a list shows it: its enterprise named only where ``subject_shown``, and
+    whether the reader may read what happened (``detailed``), both as decided."""
+
+    alert: Alert
+    subject_shown: bool
+    detailed: bool
+
+
+Question = tuple[str, tuple[str, ...], bool]
+
+
+def _event_question(alert: Alert) -> Question:
+    """Whose data, in which categories, an alert's headline (kind, category, severity)
+    reveals, and whether it is the rating: the question its list row asks the access
+    decision."""
+    if alert.kind == AlertKind.CIRCLE_DEFAULT:
+        return alert.borrower_code, (GUARANTEE,), False
+    return alert.credit_code, tuple(decision_categories(alert)), alert.category == RATING
+
+
+def _event_allowed(
+    session: Session, principal: Principal, question: Question, channel: str
+) -> bool:
+    subject, categories, rating = question
+    decision = _decide(session, principal, subject, list(categories), channel)
+    if decision.allowed and rating:
+        return scoring_service.withheld_from(decision) is None
+    return decision.allowed
+
+
+def listed(
+    session: Session, *, principal: Principal, rows: Sequence[Alert], channel: str = "api"
+) -> list[Listed]:
+    """A page of alerts as ``principal`` may see them: the borrowers' guarantee basis and
+    each enterprise's categories asked of the access decision once per page (purpose
+    post-loan monitoring) and recorded, like a reading of each alert."""
+    basis = guarantee_basis(
+        session, principal=principal, borrowers=needing_basis(rows), channel=channel
+    )
+    asked: dict[Question, bool] = {}
+    shown: list[Listed] = []
+    for row in rows:
+        subject = shown_subject(row, basis)
+        question = _event_question(row)
+        if question not in asked:
+            asked[question] = _event_allowed(session, principal, question, channel)
+        shown.append(Listed(row, subject, subject and asked[question]))
+    return shown
+
+
 def shown_subject(row: Alert | Watch, basis: set[str]) -> bool:
     """Whether a list row may name its enterprise: always, unless it is linked to the
     borrower by guarantee records the reader has no basis for."""
