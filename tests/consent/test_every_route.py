@@ -267,6 +267,21 @@ NO_RECORDS = {
         "/api/v1/risk/warnings/{loan_id}",
     ): "one early warning through the decision (tests/risk)",
     ("POST", "/api/v1/risk/warnings/refresh"): "queues a refresh; returns the code it was given",
+    # subject rights (tests/rights): an objection names a record and what the enterprise
+    # wrote, never the record's data; its parties only (the enterprise, the category's
+    # source department, the operator)
+    ("GET", "/api/v1/rights/objections"): "objections the caller is party to, no record data",
+    ("POST", "/api/v1/rights/objections"): "an enterprise's objection to its own record",
+    ("GET", "/api/v1/rights/objections/{objection_id}"): "an objection, to its parties",
+    ("POST", "/api/v1/rights/objections/{objection_id}/moves"): (
+        "an objection's state; a correction is the source department's own new version"
+    ),
+    ("POST", "/api/v1/rights/objections/{objection_id}/documents"): "an objection's proof",
+    ("GET", "/api/v1/rights/objections/{objection_id}/documents/{document_id}"): (
+        "the enterprise's own proof, to the objection's parties"
+    ),
+    ("GET", "/api/v1/rights/figures"): "counts of objections per handler (operator)",
+    ("GET", "/api/v1/rights/notices"): "the caller's own rights inbox",
 }
 
 

@@ -106,6 +106,9 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_RISK_OBJECTION_DAYS": ("risk.objection_days", "20", 20),
     "XYD_RISK_LISTING_DAYS": ("risk.listing_days", "730", 730),
     "XYD_RISK_MAX_DOCUMENT_MB": ("risk.max_document_mb", "5", 5),
+    "XYD_RIGHTS_OBJECTION_DAYS": ("rights.objection_days", "30", 30),
+    "XYD_RIGHTS_REMINDER_DAYS": ("rights.reminder_days", "5", 5),
+    "XYD_RIGHTS_MAX_DOCUMENT_MB": ("rights.max_document_mb", "4", 4),
     "XYD_RISK_FRAUD_RULES_FILE": (
         "risk.fraud_rules_file",
         "/etc/xyd/fraud_rules.json",

@@ -307,6 +307,10 @@ class ReportRecord(BaseModel):
     ledger: RecordLedgerOut | None = Field(
         default=None, description="only for a record shown in full (docs/ledger.md)"
     )
+    marks: list[str] = Field(
+        default_factory=list,
+        description="shown beside the record: objection (异议处理中)",
+    )
 
 
 class ReportSection(BaseModel):

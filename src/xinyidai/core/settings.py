@@ -392,6 +392,24 @@ class ProfileSettings(BaseModel):
         return (self.cache_home or Path.home() / ".cache") / "xyd" / "fonts"
 
 
+class RightsSettings(BaseModel):
+    objection_days: int = Field(
+        default=20,
+        ge=1,
+        le=365,
+        description="calendar days from receipt within which an objection must be answered",
+    )
+    reminder_days: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="days before an objection's deadline its handler is reminded",
+    )
+    max_document_mb: int = Field(
+        default=10, ge=1, le=200, description="largest proof file sent with an objection"
+    )
+
+
 class RiskSettings(BaseModel):
     watch_associates: bool = Field(
         default=True,
@@ -490,6 +508,7 @@ class Settings(BaseSettings):
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     market: MarketSettings = Field(default_factory=MarketSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
+    rights: RightsSettings = Field(default_factory=RightsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)

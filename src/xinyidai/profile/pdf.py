@@ -377,9 +377,17 @@ class _Report:
                     head += "*"
                 heads.append(head)
             records = section.records[:MAX_RECORDS]
+            marked = any(r.marks for r in records)
+            if marked:
+                heads.append(self._("Note"))
             if records:
                 self.table(
-                    [heads] + [[_text(r.data.get(n)) for n in shown] for r in records],
+                    [heads]
+                    + [
+                        [_text(r.data.get(n)) for n in shown]
+                        + ([self._mark(r.marks)] if marked else [])
+                        for r in records
+                    ],
                     size=6.5 if len(shown) > 6 else 7.5,
                 )
             if len(section.records) > len(records):
@@ -400,6 +408,10 @@ class _Report:
                     size=8,
                 )
         self.paragraph(self._("* desensitized: shown in part, as the grading rules say."), 7)
+
+    def _mark(self, marks: list[str]) -> str:
+        """What the report prints beside a marked record."""
+        return self._("Objection in progress") if "objection" in marks else ""
 
     def withheld_line(self, part: str) -> None:
         reason = self.profile.withheld.get(part)

@@ -13,6 +13,7 @@ per category of the default catalogue and a default partition for categories add
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -123,3 +124,34 @@ class RecordConflict(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MarkKind(StrEnum):
+    """What a mark on a record says to every view of it."""
+
+    OBJECTION = "objection"  # an objection to it is being handled (异议处理中)
+    REPAIRED = "repaired"  # repaired (信用修复): kept, no longer disclosed
+
+
+class RecordMark(Base):
+    """A note that a domain above the records pins on a record, read by every view.
+
+    The records cannot import who sets them (subject rights sit above the records): a mark
+    is how an objection in progress or a credit repair reaches the report, the profile,
+    the PDF and the exports. A mark is active until ``cleared_at``.
+    """
+
+    __tablename__ = "credit_record_mark"
+    __table_args__ = (
+        Index("ix_credit_record_mark_subject", "subject_code"),
+        Index("ix_credit_record_mark_reference", "kind", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(32), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    subject_code: Mapped[str] = mapped_column(String(18))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -148,6 +148,10 @@ class RecordOut(BaseModel):
     ledger: RecordLedgerOut | None = Field(
         default=None, description="only for a record shown in full (docs/ledger.md)"
     )
+    marks: list[str] = Field(
+        default_factory=list,
+        description="what every view shows beside it: objection (异议处理中)",
+    )
 
 
 class CategoryRecords(BaseModel):

@@ -37,6 +37,7 @@ from xinyidai.records.service.listeners import (
     off_stored,
     on_stored,
 )
+from xinyidai.records.service.marks import active_marks, clear_marks, pin_mark, repaired_ids
 from xinyidai.records.service.partitioning import (
     DEFAULT_PARTITION,
     PARTITION_PREFIX,
@@ -68,10 +69,12 @@ __all__ = [
     "VERIFY_OPS",
     "Partition",
     "StoredListener",
+    "active_marks",
     "add_partition",
     "canonical",
     "category_frames",
     "changed_subjects",
+    "clear_marks",
     "conflict_counts",
     "conflicts_by",
     "conflicts_statement",
@@ -92,9 +95,11 @@ __all__ = [
     "on_stored",
     "orphan_versions",
     "partitions",
+    "pin_mark",
     "record_id",
     "record_ids",
     "records_of",
+    "repaired_ids",
     "resolve_conflict",
     "shown_commitment",
     "store",

@@ -1,0 +1,172 @@
+"""JSON API of subject rights under ``/api/v1/rights``: objections and the rights inbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import Response
+
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.pagination import Page, page_of
+from xinyidai.iam.auth import CurrentUser, OperatorUser, require_roles
+from xinyidai.iam.models import OrgKind
+from xinyidai.iam.schemas import Principal
+from xinyidai.rights.models import DocumentOwner, Objection, ObjectionTarget
+from xinyidai.rights.schemas import (
+    FiguresOut,
+    MoveIn,
+    NoticeOut,
+    ObjectionDetailOut,
+    ObjectionIn,
+    ObjectionOut,
+)
+from xinyidai.rights.service import documents, notices, objections
+
+router = APIRouter(prefix="/rights", tags=["rights"], responses=ERROR_RESPONSES)
+
+EnterpriseWriter = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE, write=True))]
+PartyWriter = Annotated[
+    Principal,
+    Depends(require_roles(OrgKind.ENTERPRISE, OrgKind.PROVIDER, OrgKind.OPERATOR, write=True)),
+]
+
+
+def read_uploads(files: list[UploadFile] | None) -> list[documents.Upload]:
+    """The files as the service takes them, each read up to one byte past the limit (the
+    service refuses a larger one, naming it)."""
+    limit = documents.limit_bytes()
+    return [
+        documents.Upload(
+            filename=file.filename or "document",
+            content_type=file.content_type or "application/octet-stream",
+            content=file.file.read(limit + 1),
+        )
+        for file in files or []
+    ]
+
+
+def _out(row: Objection) -> ObjectionOut:
+    return objections.out(row)
+
+
+@router.get("/objections", response_model=Page[ObjectionOut])
+def list_objections(
+    session: SessionDep,
+    principal: CurrentUser,
+    paging: PageDep,
+    state: Annotated[str | None, Query(max_length=20, description="only this state")] = None,
+    overdue: Annotated[bool, Query(description="only open ones past their day")] = False,
+) -> Page[ObjectionOut]:
+    """Objections you are party to, the nearest deadline first: your enterprise's, those to
+    your department's categories, every one for the operator."""
+    stmt = objections.objections_statement(principal, state=state, overdue=overdue)
+    return page_of(session, stmt, paging, _out)
+
+
+@router.post("/objections", response_model=ObjectionDetailOut, status_code=201)
+def file_objection(
+    session: SessionDep,
+    principal: EnterpriseWriter,
+    target: Annotated[ObjectionTarget, Form(description="record, field or rating")],
+    wrong: Annotated[str, Form(max_length=5000, description="what is wrong")],
+    correction_asked: Annotated[str, Form(max_length=5000, description="the correction asked")],
+    record_id: Annotated[str | None, Form(max_length=32, description="the record")] = None,
+    field: Annotated[str | None, Form(max_length=40, description="the field")] = None,
+    files: Annotated[
+        list[UploadFile] | None, File(description="proof: PDF, PNG, JPEG, OFD")
+    ] = None,
+) -> ObjectionDetailOut:
+    """Object to a record of your enterprise, one field of it, or its rating, with proof.
+    It goes to the category's source department (the operator for the rating) and must be
+    answered within ``rights.objection_days`` days; the record shows 「异议处理中」 meanwhile."""
+    data = ObjectionIn(
+        target=target,
+        record_id=record_id or None,
+        field=field or None,
+        wrong=wrong,
+        correction_asked=correction_asked,
+    )
+    row = objections.file(session, principal=principal, data=data, uploads=read_uploads(files))
+    return objections.detail(session, principal=principal, objection=row)
+
+
+@router.get("/objections/{objection_id}", response_model=ObjectionDetailOut)
+def read_objection(
+    objection_id: str, session: SessionDep, principal: CurrentUser
+) -> ObjectionDetailOut:
+    """One objection with its history (every step a ledger leaf) and proof documents."""
+    row = objections.visible_or_raise(session, principal=principal, objection_id=objection_id)
+    return objections.detail(session, principal=principal, objection=row)
+
+
+@router.post("/objections/{objection_id}/moves", response_model=ObjectionDetailOut)
+def move_objection(
+    objection_id: str, data: MoveIn, session: SessionDep, principal: PartyWriter
+) -> ObjectionDetailOut:
+    """One step: the handler ``accept``s or ``decline``s (reason), ``verify``, then
+    ``correct`` (the department sends the corrected values in ``data``: a new version of the
+    record; the enterprise is re-rated), ``uphold`` (reason) or ``escalate`` to the operator
+    (reason); the enterprise or the operator ``close``s an answered one."""
+    row = objections.visible_or_raise(
+        session, principal=principal, objection_id=objection_id, lock=True
+    )
+    objections.move(
+        session,
+        principal=principal,
+        objection=row,
+        name=data.move,
+        reason=data.reason,
+        data=data.data,
+    )
+    return objections.detail(session, principal=principal, objection=row)
+
+
+@router.post("/objections/{objection_id}/documents", response_model=ObjectionDetailOut)
+def add_objection_documents(
+    objection_id: str,
+    session: SessionDep,
+    principal: EnterpriseWriter,
+    files: Annotated[list[UploadFile], File(description="proof: PDF, PNG, JPEG, OFD")],
+) -> ObjectionDetailOut:
+    """The enterprise adds proof while its objection is open."""
+    row = objections.visible_or_raise(
+        session, principal=principal, objection_id=objection_id, lock=True
+    )
+    objections.add_documents(
+        session, principal=principal, objection=row, uploads=read_uploads(files)
+    )
+    return objections.detail(session, principal=principal, objection=row)
+
+
+@router.get("/objections/{objection_id}/documents/{document_id}")
+def read_objection_document(
+    objection_id: str, document_id: str, session: SessionDep, principal: CurrentUser
+) -> Response:
+    """One proof document, to the objection's parties (sent as a download, never shown)."""
+    row = objections.visible_or_raise(session, principal=principal, objection_id=objection_id)
+    doc, content = documents.read_or_raise(
+        session, owner_kind=DocumentOwner.OBJECTION, owner_id=row.id, document_id=document_id
+    )
+    return Response(
+        content,
+        media_type=doc.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/figures", response_model=FiguresOut)
+def objection_figures(session: SessionDep, principal: OperatorUser) -> FiguresOut:
+    """The operator's figures: objections received, answered, on time (per department),
+    open and overdue."""
+    return objections.figures(session)
+
+
+@router.get("/notices", response_model=Page[NoticeOut])
+def list_notices(session: SessionDep, principal: CurrentUser, paging: PageDep) -> Page[NoticeOut]:
+    """Your organization's rights inbox, newest first: each step of its objections."""
+    return page_of(session, notices.inbox_statement(principal), paging, notices.out)

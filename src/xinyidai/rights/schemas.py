@@ -1,0 +1,115 @@
+"""What subject rights take in and give out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from xinyidai.rights.models import Handler, ObjectionState, ObjectionTarget
+
+TEXT_MAX = 5000
+REASON_MAX = 2000
+
+
+class ObjectionIn(BaseModel):
+    """An objection as the enterprise files it."""
+
+    target: ObjectionTarget = Field(description="record, field or rating")
+    record_id: str | None = Field(default=None, max_length=32, description="record or field")
+    field: str | None = Field(default=None, max_length=40, description="the field, for field")
+    wrong: str = Field(min_length=1, max_length=TEXT_MAX, description="what is wrong")
+    correction_asked: str = Field(
+        min_length=1, max_length=TEXT_MAX, description="the correction asked for"
+    )
+
+
+class MoveIn(BaseModel):
+    """One step of an objection's handling."""
+
+    move: str = Field(description="accept, decline, verify, correct, uphold, escalate, close")
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+    data: dict[str, Any] | None = Field(
+        default=None,
+        description="correct (record or field): the corrected values by field name; the "
+        "department's new version of the record is stored with them",
+    )
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"))
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+class StepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    transition: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+class ObjectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"))
+    credit_code: str
+    enterprise_name: str
+    target: ObjectionTarget
+    record_id: str | None
+    category: str | None
+    field: str | None
+    record_version: int | None
+    wrong: str
+    correction_asked: str
+    handler: Handler
+    department: str | None
+    state: ObjectionState
+    state_reason: str | None
+    received_at: datetime
+    due_on: date
+    answered_at: datetime | None
+    corrected_version: int | None
+    overdue: bool = False
+
+
+class ObjectionDetailOut(ObjectionOut):
+    history: list[StepOut]
+    documents: list[DocumentOut]
+    available: list[str] = Field(description="the moves the caller may make now")
+
+
+class DepartmentFigures(BaseModel):
+    handler: str = Field(description="a department's code, or operator")
+    received: int
+    answered: int
+    answered_on_time: int
+    open: int
+    overdue: int
+    on_time_rate: float | None = Field(description="answered on time / answered")
+
+
+class FiguresOut(BaseModel):
+    received: int
+    answered: int
+    open: int
+    overdue: int
+    on_time_rate: float | None
+    by_handler: list[DepartmentFigures]
+
+
+class NoticeOut(BaseModel):
+    subject_kind: str
+    subject_id: str
+    message: str = Field(description="in the caller's language")
+    created_at: datetime
