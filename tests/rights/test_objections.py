@@ -237,3 +237,31 @@ def test_bad_correction_changes_nothing(
     assert (again.version, again.data) == (record.version, record.data)
     assert _count(session, OutboxEntry) == 0
     assert objections.get(session, objection_id=filed["id"]).state == "verifying"  # type: ignore[union-attr]
+
+
+def test_the_command_line_lists_overdue_objections_and_decides(
+    client: TestClient, auth: Auth, world: World, session: Session
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from xinyidai import cli
+
+    record = record_of(session, "tax_rating")
+    with clock.frozen_at(datetime.now(UTC) - timedelta(days=21)):
+        late = file_objection(client, auth("enterprise"), record_id=record.id)
+    rating = file_objection(client, auth("enterprise"), target="rating", field=None)
+    runner = CliRunner()
+    listed = runner.invoke(cli.app, ["rights", "overdue", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [o["id"] for o in json.loads(listed.output)["items"]] == [late["id"]]
+    decided = runner.invoke(cli.app, ["rights", "decide", rating["id"], "accept"])
+    assert decided.exit_code == 0, decided.output
+    assert "accepted" in decided.output
+    refused = runner.invoke(cli.app, ["rights", "decide", late["id"], "accept"])
+    assert refused.exit_code != 0
+    session.expire_all()
+    assert objections.get(session, objection_id=late["id"]).state == "submitted"  # type: ignore[union-attr]
+    figures = runner.invoke(cli.app, ["rights", "figures", "--json"])
+    assert json.loads(figures.output)["overdue"] == 1

@@ -1,0 +1,132 @@
+"""The portal's rights pages: the enterprise files from its profile's record link and sees
+「异议处理中」 beside the record, the department corrects from its inbox, the operator sees
+the deadline, the overdue flag and the figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.accounts import ENTERPRISE_CODE
+from tests.consent.world import World
+from tests.rights.conftest import PDF, record_of
+from tests.web.conftest import csrf_of, portal
+from xinyidai.core import clock
+
+__all__ = ["portal"]
+
+Portal = Callable[[str], TestClient]
+
+
+def test_enterprise_files_department_corrects_operator_sees_figures(
+    portal: Portal, world: World, session: Session
+) -> None:
+    record = record_of(session, "tax_rating")
+    enterprise = portal("enterprise")
+    profile = enterprise.get(f"/profile/{ENTERPRISE_CODE}").text
+    assert f"/rights?record_id={record.id}" in profile
+    form = enterprise.get(f"/rights?record_id={record.id}&field=grade").text
+    assert 'data-testid="objection-form"' in form
+    assert record.id in form
+    filed = enterprise.post(
+        "/rights/objections",
+        data={
+            "csrf_token": csrf_of(form),
+            "target": "field",
+            "record_id": record.id,
+            "field": "grade",
+            "wrong": "纳税信用等级有误",
+            "correction_asked": "应为B级",
+        },
+        files=[("files", ("复评通知.pdf", PDF, "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303, filed.text
+    objection_url = filed.headers["location"]
+    detail = enterprise.get(objection_url).text
+    assert "已提出" in detail
+    assert "复评通知.pdf" in detail
+    profile = enterprise.get(f"/profile/{ENTERPRISE_CODE}").text
+    assert "异议处理中" in profile
+    pdf = enterprise.get(f"/profile/{ENTERPRISE_CODE}/pdf")
+    assert pdf.status_code == 200
+
+    department = portal("provider-tax")
+    inbox = department.get("/rights").text
+    assert "异议处理" in inbox
+    assert objection_url.rsplit("/", 1)[1] in inbox
+    for name in ("accept", "verify"):
+        page = department.get(objection_url).text
+        moved = department.post(
+            f"{objection_url}/move",
+            data={"csrf_token": csrf_of(page), "move": name},
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303, moved.text
+    page = department.get(objection_url).text
+    assert 'data-testid="move-correct"' in page
+    bad = department.post(
+        f"{objection_url}/move",
+        data={"csrf_token": csrf_of(page), "move": "correct", "field": "grade", "value": "Z"},
+    )
+    assert bad.status_code == 422
+    assert 'data-error-for="grade"' in bad.text
+    corrected = department.post(
+        f"{objection_url}/move",
+        data={"csrf_token": csrf_of(page), "move": "correct", "field": "grade", "value": "B"},
+        follow_redirects=False,
+    )
+    assert corrected.status_code == 303, corrected.text
+    assert record_of(session, "tax_rating").data["grade"] == "B"
+
+    operator = portal("operator")
+    queue = operator.get("/rights").text
+    assert 'data-testid="rights-figures"' in queue
+    assert "100.0%" in queue
+
+
+def test_operator_sees_the_overdue_flag(
+    client: TestClient, portal: Portal, world: World, session: Session
+) -> None:
+    record = record_of(session, "tax_rating")
+    enterprise = portal("enterprise")
+    form = enterprise.get("/rights").text
+    with clock.frozen_at(datetime.now(UTC) - timedelta(days=30)):
+        filed = enterprise.post(
+            "/rights/objections",
+            data={
+                "csrf_token": csrf_of(form),
+                "target": "record",
+                "record_id": record.id,
+                "wrong": "并非本企业",
+                "correction_asked": "删除",
+            },
+            follow_redirects=False,
+        )
+    assert filed.status_code == 303, filed.text
+    queue = portal("operator").get("/rights?overdue=true").text
+    assert 'data-testid="overdue-flag"' in queue
+    assert 'data-testid="figure-overdue"><a href="/rights?overdue=true">1<' in queue
+
+
+def test_enterprise_form_errors_name_the_field(
+    portal: Portal, world: World, session: Session
+) -> None:
+    enterprise = portal("enterprise")
+    form = enterprise.get("/rights").text
+    answer = enterprise.post(
+        "/rights/objections",
+        data={
+            "csrf_token": csrf_of(form),
+            "target": "field",
+            "record_id": "0" * 32,
+            "field": "grade",
+            "wrong": "x",
+            "correction_asked": "y",
+        },
+    )
+    assert answer.status_code == 404
+    assert 'data-error-for="record_id"' in answer.text
