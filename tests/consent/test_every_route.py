@@ -282,6 +282,14 @@ NO_RECORDS = {
     ),
     ("GET", "/api/v1/rights/figures"): "counts of objections per handler (operator)",
     ("GET", "/api/v1/rights/notices"): "the caller's own rights inbox",
+    ("GET", "/api/v1/rights/repair-rules"): "the repair conditions (configuration)",
+    ("GET", "/api/v1/rights/repairs"): "repair applications the caller is party to",
+    ("POST", "/api/v1/rights/repairs"): "an enterprise's application over its own record",
+    ("GET", "/api/v1/rights/repairs/{repair_id}"): "a repair application, to its parties",
+    ("POST", "/api/v1/rights/repairs/{repair_id}/moves"): "a repair application's state",
+    ("GET", "/api/v1/rights/repairs/{repair_id}/documents/{document_id}"): (
+        "the enterprise's own documents, to the application's parties"
+    ),
 }
 
 

@@ -109,6 +109,11 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_RIGHTS_OBJECTION_DAYS": ("rights.objection_days", "30", 30),
     "XYD_RIGHTS_REMINDER_DAYS": ("rights.reminder_days", "5", 5),
     "XYD_RIGHTS_MAX_DOCUMENT_MB": ("rights.max_document_mb", "4", 4),
+    "XYD_RIGHTS_REPAIR_RULES_FILE": (
+        "rights.repair_rules_file",
+        "/srv/xyd/repair_rules.json",
+        Path("/srv/xyd/repair_rules.json"),
+    ),
     "XYD_RISK_FRAUD_RULES_FILE": (
         "risk.fraud_rules_file",
         "/etc/xyd/fraud_rules.json",

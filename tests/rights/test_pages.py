@@ -130,3 +130,48 @@ def test_enterprise_form_errors_name_the_field(
     )
     assert answer.status_code == 404
     assert 'data-error-for="record_id"' in answer.text
+
+
+def test_enterprise_applies_for_repair_and_operator_approves(
+    portal: Portal, world: World, session: Session
+) -> None:
+    penalty = record_of(session, "admin_penalty")
+    enterprise = portal("enterprise")
+    page = enterprise.get("/rights").text
+    assert 'data-testid="repair-form"' in page
+    refused = enterprise.post(
+        "/rights/repairs",
+        data={
+            "csrf_token": csrf_of(page),
+            "repair_record_id": penalty.id,
+            "statement": "罚款已缴清",
+        },
+        files=[("repair_files", ("缴款凭证.pdf", PDF, "application/pdf"))],
+    )
+    assert refused.status_code == 422
+    assert 'data-error-for="commitment_signed"' in refused.text
+    applied = enterprise.post(
+        "/rights/repairs",
+        data={
+            "csrf_token": csrf_of(page),
+            "repair_record_id": penalty.id,
+            "statement": "罚款已缴清",
+            "commitment_signed": "yes",
+        },
+        files=[("repair_files", ("缴款凭证.pdf", PDF, "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert applied.status_code == 303, applied.text
+    url = applied.headers["location"]
+    operator = portal("operator")
+    detail = operator.get(url).text
+    assert 'data-testid="repair-move-approve"' in detail
+    approved = operator.post(
+        f"{url}/move",
+        data={"csrf_token": csrf_of(detail), "move": "approve", "reason": "公示期满，已履行"},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303, approved.text
+    assert "已修复" in operator.get(url).text
+    profile = portal("enterprise").get(f"/profile/{ENTERPRISE_CODE}").text
+    assert penalty.id not in profile

@@ -408,6 +408,10 @@ class RightsSettings(BaseModel):
     max_document_mb: int = Field(
         default=10, ge=1, le=200, description="largest proof file sent with an objection"
     )
+    repair_rules_file: Annotated[Path | None, BlankIsUnset] = Field(
+        default=None,
+        description="the credit-repair conditions per category (unset: the shipped ones)",
+    )
 
 
 class RiskSettings(BaseModel):

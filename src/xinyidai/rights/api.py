@@ -21,8 +21,13 @@ from xinyidai.rights.schemas import (
     ObjectionDetailOut,
     ObjectionIn,
     ObjectionOut,
+    RepairDetailOut,
+    RepairIn,
+    RepairOut,
+    RepairRuleOut,
+    RepairStepIn,
 )
-from xinyidai.rights.service import documents, notices, objections
+from xinyidai.rights.service import documents, notices, objections, repairs
 
 router = APIRouter(prefix="/rights", tags=["rights"], responses=ERROR_RESPONSES)
 
@@ -170,3 +175,82 @@ def objection_figures(session: SessionDep, principal: OperatorUser) -> FiguresOu
 def list_notices(session: SessionDep, principal: CurrentUser, paging: PageDep) -> Page[NoticeOut]:
     """Your organization's rights inbox, newest first: each step of its objections."""
     return page_of(session, notices.inbox_statement(principal), paging, notices.out)
+
+
+# --------------------------------------------------------------------------- credit repair
+
+
+@router.get("/repair-rules", response_model=list[RepairRuleOut])
+def list_repair_rules(principal: CurrentUser) -> list[RepairRuleOut]:
+    """The repair conditions per negative category: minimum public period (ordinary and
+    serious), commitment, documents, whether the source department reviews."""
+    return [rule.out() for rule in repairs.rules().values()]
+
+
+@router.get("/repairs", response_model=Page[RepairOut])
+def list_repairs(
+    session: SessionDep,
+    principal: CurrentUser,
+    paging: PageDep,
+    state: Annotated[str | None, Query(max_length=20, description="only this state")] = None,
+) -> Page[RepairOut]:
+    """Repair applications you are party to, oldest first: your enterprise's, those your
+    department reviews, every one for the operator."""
+    stmt = repairs.repairs_statement(principal, state=state)
+    return page_of(session, stmt, paging, RepairOut.model_validate)
+
+
+@router.post("/repairs", response_model=RepairDetailOut, status_code=201)
+def apply_for_repair(
+    session: SessionDep,
+    principal: EnterpriseWriter,
+    record_id: Annotated[str, Form(max_length=32, description="the negative record")],
+    statement: Annotated[str, Form(max_length=5000, description="how it was put right")],
+    commitment_signed: Annotated[bool, Form(description="the credit commitment is signed")],
+    files: Annotated[
+        list[UploadFile] | None, File(description="documents: PDF, PNG, JPEG, OFD")
+    ] = None,
+) -> RepairDetailOut:
+    """Apply to repair a negative record of your enterprise once its minimum public period
+    has passed, with the commitment and the documents its category asks for."""
+    data = RepairIn(record_id=record_id, statement=statement, commitment_signed=commitment_signed)
+    row = repairs.apply(session, principal=principal, data=data, uploads=read_uploads(files))
+    return repairs.detail(session, principal=principal, repair=row)
+
+
+@router.get("/repairs/{repair_id}", response_model=RepairDetailOut)
+def read_repair(repair_id: str, session: SessionDep, principal: CurrentUser) -> RepairDetailOut:
+    """One repair application with its history and documents."""
+    row = repairs.visible_or_raise(session, principal=principal, repair_id=repair_id)
+    return repairs.detail(session, principal=principal, repair=row)
+
+
+@router.post("/repairs/{repair_id}/moves", response_model=RepairDetailOut)
+def move_repair(
+    repair_id: str, data: RepairStepIn, session: SessionDep, principal: PartyWriter
+) -> RepairDetailOut:
+    """The operator ``refer``s to the source department (where the category says so), the
+    department ``concur``s or ``reject``s, the operator ``approve``s or ``reject``s with the
+    reason; on approval the record stops being disclosed and the enterprise is re-rated."""
+    row = repairs.visible_or_raise(session, principal=principal, repair_id=repair_id, lock=True)
+    repairs.move(session, principal=principal, repair=row, name=data.move, reason=data.reason)
+    return repairs.detail(session, principal=principal, repair=row)
+
+
+@router.get("/repairs/{repair_id}/documents/{document_id}")
+def read_repair_document(
+    repair_id: str, document_id: str, session: SessionDep, principal: CurrentUser
+) -> Response:
+    """One document of a repair application, to its parties, as a download."""
+    row = repairs.visible_or_raise(session, principal=principal, repair_id=repair_id)
+    doc, content = documents.read_or_raise(
+        session, owner_kind=DocumentOwner.REPAIR, owner_id=row.id, document_id=document_id
+    )
+    return Response(
+        content,
+        media_type=doc.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

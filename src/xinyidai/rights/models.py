@@ -57,6 +57,7 @@ class Handler(StrEnum):
 
 class DocumentOwner(StrEnum):
     OBJECTION = "objection"
+    REPAIR = "repair"
 
 
 class Audience(StrEnum):
@@ -170,3 +171,45 @@ class OutboxEntry(Base):
     subject: Mapped[str] = mapped_column(String(18), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class RepairState(StrEnum):
+    SUBMITTED = "submitted"
+    DEPARTMENT_REVIEW = "department_review"  # referred to the source department
+    REVIEWED = "reviewed"  # the source department concurs
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+OPEN_REPAIR_STATES = (
+    RepairState.SUBMITTED,
+    RepairState.DEPARTMENT_REVIEW,
+    RepairState.REVIEWED,
+)
+
+
+class Repair(TimestampMixin, Base):
+    """An enterprise's application to repair its credit over one negative record."""
+
+    __tablename__ = "rights_repair"
+    __table_args__ = (Index("ix_rights_repair_code_state", "credit_code", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(40))
+    department: Mapped[str | None] = mapped_column(String(40))
+    department_review: Mapped[bool] = mapped_column(default=False)
+    event_on: Mapped[date | None] = mapped_column(Date)
+    eligible_from: Mapped[date] = mapped_column(Date)
+    statement: Mapped[str] = mapped_column(Text)
+    commitment_signed: Mapped[bool] = mapped_column(default=False)
+    filed_by: Mapped[str] = mapped_column(String(120))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+    state_reason: Mapped[str | None] = mapped_column(Text)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from xinyidai.rights.models import Handler, ObjectionState, ObjectionTarget
+from xinyidai.rights.models import Handler, ObjectionState, ObjectionTarget, RepairState
 
 TEXT_MAX = 5000
 REASON_MAX = 2000
@@ -113,3 +113,53 @@ class NoticeOut(BaseModel):
     subject_id: str
     message: str = Field(description="in the caller's language")
     created_at: datetime
+
+
+class RepairIn(BaseModel):
+    """A credit-repair application as the enterprise files it."""
+
+    record_id: str = Field(min_length=1, max_length=32, description="the negative record")
+    statement: str = Field(
+        min_length=1, max_length=TEXT_MAX, description="how the enterprise put it right"
+    )
+    commitment_signed: bool = Field(description="the credit commitment (信用承诺) is signed")
+
+
+class RepairStepIn(BaseModel):
+    move: str = Field(description="refer, concur, approve, reject")
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+
+class RepairOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"))
+    credit_code: str
+    enterprise_name: str
+    record_id: str
+    category: str
+    department: str | None
+    department_review: bool
+    event_on: date | None
+    eligible_from: date
+    statement: str
+    commitment_signed: bool
+    state: RepairState
+    state_reason: str | None
+    submitted_at: datetime
+    decided_at: datetime | None
+
+
+class RepairDetailOut(RepairOut):
+    history: list[StepOut]
+    documents: list[DocumentOut]
+    available: list[str]
+
+
+class RepairRuleOut(BaseModel):
+    category: str
+    min_public_days: int
+    serious_min_public_days: int | None
+    commitment: bool
+    documents: list[str]
+    department_review: bool

@@ -21,9 +21,9 @@ from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.core.settings import get_settings
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.rights.models import DocumentOwner, ObjectionState, ObjectionTarget
-from xinyidai.rights.schemas import ObjectionIn
-from xinyidai.rights.service import documents, notices, objections
+from xinyidai.rights.models import DocumentOwner, ObjectionState, ObjectionTarget, RepairState
+from xinyidai.rights.schemas import ObjectionIn, RepairIn, RepairOut
+from xinyidai.rights.service import documents, notices, objections, repairs
 from xinyidai.web.auth import CheckedForm, portal_roles
 from xinyidai.web.forms import N_, FormState, text
 from xinyidai.web.templating import render
@@ -62,7 +62,27 @@ MOVES = {
     "escalate": N_("Escalate to the operator"),
     "close": N_("Close"),
 }
-LABELS = {"objection_states": STATES, "targets": TARGETS, "move_labels": MOVES}
+REPAIR_STATES = {
+    RepairState.SUBMITTED: N_("Submitted"),
+    RepairState.DEPARTMENT_REVIEW: N_("With the source department"),
+    RepairState.REVIEWED: N_("Reviewed by the department"),
+    RepairState.APPROVED: N_("Repaired"),
+    RepairState.REJECTED: N_("Rejected"),
+}
+REPAIR_MOVES = {
+    "apply": N_("Applied"),
+    "refer": N_("Refer to the source department"),
+    "concur": N_("Concur"),
+    "approve": N_("Approve the repair"),
+    "reject": N_("Reject"),
+}
+LABELS = {
+    "objection_states": STATES,
+    "targets": TARGETS,
+    "move_labels": MOVES,
+    "repair_states": REPAIR_STATES,
+    "repair_moves": REPAIR_MOVES,
+}
 
 
 def _page(request: Request, template: str, *, status: int = 200, **context: Any) -> Response:
@@ -101,6 +121,12 @@ def _list(
         stmt = objections.objections_statement(principal)
         state = ""
     rows = page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE), objections.out)
+    repair_rows = page_of(
+        session,
+        repairs.repairs_statement(principal),
+        PageRequest(page=1, size=PAGE_SIZE),
+        RepairOut.model_validate,
+    )
     operator = principal.organization_kind == OrgKind.OPERATOR
     inbox = page_of(session, notices.inbox_statement(principal), PageRequest(page=1, size=10))
     return _page(
@@ -108,6 +134,8 @@ def _list(
         "rights/objections.html",
         status=status,
         rows=rows,
+        repairs=repair_rows,
+        repair_counts=repairs.counts(session) if operator else None,
         state=state,
         overdue=overdue,
         figures=objections.figures(session) if operator else None,
@@ -273,6 +301,128 @@ def objection_document(
     row = objections.visible_or_raise(session, principal=principal, objection_id=objection_id)
     doc, content = documents.read_or_raise(
         session, owner_kind=DocumentOwner.OBJECTION, owner_id=row.id, document_id=document_id
+    )
+    return Response(
+        content,
+        media_type=doc.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+# --------------------------------------------------------------------------- credit repair
+
+
+@router.post("/repairs")
+def apply_for_repair(
+    request: Request, session: SessionDep, principal: RightsParty, form: CheckedForm
+) -> Response:
+    """The enterprise applies to repair a negative record, with the commitment and documents."""
+    state = FormState.from_form(form)
+    try:
+        if not principal.can_write:
+            raise ValidationFailed("read-only members cannot change anything", field="_form")
+        statement = text(form, "statement")
+        if not statement:
+            raise ValidationFailed("say how the record was put right", field="statement")
+        row = repairs.apply(
+            session,
+            principal=principal,
+            data=RepairIn(
+                record_id=text(form, "repair_record_id")[:32] or "-",
+                statement=statement[:5000],
+                commitment_signed=text(form, "commitment_signed") == "yes",
+            ),
+            uploads=_uploads(form, "repair_files"),
+        )
+    except XydError as error:
+        session.rollback()
+        if error.field == "record_id":
+            error.field = "repair_record_id"
+        elif error.field == "files":
+            error.field = "repair_files"
+        return _list(
+            request,
+            session,
+            principal,
+            state="",
+            overdue=False,
+            page=1,
+            form=state.fail(error),
+            status=error.status,
+        )
+    session.commit()
+    return RedirectResponse(f"/rights/repairs/{row.public_id}", status_code=303)
+
+
+def _repair(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    repair_id: str,
+    *,
+    form: FormState | None = None,
+    status: int = 200,
+) -> Response:
+    row = repairs.visible_or_raise(session, principal=principal, repair_id=repair_id)
+    return _page(
+        request,
+        "rights/repair.html",
+        status=status,
+        r=repairs.detail(session, principal=principal, repair=row),
+        rule=repairs.rules().get(row.category),
+        form=form or FormState(),
+    )
+
+
+@router.get("/repairs/{repair_id}")
+def repair_page(
+    repair_id: str, request: Request, session: SessionDep, principal: RightsParty
+) -> Response:
+    """One repair application with its history, documents and the moves it allows."""
+    return _repair(request, session, principal, repair_id)
+
+
+@router.post("/repairs/{repair_id}/move")
+def repair_move(
+    repair_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: RightsParty,
+    form: CheckedForm,
+) -> Response:
+    """One step of the review from the application's page."""
+    state = FormState.from_form(form)
+    try:
+        if not principal.can_write:
+            raise ValidationFailed("read-only members cannot change anything", field="_form")
+        row = repairs.visible_or_raise(session, principal=principal, repair_id=repair_id, lock=True)
+        repairs.move(
+            session,
+            principal=principal,
+            repair=row,
+            name=text(form, "move"),
+            reason=text(form, "reason") or None,
+        )
+    except XydError as error:
+        session.rollback()
+        return _repair(
+            request, session, principal, repair_id, form=state.fail(error), status=error.status
+        )
+    session.commit()
+    return RedirectResponse(f"/rights/repairs/{repair_id}", status_code=303)
+
+
+@router.get("/repairs/{repair_id}/documents/{document_id}")
+def repair_document(
+    repair_id: str, document_id: str, session: SessionDep, principal: RightsParty
+) -> Response:
+    """A document of a repair application, to its parties, as a download."""
+    row = repairs.visible_or_raise(session, principal=principal, repair_id=repair_id)
+    doc, content = documents.read_or_raise(
+        session, owner_kind=DocumentOwner.REPAIR, owner_id=row.id, document_id=document_id
     )
     return Response(
         content,

@@ -1,4 +1,4 @@
-"""rights: objections, marks on records, notices, the outbox
+"""rights: objections, credit repairs, marks on records, notices, the outbox
 
 Revision ID: 0023_rights
 Revises: 0021_risk_warning
@@ -6,7 +6,7 @@ Create Date: 2026-12-07 17:00:00
 
 ``credit_record_mark`` lets subject rights mark a record for every view (an objection in
 progress, a repair); ``rights_objection`` with its steps (each a ledger leaf) and proof
-documents; ``rights_notice`` the rights inboxes; ``rights_outbox`` what other nodes read.
+documents; ``rights_repair`` the credit-repair applications; ``rights_notice`` the rights inboxes; ``rights_outbox`` what other nodes read.
 """
 
 from collections.abc import Sequence
@@ -130,6 +130,34 @@ def upgrade() -> None:
     op.create_index("ix_rights_notice_to", "rights_notice", ["audience", "addressee", "created_at"])
 
     op.create_table(
+        "rights_repair",
+        sa.Column("id", BIGID, primary_key=True, autoincrement=True),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("credit_code", sa.String(length=18), nullable=False),
+        sa.Column("enterprise_name", sa.String(length=200), nullable=False),
+        sa.Column("record_id", sa.String(length=32), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("department", sa.String(length=40), nullable=True),
+        sa.Column("department_review", sa.Boolean(), nullable=False),
+        sa.Column("event_on", sa.Date(), nullable=True),
+        sa.Column("eligible_from", sa.Date(), nullable=False),
+        sa.Column("statement", sa.Text(), nullable=False),
+        sa.Column("commitment_signed", sa.Boolean(), nullable=False),
+        sa.Column("filed_by", sa.String(length=120), nullable=False),
+        sa.Column("submitted_at", TIMESTAMP, nullable=False),
+        sa.Column("decided_at", TIMESTAMP, nullable=True),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("state_changed_at", TIMESTAMP, nullable=False),
+        sa.Column("state_changed_by", sa.String(length=120), nullable=False),
+        sa.Column("state_reason", sa.Text(), nullable=True),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
+        sa.UniqueConstraint("public_id", name=op.f("uq_rights_repair_public_id")),
+    )
+    op.create_index("ix_rights_repair_code_state", "rights_repair", ["credit_code", "state"])
+    op.create_index("ix_rights_repair_state", "rights_repair", ["state"])
+
+    op.create_table(
         "rights_outbox",
         sa.Column("id", BIGID, primary_key=True, autoincrement=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -142,6 +170,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("rights_outbox")
+    op.drop_table("rights_repair")
     op.drop_table("rights_notice")
     op.drop_table("rights_document")
     op.drop_table("rights_objection_step")
