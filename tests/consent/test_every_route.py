@@ -282,6 +282,11 @@ NO_RECORDS = {
     ),
     ("GET", "/api/v1/rights/figures"): "counts of objections per handler (operator)",
     ("GET", "/api/v1/rights/notices"): "the caller's own rights inbox",
+    ("GET", "/api/v1/rights/self-queries"): "the enterprise's own self-queries (counts, fees)",
+    ("POST", "/api/v1/rights/self-queries"): (
+        "the enterprise's own report (or the counter's for it): through the decision, basis "
+        "self or operator_duty, logged; tested in tests/rights/test_self_query.py"
+    ),
     ("GET", "/api/v1/rights/repair-rules"): "the repair conditions (configuration)",
     ("GET", "/api/v1/rights/repairs"): "repair applications the caller is party to",
     ("POST", "/api/v1/rights/repairs"): "an enterprise's application over its own record",

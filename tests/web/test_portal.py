@@ -613,6 +613,7 @@ def test_an_enterprise_admin_adds_a_read_only_member_who_sees_no_admin_menu(
         "/market/applications",
         "/market/loans",
         "/risk/blacklist",
+        "/rights",
         "/account/password",
     ]
     assert client.get("/account/members").status_code == 403

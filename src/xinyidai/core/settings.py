@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -411,6 +412,16 @@ class RightsSettings(BaseModel):
     repair_rules_file: Annotated[Path | None, BlankIsUnset] = Field(
         default=None,
         description="the credit-repair conditions per category (unset: the shipped ones)",
+    )
+    self_query_free: int = Field(
+        default=2, ge=0, le=1000, description="free self-queries per enterprise per year"
+    )
+    self_query_fee: Decimal = Field(
+        default=Decimal("0.00"),
+        ge=Decimal("0"),
+        le=Decimal("10000"),
+        decimal_places=2,
+        description="fee of a self-query past the free ones, in yuan (none by default)",
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
+from xinyidai.core.i18n import current_locale
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentUser, OperatorUser, require_roles
 from xinyidai.iam.models import OrgKind
@@ -26,8 +27,11 @@ from xinyidai.rights.schemas import (
     RepairOut,
     RepairRuleOut,
     RepairStepIn,
+    SelfQueryIn,
+    SelfQueryOut,
+    SelfReportOut,
 )
-from xinyidai.rights.service import documents, notices, objections, repairs
+from xinyidai.rights.service import documents, notices, objections, repairs, self_query
 
 router = APIRouter(prefix="/rights", tags=["rights"], responses=ERROR_RESPONSES)
 
@@ -253,4 +257,45 @@ def read_repair_document(
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+# --------------------------------------------------------------------------- self-query
+
+SelfQueryRunner = Annotated[
+    Principal, Depends(require_roles(OrgKind.ENTERPRISE, OrgKind.OPERATOR, write=True))
+]
+
+
+@router.post("/self-queries", response_model=SelfReportOut, status_code=201)
+def run_self_query(
+    session: SessionDep, principal: SelfQueryRunner, data: SelfQueryIn | None = None
+) -> SelfReportOut:
+    """A free self-query: your enterprise's full report (every category and field), its
+    rating with reasons and who looked at its data; counted per year (``rights.
+    self_query_free`` free, no charge by default). The operator's counter runs one for a
+    walk-in enterprise with ``credit_code`` and the ``identity_check`` it made. The PDF is
+    ``/api/v1/enterprises/{code}/profile?format=pdf``."""
+    body = data or SelfQueryIn()
+    row, decision = self_query.run(
+        session,
+        principal=principal,
+        credit_code=body.credit_code,
+        identity_check=body.identity_check,
+    )
+    return self_query.full_report(
+        session, principal=principal, row=row, decision=decision, locale=current_locale()
+    )
+
+
+@router.get("/self-queries", response_model=Page[SelfQueryOut])
+def list_self_queries(
+    session: SessionDep, principal: CurrentUser, paging: PageDep
+) -> Page[SelfQueryOut]:
+    """Your enterprise's self-queries, newest first (every one for the operator)."""
+    return page_of(
+        session,
+        self_query.queries_statement(principal),
+        paging,
+        lambda row: self_query.out(session, row),
     )

@@ -7,10 +7,11 @@ Every state and kind is a ``StrEnum``; a member compares equal to its stored str
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core import clock
@@ -213,3 +214,29 @@ class Repair(TimestampMixin, Base):
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state_changed_by: Mapped[str] = mapped_column(String(120))
     state_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SelfQueryChannel(StrEnum):
+    PORTAL = "portal"
+    API = "api"
+    COUNTER = "counter"  # the operator's counter staff, for a walk-in enterprise
+
+
+class SelfQuery(Base):
+    """One free self-query (自查): the enterprise read its own full report."""
+
+    __tablename__ = "rights_self_query"
+    __table_args__ = (Index("ix_rights_self_query_code_year", "credit_code", "year"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    year: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10))
+    requested_by: Mapped[str] = mapped_column(String(120))
+    # The counter's check of the walk-in's identity: document, holder, staff (never shown).
+    identity_check: Mapped[str | None] = mapped_column(Text)
+    access_event: Mapped[str] = mapped_column(String(40))
+    free: Mapped[bool] = mapped_column(default=True)
+    fee: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

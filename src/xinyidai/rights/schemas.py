@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from xinyidai.audit.schemas import AccessEventOut
+from xinyidai.consent.schemas import ReportOut
 from xinyidai.rights.models import Handler, ObjectionState, ObjectionTarget, RepairState
+from xinyidai.scoring.schemas import RatingOut
 
 TEXT_MAX = 5000
 REASON_MAX = 2000
@@ -163,3 +167,41 @@ class RepairRuleOut(BaseModel):
     commitment: bool
     documents: list[str]
     department_review: bool
+
+
+class SelfQueryIn(BaseModel):
+    """A self-query: the enterprise's own (no body needed), or one the counter runs."""
+
+    credit_code: str | None = Field(
+        default=None, max_length=18, description="the counter: the walk-in enterprise's code"
+    )
+    identity_check: str | None = Field(
+        default=None,
+        max_length=500,
+        description="the counter: how the walk-in's identity was checked (document, holder)",
+    )
+
+
+class SelfQueryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"))
+    credit_code: str
+    year: int
+    channel: str
+    requested_by: str
+    access_event: str
+    free: bool
+    fee: Decimal = Field(description="yuan; 0 unless past the free ones and a fee is set")
+    created_at: datetime
+    count_this_year: int = 0
+    free_per_year: int = 0
+
+
+class SelfReportOut(BaseModel):
+    """The full self-query: every category and field, the rating with reasons, who looked."""
+
+    self_query: SelfQueryOut
+    report: ReportOut
+    rating: RatingOut | None
+    access_log: list[AccessEventOut]

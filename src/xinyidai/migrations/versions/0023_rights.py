@@ -6,7 +6,7 @@ Create Date: 2026-12-07 17:00:00
 
 ``credit_record_mark`` lets subject rights mark a record for every view (an objection in
 progress, a repair); ``rights_objection`` with its steps (each a ledger leaf) and proof
-documents; ``rights_repair`` the credit-repair applications; ``rights_notice`` the rights inboxes; ``rights_outbox`` what other nodes read.
+documents; ``rights_repair`` the credit-repair applications; ``rights_self_query`` the free self-queries; ``rights_notice`` the rights inboxes; ``rights_outbox`` what other nodes read.
 """
 
 from collections.abc import Sequence
@@ -158,6 +158,23 @@ def upgrade() -> None:
     op.create_index("ix_rights_repair_state", "rights_repair", ["state"])
 
     op.create_table(
+        "rights_self_query",
+        sa.Column("id", BIGID, primary_key=True, autoincrement=True),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("credit_code", sa.String(length=18), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("requested_by", sa.String(length=120), nullable=False),
+        sa.Column("identity_check", sa.Text(), nullable=True),
+        sa.Column("access_event", sa.String(length=40), nullable=False),
+        sa.Column("free", sa.Boolean(), nullable=False),
+        sa.Column("fee", sa.Numeric(12, 2), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.UniqueConstraint("public_id", name=op.f("uq_rights_self_query_public_id")),
+    )
+    op.create_index("ix_rights_self_query_code_year", "rights_self_query", ["credit_code", "year"])
+
+    op.create_table(
         "rights_outbox",
         sa.Column("id", BIGID, primary_key=True, autoincrement=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -170,6 +187,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("rights_outbox")
+    op.drop_table("rights_self_query")
     op.drop_table("rights_repair")
     op.drop_table("rights_notice")
     op.drop_table("rights_document")
