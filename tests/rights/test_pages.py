@@ -175,3 +175,32 @@ def test_enterprise_applies_for_repair_and_operator_approves(
     assert "已修复" in operator.get(url).text
     profile = portal("enterprise").get(f"/profile/{ENTERPRISE_CODE}").text
     assert penalty.id not in profile
+
+
+def test_enterprise_and_counter_run_self_queries_in_the_portal(
+    portal: Portal, world: World, session: Session
+) -> None:
+    enterprise = portal("enterprise")
+    page = enterprise.get("/rights").text
+    assert 'data-testid="self-query-form"' in page
+    ran = enterprise.post("/rights/self-query", data={"csrf_token": csrf_of(page)})
+    assert ran.status_code == 200, ran.text
+    assert 'data-testid="self-query-count">1 / 2' in ran.text
+    assert 'data-testid="access-log"' in ran.text
+    operator = portal("operator")
+    page = operator.get("/rights").text
+    refused = operator.post(
+        "/rights/self-query", data={"csrf_token": csrf_of(page), "credit_code": ENTERPRISE_CODE}
+    )
+    assert refused.status_code == 422
+    assert 'data-error-for="identity_check"' in refused.text
+    counter = operator.post(
+        "/rights/self-query",
+        data={
+            "csrf_token": csrf_of(page),
+            "credit_code": ENTERPRISE_CODE,
+            "identity_check": "营业执照原件，经办人身份证，核验人：李四",
+        },
+    )
+    assert counter.status_code == 200, counter.text
+    assert 'data-testid="self-query-count">2 / 2' in counter.text

@@ -17,14 +17,22 @@ from starlette.datastructures import FormData, UploadFile
 from xinyidai.core import clock
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import ValidationFailed, XydError
+from xinyidai.core.i18n import current_locale
 from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.core.settings import get_settings
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.rights.models import DocumentOwner, ObjectionState, ObjectionTarget, RepairState
+from xinyidai.rights.models import (
+    DocumentOwner,
+    ObjectionState,
+    ObjectionTarget,
+    RepairState,
+    SelfQueryChannel,
+)
 from xinyidai.rights.schemas import ObjectionIn, RepairIn, RepairOut
-from xinyidai.rights.service import documents, notices, objections, repairs
+from xinyidai.rights.service import documents, notices, objections, repairs, self_query
 from xinyidai.web.auth import CheckedForm, portal_roles
+from xinyidai.web.consent_pages import LABELS as CONSENT_LABELS
 from xinyidai.web.forms import N_, FormState, text
 from xinyidai.web.templating import render
 
@@ -142,6 +150,7 @@ def _list(
         inbox=[notices.out(n) for n in inbox.items],
         form=form or FormState(),
         objection_days=get_settings().rights.objection_days,
+        self_query_free=get_settings().rights.self_query_free,
         today=clock.today(),
     )
 
@@ -431,4 +440,45 @@ def repair_document(
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+# --------------------------------------------------------------------------- self-query
+
+
+@router.post("/self-query")
+def run_self_query(
+    request: Request, session: SessionDep, principal: RightsParty, form: CheckedForm
+) -> Response:
+    """A free self-query: the enterprise's own, or the counter's for a walk-in enterprise
+    (its code and the identity check); the full report, the rating and who looked."""
+    state = FormState.from_form(form)
+    try:
+        if not principal.can_write:
+            raise ValidationFailed("read-only members cannot change anything", field="_form")
+        row, decision = self_query.run(
+            session,
+            principal=principal,
+            credit_code=text(form, "credit_code") or None,
+            identity_check=text(form, "identity_check") or None,
+            channel=SelfQueryChannel.PORTAL,
+        )
+        found = self_query.full_report(
+            session, principal=principal, row=row, decision=decision, locale=current_locale()
+        )
+    except XydError as error:
+        session.rollback()
+        return _list(
+            request,
+            session,
+            principal,
+            state="",
+            overdue=False,
+            page=1,
+            form=state.fail(error),
+            status=error.status,
+        )
+    session.commit()
+    return _page(
+        request, "rights/self_query.html", found=found, report=found.report, L=CONSENT_LABELS
     )
