@@ -287,6 +287,11 @@ NO_RECORDS = {
         "the enterprise's own report (or the counter's for it): through the decision, basis "
         "self or operator_duty, logged; tested in tests/rights/test_self_query.py"
     ),
+    ("POST", "/api/v1/rights/self-reports"): "the enterprise's report about itself",
+    ("GET", "/api/v1/rights/self-reports"): (
+        "the enterprise's own items; departments and the operator see them to confirm"
+    ),
+    ("POST", "/api/v1/rights/self-reports/{report_id}/confirmation"): "a department's check",
     ("GET", "/api/v1/rights/repair-rules"): "the repair conditions (configuration)",
     ("GET", "/api/v1/rights/repairs"): "repair applications the caller is party to",
     ("POST", "/api/v1/rights/repairs"): "an enterprise's application over its own record",

@@ -204,3 +204,32 @@ def test_enterprise_and_counter_run_self_queries_in_the_portal(
     )
     assert counter.status_code == 200, counter.text
     assert 'data-testid="self-query-count">2 / 2' in counter.text
+
+
+def test_enterprise_reports_in_the_portal_and_a_department_confirms(
+    portal: Portal, world: World, session: Session
+) -> None:
+    enterprise = portal("enterprise")
+    page = enterprise.get("/rights").text
+    sent = enterprise.post(
+        "/rights/self-reports",
+        data={"csrf_token": csrf_of(page), "item": "研发人员数", "content": "36"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    profile = enterprise.get(f"/profile/{ENTERPRISE_CODE}").text
+    assert 'data-testid="self-reported-mark">企业自报' in profile
+    department = portal("provider-market")
+    page = department.get("/rights").text
+    assert "研发人员数" in page
+    (report_id,) = {
+        part.split("/")[0] for part in page.split("/rights/self-reports/")[1:] if "/confirm" in part
+    }
+    confirmed = department.post(
+        f"/rights/self-reports/{report_id}/confirm",
+        data={"csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303, confirmed.text
+    profile = portal("enterprise").get(f"/profile/{ENTERPRISE_CODE}").text
+    assert "已经部门确认" in profile

@@ -16,6 +16,7 @@ RIGHTS_FILES = [
     "rights/service/notices.py",
     "rights/service/repairs.py",
     "rights/service/self_query.py",
+    "rights/service/self_reports.py",
     "rights/api.py",
     "web/rights_pages.py",
     "web/templating.py",

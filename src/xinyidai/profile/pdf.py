@@ -411,7 +411,14 @@ class _Report:
 
     def _mark(self, marks: list[str]) -> str:
         """What the report prints beside a marked record."""
-        return self._("Objection in progress") if "objection" in marks else ""
+        notes = []
+        if "self_reported" in marks:
+            notes.append(self._("Self-reported"))
+            if "confirmed" in marks:
+                notes.append(self._("confirmed by a department"))
+        if "objection" in marks:
+            notes.append(self._("Objection in progress"))
+        return " · ".join(notes)
 
     def withheld_line(self, part: str) -> None:
         reason = self.profile.withheld.get(part)

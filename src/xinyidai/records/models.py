@@ -131,6 +131,8 @@ class MarkKind(StrEnum):
 
     OBJECTION = "objection"  # an objection to it is being handled (异议处理中)
     REPAIRED = "repaired"  # repaired (信用修复): kept, no longer disclosed
+    SELF_REPORTED = "self_reported"  # entered by the enterprise itself (自愿填报)
+    CONFIRMED = "confirmed"  # a self-reported record a department confirmed
 
 
 class RecordMark(Base):

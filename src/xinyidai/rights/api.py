@@ -29,9 +29,17 @@ from xinyidai.rights.schemas import (
     RepairStepIn,
     SelfQueryIn,
     SelfQueryOut,
+    SelfReportItem,
     SelfReportOut,
 )
-from xinyidai.rights.service import documents, notices, objections, repairs, self_query
+from xinyidai.rights.service import (
+    documents,
+    notices,
+    objections,
+    repairs,
+    self_query,
+    self_reports,
+)
 
 router = APIRouter(prefix="/rights", tags=["rights"], responses=ERROR_RESPONSES)
 
@@ -299,3 +307,49 @@ def list_self_queries(
         paging,
         lambda row: self_query.out(session, row),
     )
+
+
+# --------------------------------------------------------------------------- self-reporting
+
+ProviderWriter = Annotated[Principal, Depends(require_roles(OrgKind.PROVIDER, write=True))]
+
+
+@router.post("/self-reports", response_model=SelfReportItem, status_code=201)
+def self_report(
+    session: SessionDep,
+    principal: EnterpriseWriter,
+    item: Annotated[str, Form(max_length=200, description="the item (申报事项)")],
+    content: Annotated[str, Form(max_length=5000, description="what is reported")],
+    files: Annotated[
+        list[UploadFile] | None, File(description="proof: PDF, PNG, JPEG, OFD")
+    ] = None,
+) -> SelfReportItem:
+    """Report an item about your enterprise (category ``self_reported``), with proof; it
+    is shown as self-reported in every view until a department confirms it."""
+    row = self_reports.report(
+        session, principal=principal, item=item, content=content, uploads=read_uploads(files)
+    )
+    return self_reports.out(session, row)
+
+
+@router.get("/self-reports", response_model=Page[SelfReportItem])
+def list_self_reports(
+    session: SessionDep, principal: CurrentUser, paging: PageDep
+) -> Page[SelfReportItem]:
+    """Your enterprise's self-reports (every one for departments and the operator)."""
+    return page_of(
+        session,
+        self_reports.statement(principal),
+        paging,
+        lambda row: self_reports.out(session, row),
+    )
+
+
+@router.post("/self-reports/{report_id}/confirmation", response_model=SelfReportItem)
+def confirm_self_report(
+    report_id: str, session: SessionDep, principal: ProviderWriter
+) -> SelfReportItem:
+    """A department confirms a self-reported item it checked."""
+    row = self_reports.get_or_raise(session, principal=principal, report_id=report_id)
+    self_reports.confirm(session, principal=principal, reported=row)
+    return self_reports.out(session, row)

@@ -59,6 +59,7 @@ class Handler(StrEnum):
 class DocumentOwner(StrEnum):
     OBJECTION = "objection"
     REPAIR = "repair"
+    SELF_REPORT = "self_report"
 
 
 class Audience(StrEnum):
@@ -240,3 +241,21 @@ class SelfQuery(Base):
     free: Mapped[bool] = mapped_column(default=True)
     fee: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class SelfReport(Base):
+    """An item the enterprise reported itself (``self_reported``), and its confirmation."""
+
+    __tablename__ = "rights_self_report"
+    __table_args__ = (Index("ix_rights_self_report_code", "credit_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    record_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(200))
+    reported_by: Mapped[str] = mapped_column(String(120))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    confirmed_by: Mapped[str | None] = mapped_column(String(40))  # the department's code
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -205,3 +205,19 @@ class SelfReportOut(BaseModel):
     report: ReportOut
     rating: RatingOut | None
     access_log: list[AccessEventOut]
+
+
+class SelfReportItem(BaseModel):
+    """An item the enterprise reported itself."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"))
+    credit_code: str
+    record_id: str
+    version: int
+    item: str
+    reported_at: datetime
+    confirmed_by: str | None
+    confirmed_at: datetime | None
+    documents: list[DocumentOut] = Field(default_factory=list)

@@ -30,7 +30,14 @@ from xinyidai.rights.models import (
     SelfQueryChannel,
 )
 from xinyidai.rights.schemas import ObjectionIn, RepairIn, RepairOut
-from xinyidai.rights.service import documents, notices, objections, repairs, self_query
+from xinyidai.rights.service import (
+    documents,
+    notices,
+    objections,
+    repairs,
+    self_query,
+    self_reports,
+)
 from xinyidai.web.auth import CheckedForm, portal_roles
 from xinyidai.web.consent_pages import LABELS as CONSENT_LABELS
 from xinyidai.web.forms import N_, FormState, text
@@ -151,6 +158,12 @@ def _list(
         form=form or FormState(),
         objection_days=get_settings().rights.objection_days,
         self_query_free=get_settings().rights.self_query_free,
+        reports=page_of(
+            session,
+            self_reports.statement(principal),
+            PageRequest(page=1, size=PAGE_SIZE),
+            lambda row: self_reports.out(session, row),
+        ),
         today=clock.today(),
     )
 
@@ -482,3 +495,66 @@ def run_self_query(
     return _page(
         request, "rights/self_query.html", found=found, report=found.report, L=CONSENT_LABELS
     )
+
+
+# --------------------------------------------------------------------------- self-reporting
+
+
+@router.post("/self-reports")
+def self_report(
+    request: Request, session: SessionDep, principal: RightsParty, form: CheckedForm
+) -> Response:
+    """The enterprise reports an item about itself, with proof."""
+    state = FormState.from_form(form)
+    try:
+        if not principal.can_write:
+            raise ValidationFailed("read-only members cannot change anything", field="_form")
+        self_reports.report(
+            session,
+            principal=principal,
+            item=text(form, "item"),
+            content=text(form, "content"),
+            uploads=_uploads(form, "report_files"),
+        )
+    except XydError as error:
+        session.rollback()
+        if error.field == "files":
+            error.field = "report_files"
+        return _list(
+            request,
+            session,
+            principal,
+            state="",
+            overdue=False,
+            page=1,
+            form=state.fail(error),
+            status=error.status,
+        )
+    session.commit()
+    return RedirectResponse("/rights#self-reports", status_code=303)
+
+
+@router.post("/self-reports/{report_id}/confirm")
+def confirm_self_report(
+    report_id: str, request: Request, session: SessionDep, principal: RightsParty, form: CheckedForm
+) -> Response:
+    """A department confirms a self-reported item."""
+    try:
+        if not principal.can_write:
+            raise ValidationFailed("read-only members cannot change anything", field="_form")
+        row = self_reports.get_or_raise(session, principal=principal, report_id=report_id)
+        self_reports.confirm(session, principal=principal, reported=row)
+    except XydError as error:
+        session.rollback()
+        return _list(
+            request,
+            session,
+            principal,
+            state="",
+            overdue=False,
+            page=1,
+            form=FormState().fail(error),
+            status=error.status,
+        )
+    session.commit()
+    return RedirectResponse("/rights#self-reports", status_code=303)

@@ -6,7 +6,7 @@ Create Date: 2026-12-07 17:00:00
 
 ``credit_record_mark`` lets subject rights mark a record for every view (an objection in
 progress, a repair); ``rights_objection`` with its steps (each a ledger leaf) and proof
-documents; ``rights_repair`` the credit-repair applications; ``rights_self_query`` the free self-queries; ``rights_notice`` the rights inboxes; ``rights_outbox`` what other nodes read.
+documents; ``rights_repair`` the credit-repair applications; ``rights_self_query`` the free self-queries; ``rights_self_report`` what enterprises report themselves; ``rights_notice`` the rights inboxes; ``rights_outbox`` what other nodes read.
 """
 
 from collections.abc import Sequence
@@ -175,6 +175,22 @@ def upgrade() -> None:
     op.create_index("ix_rights_self_query_code_year", "rights_self_query", ["credit_code", "year"])
 
     op.create_table(
+        "rights_self_report",
+        sa.Column("id", BIGID, primary_key=True, autoincrement=True),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("credit_code", sa.String(length=18), nullable=False),
+        sa.Column("record_id", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("item", sa.String(length=200), nullable=False),
+        sa.Column("reported_by", sa.String(length=120), nullable=False),
+        sa.Column("reported_at", TIMESTAMP, nullable=False),
+        sa.Column("confirmed_by", sa.String(length=40), nullable=True),
+        sa.Column("confirmed_at", TIMESTAMP, nullable=True),
+        sa.UniqueConstraint("public_id", name=op.f("uq_rights_self_report_public_id")),
+    )
+    op.create_index("ix_rights_self_report_code", "rights_self_report", ["credit_code"])
+
+    op.create_table(
         "rights_outbox",
         sa.Column("id", BIGID, primary_key=True, autoincrement=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -187,6 +203,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("rights_outbox")
+    op.drop_table("rights_self_report")
     op.drop_table("rights_self_query")
     op.drop_table("rights_repair")
     op.drop_table("rights_notice")
