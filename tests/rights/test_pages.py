@@ -233,3 +233,26 @@ def test_enterprise_reports_in_the_portal_and_a_department_confirms(
     assert confirmed.status_code == 303, confirmed.text
     profile = portal("enterprise").get(f"/profile/{ENTERPRISE_CODE}").text
     assert "已经部门确认" in profile
+
+
+def test_the_operator_dashboard_shows_the_rights_figures(
+    client: TestClient, portal: Portal, world: World, session: Session
+) -> None:
+    record = record_of(session, "tax_rating")
+    enterprise = portal("enterprise")
+    form = enterprise.get("/rights").text
+    with clock.frozen_at(datetime.now(UTC) - timedelta(days=21)):
+        enterprise.post(
+            "/rights/objections",
+            data={
+                "csrf_token": csrf_of(form),
+                "target": "record",
+                "record_id": record.id,
+                "wrong": "并非本企业",
+                "correction_asked": "删除",
+            },
+        )
+    html = portal("operator").get("/dashboard").text
+    assert 'data-testid="dashboard-rights"' in html
+    assert 'data-testid="rights-answered">0 / 1<' in html
+    assert '<a href="/rights?overdue=true">1</a>' in html
