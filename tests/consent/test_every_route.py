@@ -292,6 +292,10 @@ NO_RECORDS = {
         "the enterprise's own items; departments and the operator see them to confirm"
     ),
     ("POST", "/api/v1/rights/self-reports/{report_id}/confirmation"): "a department's check",
+    ("POST", "/api/v1/rights/restructurings"): "the operator records a court's decision",
+    ("GET", "/api/v1/rights/restructurings/{credit_code}"): (
+        "a court's published restructuring decisions (public), no record data"
+    ),
     ("GET", "/api/v1/rights/repair-rules"): "the repair conditions (configuration)",
     ("GET", "/api/v1/rights/repairs"): "repair applications the caller is party to",
     ("POST", "/api/v1/rights/repairs"): "an enterprise's application over its own record",

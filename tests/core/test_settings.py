@@ -110,6 +110,7 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_RIGHTS_OBJECTION_DAYS": ("rights.objection_days", "30", 30),
     "XYD_RIGHTS_REMINDER_DAYS": ("rights.reminder_days", "5", 5),
     "XYD_RIGHTS_MAX_DOCUMENT_MB": ("rights.max_document_mb", "4", 4),
+    "XYD_RIGHTS_RESTRUCTURING_POLICY": ("rights.restructuring_policy", "keep", "keep"),
     "XYD_RIGHTS_SELF_QUERY_FREE": ("rights.self_query_free", "3", 3),
     "XYD_RIGHTS_SELF_QUERY_FEE": ("rights.self_query_fee", "25.50", Decimal("25.50")),
     "XYD_RIGHTS_REPAIR_RULES_FILE": (

@@ -17,6 +17,7 @@ RIGHTS_FILES = [
     "rights/service/repairs.py",
     "rights/service/self_query.py",
     "rights/service/self_reports.py",
+    "rights/service/restructuring.py",
     "rights/api.py",
     "web/rights_pages.py",
     "web/templating.py",

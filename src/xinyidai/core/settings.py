@@ -413,6 +413,13 @@ class RightsSettings(BaseModel):
         default=None,
         description="the credit-repair conditions per category (unset: the shipped ones)",
     )
+    restructuring_policy: Literal["exclude", "keep"] = Field(
+        default="exclude",
+        description=(
+            "negatives from before a restructuring whose plan was executed: exclude them "
+            "from the rating (still shown), or keep them"
+        ),
+    )
     self_query_free: int = Field(
         default=2, ge=0, le=1000, description="free self-queries per enterprise per year"
     )

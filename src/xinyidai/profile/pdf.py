@@ -356,6 +356,13 @@ class _Report:
     def records(self, labels: dict[str, dict[str, tuple[str, str]]]) -> None:
         self.heading(self._("Records by category"))
         report = self.profile.report
+        for note in report.notes:
+            what = (
+                self._("Reorganization approved by the court")
+                if note.kind == "reorganization_approved"
+                else self._("Reorganization plan executed")
+            )
+            self.paragraph(f"{note.decided_on.isoformat()} · {what} · {note.source} {note.text}", size=8)
         if not report.sections:
             self.paragraph(self._("No record is in this report."))
         for section in report.sections:
@@ -416,6 +423,8 @@ class _Report:
             notes.append(self._("Self-reported"))
             if "confirmed" in marks:
                 notes.append(self._("confirmed by a department"))
+        if "before_restructuring" in marks:
+            notes.append(self._("Before the restructuring"))
         if "objection" in marks:
             notes.append(self._("Objection in progress"))
         return " · ".join(notes)

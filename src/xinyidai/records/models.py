@@ -133,6 +133,8 @@ class MarkKind(StrEnum):
     REPAIRED = "repaired"  # repaired (信用修复): kept, no longer disclosed
     SELF_REPORTED = "self_reported"  # entered by the enterprise itself (自愿填报)
     CONFIRMED = "confirmed"  # a self-reported record a department confirmed
+    # a negative from before a restructuring the rating leaves out (the configured policy)
+    BEFORE_RESTRUCTURING = "before_restructuring"
 
 
 class RecordMark(Base):
@@ -157,3 +159,27 @@ class RecordMark(Base):
     reference: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NoteKind(StrEnum):
+    """What a note on a subject says beside its records."""
+
+    REORGANIZATION_APPROVED = "reorganization_approved"  # 重整计划获法院批准
+    PLAN_EXECUTED = "plan_executed"  # 重整计划执行完毕
+
+
+class SubjectNote(Base):
+    """A court's or the operator's annotation on a subject (破产重整), shown beside its
+    records in every view and report; set by subject rights, read by the records' views."""
+
+    __tablename__ = "credit_subject_note"
+    __table_args__ = (Index("ix_credit_subject_note_subject", "subject_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_code: Mapped[str] = mapped_column(String(18))
+    kind: Mapped[str] = mapped_column(String(30))
+    decided_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))  # the court, or the operator
+    text: Mapped[str] = mapped_column(String(2000))
+    reference: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,9 +11,10 @@ from fastapi.responses import Response
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.i18n import current_locale
 from xinyidai.core.pagination import Page, page_of
-from xinyidai.iam.auth import CurrentUser, OperatorUser, require_roles
+from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter, require_roles
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
+from xinyidai.records.schemas import SubjectNoteOut
 from xinyidai.rights.models import DocumentOwner, Objection, ObjectionTarget
 from xinyidai.rights.schemas import (
     FiguresOut,
@@ -27,6 +28,7 @@ from xinyidai.rights.schemas import (
     RepairOut,
     RepairRuleOut,
     RepairStepIn,
+    RestructuringIn,
     SelfQueryIn,
     SelfQueryOut,
     SelfReportItem,
@@ -37,6 +39,7 @@ from xinyidai.rights.service import (
     notices,
     objections,
     repairs,
+    restructuring,
     self_query,
     self_reports,
 )
@@ -353,3 +356,25 @@ def confirm_self_report(
     row = self_reports.get_or_raise(session, principal=principal, report_id=report_id)
     self_reports.confirm(session, principal=principal, reported=row)
     return self_reports.out(session, row)
+
+
+# --------------------------------------------------------------------------- restructuring
+
+
+@router.post("/restructurings", response_model=SubjectNoteOut, status_code=201)
+def record_restructuring(
+    data: RestructuringIn, session: SessionDep, principal: OperatorWriter
+) -> SubjectNoteOut:
+    """The operator records a court's decision (破产重整): the reorganization approved, then
+    its plan executed; shown beside the enterprise's records in every view and report. Once
+    the plan is executed, ``rights.restructuring_policy`` decides whether the negatives from
+    before the approval still count in the rating."""
+    return restructuring.record(session, principal=principal, data=data)
+
+
+@router.get("/restructurings/{credit_code}", response_model=list[SubjectNoteOut])
+def list_restructurings(
+    credit_code: str, session: SessionDep, principal: CurrentUser
+) -> list[SubjectNoteOut]:
+    """The restructuring notes on an enterprise (a court's published decisions)."""
+    return restructuring.notes_for(session, principal=principal, credit_code=credit_code)

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from xinyidai.audit.schemas import AccessEventOut
 from xinyidai.consent.schemas import ReportOut
+from xinyidai.records.models import NoteKind
 from xinyidai.rights.models import Handler, ObjectionState, ObjectionTarget, RepairState
 from xinyidai.scoring.schemas import RatingOut
 
@@ -221,3 +222,13 @@ class SelfReportItem(BaseModel):
     confirmed_by: str | None
     confirmed_at: datetime | None
     documents: list[DocumentOut] = Field(default_factory=list)
+
+
+class RestructuringIn(BaseModel):
+    """A restructuring note (破产重整) the operator records, from the court's decision."""
+
+    credit_code: str = Field(max_length=18)
+    kind: NoteKind = Field(description="reorganization_approved or plan_executed")
+    decided_on: date = Field(description="the day of the court's decision")
+    source: str = Field(min_length=1, max_length=200, description="the court")
+    text: str = Field(default="", max_length=2000)

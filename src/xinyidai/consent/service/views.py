@@ -208,6 +208,7 @@ def credit_report(
         access_event=decision.event_id,
         sections=sections,
         withheld=decision.withheld,
+        notes=records_service.notes_of(session, subject_code=subject.credit_code),
     )
 
 

@@ -5,7 +5,7 @@ Revises: 0021_risk_warning
 Create Date: 2026-12-07 17:00:00
 
 ``credit_record_mark`` lets subject rights mark a record for every view (an objection in
-progress, a repair); ``rights_objection`` with its steps (each a ledger leaf) and proof
+progress, a repair), ``credit_subject_note`` a restructuring beside a subject's records; ``rights_objection`` with its steps (each a ledger leaf) and proof
 documents; ``rights_repair`` the credit-repair applications; ``rights_self_query`` the free self-queries; ``rights_self_report`` what enterprises report themselves; ``rights_notice`` the rights inboxes; ``rights_outbox`` what other nodes read.
 """
 
@@ -40,6 +40,19 @@ def upgrade() -> None:
     op.create_index("ix_credit_record_mark_record_id", "credit_record_mark", ["record_id"])
     op.create_index("ix_credit_record_mark_subject", "credit_record_mark", ["subject_code"])
     op.create_index("ix_credit_record_mark_reference", "credit_record_mark", ["kind", "reference"])
+
+    op.create_table(
+        "credit_subject_note",
+        sa.Column("id", BIGID, primary_key=True, autoincrement=True),
+        sa.Column("subject_code", sa.String(length=18), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("text", sa.String(length=2000), nullable=False),
+        sa.Column("reference", sa.String(length=40), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+    )
+    op.create_index("ix_credit_subject_note_subject", "credit_subject_note", ["subject_code"])
 
     op.create_table(
         "rights_objection",
@@ -210,4 +223,5 @@ def downgrade() -> None:
     op.drop_table("rights_document")
     op.drop_table("rights_objection_step")
     op.drop_table("rights_objection")
+    op.drop_table("credit_subject_note")
     op.drop_table("credit_record_mark")

@@ -37,7 +37,14 @@ from xinyidai.records.service.listeners import (
     off_stored,
     on_stored,
 )
-from xinyidai.records.service.marks import active_marks, clear_marks, pin_mark, repaired_ids
+from xinyidai.records.service.marks import (
+    active_marks,
+    add_note,
+    clear_marks,
+    notes_of,
+    pin_mark,
+    repaired_ids,
+)
 from xinyidai.records.service.partitioning import (
     DEFAULT_PARTITION,
     PARTITION_PREFIX,
@@ -70,6 +77,7 @@ __all__ = [
     "Partition",
     "StoredListener",
     "active_marks",
+    "add_note",
     "add_partition",
     "canonical",
     "category_frames",
@@ -91,6 +99,7 @@ __all__ = [
     "ledger_proofs",
     "listener_modules",
     "listeners_paused",
+    "notes_of",
     "off_stored",
     "on_stored",
     "orphan_versions",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core.db import is_postgres, lookup_chunks, read_json_lines
 from xinyidai.core.errors import NotFound
-from xinyidai.records.models import CreditRecord
+from xinyidai.records.models import CreditRecord, MarkKind
 from xinyidai.records.service import marks
 
 if TYPE_CHECKING:
@@ -82,9 +82,10 @@ def _since(on: date, days: int | None) -> date | None:
 
 
 def _not_repaired(session: Session, statement: Any) -> Any:
-    """``statement`` leaving out repaired records (信用修复: kept, not used): one small
-    query for the marks, nothing added when there are none."""
-    repaired = marks.repaired_ids(session)
+    """``statement`` leaving out repaired records (信用修复: kept, not used) and negatives
+    the restructuring policy leaves out of the rating: one small query for the marks,
+    nothing added when there are none."""
+    repaired = marks.repaired_ids(session, kinds=(MarkKind.REPAIRED, MarkKind.BEFORE_RESTRUCTURING))
     if not repaired:
         return statement
     return statement.where(CreditRecord.id.not_in(sorted(repaired)))

@@ -9,13 +9,15 @@ clears it by that reference; the records read the active marks of the records th
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
 from xinyidai.core.db import lookup_chunks
-from xinyidai.records.models import MarkKind, RecordMark
+from xinyidai.records.models import MarkKind, NoteKind, RecordMark, SubjectNote
+from xinyidai.records.schemas import SubjectNoteOut
 
 
 def pin_mark(
@@ -70,10 +72,15 @@ def active_marks(session: Session, *, record_ids: Iterable[str]) -> dict[str, se
     return found
 
 
-def repaired_ids(session: Session, *, subject_codes: Iterable[str] | None = None) -> set[str]:
-    """The records marked repaired (of these subjects, or of all)."""
+def repaired_ids(
+    session: Session,
+    *,
+    subject_codes: Iterable[str] | None = None,
+    kinds: Iterable[MarkKind] = (MarkKind.REPAIRED,),
+) -> set[str]:
+    """The records marked repaired (or with another of ``kinds``), of these subjects or all."""
     stmt = select(RecordMark.record_id).where(
-        RecordMark.kind == MarkKind.REPAIRED, RecordMark.cleared_at.is_(None)
+        RecordMark.kind.in_(list(kinds)), RecordMark.cleared_at.is_(None)
     )
     if subject_codes is not None:
         codes = sorted(set(subject_codes))
@@ -81,3 +88,38 @@ def repaired_ids(session: Session, *, subject_codes: Iterable[str] | None = None
             return set()
         stmt = stmt.where(RecordMark.subject_code.in_(codes))
     return set(session.scalars(stmt))
+
+
+def add_note(
+    session: Session,
+    *,
+    subject_code: str,
+    kind: NoteKind,
+    decided_on: date,
+    source: str,
+    text: str,
+    reference: str,
+) -> SubjectNote:
+    """Note something beside a subject's records (a restructuring)."""
+    row = SubjectNote(
+        subject_code=subject_code,
+        kind=kind,
+        decided_on=decided_on,
+        source=source,
+        text=text,
+        reference=reference,
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def notes_of(session: Session, *, subject_code: str) -> list[SubjectNoteOut]:
+    """The notes on a subject, oldest first."""
+    rows = session.scalars(
+        select(SubjectNote)
+        .where(SubjectNote.subject_code == subject_code)
+        .order_by(SubjectNote.decided_on, SubjectNote.id)
+    )
+    return [SubjectNoteOut.model_validate(row) for row in rows]
