@@ -362,7 +362,8 @@ class _Report:
                 if note.kind == "reorganization_approved"
                 else self._("Reorganization plan executed")
             )
-            self.paragraph(f"{note.decided_on.isoformat()} · {what} · {note.source} {note.text}", size=8)
+            line = f"{note.decided_on.isoformat()} · {what} · {note.source} {note.text}"
+            self.paragraph(line, size=8)
         if not report.sections:
             self.paragraph(self._("No record is in this report."))
         for section in report.sections:
