@@ -256,3 +256,27 @@ def test_the_operator_dashboard_shows_the_rights_figures(
     assert 'data-testid="dashboard-rights"' in html
     assert 'data-testid="rights-answered">0 / 1<' in html
     assert '<a href="/rights?overdue=true">1</a>' in html
+
+
+def test_operator_records_a_restructuring_in_the_portal(
+    portal: Portal, world: World, session: Session
+) -> None:
+    operator = portal("operator")
+    page = operator.get("/rights").text
+    assert 'data-testid="restructuring-form"' in page
+    recorded = operator.post(
+        "/rights/restructurings",
+        data={
+            "csrf_token": csrf_of(page),
+            "credit_code": ENTERPRISE_CODE,
+            "kind": "reorganization_approved",
+            "decided_on": clock.today().isoformat(),
+            "source": "南宁市中级人民法院",
+            "text": "",
+        },
+        follow_redirects=False,
+    )
+    assert recorded.status_code == 303, recorded.text
+    profile = portal("enterprise").get(f"/profile/{ENTERPRISE_CODE}").text
+    assert 'data-testid="subject-notes"' in profile
+    assert "法院批准重整计划" in profile

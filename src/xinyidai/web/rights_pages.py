@@ -7,6 +7,7 @@ The work is ``rights.service``'s; these routes parse, check the role and render.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.core.settings import get_settings
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
+from xinyidai.records.models import NoteKind
 from xinyidai.rights.models import (
     DocumentOwner,
     ObjectionState,
@@ -29,12 +31,13 @@ from xinyidai.rights.models import (
     RepairState,
     SelfQueryChannel,
 )
-from xinyidai.rights.schemas import ObjectionIn, RepairIn, RepairOut
+from xinyidai.rights.schemas import ObjectionIn, RepairIn, RepairOut, RestructuringIn
 from xinyidai.rights.service import (
     documents,
     notices,
     objections,
     repairs,
+    restructuring,
     self_query,
     self_reports,
 )
@@ -558,3 +561,57 @@ def confirm_self_report(
         )
     session.commit()
     return RedirectResponse("/rights#self-reports", status_code=303)
+
+
+# --------------------------------------------------------------------------- restructuring
+
+
+@router.post("/restructurings")
+def record_restructuring(
+    request: Request, session: SessionDep, principal: RightsParty, form: CheckedForm
+) -> Response:
+    """The operator records a court's restructuring decision on an enterprise."""
+    state = FormState.from_form(form)
+    try:
+        if not principal.can_write:
+            raise ValidationFailed("read-only members cannot change anything", field="_form")
+        try:
+            decided_on = date.fromisoformat(text(form, "decided_on"))
+        except ValueError:
+            raise ValidationFailed("must be a date (YYYY-MM-DD)", field="decided_on") from None
+        kind = text(form, "kind")
+        if kind not in set(NoteKind):
+            raise ValidationFailed(
+                "{value} is not one of {allowed}",
+                field="kind",
+                value=kind,
+                allowed=", ".join(NoteKind),
+            )
+        source = text(form, "source")
+        if not source:
+            raise ValidationFailed("name the court", field="source")
+        restructuring.record(
+            session,
+            principal=principal,
+            data=RestructuringIn(
+                credit_code=text(form, "credit_code")[:18],
+                kind=NoteKind(kind),
+                decided_on=decided_on,
+                source=source[:200],
+                text=text(form, "text")[:2000],
+            ),
+        )
+    except XydError as error:
+        session.rollback()
+        return _list(
+            request,
+            session,
+            principal,
+            state="",
+            overdue=False,
+            page=1,
+            form=state.fail(error),
+            status=error.status,
+        )
+    session.commit()
+    return RedirectResponse("/rights", status_code=303)
