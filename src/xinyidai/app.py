@@ -48,6 +48,7 @@ from xinyidai.privacy.api import router as privacy_router
 from xinyidai.profile.api import router as profile_router
 from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
+from xinyidai.rights.api import router as rights_router
 from xinyidai.risk.api import router as risk_router
 from xinyidai.scoring.api import router as scoring_router
 from xinyidai.tracing import telemetry_config
@@ -77,6 +78,7 @@ def api_router() -> APIRouter:
     router.include_router(scoring_router)
     router.include_router(market_router)
     router.include_router(risk_router)
+    router.include_router(rights_router)
     router.include_router(profile_router)
     return router
 
@@ -103,6 +105,7 @@ OPENAPI_TAGS = [
     {"name": "rating", "description": "The platform rating and its indicators"},
     {"name": "market", "description": "Products, needs, applications, loans, webhooks"},
     {"name": "risk", "description": "Post-loan monitoring, early warning, fraud, blacklist"},
+    {"name": "rights", "description": "Subject rights: objections, the rights inbox"},
     {"name": "profile", "description": "Panoramic profiles of enterprises"},
     {"name": "operations", "description": "Liveness, readiness and metrics"},
 ]

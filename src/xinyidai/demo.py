@@ -31,6 +31,7 @@ from xinyidai.market.service import demo as market_demo
 from xinyidai.records import service as records_service
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.models import SubjectKind, SubjectStatus
+from xinyidai.rights.service import demo as rights_demo
 from xinyidai.risk.service import blacklist_demo
 from xinyidai.risk.service import demo as risk_demo
 from xinyidai.scoring import service as rating_service
@@ -196,6 +197,18 @@ def run(
         monitoring = risk_demo.ensure_demo_alerts(session)
         if monitoring.created:
             report(f"post-loan monitoring: {monitoring.raised} alerts in every inbox state")
+    with session_scope() as session:
+        rights = rights_demo.ensure_demo_rights(
+            session,
+            enterprise=_principal(session, "enterprise"),
+            department=_principal(session, "provider-tax"),
+            operator=_principal(session, "operator"),
+        )
+        if rights.created:
+            report(
+                f"rights: {rights.objections} objections (one overdue) and {rights.repairs} "
+                f"credit repairs of the demo enterprise"
+            )
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")
     return result

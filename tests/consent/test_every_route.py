@@ -267,6 +267,43 @@ NO_RECORDS = {
         "/api/v1/risk/warnings/{loan_id}",
     ): "one early warning through the decision (tests/risk)",
     ("POST", "/api/v1/risk/warnings/refresh"): "queues a refresh; returns the code it was given",
+    # subject rights (tests/rights): an objection names a record and what the enterprise
+    # wrote, never the record's data; its parties only (the enterprise, the category's
+    # source department, the operator)
+    ("GET", "/api/v1/rights/objections"): "objections the caller is party to, no record data",
+    ("POST", "/api/v1/rights/objections"): "an enterprise's objection to its own record",
+    ("GET", "/api/v1/rights/objections/{objection_id}"): "an objection, to its parties",
+    ("POST", "/api/v1/rights/objections/{objection_id}/moves"): (
+        "an objection's state; a correction is the source department's own new version"
+    ),
+    ("POST", "/api/v1/rights/objections/{objection_id}/documents"): "an objection's proof",
+    ("GET", "/api/v1/rights/objections/{objection_id}/documents/{document_id}"): (
+        "the enterprise's own proof, to the objection's parties"
+    ),
+    ("GET", "/api/v1/rights/figures"): "counts of objections per handler (operator)",
+    ("GET", "/api/v1/rights/notices"): "the caller's own rights inbox",
+    ("GET", "/api/v1/rights/self-queries"): "the enterprise's own self-queries (counts, fees)",
+    ("POST", "/api/v1/rights/self-queries"): (
+        "the enterprise's own report (or the counter's for it): through the decision, basis "
+        "self or operator_duty, logged; tested in tests/rights/test_self_query.py"
+    ),
+    ("POST", "/api/v1/rights/self-reports"): "the enterprise's report about itself",
+    ("GET", "/api/v1/rights/self-reports"): (
+        "the enterprise's own items; departments and the operator see them to confirm"
+    ),
+    ("POST", "/api/v1/rights/self-reports/{report_id}/confirmation"): "a department's check",
+    ("POST", "/api/v1/rights/restructurings"): "the operator records a court's decision",
+    ("GET", "/api/v1/rights/restructurings/{credit_code}"): (
+        "a court's published restructuring decisions (public), no record data"
+    ),
+    ("GET", "/api/v1/rights/repair-rules"): "the repair conditions (configuration)",
+    ("GET", "/api/v1/rights/repairs"): "repair applications the caller is party to",
+    ("POST", "/api/v1/rights/repairs"): "an enterprise's application over its own record",
+    ("GET", "/api/v1/rights/repairs/{repair_id}"): "a repair application, to its parties",
+    ("POST", "/api/v1/rights/repairs/{repair_id}/moves"): "a repair application's state",
+    ("GET", "/api/v1/rights/repairs/{repair_id}/documents/{document_id}"): (
+        "the enterprise's own documents, to the application's parties"
+    ),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,17 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "XYD_RISK_OBJECTION_DAYS": ("risk.objection_days", "20", 20),
     "XYD_RISK_LISTING_DAYS": ("risk.listing_days", "730", 730),
     "XYD_RISK_MAX_DOCUMENT_MB": ("risk.max_document_mb", "5", 5),
+    "XYD_RIGHTS_OBJECTION_DAYS": ("rights.objection_days", "30", 30),
+    "XYD_RIGHTS_REMINDER_DAYS": ("rights.reminder_days", "5", 5),
+    "XYD_RIGHTS_MAX_DOCUMENT_MB": ("rights.max_document_mb", "4", 4),
+    "XYD_RIGHTS_RESTRUCTURING_POLICY": ("rights.restructuring_policy", "keep", "keep"),
+    "XYD_RIGHTS_SELF_QUERY_FREE": ("rights.self_query_free", "3", 3),
+    "XYD_RIGHTS_SELF_QUERY_FEE": ("rights.self_query_fee", "25.50", Decimal("25.50")),
+    "XYD_RIGHTS_REPAIR_RULES_FILE": (
+        "rights.repair_rules_file",
+        "/srv/xyd/repair_rules.json",
+        Path("/srv/xyd/repair_rules.json"),
+    ),
     "XYD_RISK_FRAUD_RULES_FILE": (
         "risk.fraud_rules_file",
         "/etc/xyd/fraud_rules.json",

@@ -12,7 +12,7 @@ from xinyidai.core.bounds import Int
 from xinyidai.core.clock import Day, Moment
 from xinyidai.core.i18n import N_
 from xinyidai.privacy.schemas import CategoryView
-from xinyidai.records.schemas import RecordLedgerOut
+from xinyidai.records.schemas import RecordLedgerOut, SubjectNoteOut
 
 # --------------------------------------------------------------------------- purposes
 
@@ -307,6 +307,10 @@ class ReportRecord(BaseModel):
     ledger: RecordLedgerOut | None = Field(
         default=None, description="only for a record shown in full (docs/ledger.md)"
     )
+    marks: list[str] = Field(
+        default_factory=list,
+        description="shown beside the record: objection (异议处理中)",
+    )
 
 
 class ReportSection(BaseModel):
@@ -339,6 +343,10 @@ class ReportOut(BaseModel):
     access_event: str = Field(description="the audit event of this read (acc_…)")
     sections: list[ReportSection]
     withheld: dict[str, str] = Field(description="category → why it is not in the report")
+    notes: list[SubjectNoteOut] = Field(
+        default_factory=list,
+        description="shown beside the records: a restructuring (破产重整) and its plan",
+    )
 
 
 # How purposes, bases, refusal reasons and levels read on screen and in reports (message ids).

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -436,6 +437,45 @@ class ProfileSettings(BaseModel):
         return (self.cache_home or Path.home() / ".cache") / "xyd" / "fonts"
 
 
+class RightsSettings(BaseModel):
+    objection_days: int = Field(
+        default=20,
+        ge=1,
+        le=365,
+        description="calendar days from receipt within which an objection must be answered",
+    )
+    reminder_days: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="days before an objection's deadline its handler is reminded",
+    )
+    max_document_mb: int = Field(
+        default=10, ge=1, le=200, description="largest proof file sent with an objection"
+    )
+    repair_rules_file: Annotated[Path | None, BlankIsUnset] = Field(
+        default=None,
+        description="the credit-repair conditions per category (unset: the shipped ones)",
+    )
+    restructuring_policy: Literal["exclude", "keep"] = Field(
+        default="exclude",
+        description=(
+            "negatives from before a restructuring whose plan was executed: exclude them "
+            "from the rating (still shown), or keep them"
+        ),
+    )
+    self_query_free: int = Field(
+        default=2, ge=0, le=1000, description="free self-queries per enterprise per year"
+    )
+    self_query_fee: Decimal = Field(
+        default=Decimal("0.00"),
+        ge=Decimal("0"),
+        le=Decimal("10000"),
+        decimal_places=2,
+        description="fee of a self-query past the free ones, in yuan (none by default)",
+    )
+
+
 class RiskSettings(BaseModel):
     watch_associates: bool = Field(
         default=True,
@@ -534,6 +574,7 @@ class Settings(BaseSettings):
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     market: MarketSettings = Field(default_factory=MarketSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
+    rights: RightsSettings = Field(default_factory=RightsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)

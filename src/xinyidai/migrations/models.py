@@ -15,6 +15,7 @@ from xinyidai.ledger import models as _ledger  # noqa: F401
 from xinyidai.market import models as _market  # noqa: F401
 from xinyidai.records import models as _records  # noqa: F401
 from xinyidai.registry import models as _registry  # noqa: F401
+from xinyidai.rights import models as _rights  # noqa: F401
 from xinyidai.risk import models as _risk  # noqa: F401
 from xinyidai.scoring import models as _scoring  # noqa: F401
 

@@ -356,6 +356,14 @@ class _Report:
     def records(self, labels: dict[str, dict[str, tuple[str, str]]]) -> None:
         self.heading(self._("Records by category"))
         report = self.profile.report
+        for note in report.notes:
+            what = (
+                self._("Reorganization approved by the court")
+                if note.kind == "reorganization_approved"
+                else self._("Reorganization plan executed")
+            )
+            line = f"{note.decided_on.isoformat()} · {what} · {note.source} {note.text}"
+            self.paragraph(line, size=8)
         if not report.sections:
             self.paragraph(self._("No record is in this report."))
         for section in report.sections:
@@ -377,9 +385,17 @@ class _Report:
                     head += "*"
                 heads.append(head)
             records = section.records[:MAX_RECORDS]
+            marked = any(r.marks for r in records)
+            if marked:
+                heads.append(self._("Note"))
             if records:
                 self.table(
-                    [heads] + [[_text(r.data.get(n)) for n in shown] for r in records],
+                    [heads]
+                    + [
+                        [_text(r.data.get(n)) for n in shown]
+                        + ([self._mark(r.marks)] if marked else [])
+                        for r in records
+                    ],
                     size=6.5 if len(shown) > 6 else 7.5,
                 )
             if len(section.records) > len(records):
@@ -400,6 +416,19 @@ class _Report:
                     size=8,
                 )
         self.paragraph(self._("* desensitized: shown in part, as the grading rules say."), 7)
+
+    def _mark(self, marks: list[str]) -> str:
+        """What the report prints beside a marked record."""
+        notes = []
+        if "self_reported" in marks:
+            notes.append(self._("Self-reported"))
+            if "confirmed" in marks:
+                notes.append(self._("confirmed by a department"))
+        if "before_restructuring" in marks:
+            notes.append(self._("Before the restructuring"))
+        if "objection" in marks:
+            notes.append(self._("Objection in progress"))
+        return " · ".join(notes)
 
     def withheld_line(self, part: str) -> None:
         reason = self.profile.withheld.get(part)

@@ -13,6 +13,7 @@ per category of the default catalogue and a default partition for categories add
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -123,3 +124,62 @@ class RecordConflict(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MarkKind(StrEnum):
+    """What a mark on a record says to every view of it."""
+
+    OBJECTION = "objection"  # an objection to it is being handled (异议处理中)
+    REPAIRED = "repaired"  # repaired (信用修复): kept, no longer disclosed
+    SELF_REPORTED = "self_reported"  # entered by the enterprise itself (自愿填报)
+    CONFIRMED = "confirmed"  # a self-reported record a department confirmed
+    # a negative from before a restructuring the rating leaves out (the configured policy)
+    BEFORE_RESTRUCTURING = "before_restructuring"
+
+
+class RecordMark(Base):
+    """A note that a domain above the records pins on a record, read by every view.
+
+    The records cannot import who sets them (subject rights sit above the records): a mark
+    is how an objection in progress or a credit repair reaches the report, the profile,
+    the PDF and the exports. A mark is active until ``cleared_at``.
+    """
+
+    __tablename__ = "credit_record_mark"
+    __table_args__ = (
+        Index("ix_credit_record_mark_subject", "subject_code"),
+        Index("ix_credit_record_mark_reference", "kind", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(32), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    subject_code: Mapped[str] = mapped_column(String(18))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NoteKind(StrEnum):
+    """What a note on a subject says beside its records."""
+
+    REORGANIZATION_APPROVED = "reorganization_approved"  # 重整计划获法院批准
+    PLAN_EXECUTED = "plan_executed"  # 重整计划执行完毕
+
+
+class SubjectNote(Base):
+    """A court's or the operator's annotation on a subject (破产重整), shown beside its
+    records in every view and report; set by subject rights, read by the records' views."""
+
+    __tablename__ = "credit_subject_note"
+    __table_args__ = (Index("ix_credit_subject_note_subject", "subject_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_code: Mapped[str] = mapped_column(String(18))
+    kind: Mapped[str] = mapped_column(String(30))
+    decided_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))  # the court, or the operator
+    text: Mapped[str] = mapped_column(String(2000))
+    reference: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

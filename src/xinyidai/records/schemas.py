@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CurrentData(NamedTuple):
@@ -148,6 +148,10 @@ class RecordOut(BaseModel):
     ledger: RecordLedgerOut | None = Field(
         default=None, description="only for a record shown in full (docs/ledger.md)"
     )
+    marks: list[str] = Field(
+        default_factory=list,
+        description="what every view shows beside it: objection (异议处理中)",
+    )
 
 
 class CategoryRecords(BaseModel):
@@ -171,3 +175,15 @@ class ConflictOut(BaseModel):
     fields: list[str]
     state: str
     created_at: datetime
+
+
+class SubjectNoteOut(BaseModel):
+    """A note shown beside a subject's records (破产重整: a reorganization approved, its
+    plan executed)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str = Field(description="reorganization_approved or plan_executed")
+    decided_on: date
+    source: str = Field(description="the court, or the operator")
+    text: str

@@ -31,6 +31,7 @@ def mount_portal(app: FastAPI) -> None:
         members,
         profile_pages,
         rating_pages,
+        rights_pages,
         risk_alert_pages,
         risk_blacklist_pages,
         risk_warning_pages,
@@ -52,6 +53,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(risk_blacklist_pages.router)
     app.include_router(risk_alert_pages.router)
     app.include_router(risk_warning_pages.router)
+    app.include_router(rights_pages.router)
     auth.install_portal_error_handlers(app)
 
 

@@ -16,6 +16,7 @@ from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import EnterpriseOut
+from xinyidai.rights.service import objections, repairs
 from xinyidai.web.auth import PortalUser
 from xinyidai.web.consent_pages import LABELS
 from xinyidai.web.rating_pages import rating_view
@@ -62,6 +63,8 @@ def dashboard(request: Request, principal: PortalUser, session: SessionDep) -> R
     if principal.organization_kind == OrgKind.OPERATOR and active:
         context["chart"] = organization_chart(session)
         context["pending"] = iam_service.pending_applications(session, limit=10)
+        context["rights"] = objections.figures(session)
+        context["repairs"] = repairs.counts(session)
     # A pending claim to a credit code learns nothing of that enterprise here: its own
     # organization's facts are all it sees until the operator approves it.
     if principal.organization_kind == OrgKind.ENTERPRISE and organization.credit_code and active:

@@ -199,6 +199,8 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         items.append(NavItem("/risk/blacklist", N_("Financial blacklist")))
     if active and principal.organization_kind in (OrgKind.INSTITUTION, OrgKind.OPERATOR):
         items.append(NavItem("/risk/warnings", N_("Early warning")))
+    if active and principal.organization_kind in RIGHTS_MENU:
+        items.append(NavItem("/rights", RIGHTS_MENU[principal.organization_kind]))
     if principal.is_admin and active and principal.organization_kind != OrgKind.OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):
@@ -206,6 +208,13 @@ def navigation(principal: Principal | None) -> list[NavItem]:
     items.append(NavItem("/account/password", N_("Password")))
     return items
 
+
+# The subject-rights page, as each kind of organization calls it.
+RIGHTS_MENU = {
+    OrgKind.ENTERPRISE: N_("My credit rights"),
+    OrgKind.PROVIDER: N_("Objection inbox"),
+    OrgKind.OPERATOR: N_("Objections and repairs"),
+}
 
 KIND_LABELS = {
     OrgKind.OPERATOR: N_("Credit center (operator)"),

@@ -186,6 +186,7 @@ def credit_report(
                         data=r.data,
                         provider=r.provider,
                         ledger=r.ledger,
+                        marks=r.marks,
                     )
                     for r in group.records
                 ],
@@ -207,9 +208,12 @@ def credit_report(
         access_event=decision.event_id,
         sections=sections,
         withheld=decision.withheld,
+        notes=records_service.notes_of(session, subject_code=subject.credit_code),
     )
 
 
+# A record's marks (an objection in progress) as lines of their own: field ``_mark``.
+MARK_FIELD = "_mark"
 CSV_COLUMNS = ("category", "record_id", "event_on", "version", "updated_at", "field", "value")
 
 
@@ -227,6 +231,6 @@ def records_csv(groups: list[CategoryRecords]) -> Iterator[str]:
         ]
         for group in groups
         for record in group.records
-        for name, value in record.data.items()
+        for name, value in [*record.data.items(), *((MARK_FIELD, m) for m in record.marks)]
     )
     return exports.csv_lines(CSV_COLUMNS, rows)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Text, cast, or_, select
 from sqlalchemy import text as text_sql
@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core.db import is_postgres, lookup_chunks, read_json_lines
 from xinyidai.core.errors import NotFound
-from xinyidai.records.models import CreditRecord
+from xinyidai.records.models import CreditRecord, MarkKind
+from xinyidai.records.service import marks
 
 if TYPE_CHECKING:
     import polars as pl
@@ -80,6 +81,16 @@ def _since(on: date, days: int | None) -> date | None:
         return date.min
 
 
+def _not_repaired(session: Session, statement: Any) -> Any:
+    """``statement`` leaving out repaired records (信用修复: kept, not used) and negatives
+    the restructuring policy leaves out of the rating: one small query for the marks,
+    nothing added when there are none."""
+    repaired = marks.repaired_ids(session, kinds=(MarkKind.REPAIRED, MarkKind.BEFORE_RESTRUCTURING))
+    if not repaired:
+        return statement
+    return statement.where(CreditRecord.id.not_in(sorted(repaired)))
+
+
 def _bulk_category(
     session: Session,
     category: str,
@@ -88,6 +99,7 @@ def _bulk_category(
     on: date | None,
 ) -> pl.DataFrame:
     statement = select(cast(CreditRecord.data, Text)).where(CreditRecord.category == category)
+    statement = _not_repaired(session, statement)
     if on is not None:
         statement = statement.where(
             or_(CreditRecord.event_on.is_(None), CreditRecord.event_on <= on)
@@ -116,7 +128,7 @@ def _subjects_categories(
 
     texts: dict[str, list[str]] = {category: [] for category in wanted}
     statement = select(CreditRecord.category, CreditRecord.event_on, cast(CreditRecord.data, Text))
-    statement = statement.where(CreditRecord.category.in_(list(wanted)))
+    statement = _not_repaired(session, statement.where(CreditRecord.category.in_(list(wanted))))
     for condition in lookup_chunks(session, CreditRecord.subject_code, list(subject_codes)):
         for category, event_on, text in session.execute(statement.where(condition)):
             if on is not None and event_on is not None:

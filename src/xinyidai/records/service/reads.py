@@ -19,8 +19,9 @@ from xinyidai.catalog import service as catalog_service
 from xinyidai.core import clock
 from xinyidai.core.db import lookup_chunks
 from xinyidai.core.errors import NotFound
-from xinyidai.records.models import CreditRecord, RecordVersion
+from xinyidai.records.models import CreditRecord, MarkKind, RecordVersion
 from xinyidai.records.schemas import CategoryRecords, CurrentData, RecordOut, RecordVersionOut
+from xinyidai.records.service import marks
 
 
 def expired(event_on: date | None, disclosure_days: int | None, today: date) -> bool:
@@ -42,13 +43,16 @@ def records_of(
     """The subject's current records grouped by category, in catalogue order.
 
     A negative record whose disclosure period has passed is not shown (征信业管理条例:
-    five years at most); ``include_expired`` is for the operator's duty, never for display.
+    five years at most), nor one repaired (信用修复: kept, no longer disclosed);
+    ``include_expired`` is for the operator's duty, never for display. Each record carries
+    the kinds of its active marks (an objection in progress).
     """
     stmt = select(CreditRecord).where(CreditRecord.subject_code == subject_code)
     if categories:
         stmt = stmt.where(CreditRecord.category.in_(list(categories)))
     rows = session.scalars(stmt.order_by(CreditRecord.category, CreditRecord.event_on)).all()
     history = _histories(session, rows) if with_history else {}
+    pinned = marks.active_marks(session, record_ids=[row.id for row in rows])
     today = clock.today()
     grouped: dict[str, CategoryRecords] = {}
     specs = catalog_service.specs_in_force(session)
@@ -70,6 +74,9 @@ def records_of(
         if not include_expired and expired(row.event_on, disclosure.get(row.category), today):
             group.hidden_expired += 1
             continue
+        kinds = pinned.get(row.id, set())
+        if MarkKind.REPAIRED in kinds and not include_expired:
+            continue
         group.records.append(
             RecordOut(
                 id=row.id,
@@ -82,6 +89,7 @@ def records_of(
                 sources=row.sources,
                 updated_at=row.updated_at,
                 history=history.get(row.id, []) if with_history else None,
+                marks=sorted(kinds),
             )
         )
     return [group for group in grouped.values() if group.records or group.hidden_expired]
@@ -117,6 +125,13 @@ def current_data(
     """
     disclosure = _disclosure_days(session)
     today = clock.today()
+    # Repaired records are left out as on screen (rare: one small query, then the fast path)
+    repaired = set() if include_expired else marks.repaired_ids(session)
+    if repaired:
+        yield from _current_data_without(
+            session, repaired, categories, subject_codes, disclosure, today, include_expired
+        )
+        return
     columns = (
         CreditRecord.subject_code,
         CreditRecord.category,
@@ -139,6 +154,46 @@ def current_data(
         ]
     for statement in statements:
         for subject, category, data, event_on in session.execute(statement):
+            if not include_expired and expired(event_on, disclosure.get(category), today):
+                continue
+            yield CurrentData(subject, category, data, event_on)
+
+
+def _current_data_without(
+    session: Session,
+    repaired: set[str],
+    categories: Sequence[str],
+    subject_codes: Iterable[str] | None,
+    disclosure: dict[str, int | None],
+    today: date,
+    include_expired: bool,
+) -> Iterator[CurrentData]:
+    """``current_data`` leaving out the ``repaired`` records (their ids read too)."""
+    columns = (
+        CreditRecord.id,
+        CreditRecord.subject_code,
+        CreditRecord.category,
+        CreditRecord.data,
+        CreditRecord.event_on,
+    )
+    wanted = list(categories)
+    if subject_codes is None:
+        statements = [
+            select(*columns)
+            .where(CreditRecord.category.in_(wanted))
+            .execution_options(yield_per=BULK_ROWS)
+        ]
+    else:
+        statements = [
+            select(*columns).where(condition, CreditRecord.category.in_(wanted))
+            for condition in lookup_chunks(
+                session, CreditRecord.subject_code, sorted(set(subject_codes))
+            )
+        ]
+    for statement in statements:
+        for rid, subject, category, data, event_on in session.execute(statement):
+            if rid in repaired:
+                continue
             if not include_expired and expired(event_on, disclosure.get(category), today):
                 continue
             yield CurrentData(subject, category, data, event_on)

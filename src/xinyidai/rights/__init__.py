@@ -1,0 +1,1 @@
+"""Subject rights: objections to records and ratings, credit repair, free self-query."""
