@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,3 +85,18 @@ def test_xyd_db_upgrade_creates_the_file_it_is_asked_for(tmp_path: Path) -> None
     assert database.exists()
     current = xyd(tmp_path, "db", "current", XYD_DATABASE_URL=f"sqlite:///{database}")
     assert current.returncode == 0, current.stderr
+
+
+def test_ledger_verify_from_the_command_line_checks_every_domains_sources(tmp_path: Path) -> None:
+    """A fresh process knows every kind of leaf a domain records, not only those the
+    command's own imports happen to load."""
+    database = f"sqlite:///{tmp_path / 'xyd.db'}"
+    for args in (("db", "upgrade"), ("ledger", "init")):
+        done = xyd(tmp_path, *args, XYD_DATABASE_URL=database)
+        assert done.returncode == 0, done.stderr
+    verified = xyd(tmp_path, "ledger", "verify", XYD_DATABASE_URL=database)
+    assert verified.returncode == 0, verified.stderr
+    sources = json.loads(verified.stdout)["sources"]
+    assert {"blacklist", "objection", "letter", "access"} <= {
+        kind.split(".")[-1] for kind in sources
+    }, sources

@@ -137,6 +137,10 @@ def verify(
 
     Entries not sequenced yet (pending) are counted and checked on their own, not failed."""
     verifier = note.parse_verifier(log_key) if log_key else None
+    if not from_url:
+        from xinyidai.jobs import load_all_tasks
+
+        load_all_tasks()  # every domain's ledger sources (blacklist, objections, …) are checked
     try:
         if from_url:
             with httpx.Client(base_url=from_url, timeout=30) as http:
