@@ -267,6 +267,29 @@ NO_RECORDS = {
         "/api/v1/risk/warnings/{loan_id}",
     ): "one early warning through the decision (tests/risk)",
     ("POST", "/api/v1/risk/warnings/refresh"): "queues a refresh; returns the code it was given",
+    # risk sharing (tests/sharing): contracts and claims seen by their parties only, as the
+    # marketplace's loans are; no enterprise records
+    ("GET", "/api/v1/sharing/schemes"): "the schemes' terms (public to members)",
+    ("POST", "/api/v1/sharing/schemes"): "the operator's scheme",
+    ("GET", "/api/v1/sharing/schemes/{scheme_id}"): "a scheme's terms",
+    ("PUT", "/api/v1/sharing/schemes/{scheme_id}"): "the operator's scheme",
+    ("POST", "/api/v1/sharing/schemes/{scheme_id}/transitions"): "a scheme's state",
+    ("GET", "/api/v1/sharing/enrolments"): (
+        "guarantee contracts of loans the caller is party to (lender, guarantor, borrower)"
+    ),
+    ("POST", "/api/v1/sharing/enrolments"): "the guarantor's acceptance of a loan",
+    ("GET", "/api/v1/sharing/loans/{loan_id}"): "a loan's guarantee contract, to its parties",
+    ("GET", "/api/v1/sharing/claims"): "claims the caller filed or guarantees; all for the operator",
+    ("POST", "/api/v1/sharing/claims"): "the lender's claim on its own loan",
+    ("GET", "/api/v1/sharing/claims/{claim_id}"): "a claim, to its parties and the operator",
+    ("POST", "/api/v1/sharing/claims/{claim_id}/transitions"): "a claim's state",
+    ("POST", "/api/v1/sharing/claims/{claim_id}/recoveries"): "a claim's recoveries",
+    ("GET", "/api/v1/sharing/pools"): "public money in regional pools (operator)",
+    ("POST", "/api/v1/sharing/pools"): "the operator's pool",
+    ("GET", "/api/v1/sharing/pools/{pool_id}"): "a pool's balance (operator)",
+    ("POST", "/api/v1/sharing/pools/{pool_id}/top-ups"): "a pool's balance",
+    ("GET", "/api/v1/sharing/pools/{pool_id}/movements"): "a pool's movements (operator)",
+    ("GET", "/api/v1/sharing/pools/{pool_id}/statement"): "a pool's statement (operator)",
 }
 
 
