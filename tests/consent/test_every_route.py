@@ -279,7 +279,10 @@ NO_RECORDS = {
     ),
     ("POST", "/api/v1/sharing/enrolments"): "the guarantor's acceptance of a loan",
     ("GET", "/api/v1/sharing/loans/{loan_id}"): "a loan's guarantee contract, to its parties",
-    ("GET", "/api/v1/sharing/claims"): "claims the caller filed or guarantees; all for the operator",
+    (
+        "GET",
+        "/api/v1/sharing/claims",
+    ): "claims the caller filed or guarantees; all for the operator",
     ("POST", "/api/v1/sharing/claims"): "the lender's claim on its own loan",
     ("GET", "/api/v1/sharing/claims/{claim_id}"): "a claim, to its parties and the operator",
     ("POST", "/api/v1/sharing/claims/{claim_id}/transitions"): "a claim's state",

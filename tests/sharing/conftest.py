@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.accounts import DEMO_PASSWORD
 from tests.market.conftest import Auth, apply, market, publish, signed  # noqa: F401
+from tests.web.conftest import portal  # noqa: F401
 from xinyidai.core import clock
 from xinyidai.iam import service as iam_service
 

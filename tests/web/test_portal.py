@@ -170,6 +170,7 @@ MENUS = {
         "/risk/fraud",
         "/risk/blacklist",
         "/risk/warnings",
+        "/sharing",
         "/account/api-keys",
         "/account/password",
     ],
@@ -194,6 +195,7 @@ MENUS = {
         "/market/applications",
         "/market/loans",
         "/risk/blacklist",
+        "/sharing",
         "/account/members",
         "/account/password",
     ],
@@ -211,6 +213,7 @@ MENUS = {
         "/risk/fraud",
         "/risk/blacklist",
         "/risk/warnings",
+        "/sharing",
         "/account/members",
         "/account/password",
     ],
@@ -610,6 +613,7 @@ def test_an_enterprise_admin_adds_a_read_only_member_who_sees_no_admin_menu(
         "/market/applications",
         "/market/loans",
         "/risk/blacklist",
+        "/sharing",
         "/account/password",
     ]
     assert client.get("/account/members").status_code == 403

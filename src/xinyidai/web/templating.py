@@ -199,6 +199,12 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         items.append(NavItem("/risk/blacklist", N_("Financial blacklist")))
     if active and principal.organization_kind in (OrgKind.INSTITUTION, OrgKind.OPERATOR):
         items.append(NavItem("/risk/warnings", N_("Early warning")))
+    if active and principal.organization_kind in (
+        OrgKind.OPERATOR,
+        OrgKind.INSTITUTION,
+        OrgKind.ENTERPRISE,
+    ):
+        items.append(NavItem("/sharing", N_("Risk sharing")))
     if principal.is_admin and active and principal.organization_kind != OrgKind.OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound
+from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.iam.models import InstitutionType, OrgKind
 from xinyidai.iam.schemas import Principal
@@ -44,9 +45,9 @@ def _pool_refusal(session: Session, scheme: Scheme) -> str | None:
         return None
     pool = pools.of_region(session, region_code=scheme.region_code)
     if pool is None:
-        return "the region has no compensation pool"
+        return N_("the region has no compensation pool")
     if pools.below_floor(pool):
-        return "the compensation pool is below its floor"
+        return N_("the compensation pool is below its floor")
     return None
 
 
@@ -69,7 +70,9 @@ def of_loan(session: Session, *, loan_id: str) -> Enrolment | None:
     return session.scalar(select(Enrolment).where(Enrolment.loan_id == loan_id))
 
 
-def _enrol(session: Session, *, loan: Loan, scheme: Scheme, actor: str) -> Enrolment:
+def enrol(session: Session, *, loan: Loan, scheme: Scheme, actor: str) -> Enrolment:
+    """Enrol the loan under the scheme, with its guarantee contract and fee (no checks:
+    the callers check coverage, state and the pool)."""
     fee = fee_of(loan.principal, scheme.fee_rate, loan.term_months)
     enrolment = Enrolment(
         public_id=new_id("enr"),
@@ -115,7 +118,7 @@ def on_loan_moved(session: Session, loan: Loan, move: str) -> None:
     if refusal is not None:
         log.info("loan %s not enrolled under %s: %s", loan.public_id, scheme.public_id, refusal)
         return
-    _enrol(session, loan=loan, scheme=scheme, actor=SYSTEM_ENROLMENT)
+    enrol(session, loan=loan, scheme=scheme, actor=SYSTEM_ENROLMENT)
 
 
 market_service.loans.on_moved(on_loan_moved)
@@ -155,7 +158,7 @@ def accept(session: Session, *, principal: Principal, loan_id: str, scheme_id: s
     refusal = _pool_refusal(session, scheme)
     if refusal is not None:
         raise Conflict(refusal, field="scheme_id")
-    return _enrol(session, loan=loan, scheme=scheme, actor=principal.actor)
+    return enrol(session, loan=loan, scheme=scheme, actor=principal.actor)
 
 
 def visible(principal: Principal) -> Select[Any]:
