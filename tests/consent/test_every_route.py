@@ -293,6 +293,17 @@ NO_RECORDS = {
     ("POST", "/api/v1/sharing/pools/{pool_id}/top-ups"): "a pool's balance",
     ("GET", "/api/v1/sharing/pools/{pool_id}/movements"): "a pool's movements (operator)",
     ("GET", "/api/v1/sharing/pools/{pool_id}/statement"): "a pool's statement (operator)",
+    ("GET", "/api/v1/sharing/subsidy-schemes"): "the subsidy schemes' terms",
+    ("POST", "/api/v1/sharing/subsidy-schemes"): "the operator's subsidy scheme",
+    ("POST", "/api/v1/sharing/subsidy-schemes/{scheme_id}/transitions"): "a scheme's state",
+    ("GET", "/api/v1/sharing/subsidy-batches"): "the bank's own applications; all for the operator",
+    ("POST", "/api/v1/sharing/subsidy-batches"): "subsidies of the bank's own loans' repayments",
+    (
+        "GET",
+        "/api/v1/sharing/subsidy-batches/{batch_id}",
+    ): "an application, to the bank and operator",
+    ("POST", "/api/v1/sharing/subsidy-batches/{batch_id}/transitions"): "an application's state",
+    ("GET", "/api/v1/sharing/subsidies"): "the subsidies paid to the caller's own enterprise",
 }
 
 

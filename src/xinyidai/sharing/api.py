@@ -16,6 +16,9 @@ from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter, require
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.sharing.schemas import (
+    BatchDetailOut,
+    BatchIn,
+    BatchOut,
     ClaimDetailOut,
     ClaimIn,
     ClaimMoveIn,
@@ -28,10 +31,13 @@ from xinyidai.sharing.schemas import (
     RecoveryIn,
     SchemeIn,
     SchemeOut,
+    SubsidyLineOut,
+    SubsidySchemeIn,
+    SubsidySchemeOut,
     TopUpIn,
     TransitionIn,
 )
-from xinyidai.sharing.service import claims, enrolment, pools, schemes
+from xinyidai.sharing.service import claims, enrolment, pools, schemes, subsidies
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 router = APIRouter(prefix="/sharing", tags=["sharing"], responses=ERROR_RESPONSES)
@@ -264,3 +270,96 @@ def pool_statement(
         return Response(body, media_type=_XLSX, headers=disposition)
     text = pools.statement_csv(session, pool, start=start, end=end)
     return Response(text, media_type="text/csv; charset=utf-8", headers=disposition)
+
+
+# --------------------------------------------------------------------------- subsidies
+
+EnterpriseReader = Annotated[Principal, Depends(require_roles(OrgKind.ENTERPRISE))]
+
+
+@router.get("/subsidy-schemes", response_model=Page[SubsidySchemeOut])
+def list_subsidy_schemes(
+    session: SessionDep, principal: CurrentUser, paging: PageDep
+) -> Page[SubsidySchemeOut]:
+    """Interest-subsidy schemes, newest first (their terms are public to members)."""
+    return page_of(session, subsidies.schemes_statement(), paging, SubsidySchemeOut.model_validate)
+
+
+@router.post("/subsidy-schemes", response_model=SubsidySchemeOut, status_code=201)
+def create_subsidy_scheme(
+    data: SubsidySchemeIn, session: SessionDep, principal: OperatorWriter
+) -> SubsidySchemeOut:
+    """A subsidy scheme in draft (operator): a share of the interest paid, or points."""
+    scheme = subsidies.create_scheme(session, principal=principal, data=data)
+    return SubsidySchemeOut.model_validate(scheme)
+
+
+@router.post("/subsidy-schemes/{scheme_id}/transitions", response_model=SubsidySchemeOut)
+def move_subsidy_scheme(
+    scheme_id: str, data: TransitionIn, session: SessionDep, principal: OperatorWriter
+) -> SubsidySchemeOut:
+    """``activate`` or ``close`` a subsidy scheme (operator)."""
+    scheme = subsidies.move_scheme(
+        session,
+        principal=principal,
+        scheme_id=scheme_id,
+        transition=data.transition,
+        reason=data.reason,
+    )
+    return SubsidySchemeOut.model_validate(scheme)
+
+
+@router.get("/subsidy-batches", response_model=Page[BatchOut])
+def list_batches(
+    session: SessionDep,
+    principal: ReviewerReader,
+    paging: PageDep,
+    state: Annotated[str | None, Query(max_length=20, description="only this state")] = None,
+) -> Page[BatchOut]:
+    """Subsidy applications, newest first: the bank's own, all for the operator."""
+    return page_of(
+        session, subsidies.batches_statement(principal, state=state), paging, subsidies.batch_out
+    )
+
+
+@router.post("/subsidy-batches", response_model=BatchDetailOut, status_code=201)
+def apply_for_subsidies(
+    data: BatchIn, session: SessionDep, principal: InstitutionWriter
+) -> BatchDetailOut:
+    """The bank applies for the subsidies of its repayments paid in a period, each worked
+    out from the interest actually paid; a repayment is subsidised once."""
+    batch = subsidies.apply(
+        session, principal=principal, scheme_id=data.scheme_id, start=data.start, end=data.end
+    )
+    return subsidies.detail(session, batch)
+
+
+@router.get("/subsidy-batches/{batch_id}", response_model=BatchDetailOut)
+def read_batch(batch_id: str, session: SessionDep, principal: ReviewerReader) -> BatchDetailOut:
+    batch = subsidies.batch_or_raise(session, principal=principal, batch_id=batch_id)
+    return subsidies.detail(session, batch)
+
+
+@router.post("/subsidy-batches/{batch_id}/transitions", response_model=BatchDetailOut)
+def move_batch(
+    batch_id: str, data: TransitionIn, session: SessionDep, principal: OperatorWriter
+) -> BatchDetailOut:
+    """``approve``, ``reject`` (with a reason) or ``pay`` a batch (operator)."""
+    batch = subsidies.move_batch(
+        session,
+        principal=principal,
+        batch_id=batch_id,
+        transition=data.transition,
+        reason=data.reason,
+    )
+    return subsidies.detail(session, batch)
+
+
+@router.get("/subsidies", response_model=Page[SubsidyLineOut])
+def received_subsidies(
+    session: SessionDep, principal: EnterpriseReader, paging: PageDep
+) -> Page[SubsidyLineOut]:
+    """The interest subsidies paid to your enterprise, newest first."""
+    return page_of(
+        session, subsidies.received_statement(principal), paging, SubsidyLineOut.model_validate
+    )

@@ -77,6 +77,8 @@ class MovementKind(StrEnum):
     RECOVERY = "recovery"  # a party's part of money recovered after payout
     POOL_RECOVERY = "pool_recovery"  # the pool's part of a recovery, credited back
     FEE = "fee"  # a guarantee fee charged at enrolment
+    SUBSIDY = "subsidy"  # an interest subsidy paid to an enterprise
+    CLAWBACK = "clawback"  # a subsidy taken back when the loan defaulted
 
 
 class Scheme(TimestampMixin, Base):
@@ -234,3 +236,93 @@ class Movement(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
     digest: Mapped[str] = mapped_column(String(64))
     salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+
+# --------------------------------------------------------------------------- interest subsidies
+
+
+class SubsidyRule(StrEnum):
+    """How a subsidy is worked out from the interest an enterprise actually paid."""
+
+    SHARE = "share"  # a share of the interest paid, in percent
+    POINTS = "points"  # percentage points of the loan's rate
+
+
+class BatchState(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAID = "paid"
+
+
+class SubsidyScheme(TimestampMixin, Base):
+    """An interest-subsidy scheme (贴息): its rule, its cap per enterprise a year and who is
+    eligible; draft → active → closed."""
+
+    __tablename__ = "sharing_subsidy_scheme"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(6))
+    rule: Mapped[str] = mapped_column(String(20))
+    rate: Mapped[Decimal] = mapped_column(RATE)
+    cap_per_enterprise_year: Mapped[Decimal | None] = mapped_column(MONEY)
+    first_loans_only: Mapped[bool] = mapped_column(Boolean)
+    credit_loans_only: Mapped[bool] = mapped_column(Boolean)
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    industries: Mapped[list[str]] = mapped_column(JSON)
+    clawback_on_default: Mapped[bool] = mapped_column(Boolean)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+    state_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SubsidyBatch(TimestampMixin, Base):
+    """A bank's application for the subsidies of one period's repayments under a scheme."""
+
+    __tablename__ = "sharing_subsidy_batch"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    scheme_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("sharing_subsidy_scheme.id"), index=True
+    )
+    institution_id: Mapped[str] = mapped_column(String(40), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    lines: Mapped[int] = mapped_column(Integer)
+    interest: Mapped[Decimal] = mapped_column(MONEY)
+    total: Mapped[Decimal] = mapped_column(MONEY)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+    state_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SubsidyLine(Base):
+    """The subsidy of one repayment: the interest actually paid and what it earns. A
+    repayment is subsidised once per scheme."""
+
+    __tablename__ = "sharing_subsidy_line"
+    __table_args__ = (
+        UniqueConstraint("scheme_id", "repayment_id", name="uq_sharing_subsidy_line_repayment"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("sharing_subsidy_batch.id", ondelete="CASCADE"), index=True
+    )
+    scheme_id: Mapped[int] = mapped_column(BigId, ForeignKey("sharing_subsidy_scheme.id"))
+    loan_id: Mapped[str] = mapped_column(String(40), index=True)
+    repayment_id: Mapped[str] = mapped_column(String(40))
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    paid_on: Mapped[date] = mapped_column(Date)
+    interest: Mapped[Decimal] = mapped_column(MONEY)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    clawed_back: Mapped[bool] = mapped_column(Boolean, default=False)

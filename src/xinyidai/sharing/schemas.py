@@ -226,3 +226,85 @@ class MovementOut(BaseModel):
     amount: Decimal
     note: str | None
     at: datetime
+
+
+# --------------------------------------------------------------------------- interest subsidies
+
+
+class SubsidySchemeIn(BaseModel):
+    """An interest-subsidy scheme as the operator writes it."""
+
+    name: str = Field(max_length=200)
+    region_code: str = Field(description="GB/T 2260 code of the region that pays it")
+    rule: str = Field(description="share (a % of the interest paid) or points (% points)")
+    rate: Decimal = Field(description="the share in percent, or the percentage points")
+    cap_per_enterprise_year: Decimal | None = Field(
+        default=None, description="the most one enterprise receives in a calendar year"
+    )
+    first_loans_only: bool = Field(default=False, description="only an enterprise's 首贷")
+    credit_loans_only: bool = Field(default=False, description="only credit (unsecured) loans")
+    regions: list[str] = Field(default_factory=list, description="only borrowers here")
+    industries: list[str] = Field(default_factory=list, description="only these industries")
+    clawback_on_default: bool = Field(default=False, description="take it back on default")
+    valid_from: date
+    valid_to: date | None = None
+
+
+class SubsidySchemeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias="public_id")
+    name: str
+    region_code: str
+    rule: str
+    rate: Decimal
+    cap_per_enterprise_year: Decimal | None
+    first_loans_only: bool
+    credit_loans_only: bool
+    regions: list[str]
+    industries: list[str]
+    clawback_on_default: bool
+    valid_from: date
+    valid_to: date | None
+    state: SchemeState
+
+
+class BatchIn(BaseModel):
+    """A bank applies for the subsidies of its repayments in a period."""
+
+    scheme_id: str = Field(max_length=40)
+    start: date
+    end: date
+
+
+class SubsidyLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    loan_id: str
+    repayment_id: str
+    credit_code: str
+    enterprise_name: str
+    paid_on: date
+    interest: Decimal
+    amount: Decimal
+    clawed_back: bool
+
+
+class BatchOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias="public_id")
+    institution_id: str
+    period_start: date
+    period_end: date
+    lines: int
+    interest: Decimal
+    total: Decimal
+    state: str
+    state_changed_at: datetime
+    state_reason: str | None
+
+
+class BatchDetailOut(BatchOut):
+    scheme_id: str
+    items: list[SubsidyLineOut]

@@ -1,12 +1,13 @@
 """sharing: risk-sharing schemes, enrolled loans, claims and their shares, regional
-compensation pools and the money movements
+compensation pools, interest-subsidy schemes, batches and lines, and the money movements
 
 Revision ID: 0022_sharing
 Revises: 0021_risk_warning
 Create Date: 2026-12-07 16:40:28
 
 Every movement of money (``sharing_movement``) is also a salted leaf of the ledger
-(``sharing.money``); a scheme's versions share a ``family_id``.
+(``sharing.money``); a scheme's versions share a ``family_id``; a repayment is subsidised
+once per subsidy scheme.
 """
 
 from collections.abc import Sequence
@@ -97,6 +98,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sharing_scheme_state"), ["state"], unique=False)
 
     op.create_table(
+        "sharing_subsidy_scheme",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("rule", sa.String(length=20), nullable=False),
+        sa.Column("rate", sa.Numeric(precision=7, scale=4), nullable=False),
+        sa.Column("cap_per_enterprise_year", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("first_loans_only", sa.Boolean(), nullable=False),
+        sa.Column("credit_loans_only", sa.Boolean(), nullable=False),
+        sa.Column("regions", sa.JSON(), nullable=False),
+        sa.Column("industries", sa.JSON(), nullable=False),
+        sa.Column("clawback_on_default", sa.Boolean(), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column(
+            "state_changed_at", xinyidai.core.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("state_changed_by", sa.String(length=120), nullable=False),
+        sa.Column("state_reason", sa.Text(), nullable=True),
+        sa.Column("created_at", xinyidai.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", xinyidai.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_subsidy_scheme")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_sharing_subsidy_scheme_public_id")),
+    )
+    with op.batch_alter_table("sharing_subsidy_scheme", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sharing_subsidy_scheme_state"), ["state"], unique=False
+        )
+
+    op.create_table(
         "sharing_enrolment",
         sa.Column(
             "id",
@@ -146,6 +185,49 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_sharing_enrolment_scheme_id"), ["scheme_id"], unique=False
         )
+
+    op.create_table(
+        "sharing_subsidy_batch",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column(
+            "scheme_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("institution_id", sa.String(length=40), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("lines", sa.Integer(), nullable=False),
+        sa.Column("interest", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("total", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column(
+            "state_changed_at", xinyidai.core.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("state_changed_by", sa.String(length=120), nullable=False),
+        sa.Column("state_reason", sa.Text(), nullable=True),
+        sa.Column("created_at", xinyidai.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", xinyidai.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["scheme_id"],
+            ["sharing_subsidy_scheme.id"],
+            name=op.f("fk_sharing_subsidy_batch_scheme_id_sharing_subsidy_scheme"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_subsidy_batch")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_sharing_subsidy_batch_public_id")),
+    )
+    with op.batch_alter_table("sharing_subsidy_batch", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sharing_subsidy_batch_institution_id"), ["institution_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sharing_subsidy_batch_scheme_id"), ["scheme_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_sharing_subsidy_batch_state"), ["state"], unique=False)
 
     op.create_table(
         "sharing_claim",
@@ -222,6 +304,51 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sharing_claim_pool_id"), ["pool_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sharing_claim_scheme_id"), ["scheme_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sharing_claim_state"), ["state"], unique=False)
+
+    op.create_table(
+        "sharing_subsidy_line",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "scheme_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("loan_id", sa.String(length=40), nullable=False),
+        sa.Column("repayment_id", sa.String(length=40), nullable=False),
+        sa.Column("credit_code", sa.String(length=18), nullable=False),
+        sa.Column("enterprise_name", sa.String(length=200), nullable=False),
+        sa.Column("paid_on", sa.Date(), nullable=False),
+        sa.Column("interest", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("clawed_back", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["sharing_subsidy_batch.id"],
+            name=op.f("fk_sharing_subsidy_line_batch_id_sharing_subsidy_batch"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["scheme_id"],
+            ["sharing_subsidy_scheme.id"],
+            name=op.f("fk_sharing_subsidy_line_scheme_id_sharing_subsidy_scheme"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_subsidy_line")),
+        sa.UniqueConstraint("scheme_id", "repayment_id", name="uq_sharing_subsidy_line_repayment"),
+    )
+    with op.batch_alter_table("sharing_subsidy_line", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sharing_subsidy_line_batch_id"), ["batch_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sharing_subsidy_line_credit_code"), ["credit_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sharing_subsidy_line_loan_id"), ["loan_id"], unique=False
+        )
 
     op.create_table(
         "sharing_claim_share",
@@ -311,6 +438,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sharing_claim_share_claim_id"))
 
     op.drop_table("sharing_claim_share")
+    with op.batch_alter_table("sharing_subsidy_line", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sharing_subsidy_line_loan_id"))
+        batch_op.drop_index(batch_op.f("ix_sharing_subsidy_line_credit_code"))
+        batch_op.drop_index(batch_op.f("ix_sharing_subsidy_line_batch_id"))
+
+    op.drop_table("sharing_subsidy_line")
     with op.batch_alter_table("sharing_claim", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sharing_claim_state"))
         batch_op.drop_index(batch_op.f("ix_sharing_claim_scheme_id"))
@@ -320,6 +453,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sharing_claim_credit_code"))
 
     op.drop_table("sharing_claim")
+    with op.batch_alter_table("sharing_subsidy_batch", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sharing_subsidy_batch_state"))
+        batch_op.drop_index(batch_op.f("ix_sharing_subsidy_batch_scheme_id"))
+        batch_op.drop_index(batch_op.f("ix_sharing_subsidy_batch_institution_id"))
+
+    op.drop_table("sharing_subsidy_batch")
     with op.batch_alter_table("sharing_enrolment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sharing_enrolment_scheme_id"))
         batch_op.drop_index(batch_op.f("ix_sharing_enrolment_institution_id"))
@@ -327,6 +466,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sharing_enrolment_credit_code"))
 
     op.drop_table("sharing_enrolment")
+    with op.batch_alter_table("sharing_subsidy_scheme", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sharing_subsidy_scheme_state"))
+
+    op.drop_table("sharing_subsidy_scheme")
     with op.batch_alter_table("sharing_scheme", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sharing_scheme_state"))
         batch_op.drop_index(batch_op.f("ix_sharing_scheme_region_code"))

@@ -8,6 +8,6 @@ statements), ``money`` (every movement of money, a ledger leaf).
 
 from __future__ import annotations
 
-from xinyidai.sharing.service import claims, enrolment, money, pools, schemes, split
+from xinyidai.sharing.service import claims, enrolment, money, pools, schemes, split, subsidies
 
-__all__ = ["claims", "enrolment", "money", "pools", "schemes", "split"]
+__all__ = ["claims", "enrolment", "money", "pools", "schemes", "split", "subsidies"]
