@@ -55,7 +55,7 @@ CREDIT_PRODUCT = "credit"
 PERIOD_MAX_DAYS = 366
 
 SUBSIDY_SCHEMES: Machine[SchemeState] = Machine(
-    kind="sharing_subsidy_scheme",
+    kind="subsidy_scheme",
     states=SchemeState,
     subject=SubsidyScheme,
     moves=(
@@ -69,7 +69,7 @@ SUBSIDY_SCHEMES: Machine[SchemeState] = Machine(
     reason_max=REASON_MAX,
 )
 BATCHES: Machine[BatchState] = Machine(
-    kind="sharing_subsidy_batch",
+    kind="subsidy_batch",
     states=BatchState,
     subject=SubsidyBatch,
     moves=(
