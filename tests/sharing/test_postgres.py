@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.market.conftest import Auth
 from tests.sharing import test_claims, test_refusals, test_schemes, test_subsidies
+from tests.sharing.test_pages import Portal
 
 pytestmark = pytest.mark.postgres
 
@@ -27,10 +28,10 @@ def test_a_claim_from_filing_to_recovery_on_postgres(
 
 
 def test_subsidies_on_postgres(
-    client: TestClient, auth: Auth, guarantor: str, session: Session
+    client: TestClient, auth: Auth, guarantor: str, session: Session, portal: Portal
 ) -> None:
     test_subsidies.test_a_bank_applies_for_a_month_and_the_enterprise_is_paid(
-        client, auth, guarantor, session
+        client, auth, guarantor, session, portal
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tests.market.conftest import Auth
 from tests.sharing.conftest import at, declare_default, disbursed_loan
+from tests.sharing.test_pages import Portal
 from xinyidai.core import clock
 from xinyidai.market.models import Repayment
 from xinyidai.sharing.models import Movement, MovementKind, SubsidyBatch, SubsidyLine
@@ -63,7 +64,7 @@ def _apply(client: TestClient, auth: Auth, scheme: dict[str, Any], **period: str
 
 
 def test_a_bank_applies_for_a_month_and_the_enterprise_is_paid(
-    client: TestClient, auth: Auth, guarantor: str, session: Session
+    client: TestClient, auth: Auth, guarantor: str, session: Session, portal: Portal
 ) -> None:
     scheme = _scheme(
         client,
@@ -103,6 +104,9 @@ def test_a_bank_applies_for_a_month_and_the_enterprise_is_paid(
         )
         assert moved.status_code == 200, moved.text
     assert moved.json()["state"] == "paid"
+    page = portal("enterprise").get("/sharing").text
+    assert "获得的贴息" in page
+    assert f'data-loan="{first["id"]}"' in page
     received = client.get("/api/v1/sharing/subsidies", headers=auth("enterprise")).json()
     assert [Decimal(item["amount"]) for item in received["items"]] == [Decimal(made["total"])]
     paid = session.scalar(

@@ -22,8 +22,9 @@ from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.sharing.models import ClaimState, SchemeState
-from xinyidai.sharing.service import claims, enrolment, pools, schemes
+from xinyidai.sharing.models import BatchState, ClaimState, SchemeState
+from xinyidai.sharing.schemas import SubsidyLineOut
+from xinyidai.sharing.service import claims, enrolment, pools, schemes, subsidies
 from xinyidai.web.auth import CheckedForm, portal_roles
 from xinyidai.web.forms import N_, FormState, text
 from xinyidai.web.templating import render
@@ -63,7 +64,18 @@ CLAIM_MOVES = {
     "recover": N_("Record a recovery"),
     "file": N_("Claim filed"),
 }
-LABELS = {"claim_states": CLAIM_STATES, "scheme_states": SCHEME_STATES, "claim_moves": CLAIM_MOVES}
+BATCH_STATES = {
+    BatchState.SUBMITTED: N_("Submitted"),
+    BatchState.APPROVED: N_("Approved"),
+    BatchState.REJECTED: N_("Rejected"),
+    BatchState.PAID: N_("Subsidy paid"),
+}
+LABELS = {
+    "batch_states": BATCH_STATES,
+    "claim_states": CLAIM_STATES,
+    "scheme_states": SCHEME_STATES,
+    "claim_moves": CLAIM_MOVES,
+}
 
 
 def _page(request: Request, template: str, *, status: int = 200, **context: Any) -> Response:
@@ -97,6 +109,19 @@ def overview(
     found_schemes = page_of(
         session, schemes.statement(), PageRequest(page=1, size=PAGE_SIZE), schemes.out
     )
+    first = PageRequest(page=1, size=PAGE_SIZE)
+    batches = (
+        page_of(session, subsidies.batches_statement(principal), first, subsidies.batch_out)
+        if kind in (OrgKind.OPERATOR, OrgKind.INSTITUTION)
+        else None
+    )
+    received = (
+        page_of(
+            session, subsidies.received_statement(principal), first, SubsidyLineOut.model_validate
+        )
+        if kind == OrgKind.ENTERPRISE and principal.credit_code
+        else None
+    )
     return _page(
         request,
         "sharing/overview.html",
@@ -105,6 +130,8 @@ def overview(
         loans=loans,
         pools=found_pools,
         schemes=found_schemes,
+        batches=batches,
+        received=received,
     )
 
 
