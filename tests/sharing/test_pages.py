@@ -71,6 +71,9 @@ def test_the_enterprise_sees_its_enrolled_loans_and_no_claims(
     client: TestClient, auth: Auth, scheme: dict[str, Any], portal: Portal
 ) -> None:
     loan = disbursed_loan(client, auth)
+    shown = portal("enterprise").get(f"/market/loans/{loan['id']}").text
+    assert 'data-testid="loan-guarantee"' in shown
+    assert "担保费（元）" in shown
     page = portal("enterprise").get("/sharing")
     assert page.status_code == 200
     assert f'data-loan="{loan["id"]}"' in page.text
