@@ -13,7 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.market.conftest import Auth
-from tests.sharing.conftest import at, declare_default, disbursed_loan, file_claim, later, move
+from tests.sharing.conftest import (
+    at,
+    create_pool,
+    create_scheme,
+    declare_default,
+    disbursed_loan,
+    file_claim,
+    later,
+    move,
+)
 from xinyidai.ledger import keys
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.models import LedgerEntry
@@ -210,3 +219,38 @@ def test_a_rejected_claim_gives_its_reserve_back(
         client.get(f"/api/v1/sharing/claims/{claim['id']}", headers=auth("bank2")).status_code
         == 404
     )
+
+
+def test_claims_beyond_the_pool_are_paid_pro_rata_and_the_pool_never_goes_below_zero(
+    client: TestClient, auth: Auth, guarantor: str
+) -> None:
+    pool = create_pool(client, auth, amount="10000.00")
+    create_scheme(client, auth, guarantor)
+    loans = [disbursed_loan(client, auth) for _ in range(2)]
+    with at(later()):
+        ids = []
+        for loan in loans:
+            declare_default(client, auth, loan["id"])
+            claim = file_claim(client, auth, loan["id"]).json()
+            move(client, auth, "guarantor1", claim["id"], "review")
+            move(client, auth, "guarantor1", claim["id"], "endorse")
+            move(client, auth, "operator", claim["id"], "approve")
+            ids.append(claim["id"])
+        held = client.get(f"/api/v1/sharing/pools/{pool['id']}", headers=auth("operator")).json()
+        wanted = Decimal(held["reserved"])
+        assert wanted > Decimal("10000.00")  # the two treasury tenths exceed the balance
+        paid = [move(client, auth, "operator", claim_id, "pay").json() for claim_id in ids]
+    after = client.get(f"/api/v1/sharing/pools/{pool['id']}", headers=auth("operator")).json()
+    assert Decimal(after["balance"]) >= 0
+    assert Decimal(after["reserved"]) == 0
+    from_pool = Decimal("10000.00") - Decimal(after["balance"])
+    treasury = [Decimal(claim["shares"][3]["amount"]) for claim in paid]
+    shortfall = [Decimal(claim["pool_shortfall"]) for claim in paid]
+    assert from_pool == sum(t - s for t, s in zip(treasury, shortfall, strict=True))
+    assert all(s > 0 for s in shortfall)  # each claim got its fair part, not first come
+    for claim in paid:
+        amounts = [Decimal(share["amount"]) for share in claim["shares"]]
+        assert sum(amounts) == Decimal(claim["approved_loss"])
+        assert Decimal(claim["paid_total"]) == Decimal(claim["approved_loss"]) - Decimal(
+            claim["pool_shortfall"]
+        )
