@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from typer.testing import CliRunner
 from tests.market.conftest import Auth
 from tests.sharing.conftest import (
     at,
+    create_pool,
+    create_scheme,
     declare_default,
     disbursed_loan,
     file_claim,
@@ -97,3 +100,20 @@ def test_the_console_creates_a_scheme_and_a_pool(
     again = runner.invoke(app, ["sharing", "pool-create", "450000", "重复"])
     assert again.exit_code != 0
     assert "region_code" in again.output
+
+
+def test_schemes_past_their_validity_are_closed_and_loans_keep_them(
+    client: TestClient, auth: Auth, guarantor: str
+) -> None:
+    create_pool(client, auth)
+    ending = create_scheme(client, auth, guarantor, valid_to=clock.today().isoformat())
+    loan = disbursed_loan(client, auth)
+    with clock.frozen_at(clock.now() + timedelta(days=2)):
+        closed = runner.invoke(app, ["sharing", "expire"])
+    assert closed.exit_code == 0, closed.output
+    assert "1 schemes closed" in closed.output
+    shown = client.get(f"/api/v1/sharing/schemes/{ending['id']}", headers=auth("operator")).json()
+    assert shown["state"] == "closed"
+    assert shown["state_reason"].startswith("valid to")
+    kept = client.get(f"/api/v1/sharing/loans/{loan['id']}", headers=auth("bank")).json()
+    assert kept["scheme_id"] == ending["id"]

@@ -49,7 +49,7 @@ def list_schemes(
         return
     console.print(f"{found.total} schemes")
     for item in items:
-        shares = ":".join(str(Decimal(p["share"]).normalize()) for p in item["parties"])
+        shares = ":".join(format(Decimal(p["share"]).normalize(), "f") for p in item["parties"])
         console.print(
             f"{item['id']} v{item['version']} {item['state']:<6} {item['region_code']} "
             f"{shares} {item['name']}"
@@ -216,3 +216,11 @@ def statement(
     except XydError as exc:
         fail_on(exc)
     console.print(f"wrote {out}")
+
+
+@app.command("expire")
+def expire() -> None:
+    """Close the schemes whose validity has ended (the nightly task does it too)."""
+    from xinyidai.sharing.jobs import expire_schemes
+
+    console.print(f"{expire_schemes()} schemes closed")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
-from xinyidai.core.transitions import Machine, Move
+from xinyidai.core.transitions import SYSTEM, Machine, Move
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import InstitutionType, OrgKind
 from xinyidai.iam.schemas import Principal
@@ -40,6 +40,7 @@ SCHEMES: Machine[SchemeState] = Machine(
         Move("close", (SchemeState.DRAFT, SchemeState.ACTIVE), SchemeState.CLOSED, _OPERATOR),
         Move("supersede", (SchemeState.ACTIVE,), SchemeState.CLOSED, _OPERATOR),
         Move("succeed", (), SchemeState.ACTIVE, _OPERATOR),
+        Move("expire", (SchemeState.ACTIVE,), SchemeState.CLOSED, (SYSTEM,)),  # past valid_to
     ),
     refusal=N_("the scheme is {state}; it cannot be moved by {transition}"),
     forbidden=N_("only the {mover} may {transition} a scheme"),
@@ -236,6 +237,31 @@ def move(
         reason=reason,
     )
     return scheme
+
+
+SYSTEM_EXPIRY = "system:expiry"
+
+
+def expire_due(session: Session, *, today: date, limit: int = 1000) -> int:
+    """Close the active schemes whose validity ended before ``today``; how many closed.
+    The loans enrolled keep them (a claim on one is still filed under its version)."""
+    due = session.scalars(
+        select(Scheme)
+        .where(Scheme.state == SchemeState.ACTIVE, Scheme.valid_to < today)
+        .order_by(Scheme.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for scheme in due:
+        SCHEMES.move(
+            session,
+            scheme,
+            "expire",
+            actor=SYSTEM_EXPIRY,
+            actor_kind=SYSTEM,
+            reason=f"valid to {scheme.valid_to}",
+        )
+    return len(due)
 
 
 def statement(*, state: str | None = None, region_code: str | None = None) -> Select[Any]:
