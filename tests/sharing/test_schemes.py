@@ -112,6 +112,13 @@ def test_the_guarantor_enrols_a_loan_after_disbursement(
     assert enrolled.status_code == 201, enrolled.text
     assert enrolled.json()["guarantor_id"] == guarantor
     assert enrolled.json()["reguarantee"] is True
+    unknown = client.post(
+        "/api/v1/sharing/enrolments",
+        json={"loan_id": "loan_nothing", "scheme_id": draft["id"]},
+        headers=auth("guarantor1"),
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["field"] == "loan_id"
     twice = client.post("/api/v1/sharing/enrolments", json=body, headers=auth("guarantor1"))
     assert twice.status_code == 409
     assert twice.json()["error"]["field"] == "loan_id"

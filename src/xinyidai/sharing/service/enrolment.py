@@ -24,7 +24,7 @@ from xinyidai.iam.models import InstitutionType, OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.market import service as market_service
 from xinyidai.market.models import Loan, LoanState
-from xinyidai.sharing.models import Enrolment, MovementKind, Scheme
+from xinyidai.sharing.models import Enrolment, MovementKind, Scheme, SchemeState
 from xinyidai.sharing.schemas import EnrolmentOut
 from xinyidai.sharing.service import money, pools, schemes
 from xinyidai.sharing.service.split import FEN
@@ -136,17 +136,24 @@ def accept(session: Session, *, principal: Principal, loan_id: str, scheme_id: s
         raise Forbidden(
             "only the scheme's guarantor or the operator may enrol a loan", field="scheme_id"
         )
-    loan = market_service.loans.get_or_raise(session, loan_id=loan_id, lock=True)
-    if loan.state != LoanState.CURRENT:
+    if scheme.state != SchemeState.ACTIVE:
         raise Conflict(
-            "only a current loan is enrolled; this one is {state}",
-            field="loan_id",
-            state=loan.state,
+            "the scheme is {state}; it enrols no loan", field="scheme_id", state=scheme.state
         )
-    if of_loan(session, loan_id=loan.public_id) is not None:
-        raise Conflict("the loan is enrolled already", field="loan_id")
+    refusal = _pool_refusal(session, scheme)
+    if refusal is not None:
+        raise Conflict(refusal, field="scheme_id")
+    # One answer for a loan that does not exist, is not current, is not covered, or is
+    # another guarantor's: the guarantor is no party to the loan yet and learns nothing of it.
+    hidden = NotFound(
+        "no current loan {loan} that this scheme covers", field="loan_id", loan=loan_id
+    )
+    try:
+        loan = market_service.loans.get_or_raise(session, loan_id=loan_id, lock=True)
+    except NotFound:
+        raise hidden from None
     product = market_service.products.get_or_raise(session, product_id=loan.product_id)
-    if not schemes.covers(
+    if loan.state != LoanState.CURRENT or not schemes.covers(
         scheme,
         product_id=loan.product_id,
         product_type=loan.product_type,
@@ -154,10 +161,12 @@ def accept(session: Session, *, principal: Principal, loan_id: str, scheme_id: s
         region_code=loan.region_code,
         on=clock.today(),
     ):
-        raise Conflict("the scheme does not cover this loan", field="scheme_id")
-    refusal = _pool_refusal(session, scheme)
-    if refusal is not None:
-        raise Conflict(refusal, field="scheme_id")
+        raise hidden
+    existing = of_loan(session, loan_id=loan.public_id)
+    if existing is not None:
+        if is_guarantor and existing.guarantor_id != principal.organization_public_id:
+            raise hidden
+        raise Conflict("the loan is enrolled already", field="loan_id")
     return enrol(session, loan=loan, scheme=scheme, actor=principal.actor)
 
 
