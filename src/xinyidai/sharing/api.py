@@ -310,7 +310,7 @@ def move_subsidy_scheme(
 
 
 @router.get("/subsidy-batches", response_model=Page[BatchOut])
-def list_batches(
+def list_subsidy_batches(
     session: SessionDep,
     principal: ReviewerReader,
     paging: PageDep,
@@ -335,13 +335,15 @@ def apply_for_subsidies(
 
 
 @router.get("/subsidy-batches/{batch_id}", response_model=BatchDetailOut)
-def read_batch(batch_id: str, session: SessionDep, principal: ReviewerReader) -> BatchDetailOut:
+def read_subsidy_batch(
+    batch_id: str, session: SessionDep, principal: ReviewerReader
+) -> BatchDetailOut:
     batch = subsidies.batch_or_raise(session, principal=principal, batch_id=batch_id)
     return subsidies.detail(session, batch)
 
 
 @router.post("/subsidy-batches/{batch_id}/transitions", response_model=BatchDetailOut)
-def move_batch(
+def move_subsidy_batch(
     batch_id: str, data: TransitionIn, session: SessionDep, principal: OperatorWriter
 ) -> BatchDetailOut:
     """``approve``, ``reject`` (with a reason) or ``pay`` a batch (operator)."""
