@@ -280,6 +280,12 @@ def file(
     )
     session.add(claim)
     CLAIMS.begin(session, claim, "file", actor=principal.actor, reason=loan.contract_number)
+    _add_shares(session, claim, scheme)
+    return claim, True
+
+
+def _add_shares(session: Session, claim: Claim, scheme: Scheme) -> None:
+    """The claim's parties as the scheme's version names them, nothing paid yet."""
     for position, party in enumerate(scheme.parties):
         session.add(
             ClaimShare(
@@ -295,7 +301,6 @@ def file(
             )
         )
     session.flush()
-    return claim, True
 
 
 # --------------------------------------------------------------------------- reading
