@@ -35,6 +35,7 @@ from xinyidai.rights.service import demo as rights_demo
 from xinyidai.risk.service import blacklist_demo
 from xinyidai.risk.service import demo as risk_demo
 from xinyidai.scoring import service as rating_service
+from xinyidai.sharing.service import demo as sharing_demo
 from xinyidai.synth import generate
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,13 @@ def run(
             report(
                 f"rights: {rights.objections} objections (one overdue) and {rights.repairs} "
                 f"credit repairs of the demo enterprise"
+            )
+    with session_scope() as session:
+        sharing = sharing_demo.ensure_demo_sharing(session)
+        if sharing.created:
+            report(
+                f"risk sharing: scheme {sharing.scheme_id} (4:3:2:1), {sharing.enrolled} loans "
+                f"enrolled, {sharing.claims} claims (under review, paid and recovering)"
             )
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")

@@ -15,6 +15,7 @@ TASK_MODULES: tuple[str, ...] = (
     "xinyidai.risk.jobs",
     "xinyidai.rights.jobs",
     "xinyidai.scoring.jobs",
+    "xinyidai.sharing.jobs",
 )
 
 

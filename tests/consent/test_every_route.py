@@ -304,6 +304,43 @@ NO_RECORDS = {
     ("GET", "/api/v1/rights/repairs/{repair_id}/documents/{document_id}"): (
         "the enterprise's own documents, to the application's parties"
     ),
+    # risk sharing (tests/sharing): contracts and claims seen by their parties only, as the
+    # marketplace's loans are; no enterprise records
+    ("GET", "/api/v1/sharing/schemes"): "the schemes' terms (public to members)",
+    ("POST", "/api/v1/sharing/schemes"): "the operator's scheme",
+    ("GET", "/api/v1/sharing/schemes/{scheme_id}"): "a scheme's terms",
+    ("PUT", "/api/v1/sharing/schemes/{scheme_id}"): "the operator's scheme",
+    ("POST", "/api/v1/sharing/schemes/{scheme_id}/transitions"): "a scheme's state",
+    ("GET", "/api/v1/sharing/enrolments"): (
+        "guarantee contracts of loans the caller is party to (lender, guarantor, borrower)"
+    ),
+    ("POST", "/api/v1/sharing/enrolments"): "the guarantor's acceptance of a loan",
+    ("GET", "/api/v1/sharing/loans/{loan_id}"): "a loan's guarantee contract, to its parties",
+    (
+        "GET",
+        "/api/v1/sharing/claims",
+    ): "claims the caller filed or guarantees; all for the operator",
+    ("POST", "/api/v1/sharing/claims"): "the lender's claim on its own loan",
+    ("GET", "/api/v1/sharing/claims/{claim_id}"): "a claim, to its parties and the operator",
+    ("POST", "/api/v1/sharing/claims/{claim_id}/transitions"): "a claim's state",
+    ("POST", "/api/v1/sharing/claims/{claim_id}/recoveries"): "a claim's recoveries",
+    ("GET", "/api/v1/sharing/pools"): "public money in regional pools (operator)",
+    ("POST", "/api/v1/sharing/pools"): "the operator's pool",
+    ("GET", "/api/v1/sharing/pools/{pool_id}"): "a pool's balance (operator)",
+    ("POST", "/api/v1/sharing/pools/{pool_id}/top-ups"): "a pool's balance",
+    ("GET", "/api/v1/sharing/pools/{pool_id}/movements"): "a pool's movements (operator)",
+    ("GET", "/api/v1/sharing/pools/{pool_id}/statement"): "a pool's statement (operator)",
+    ("GET", "/api/v1/sharing/subsidy-schemes"): "the subsidy schemes' terms",
+    ("POST", "/api/v1/sharing/subsidy-schemes"): "the operator's subsidy scheme",
+    ("POST", "/api/v1/sharing/subsidy-schemes/{scheme_id}/transitions"): "a scheme's state",
+    ("GET", "/api/v1/sharing/subsidy-batches"): "the bank's own applications; all for the operator",
+    ("POST", "/api/v1/sharing/subsidy-batches"): "subsidies of the bank's own loans' repayments",
+    (
+        "GET",
+        "/api/v1/sharing/subsidy-batches/{batch_id}",
+    ): "an application, to the bank and operator",
+    ("POST", "/api/v1/sharing/subsidy-batches/{batch_id}/transitions"): "an application's state",
+    ("GET", "/api/v1/sharing/subsidies"): "the subsidies paid to the caller's own enterprise",
 }
 
 

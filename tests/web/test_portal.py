@@ -171,6 +171,7 @@ MENUS = {
         "/risk/blacklist",
         "/risk/warnings",
         "/rights",
+        "/sharing",
         "/account/api-keys",
         "/account/password",
     ],
@@ -197,6 +198,7 @@ MENUS = {
         "/market/loans",
         "/risk/blacklist",
         "/rights",
+        "/sharing",
         "/account/members",
         "/account/password",
     ],
@@ -214,6 +216,7 @@ MENUS = {
         "/risk/fraud",
         "/risk/blacklist",
         "/risk/warnings",
+        "/sharing",
         "/account/members",
         "/account/password",
     ],
@@ -614,6 +617,7 @@ def test_an_enterprise_admin_adds_a_read_only_member_who_sees_no_admin_menu(
         "/market/loans",
         "/risk/blacklist",
         "/rights",
+        "/sharing",
         "/account/password",
     ]
     assert client.get("/account/members").status_code == 403

@@ -40,6 +40,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "rate": ("rating", "The platform rating: rate every enterprise, train the model."),
     "risk": ("risk", "Post-loan monitoring, early warning, fraud rules and the blacklist."),
     "rights": ("rights", "Subject rights: objections past their deadline, reminders, decisions."),
+    "sharing": ("sharing", "Risk sharing: schemes, compensation pools, claims, statements."),
 }
 
 # Commands at the top: name → (module whose ``register`` adds it, the line shown).

@@ -18,6 +18,7 @@ from xinyidai.registry import models as _registry  # noqa: F401
 from xinyidai.rights import models as _rights  # noqa: F401
 from xinyidai.risk import models as _risk  # noqa: F401
 from xinyidai.scoring import models as _scoring  # noqa: F401
+from xinyidai.sharing import models as _sharing  # noqa: F401
 
 metadata = Base.metadata
 

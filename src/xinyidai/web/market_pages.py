@@ -42,6 +42,7 @@ from xinyidai.market.schemas import (
     RulesIn,
     WebhookEndpointIn,
 )
+from xinyidai.sharing.service import enrolment as sharing_enrolment
 from xinyidai.web.auth import CheckedForm, OptionalPortalUser, portal_roles
 from xinyidai.web.forms import N_, FormState, text
 from xinyidai.web.templating import render
@@ -491,7 +492,20 @@ def _loan_context(session: SessionDep, principal: Principal, loan_id: str) -> di
         "transitions": service.loans.history(session, loan=loan),
         "overdue_days": service.loans.overdue_days(lines, clock.today()),
         "payoff": service.loans.outstanding(lines),
+        "guarantee": _guarantee(session, principal, loan.public_id),
     }
+
+
+def _guarantee(session: SessionDep, principal: Principal, loan_id: str) -> Any:
+    """The loan's risk-sharing enrolment and guarantee contract, to those who may see it."""
+    try:
+        return sharing_enrolment.out(
+            sharing_enrolment.of_loan_visible_or_raise(
+                session, principal=principal, loan_id=loan_id
+            )
+        )
+    except XydError:
+        return None
 
 
 @router.get("/loans/{loan_id}")

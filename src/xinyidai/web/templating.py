@@ -201,6 +201,12 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         items.append(NavItem("/risk/warnings", N_("Early warning")))
     if active and principal.organization_kind in RIGHTS_MENU:
         items.append(NavItem("/rights", RIGHTS_MENU[principal.organization_kind]))
+    if active and principal.organization_kind in (
+        OrgKind.OPERATOR,
+        OrgKind.INSTITUTION,
+        OrgKind.ENTERPRISE,
+    ):
+        items.append(NavItem("/sharing", N_("Risk sharing")))
     if principal.is_admin and active and principal.organization_kind != OrgKind.OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock, exports
@@ -244,6 +244,36 @@ def repayments_of(session: Session, *, loan: Loan) -> list[Repayment]:
             select(Repayment).where(Repayment.loan_id == loan.id).order_by(Repayment.id)
         )
     )
+
+
+def repayments_between(*, institution_id: str, start: date, end: date) -> Select[Any]:
+    """The institution's repayments paid from ``start`` to ``end`` (both included) with
+    their loans, oldest first (interest subsidies are worked out from them)."""
+    stmt: Select[Any] = (
+        select(Repayment, Loan)  # type: ignore[assignment]
+        .join(Loan, Loan.id == Repayment.loan_id)
+        .where(
+            Loan.institution_id == institution_id,
+            Repayment.paid_on >= start,
+            Repayment.paid_on <= end,
+        )
+        .order_by(Repayment.paid_on, Repayment.id)
+    )
+    return stmt
+
+
+def first_loan_ids(session: Session, *, credit_codes: Iterable[str]) -> dict[str, int]:
+    """The id of each enterprise's first loan on the platform (its 首贷)."""
+    wanted = sorted(set(credit_codes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(Loan.credit_code, func.min(Loan.id))
+            .where(Loan.credit_code.in_(wanted[start : start + 500]))
+            .group_by(Loan.credit_code)
+        )
+        found.update({code: first for code, first in rows})
+    return found
 
 
 def outstanding(lines: list[Instalment]) -> Decimal:

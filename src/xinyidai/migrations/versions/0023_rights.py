@@ -1,7 +1,7 @@
 """rights: objections, credit repairs, marks on records, notices, the outbox
 
 Revision ID: 0023_rights
-Revises: 0021_risk_warning
+Revises: 0022_sharing
 Create Date: 2026-12-07 17:00:00
 
 ``credit_record_mark`` lets subject rights mark a record for every view (an objection in
@@ -17,7 +17,7 @@ from alembic import op
 import xinyidai.core.models
 
 revision: str = "0023_rights"
-down_revision: str | Sequence[str] | None = "0021_risk_warning"
+down_revision: str | Sequence[str] | None = "0022_sharing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
