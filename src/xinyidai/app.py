@@ -49,6 +49,7 @@ from xinyidai.records.api import router as records_router
 from xinyidai.registry.api import router as registry_router
 from xinyidai.risk.api import router as risk_router
 from xinyidai.scoring.api import router as scoring_router
+from xinyidai.stats.api import router as stats_router
 from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
 
 API_PREFIX = "/api/v1"
@@ -72,6 +73,7 @@ def api_router() -> APIRouter:
     router.include_router(scoring_router)
     router.include_router(market_router)
     router.include_router(risk_router)
+    router.include_router(stats_router)
     router.include_router(profile_router)
     return router
 
@@ -98,6 +100,7 @@ OPENAPI_TAGS = [
     {"name": "rating", "description": "The platform rating and its indicators"},
     {"name": "market", "description": "Products, needs, applications, loans, webhooks"},
     {"name": "risk", "description": "Post-loan monitoring, early warning, fraud, blacklist"},
+    {"name": "stats", "description": "Figures per day and dimension, targets, exports"},
     {"name": "profile", "description": "Panoramic profiles of enterprises"},
     {"name": "operations", "description": "Liveness, readiness and metrics"},
 ]

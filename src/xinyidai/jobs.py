@@ -14,6 +14,7 @@ TASK_MODULES: tuple[str, ...] = (
     "xinyidai.observability",
     "xinyidai.risk.jobs",
     "xinyidai.scoring.jobs",
+    "xinyidai.stats.jobs",
 )
 
 

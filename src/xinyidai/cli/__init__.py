@@ -39,6 +39,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "scorecard": ("scorecard", "Credit scorecards on any table: fit, score, compare."),
     "rate": ("rating", "The platform rating: rate every enterprise, train the model."),
     "risk": ("risk", "Post-loan monitoring, early warning, fraud rules and the blacklist."),
+    "stats": ("stats", "Figures per day and dimension: refresh, rebuild, show, export, targets."),
 }
 
 # Commands at the top: name → (module whose ``register`` adds it, the line shown).

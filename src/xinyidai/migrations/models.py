@@ -17,6 +17,7 @@ from xinyidai.records import models as _records  # noqa: F401
 from xinyidai.registry import models as _registry  # noqa: F401
 from xinyidai.risk import models as _risk  # noqa: F401
 from xinyidai.scoring import models as _scoring  # noqa: F401
+from xinyidai.stats import models as _stats  # noqa: F401
 
 metadata = Base.metadata
 

@@ -1,0 +1,60 @@
+"""stats: figures per day and dimension cell, refreshes and their lock
+
+Revision ID: 0024_stats
+Revises: 0021_risk_warning
+Create Date: 2026-12-07 17:00:00
+
+``stats_figure`` holds one figure's increment per China day and dimension cell (docs/stats.md);
+``stats_refresh`` one row per refresh or rebuild (the last one's start is the next one's mark);
+``stats_lock`` the row a refresh locks.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import xinyidai.core.models
+
+revision: str = "0024_stats"
+down_revision: str | Sequence[str] | None = "0021_risk_warning"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TIMESTAMP = xinyidai.core.models.UTCDateTime(timezone=True)
+BIGID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "stats_figure",
+        sa.Column("figure", sa.String(length=60), nullable=False),
+        sa.Column("dimension", sa.String(length=20), nullable=False),
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("value", sa.Numeric(24, 4), nullable=False),
+        sa.PrimaryKeyConstraint("figure", "dimension", "key", "day", name="pk_stats_figure"),
+    )
+    op.create_index("ix_stats_figure_day", "stats_figure", ["day"])
+    op.create_table(
+        "stats_refresh",
+        sa.Column("id", BIGID, primary_key=True, autoincrement=True),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("started_at", TIMESTAMP, nullable=False),
+        sa.Column("finished_at", TIMESTAMP, nullable=False),
+        sa.Column("since", TIMESTAMP, nullable=True),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("rows", sa.BigInteger(), nullable=False),
+    )
+    op.create_table(
+        "stats_lock",
+        sa.Column("name", sa.String(length=20), nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_stats_lock"),
+    )
+    op.bulk_insert(sa.table("stats_lock", sa.column("name", sa.String())), [{"name": "refresh"}])
+
+
+def downgrade() -> None:
+    op.drop_table("stats_lock")
+    op.drop_table("stats_refresh")
+    op.drop_table("stats_figure")

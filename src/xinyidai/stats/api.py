@@ -1,0 +1,172 @@
+"""JSON API of ``stats`` under ``/api/v1/stats``: the operator and auditors read the
+figures; breakdowns are suppressed below ``stats.min_cell`` for everyone but the operator."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse, Response
+
+from xinyidai.core import clock
+from xinyidai.core.api import ERROR_RESPONSES, SessionDep
+from xinyidai.core.i18n import gettext
+from xinyidai.iam.auth import OperatorWriter, require_roles
+from xinyidai.iam.models import OrgKind
+from xinyidai.iam.schemas import Principal
+from xinyidai.stats.models import Dimension, Grain
+from xinyidai.stats.schemas import FigureOut, RefreshOut, TableOut, TargetOut, ValueOut
+from xinyidai.stats.service import figures, labels, refresh, targets
+
+router = APIRouter(prefix="/stats", tags=["stats"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Principal, Depends(require_roles(OrgKind.OPERATOR, OrgKind.AUDITOR))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+FigureQuery = Annotated[
+    list[str], Query(min_length=1, max_length=12, description="figure names (GET /stats/figures)")
+]
+GrainQuery = Annotated[Grain, Query(description="day, month, quarter or year")]
+DimensionQuery = Annotated[Dimension, Query(description="all, province, city, county, …")]
+KeyQuery = Annotated[list[str] | None, Query(max_length=50, description="only these cells")]
+
+
+def _start(start: date | None) -> date:
+    return start or date(clock.today().year, 1, 1)
+
+
+def _table(
+    session: SessionDep,
+    principal: Principal,
+    figure: list[str],
+    grain: Grain,
+    start: date | None,
+    end: date | None,
+    dimension: Dimension,
+    key: list[str] | None,
+) -> TableOut:
+    min_cell = figures.reader_min_cell(principal.organization_kind == OrgKind.OPERATOR)
+    first, last = _start(start), end or clock.today()
+    values = figures.table(
+        session,
+        figures=figure,
+        grain=grain,
+        start=first,
+        end=last,
+        dimension=dimension,
+        keys=key,
+        min_cell=min_cell,
+    )
+    names = labels.key_labels(session, dimension, {v.key for v in values})
+    last_refresh = refresh.last_refresh(session)
+    return TableOut(
+        grain=grain,
+        dimension=dimension,
+        start=first,
+        end=last,
+        suppressed_below=min_cell,
+        refreshed_at=last_refresh.finished_at if last_refresh else None,
+        items=[
+            ValueOut(
+                period=v.period,
+                key=v.key,
+                name=names.get(v.key, v.key),
+                figure=v.figure,
+                value=v.value,
+                suppressed=v.suppressed,
+            )
+            for v in values
+        ],
+    )
+
+
+@router.get("/figures", response_model=list[FigureOut])
+def list_figures(principal: Reader) -> list[FigureOut]:
+    """Every figure: what it counts, its unit, the breakdowns it has."""
+    return [
+        FigureOut(
+            name=f.name,
+            label=gettext(f.label),
+            kind=f.kind,
+            unit=f.unit,
+            dimensions=[str(d) for d in f.dimensions],
+        )
+        for f in figures.shown_figures()
+    ]
+
+
+@router.get("/table", response_model=TableOut)
+def read_table(
+    session: SessionDep,
+    principal: Reader,
+    figure: FigureQuery,
+    grain: GrainQuery = Grain.MONTH,
+    dimension: DimensionQuery = Dimension.ALL,
+    start: Annotated[date | None, Query(description="first day (default: 1 January)")] = None,
+    end: Annotated[date | None, Query(description="last day (default: today)")] = None,
+    key: KeyQuery = None,
+) -> TableOut:
+    """Figures per period (day, month, quarter, year) and cell of one dimension."""
+    return _table(session, principal, figure, grain, start, end, dimension, key)
+
+
+@router.get(
+    "/export",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
+def export_table(
+    session: SessionDep,
+    principal: Reader,
+    figure: FigureQuery,
+    grain: GrainQuery = Grain.MONTH,
+    dimension: DimensionQuery = Dimension.ALL,
+    start: Annotated[date | None, Query()] = None,
+    end: Annotated[date | None, Query()] = None,
+    key: KeyQuery = None,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+) -> Response:
+    """The same table as a CSV or Excel file (suppressed cells stay empty)."""
+    table = _table(session, principal, figure, grain, start, end, dimension, key)
+    names = {v.key: v.name for v in table.items}
+    values = [figures.Value(v.period, v.key, v.figure, v.value, v.suppressed) for v in table.items]
+    rows = figures.export_rows(values, dimension, names)
+    stem = f"xyd-figures-{table.start.isoformat()}-{table.end.isoformat()}"
+    if format == "xlsx":
+        return Response(
+            figures.export_xlsx(rows),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
+        )
+    return Response(
+        figures.export_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+    )
+
+
+@router.get("/targets", response_model=list[TargetOut])
+def read_targets(session: SessionDep, principal: Reader) -> list[TargetOut]:
+    """The platform's targets and how far along it is."""
+    return [
+        TargetOut(
+            name=p.target.name,
+            label=gettext(p.target.label),
+            figure=p.target.figure,
+            amount=p.target.amount,
+            start=p.target.start,
+            end=p.target.end,
+            reached=p.reached,
+            share=p.share,
+            elapsed=p.elapsed,
+        )
+        for p in targets.progress(session)
+    ]
+
+
+@router.post("/refresh", response_model=RefreshOut)
+def run_refresh(session: SessionDep, principal: OperatorWriter) -> RefreshOut:
+    """Refresh the summary now (the worker does every five minutes)."""
+    done = refresh.refresh(session)
+    return RefreshOut(kind=done.kind, since=done.since, days=done.days, rows=done.rows)
