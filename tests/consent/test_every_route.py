@@ -267,6 +267,13 @@ NO_RECORDS = {
         "/api/v1/risk/warnings/{loan_id}",
     ): "one early warning through the decision (tests/risk)",
     ("POST", "/api/v1/risk/warnings/refresh"): "queues a refresh; returns the code it was given",
+    # statistics (tests/stats): aggregates over many subjects, never one enterprise's data;
+    # breakdown cells under stats.min_cell are suppressed for every reader but the operator
+    ("GET", "/api/v1/stats/figures"): "the list of figures",
+    ("GET", "/api/v1/stats/table"): "aggregate figures; small cells suppressed",
+    ("GET", "/api/v1/stats/export"): "the same aggregates as a file",
+    ("GET", "/api/v1/stats/targets"): "region-wide totals against configured targets",
+    ("POST", "/api/v1/stats/refresh"): "recomputes the summary; returns counts of rows",
 }
 
 

@@ -34,6 +34,7 @@ def mount_portal(app: FastAPI) -> None:
         risk_alert_pages,
         risk_blacklist_pages,
         risk_warning_pages,
+        stats_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -52,6 +53,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(risk_blacklist_pages.router)
     app.include_router(risk_alert_pages.router)
     app.include_router(risk_warning_pages.router)
+    app.include_router(stats_pages.router)
     auth.install_portal_error_handlers(app)
 
 

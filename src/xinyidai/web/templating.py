@@ -171,6 +171,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         ]
     if active and principal.organization_kind in (OrgKind.OPERATOR, OrgKind.AUDITOR):
         items.append(NavItem("/privacy", N_("Grading and desensitization")))
+        items.append(NavItem("/stats", N_("Statistics")))
     if active and principal.organization_kind == OrgKind.ENTERPRISE:
         items += [
             NavItem("/market", N_("Product supermarket")),

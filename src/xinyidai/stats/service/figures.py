@@ -272,6 +272,42 @@ def _suppress(
     ]
 
 
+def breakdown(
+    session: Session, figure: str, dimension: Dimension, span: Period, *, min_cell: int | None
+) -> list[Value]:
+    """One figure over one span (whatever its length) per cell of a dimension, largest first."""
+    wanted = figure_or_raise(figure)
+    check_dimension(wanted, dimension)
+    base = _stored_inputs(wanted) | (
+        _stored_inputs(FIGURES[wanted.basis]) if wanted.basis else set()
+    )
+    stocks = base & _stock_names()
+    flows = base - stocks
+    got: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for names, lower in ((flows, span.first), (stocks, None)):
+        if not names:
+            continue
+        conditions = [
+            FigureRow.dimension == dimension,
+            FigureRow.figure.in_(sorted(names)),
+            FigureRow.day <= span.last,
+        ]
+        if lower is not None:
+            conditions.append(FigureRow.day >= lower)
+        stmt = (
+            select(FigureRow.key, FigureRow.figure, func.sum(FigureRow.value))
+            .where(*conditions)
+            .group_by(FigureRow.key, FigureRow.figure)
+        )
+        for key, name, value in session.execute(stmt):
+            got[key][name] = Decimal(value)
+    values = [Value(span.label, key, figure, _value(wanted, stored)) for key, stored in got.items()]
+    if min_cell is not None:
+        per = {(0, key): stored for key, stored in got.items()}
+        values = _suppress(values, per, {span.label: 0}, min_cell)
+    return sorted(values, key=lambda v: (v.value is None, -(v.value or 0), v.key))
+
+
 def reader_min_cell(is_operator: bool) -> int | None:
     """The suppression threshold for a reader: none for the operator."""
     return None if is_operator else get_min_cell()
