@@ -274,6 +274,12 @@ NO_RECORDS = {
     ("GET", "/api/v1/stats/export"): "the same aggregates as a file",
     ("GET", "/api/v1/stats/targets"): "region-wide totals against configured targets",
     ("POST", "/api/v1/stats/refresh"): "recomputes the summary; returns counts of rows",
+    ("GET", "/api/v1/stats/cases"): "typical cases the operator wrote (an enterprise named "
+    "only with its consent recorded)",
+    ("POST", "/api/v1/stats/cases"): "writes a case",
+    ("GET", "/api/v1/stats/cases/{case_id}"): "one case the operator wrote",
+    ("POST", "/api/v1/stats/cases/{case_id}/consent"): "records an enterprise's consent",
+    ("POST", "/api/v1/stats/cases/{case_id}/{move}"): "a case's state",
 }
 
 

@@ -6,18 +6,29 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from xinyidai.core import clock
-from xinyidai.core.api import ERROR_RESPONSES, SessionDep
+from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.i18n import gettext
+from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import OperatorWriter, require_roles
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.stats.models import Dimension, Grain
-from xinyidai.stats.schemas import FigureOut, RefreshOut, TableOut, TargetOut, ValueOut
-from xinyidai.stats.service import figures, labels, refresh, targets
+from xinyidai.stats.models import Case, Dimension, Grain
+from xinyidai.stats.schemas import (
+    CaseConsentIn,
+    CaseIn,
+    CaseMoveIn,
+    CaseOut,
+    FigureOut,
+    RefreshOut,
+    TableOut,
+    TargetOut,
+    ValueOut,
+)
+from xinyidai.stats.service import cases, figures, labels, refresh, targets
 
 router = APIRouter(prefix="/stats", tags=["stats"], responses=ERROR_RESPONSES)
 
@@ -170,3 +181,81 @@ def run_refresh(session: SessionDep, principal: OperatorWriter) -> RefreshOut:
     """Refresh the summary now (the worker does every five minutes)."""
     done = refresh.refresh(session)
     return RefreshOut(kind=done.kind, since=done.since, days=done.days, rows=done.rows)
+
+
+# --------------------------------------------------------------------------- typical cases
+
+
+def case_out(case: Case) -> CaseOut:
+    return CaseOut(
+        id=case.public_id,
+        title=case.title,
+        summary=case.summary,
+        body=case.body,
+        region_code=case.region_code,
+        industry_code=case.industry_code,
+        credit_code=case.credit_code,
+        named=cases.named(case),
+        consent_reference=case.consent_reference,
+        written_by=case.written_by,
+        state=case.state,
+        state_reason=case.state_reason,
+        state_changed_at=case.state_changed_at,
+        published_at=case.published_at,
+    )
+
+
+CaseId = Annotated[str, Path(max_length=40)]
+
+
+@router.get("/cases", response_model=Page[CaseOut])
+def list_cases(
+    session: SessionDep,
+    principal: Reader,
+    paging: PageDep,
+    state: Annotated[
+        str | None, Query(max_length=20, description="draft, review, published, withdrawn")
+    ] = None,
+) -> Page[CaseOut]:
+    """Typical cases in every state, newest first."""
+    return page_of(session, cases.cases_statement(state=state), paging, case_out)
+
+
+@router.post("/cases", response_model=CaseOut, status_code=201)
+def write_case(body: CaseIn, session: SessionDep, principal: OperatorWriter) -> CaseOut:
+    """A new typical case, in draft."""
+    draft = cases.CaseDraft(**body.model_dump())
+    return case_out(cases.write(session, principal=principal, draft=draft))
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut)
+def read_case(case_id: CaseId, session: SessionDep, principal: Reader) -> CaseOut:
+    """One case."""
+    return case_out(cases.get_or_raise(session, case_id=case_id))
+
+
+@router.post("/cases/{case_id}/consent", response_model=CaseOut)
+def record_case_consent(
+    case_id: CaseId, body: CaseConsentIn, session: SessionDep, principal: OperatorWriter
+) -> CaseOut:
+    """Record the enterprise's consent to be named in the case."""
+    case = cases.get_or_raise(session, case_id=case_id)
+    return case_out(
+        cases.record_consent(session, principal=principal, case=case, reference=body.reference)
+    )
+
+
+@router.post("/cases/{case_id}/{move}", response_model=CaseOut)
+def move_case(
+    case_id: CaseId,
+    move: Annotated[str, Path(max_length=20, description="submit, return, publish, withdraw")],
+    session: SessionDep,
+    principal: OperatorWriter,
+    body: CaseMoveIn | None = None,
+) -> CaseOut:
+    """Submit a draft, return it with a reason, publish it (not its author), withdraw it."""
+    case = cases.get_or_raise(session, case_id=case_id)
+    done = cases.move(
+        session, principal=principal, case=case, name=move, reason=body.reason if body else None
+    )
+    return case_out(done)

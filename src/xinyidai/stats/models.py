@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Date, Index, Integer, Numeric, String
+from sqlalchemy import BigInteger, Date, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core.models import Base, BigId, UTCDateTime
@@ -98,3 +98,42 @@ class Lock(Base):
     __tablename__ = "stats_lock"
 
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class CaseState(StrEnum):
+    """A typical case (典型案例) through review to the public site."""
+
+    DRAFT = "draft"  # being written by the operator
+    REVIEW = "review"  # submitted; another member of the operator reviews it
+    PUBLISHED = "published"  # on the public site
+    WITHDRAWN = "withdrawn"  # taken off the public site
+
+
+class Case(Base):
+    """A typical case the operator writes for the public site.
+
+    A case may name its enterprise (``credit_code``, shown with the enterprise's name) only
+    once the enterprise's consent to publicity is recorded (``consent_reference``, who
+    recorded it and when); otherwise it is published anonymized and its text may carry
+    neither the enterprise's name nor its credit code (``service.cases``)."""
+
+    __tablename__ = "stats_case"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    industry_code: Mapped[str | None] = mapped_column(String(5))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    consent_reference: Mapped[str | None] = mapped_column(String(200))
+    consent_recorded_by: Mapped[str | None] = mapped_column(String(120))
+    consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    written_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_by: Mapped[str] = mapped_column(String(120))
+    state_reason: Mapped[str | None] = mapped_column(Text)

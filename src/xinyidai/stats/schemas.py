@@ -54,3 +54,43 @@ class RefreshOut(BaseModel):
     since: datetime | None
     days: int
     rows: int
+
+
+class CaseIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=1, max_length=500)
+    body: str = Field(min_length=1, max_length=20000)
+    region_code: str | None = Field(default=None, max_length=6, description="GB/T 2260")
+    industry_code: str | None = Field(default=None, max_length=5, description="GB/T 4754")
+    credit_code: str | None = Field(
+        default=None,
+        max_length=18,
+        description="the enterprise of the case; named in public only once its consent is recorded",
+    )
+
+
+class CaseConsentIn(BaseModel):
+    reference: str = Field(
+        min_length=1, max_length=200, description="the reference of the enterprise's signed consent"
+    )
+
+
+class CaseMoveIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class CaseOut(BaseModel):
+    id: str
+    title: str
+    summary: str
+    body: str
+    region_code: str | None
+    industry_code: str | None
+    credit_code: str | None
+    named: bool = Field(description="the enterprise's consent is recorded: it is named in public")
+    consent_reference: str | None
+    written_by: str
+    state: str
+    state_reason: str | None
+    state_changed_at: datetime
+    published_at: datetime | None

@@ -35,6 +35,7 @@ def mount_portal(app: FastAPI) -> None:
         risk_blacklist_pages,
         risk_warning_pages,
         stats_pages,
+        stats_public_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -54,6 +55,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(risk_alert_pages.router)
     app.include_router(risk_warning_pages.router)
     app.include_router(stats_pages.router)
+    app.include_router(stats_public_pages.router)
     auth.install_portal_error_handlers(app)
 
 

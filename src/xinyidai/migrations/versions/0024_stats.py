@@ -6,7 +6,7 @@ Create Date: 2026-12-07 17:00:00
 
 ``stats_figure`` holds one figure's increment per China day and dimension cell (docs/stats.md);
 ``stats_refresh`` one row per refresh or rebuild (the last one's start is the next one's mark);
-``stats_lock`` the row a refresh locks.
+``stats_lock`` the row a refresh locks; ``stats_case`` the typical cases of the public site.
 """
 
 from collections.abc import Sequence
@@ -52,9 +52,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name="pk_stats_lock"),
     )
     op.bulk_insert(sa.table("stats_lock", sa.column("name", sa.String())), [{"name": "refresh"}])
+    op.create_table(
+        "stats_case",
+        sa.Column("id", BIGID, primary_key=True, autoincrement=True),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("summary", sa.String(length=500), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=True),
+        sa.Column("industry_code", sa.String(length=5), nullable=True),
+        sa.Column("credit_code", sa.String(length=18), nullable=True),
+        sa.Column("consent_reference", sa.String(length=200), nullable=True),
+        sa.Column("consent_recorded_by", sa.String(length=120), nullable=True),
+        sa.Column("consent_recorded_at", TIMESTAMP, nullable=True),
+        sa.Column("written_by", sa.String(length=120), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("published_at", TIMESTAMP, nullable=True),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("state_changed_at", TIMESTAMP, nullable=False),
+        sa.Column("state_changed_by", sa.String(length=120), nullable=False),
+        sa.Column("state_reason", sa.Text(), nullable=True),
+        sa.UniqueConstraint("public_id", name="uq_stats_case_public_id"),
+    )
+    op.create_index("ix_stats_case_state", "stats_case", ["state"])
 
 
 def downgrade() -> None:
+    op.drop_table("stats_case")
     op.drop_table("stats_lock")
     op.drop_table("stats_refresh")
     op.drop_table("stats_figure")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date
@@ -26,6 +27,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from xinyidai.core import clock
+from xinyidai.registry import codes
 from xinyidai.stats.models import Dimension, FigureKind, Unit
 
 REGION_DIMENSIONS = (Dimension.PROVINCE, Dimension.CITY, Dimension.COUNTY)
@@ -39,7 +41,7 @@ class Cell:
     day: date
     value: Decimal | int
     region: str | None = None  # a GB/T 2260 code (a county's, usually)
-    industry: str | None = None  # a GB/T 4754 code; its section letter is the cell
+    industry: str | None = None  # a GB/T 4754 code; its section (a letter) is the cell
     institution: str | None = None
     product_type: str | None = None
     department: str | None = None
@@ -56,7 +58,9 @@ class Cell:
             if region[4:] != "00":
                 yield Dimension.COUNTY, region
         if self.industry:
-            yield Dimension.INDUSTRY, self.industry[:1]
+            section = industry_section(self.industry)
+            if section:
+                yield Dimension.INDUSTRY, section
         if self.institution:
             yield Dimension.INSTITUTION, self.institution
         if self.product_type:
@@ -123,6 +127,13 @@ class Source:
         for prefix, bounds in self.histograms.items():
             names += [bucket_name(prefix, b) for b in bounds]
         return tuple(names)
+
+
+@lru_cache(maxsize=4096)
+def industry_section(code: str) -> str | None:
+    """The GB/T 4754 section (门类) letter of an industry code, None for an unknown one."""
+    section = codes.industry_section(code)
+    return section.code if section else None
 
 
 def bucket_name(prefix: str, bound: int) -> str:
