@@ -73,3 +73,47 @@ def test_a_bad_filter_is_refused(portal: Portal) -> None:  # noqa: F811
         assert page.status_code == 422, query
         assert 'data-testid="stats-error"' in page.text
         assert 'id="stats-chart-data"' not in page.text
+
+
+def test_cases_are_written_and_published_in_the_portal(
+    client: TestClient,
+    session: Session,
+    demo: object,
+) -> None:
+    from tests.stats.test_cases import _second_operator
+    from tests.web.conftest import csrf_of, sign_in
+
+    _second_operator(session)
+    sign_in(client, "operator")
+    page = client.get("/stats/cases")
+    assert page.status_code == 200
+    token = csrf_of(page.text)
+    empty = client.post("/stats/cases", data={"csrf_token": token, "title": "案例"})
+    assert empty.status_code == 422
+    assert 'data-error-for="summary"' in empty.text
+    made = client.post(
+        "/stats/cases",
+        data={
+            "csrf_token": token,
+            "title": "信用贷款助企业渡过难关",
+            "summary": "三天放款。",
+            "body": "企业凭纳税记录获得贷款。",
+            "region_code": "450103",
+        },
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    listed = client.get("/stats/cases").text
+    case_id = re.search(r'data-case="([^"]+)" data-state="draft"', listed)
+    assert case_id
+    base = f"/stats/cases/{case_id.group(1)}"
+    assert client.post(f"{base}/submit", data={"csrf_token": token}).status_code in (200, 303)
+    own = client.post(f"{base}/publish", data={"csrf_token": token})
+    assert own.status_code == 403
+    assert 'data-testid="case-error"' in own.text
+    reviewer = TestClient(client.app)
+    sign_in(reviewer, "reviewer")
+    token = csrf_of(reviewer.get("/stats/cases").text)
+    done = reviewer.post(f"{base}/publish", data={"csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303
+    assert "信用贷款助企业渡过难关" in reviewer.get("/public").text

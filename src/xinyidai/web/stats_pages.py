@@ -13,20 +13,21 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from xinyidai.core import clock
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import XydError
 from xinyidai.core.i18n import gettext
+from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.stats.models import Dimension, Grain
+from xinyidai.stats.models import CaseState, Dimension, Grain
+from xinyidai.stats.service import cases, figures
 from xinyidai.stats.service import dashboard as dashboard_service
-from xinyidai.stats.service import figures
-from xinyidai.web.auth import portal_roles
-from xinyidai.web.forms import N_
+from xinyidai.web.auth import CheckedForm, portal_roles
+from xinyidai.web.forms import N_, FormState, text
 from xinyidai.web.templating import render
 
 router = APIRouter(prefix="/stats", include_in_schema=False)
@@ -136,3 +137,128 @@ def stats_page(
         suppressed_below=figures.reader_min_cell(principal.organization_kind == OrgKind.OPERATOR),
         error=error,
     )
+
+
+# --------------------------------------------------------------------------- typical cases
+
+StatsWriter = Annotated[Principal, Depends(portal_roles(OrgKind.OPERATOR, write=True))]
+CASE_STATE_LABELS = {
+    CaseState.DRAFT: N_("Draft"),
+    CaseState.REVIEW: N_("In review"),
+    CaseState.PUBLISHED: N_("Published"),
+    CaseState.WITHDRAWN: N_("Withdrawn"),
+}
+CASE_MOVE_LABELS = {
+    "submit": N_("Submit for review"),
+    "return": N_("Return to the author"),
+    "publish": N_("Publish"),
+    "withdraw": N_("Withdraw"),
+}
+
+
+def _cases_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    form: FormState | None = None,
+    status: int = 200,
+    page: int = 1,
+) -> Response:
+    rows = page_of(session, cases.cases_statement(), PageRequest(page=page, size=20))
+    return render(
+        request,
+        "stats/cases.html",
+        status=status,
+        rows=rows,
+        moves={c.public_id: cases.CASES.available(c) for c in rows.items},
+        named={c.public_id: cases.named(c) for c in rows.items},
+        form=form or FormState(),
+        state_labels=CASE_STATE_LABELS,
+        move_labels=CASE_MOVE_LABELS,
+        can_write=principal.organization_kind == OrgKind.OPERATOR and principal.can_write,
+    )
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request,
+    session: SessionDep,
+    principal: StatsReader,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Typical cases: write one, move them through review to the public site."""
+    return _cases_page(request, session, principal, page=page)
+
+
+@router.post("/cases")
+def write_case(
+    request: Request, session: SessionDep, principal: StatsWriter, form: CheckedForm
+) -> Response:
+    """A new case, in draft."""
+    state = FormState.from_form(form)
+    try:
+        cases.write(
+            session,
+            principal=principal,
+            draft=cases.CaseDraft(
+                title=text(form, "title"),
+                summary=text(form, "summary"),
+                body=text(form, "body"),
+                region_code=text(form, "region_code") or None,
+                industry_code=text(form, "industry_code") or None,
+                credit_code=text(form, "credit_code") or None,
+            ),
+        )
+    except XydError as error:
+        session.rollback()
+        return _cases_page(request, session, principal, form=state.fail(error), status=error.status)
+    session.commit()
+    return RedirectResponse("/stats/cases", status_code=303)
+
+
+@router.post("/cases/{case_id}/consent")
+def record_case_consent(
+    case_id: Annotated[str, Path(max_length=40)],
+    request: Request,
+    session: SessionDep,
+    principal: StatsWriter,
+    form: CheckedForm,
+) -> Response:
+    """Record the enterprise's consent to be named."""
+    try:
+        case = cases.get_or_raise(session, case_id=case_id)
+        cases.record_consent(
+            session, principal=principal, case=case, reference=text(form, "reference")
+        )
+    except XydError as error:
+        session.rollback()
+        return _cases_page(
+            request, session, principal, form=FormState().fail(error), status=error.status
+        )
+    session.commit()
+    return RedirectResponse("/stats/cases", status_code=303)
+
+
+@router.post("/cases/{case_id}/{move}")
+def move_case(
+    case_id: Annotated[str, Path(max_length=40)],
+    move: Annotated[str, Path(max_length=20)],
+    request: Request,
+    session: SessionDep,
+    principal: StatsWriter,
+    form: CheckedForm,
+) -> Response:
+    """Submit, return, publish or withdraw a case."""
+    try:
+        case = cases.get_or_raise(session, case_id=case_id)
+        cases.move(
+            session, principal=principal, case=case, name=move, reason=text(form, "reason") or None
+        )
+    except XydError as error:
+        session.rollback()
+        return _cases_page(
+            request, session, principal, form=FormState().fail(error), status=error.status
+        )
+    session.commit()
+    return RedirectResponse("/stats/cases", status_code=303)

@@ -60,6 +60,9 @@ class CaseDraft:
 
 def write(session: Session, *, principal: Principal, draft: CaseDraft) -> Case:
     """A new case, in draft."""
+    for name in ("title", "summary", "body"):
+        if not getattr(draft, name).strip():
+            raise ValidationFailed("this field is required", field=name)
     if draft.region_code and not codes.is_region(draft.region_code):
         raise ValidationFailed(
             "unknown region code {code}", field="region_code", code=draft.region_code
