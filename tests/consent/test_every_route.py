@@ -280,6 +280,8 @@ NO_RECORDS = {
     ("GET", "/api/v1/stats/cases/{case_id}"): "one case the operator wrote",
     ("POST", "/api/v1/stats/cases/{case_id}/consent"): "records an enterprise's consent",
     ("POST", "/api/v1/stats/cases/{case_id}/{move}"): "a case's state",
+    ("GET", "/api/v1/stats/evaluation/method"): "the year's evaluation method (configuration)",
+    ("GET", "/api/v1/stats/evaluation"): "institutions' and regions' scores from aggregates",
 }
 
 

@@ -119,6 +119,11 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
         "/etc/xyd/targets.json",
         Path("/etc/xyd/targets.json"),
     ),
+    "XYD_STATS_EVALUATION_FILE": (
+        "stats.evaluation_file",
+        "/etc/xyd/evaluation.json",
+        Path("/etc/xyd/evaluation.json"),
+    ),
 }
 
 

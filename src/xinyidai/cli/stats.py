@@ -162,3 +162,36 @@ def show_targets(as_json: bool = typer.Option(False, "--json", help="print JSON"
             f"{gettext(p.target.label)}: {p.reached:,} / {p.target.amount:,} "
             f"({p.share}% reached, {p.elapsed}% of the time gone)"
         )
+
+
+@app.command("evaluate")
+def evaluate(
+    year: int = typer.Option(..., help="the method's year"),
+    quarter: int = typer.Option(..., min=1, max=4, help="1 to 4"),
+    subject: str = typer.Option("institution", help="institution or region"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Score every institution (or region) of a quarter by the year's method."""
+    from xinyidai.stats.service import evaluation
+
+    try:
+        with session_scope() as session:
+            ranking = evaluation.rank(session, year=year, quarter=quarter, subject=subject)
+    except XydError as exc:
+        fail_on(exc)
+    if as_json:
+        print_json(
+            [
+                {
+                    "rank": s.rank,
+                    "key": s.key,
+                    "name": s.name,
+                    "score": str(s.score),
+                    "marks": {m.figure: str(m.points) for m in s.marks},
+                }
+                for s in ranking.scores
+            ]
+        )
+        return
+    for s in ranking.scores:
+        console.print(f"{s.rank:>3}  {s.score:>6}  {s.name}")

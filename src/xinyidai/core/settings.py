@@ -447,6 +447,10 @@ class StatsSettings(BaseModel):
         default=None,
         description="the platform's targets and their periods (unset: the shipped ones)",
     )
+    evaluation_file: Annotated[Path | None, BlankIsUnset] = Field(
+        default=None,
+        description="the yearly evaluation methods: indicators, weights, bands (unset: shipped)",
+    )
 
 
 class BackupSettings(BaseModel):

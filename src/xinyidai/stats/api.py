@@ -23,12 +23,18 @@ from xinyidai.stats.schemas import (
     CaseMoveIn,
     CaseOut,
     FigureOut,
+    IndicatorOut,
+    MarkOut,
+    MethodOut,
+    RankingOut,
     RefreshOut,
+    ScoreOut,
     TableOut,
     TargetOut,
     ValueOut,
 )
-from xinyidai.stats.service import cases, figures, labels, refresh, targets
+from xinyidai.stats.service import cases, evaluation, figures, labels, refresh, targets
+from xinyidai.stats.sources import FIGURES
 
 router = APIRouter(prefix="/stats", tags=["stats"], responses=ERROR_RESPONSES)
 
@@ -259,3 +265,72 @@ def move_case(
         session, principal=principal, case=case, name=move, reason=body.reason if body else None
     )
     return case_out(done)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+Year = Annotated[int, Query(ge=2000, le=2100, description="the method's year")]
+
+
+def method_out(method: evaluation.Method) -> MethodOut:
+    return MethodOut(
+        year=method.year,
+        title=gettext(method.title),
+        subjects={
+            subject: [
+                IndicatorOut(
+                    figure=i.figure,
+                    label=gettext(FIGURES[i.figure].label),
+                    unit=FIGURES[i.figure].unit,
+                    weight=i.weight,
+                    direction=i.direction,
+                    bands=i.bands,
+                )
+                for i in chosen.indicators
+            ]
+            for subject, chosen in method.subjects.items()
+        },
+        dimensions={subject: str(chosen.dimension) for subject, chosen in method.subjects.items()},
+    )
+
+
+@router.get("/evaluation/method", response_model=MethodOut)
+def read_method(principal: Reader, year: Year) -> MethodOut:
+    """The year's published method: indicators, weights and scoring bands per subject."""
+    return method_out(evaluation.method_or_raise(year))
+
+
+@router.get("/evaluation", response_model=RankingOut)
+def read_ranking(
+    session: SessionDep,
+    principal: Reader,
+    year: Year,
+    quarter: Annotated[int, Query(ge=1, le=4)],
+    subject: Annotated[
+        str, Query(max_length=20, description="institution or region")
+    ] = "institution",
+) -> RankingOut:
+    """Every institution (or region) of a quarter scored by the year's method, best first,
+    with each indicator's value and points."""
+    ranking = evaluation.rank(session, year=year, quarter=quarter, subject=subject)
+    return RankingOut(
+        year=ranking.year,
+        quarter=ranking.quarter,
+        subject=ranking.subject,
+        dimension=ranking.dimension,
+        start=ranking.start,
+        end=ranking.end,
+        scores=[
+            ScoreOut(
+                rank=s.rank,
+                key=s.key,
+                name=s.name,
+                score=s.score,
+                marks=[
+                    MarkOut(figure=m.figure, value=m.value, points=m.points, weighted=m.weighted)
+                    for m in s.marks
+                ],
+            )
+            for s in ranking.scores
+        ],
+    )

@@ -94,3 +94,44 @@ class CaseOut(BaseModel):
     state_reason: str | None
     state_changed_at: datetime
     published_at: datetime | None
+
+
+class IndicatorOut(BaseModel):
+    figure: str
+    label: str
+    unit: str
+    weight: Decimal
+    direction: str = Field(description="higher or lower is better")
+    bands: list[tuple[Decimal, Decimal]] = Field(description="threshold, points (out of 100)")
+
+
+class MethodOut(BaseModel):
+    year: int
+    title: str
+    subjects: dict[str, list[IndicatorOut]]
+    dimensions: dict[str, str]
+
+
+class MarkOut(BaseModel):
+    figure: str
+    value: Decimal | None
+    points: Decimal
+    weighted: Decimal
+
+
+class ScoreOut(BaseModel):
+    rank: int
+    key: str
+    name: str
+    score: Decimal
+    marks: list[MarkOut]
+
+
+class RankingOut(BaseModel):
+    year: int
+    quarter: int
+    subject: str
+    dimension: str
+    start: date
+    end: date
+    scores: list[ScoreOut]

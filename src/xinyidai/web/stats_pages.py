@@ -24,7 +24,7 @@ from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.stats.models import CaseState, Dimension, Grain
-from xinyidai.stats.service import cases, figures
+from xinyidai.stats.service import cases, evaluation, figures
 from xinyidai.stats.service import dashboard as dashboard_service
 from xinyidai.web.auth import CheckedForm, portal_roles
 from xinyidai.web.forms import N_, FormState, text
@@ -262,3 +262,49 @@ def move_case(
         )
     session.commit()
     return RedirectResponse("/stats/cases", status_code=303)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+SUBJECT_LABELS = {"institution": N_("Institutions"), "region": N_("Regions")}
+DIRECTION_LABELS = {"higher": N_("higher is better"), "lower": N_("lower is better")}
+
+
+@router.get("/evaluation")
+def evaluation_page(
+    request: Request,
+    session: SessionDep,
+    principal: StatsReader,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    subject: Annotated[str, Query(max_length=20)] = "institution",
+) -> Response:
+    """The quarter's ranking by the year's method, with the method document beside it."""
+    default_year, default_quarter = evaluation.last_quarter(clock.today())
+    year = year or default_year
+    quarter = quarter or default_quarter
+    ranking = None
+    method = None
+    error: str | None = None
+    status = 200
+    try:
+        method = evaluation.method_or_raise(year)
+        ranking = evaluation.rank(session, year=year, quarter=quarter, subject=subject)
+    except XydError as exc:
+        error = exc.translated()
+        status = exc.status
+    return render(
+        request,
+        "stats/evaluation.html",
+        status=status,
+        method=method,
+        ranking=ranking,
+        year=year,
+        quarter=quarter,
+        subject=subject,
+        subject_labels=SUBJECT_LABELS,
+        direction_labels=DIRECTION_LABELS,
+        dimension_labels=DIMENSION_LABELS,
+        figures_by_name=figures.FIGURES,
+        error=error,
+    )
