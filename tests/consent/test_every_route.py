@@ -282,6 +282,10 @@ NO_RECORDS = {
     ("POST", "/api/v1/stats/cases/{case_id}/{move}"): "a case's state",
     ("GET", "/api/v1/stats/evaluation/method"): "the year's evaluation method (configuration)",
     ("GET", "/api/v1/stats/evaluation"): "institutions' and regions' scores from aggregates",
+    ("GET", "/api/v1/stats/bulletins"): "the archive of monthly bulletins",
+    ("POST", "/api/v1/stats/bulletins"): "generates a bulletin of region-wide aggregates",
+    ("GET", "/api/v1/stats/bulletins/{month}"): "a bulletin: region-wide aggregates, rankings",
+    ("GET", "/api/v1/stats/bulletins/{month}/pdf"): "the same bulletin as a PDF",
 }
 
 

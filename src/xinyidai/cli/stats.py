@@ -195,3 +195,23 @@ def evaluate(
         return
     for s in ranking.scores:
         console.print(f"{s.rank:>3}  {s.score:>6}  {s.name}")
+
+
+@app.command("bulletin")
+def bulletin(
+    month: str = typer.Option(None, help="YYYY-MM (default: the month before this one)"),
+    pdf: Path | None = typer.Option(None, "--pdf", help="also write the PDF here"),
+) -> None:
+    """Generate a month's bulletin (again, if it was generated before) and archive it."""
+    from xinyidai.stats.service import bulletins
+
+    chosen = month or bulletins.previous_month(clock.today())
+    try:
+        with session_scope() as session:
+            done = bulletins.generate(session, month=chosen, actor="system:cli")
+            body = done.pdf
+    except XydError as exc:
+        fail_on(exc)
+    if pdf is not None:
+        pdf.write_bytes(body)
+    console.print(f"bulletin {chosen} generated ({len(body):,} bytes of PDF)")

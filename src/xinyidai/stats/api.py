@@ -16,8 +16,11 @@ from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import OperatorWriter, require_roles
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.stats.models import Case, Dimension, Grain
+from xinyidai.stats.models import Bulletin, Case, Dimension, Grain
 from xinyidai.stats.schemas import (
+    BulletinDetailOut,
+    BulletinIn,
+    BulletinOut,
     CaseConsentIn,
     CaseIn,
     CaseMoveIn,
@@ -33,7 +36,7 @@ from xinyidai.stats.schemas import (
     TargetOut,
     ValueOut,
 )
-from xinyidai.stats.service import cases, evaluation, figures, labels, refresh, targets
+from xinyidai.stats.service import bulletins, cases, evaluation, figures, labels, refresh, targets
 from xinyidai.stats.sources import FIGURES
 
 router = APIRouter(prefix="/stats", tags=["stats"], responses=ERROR_RESPONSES)
@@ -333,4 +336,52 @@ def read_ranking(
             )
             for s in ranking.scores
         ],
+    )
+
+
+# --------------------------------------------------------------------------- bulletins
+
+Month = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+
+
+def bulletin_out(bulletin: Bulletin) -> BulletinOut:
+    return BulletinOut(
+        month=bulletin.month, generated_at=bulletin.generated_at, generated_by=bulletin.generated_by
+    )
+
+
+@router.get("/bulletins", response_model=Page[BulletinOut])
+def list_bulletins(session: SessionDep, principal: Reader, paging: PageDep) -> Page[BulletinOut]:
+    """The archive of monthly bulletins, newest first."""
+    return page_of(session, bulletins.bulletins_statement(), paging, bulletin_out)
+
+
+@router.post("/bulletins", response_model=BulletinDetailOut, status_code=201)
+def generate_bulletin(
+    body: BulletinIn, session: SessionDep, principal: OperatorWriter
+) -> BulletinDetailOut:
+    """Generate a month's bulletin now (again, if it was generated before)."""
+    done = bulletins.generate(session, month=body.month, actor=principal.actor)
+    return BulletinDetailOut(**bulletin_out(done).model_dump(), content=done.content)
+
+
+@router.get("/bulletins/{month}", response_model=BulletinDetailOut)
+def read_bulletin(month: Month, session: SessionDep, principal: Reader) -> BulletinDetailOut:
+    """One bulletin's content as it was generated."""
+    found = bulletins.get_or_raise(session, month=month)
+    return BulletinDetailOut(**bulletin_out(found).model_dump(), content=found.content)
+
+
+@router.get(
+    "/bulletins/{month}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def bulletin_pdf(month: Month, session: SessionDep, principal: Reader) -> Response:
+    """One bulletin as the PDF it was issued as."""
+    found = bulletins.get_or_raise(session, month=month)
+    return Response(
+        found.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="xyd-bulletin-{month}.pdf"'},
     )

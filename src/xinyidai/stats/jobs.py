@@ -6,10 +6,10 @@ import logging
 
 from huey import crontab
 
-from xinyidai.core import queue
+from xinyidai.core import clock, queue
 from xinyidai.core.db import session_scope
 from xinyidai.core.queue import huey
-from xinyidai.stats.service import refresh
+from xinyidai.stats.service import bulletins, refresh
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +41,24 @@ def nightly_rebuild() -> None:
         log.exception("the nightly statistics rebuild failed")
         return
     log.info("statistics rebuilt: %d rows over %d days", done.rows, done.days)
+
+
+@queue.task(bulletins.GENERATE_TASK, retries=2, retry_delay=60)
+def generate_bulletin(month: str) -> str:
+    """Generate one month's bulletin; its month."""
+    with session_scope() as session:
+        return bulletins.generate(session, month=month, actor="system:stats").month
+
+
+# 08:30 on the 1st in Asia/Shanghai is 00:30 UTC the same day: the month before is complete.
+@huey.periodic_task(crontab(day="1", hour="0", minute="30"), retries=0)  # type: ignore[untyped-decorator]
+def monthly_bulletin() -> None:
+    """On the 1st of each month: the bulletin of the month before, after a refresh."""
+    try:
+        refresh_figures.call_local()
+        month = bulletins.previous_month(clock.today())
+        generate_bulletin.call_local(month)
+    except Exception:  # logged; the operator can generate it by hand (xyd stats bulletin)
+        log.exception("the monthly bulletin failed")
+        return
+    log.info("bulletin %s generated", month)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, LargeBinary, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core.models import Base, BigId, UTCDateTime
@@ -137,3 +138,16 @@ class Case(Base):
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state_changed_by: Mapped[str] = mapped_column(String(120))
     state_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Bulletin(Base):
+    """A monthly bulletin (定期通报): its figures as generated, and its PDF."""
+
+    __tablename__ = "stats_bulletin"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # 2026-11
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    generated_by: Mapped[str] = mapped_column(String(120))

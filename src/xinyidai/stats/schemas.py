@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -135,3 +136,19 @@ class RankingOut(BaseModel):
     start: date
     end: date
     scores: list[ScoreOut]
+
+
+class BulletinIn(BaseModel):
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+
+
+class BulletinOut(BaseModel):
+    month: str
+    generated_at: datetime
+    generated_by: str
+
+
+class BulletinDetailOut(BulletinOut):
+    content: dict[str, Any] = Field(
+        description="figures (month, month before, change, year), trend, ranking, notable changes"
+    )

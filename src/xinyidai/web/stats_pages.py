@@ -24,7 +24,7 @@ from xinyidai.core.pagination import PageRequest, page_of
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.stats.models import CaseState, Dimension, Grain
-from xinyidai.stats.service import cases, evaluation, figures
+from xinyidai.stats.service import bulletins, cases, evaluation, figures
 from xinyidai.stats.service import dashboard as dashboard_service
 from xinyidai.web.auth import CheckedForm, portal_roles
 from xinyidai.web.forms import N_, FormState, text
@@ -307,4 +307,86 @@ def evaluation_page(
         dimension_labels=DIMENSION_LABELS,
         figures_by_name=figures.FIGURES,
         error=error,
+    )
+
+
+# --------------------------------------------------------------------------- bulletins
+
+MonthPath = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]
+
+
+@router.get("/bulletins")
+def bulletins_page(
+    request: Request,
+    session: SessionDep,
+    principal: StatsReader,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The archive of monthly bulletins."""
+    rows = page_of(session, bulletins.bulletins_statement(), PageRequest(page=page, size=24))
+    return render(
+        request,
+        "stats/bulletins.html",
+        rows=rows,
+        form=FormState(values={"month": bulletins.previous_month(clock.today())}),
+        can_write=principal.organization_kind == OrgKind.OPERATOR and principal.can_write,
+    )
+
+
+@router.post("/bulletins")
+def generate_bulletin(
+    request: Request, session: SessionDep, principal: StatsWriter, form: CheckedForm
+) -> Response:
+    """Generate a month's bulletin now."""
+    state = FormState.from_form(form)
+    try:
+        done = bulletins.generate(session, month=text(form, "month"), actor=principal.actor)
+    except XydError as error:
+        session.rollback()
+        rows = page_of(session, bulletins.bulletins_statement(), PageRequest(page=1, size=24))
+        return render(
+            request,
+            "stats/bulletins.html",
+            status=error.status,
+            rows=rows,
+            form=state.fail(error),
+            can_write=True,
+        )
+    session.commit()
+    return RedirectResponse(f"/stats/bulletins/{done.month}", status_code=303)
+
+
+@router.get("/bulletins/{month}")
+def bulletin_page(
+    month: MonthPath, request: Request, session: SessionDep, principal: StatsReader
+) -> Response:
+    """One bulletin as it was issued: figures, the year's trend, ranking, notable changes."""
+    found = bulletins.get_or_raise(session, month=month)
+    content = found.content
+    amount = figures.FIGURES["loans_amount"]
+    chart = {
+        "name": gettext(amount.label),
+        "periods": [p for p, _ in content["trend"].get("loans_amount", [])],
+        "trend": [float(v) if v else 0 for _, v in content["trend"].get("loans_amount", [])],
+        "cells": [],
+        "breakdown": [],
+    }
+    return render(
+        request,
+        "stats/bulletin.html",
+        bulletin=found,
+        content=content,
+        chart=chart,
+        figures_by_name=figures.FIGURES,
+    )
+
+
+@router.get("/bulletins/{month}/pdf")
+def bulletin_pdf(month: MonthPath, session: SessionDep, principal: StatsReader) -> Response:
+    """The bulletin's PDF."""
+    found = bulletins.get_or_raise(session, month=month)
+    return Response(
+        found.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="xyd-bulletin-{month}.pdf"'},
     )

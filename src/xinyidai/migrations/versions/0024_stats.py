@@ -1,4 +1,4 @@
-"""stats: figures per day and dimension cell, refreshes and their lock
+"""stats: figures per day and dimension cell, refreshes, typical cases, bulletins
 
 Revision ID: 0024_stats
 Revises: 0021_risk_warning
@@ -6,7 +6,8 @@ Create Date: 2026-12-07 17:00:00
 
 ``stats_figure`` holds one figure's increment per China day and dimension cell (docs/stats.md);
 ``stats_refresh`` one row per refresh or rebuild (the last one's start is the next one's mark);
-``stats_lock`` the row a refresh locks; ``stats_case`` the typical cases of the public site.
+``stats_lock`` the row a refresh locks; ``stats_case`` the typical cases of the public
+site; ``stats_bulletin`` the monthly bulletins (figures and PDF).
 """
 
 from collections.abc import Sequence
@@ -75,9 +76,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("public_id", name="uq_stats_case_public_id"),
     )
     op.create_index("ix_stats_case_state", "stats_case", ["state"])
+    op.create_table(
+        "stats_bulletin",
+        sa.Column("id", BIGID, primary_key=True, autoincrement=True),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.Column("pdf", sa.LargeBinary(), nullable=False),
+        sa.Column("generated_at", TIMESTAMP, nullable=False),
+        sa.Column("generated_by", sa.String(length=120), nullable=False),
+        sa.UniqueConstraint("month", name="uq_stats_bulletin_month"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("stats_bulletin")
     op.drop_table("stats_case")
     op.drop_table("stats_lock")
     op.drop_table("stats_refresh")
