@@ -34,6 +34,7 @@ from xinyidai.registry.models import SubjectKind, SubjectStatus
 from xinyidai.risk.service import blacklist_demo
 from xinyidai.risk.service import demo as risk_demo
 from xinyidai.scoring import service as rating_service
+from xinyidai.stats.service import demo as stats_demo
 from xinyidai.synth import generate
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,13 @@ def run(
         monitoring = risk_demo.ensure_demo_alerts(session)
         if monitoring.created:
             report(f"post-loan monitoring: {monitoring.raised} alerts in every inbox state")
+    with session_scope() as session:
+        history = stats_demo.ensure_demo_history(session)
+        if history.created:
+            report(
+                f"statistics: a year of history, {history.applications} applications and "
+                f"{history.loans} loans; the figures rebuilt"
+            )
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")
     return result
