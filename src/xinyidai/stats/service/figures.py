@@ -26,8 +26,8 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from xinyidai.core import clock
 from xinyidai.core.errors import ValidationFailed
+from xinyidai.core.settings import get_settings
 from xinyidai.stats.models import Dimension, FigureKind, FigureRow, Grain, Unit
 from xinyidai.stats.sources import FIGURES, SOURCES, Figure
 from xinyidai.stats.sources.kit import bucket_name
@@ -314,8 +314,6 @@ def reader_min_cell(is_operator: bool) -> int | None:
 
 
 def get_min_cell() -> int:
-    from xinyidai.core.settings import get_settings
-
     return get_settings().stats.min_cell
 
 
@@ -372,10 +370,6 @@ def table_for_spans(session: Session, names: list[str], spans: list[Period]) -> 
             got.update({f: Decimal(v) for f, v in session.execute(stmt)})
         out += [Value(span.label, "", f.name, _value(f, got)) for f in wanted]
     return out
-
-
-def today() -> date:
-    return clock.today()
 
 
 EXPORT_COLUMNS = (
