@@ -13,7 +13,9 @@ from xinyidai.records.models import CreditRecord
 from xinyidai.registry.models import Enterprise
 from xinyidai.scoring.models import CreditRating
 from xinyidai.stats.models import Dimension, FigureKind, Unit
-from xinyidai.stats.sources.kit import Cell, Figure, Source, as_date, china_day, within
+from xinyidai.stats.sources.kit import Cell, Figure, Source, as_date, china_day, division, within
+
+INDUSTRY = division(Enterprise.industry_code)  # grouped by division: few groups
 
 SUBJECT_DIMENSIONS = (
     Dimension.ALL,
@@ -58,11 +60,11 @@ def _firsts(
     of ``code, at``)."""
     day = china_day(sub.c.at)
     stmt = (
-        select(day, Enterprise.region_code, Enterprise.industry_code, func.count())
+        select(day, Enterprise.region_code, INDUSTRY, func.count())
         .select_from(sub)
         .outerjoin(Enterprise, Enterprise.credit_code == sub.c.code)
         .where(*within(sub.c.at, first, last))
-        .group_by(day, Enterprise.region_code, Enterprise.industry_code)
+        .group_by(day, Enterprise.region_code, INDUSTRY)
     )
     for d, region, industry, n in session.execute(stmt):
         yield Cell(figure, as_date(d), n, region=region, industry=industry)
@@ -71,9 +73,9 @@ def _firsts(
 def cells(session: Session, first: date | None, last: date | None) -> Iterator[Cell]:
     day = china_day(Enterprise.created_at)
     registered = (
-        select(day, Enterprise.region_code, Enterprise.industry_code, func.count())
+        select(day, Enterprise.region_code, INDUSTRY, func.count())
         .where(*within(Enterprise.created_at, first, last))
-        .group_by(day, Enterprise.region_code, Enterprise.industry_code)
+        .group_by(day, Enterprise.region_code, INDUSTRY)
     )
     for d, region, industry, n in session.execute(registered):
         yield Cell("enterprises_registered", as_date(d), n, region=region, industry=industry)

@@ -37,8 +37,12 @@ from xinyidai.stats.sources.kit import (
     bucket_name,
     china_day,
     days_within,
+    division,
     within,
 )
+
+INDUSTRY = division(Enterprise.industry_code)  # grouped by division: few groups
+NEED_INDUSTRY = division(Need.industry_code)
 
 LOAN_KIND = "loan"  # the subject kind of a loan's moves (``market.service.loans.LOANS``)
 DECIDED = (ApplicationState.APPROVED, ApplicationState.REJECTED)
@@ -218,9 +222,9 @@ def credit_products(session: Session) -> set[str]:
 def _needs(session: Session, first: date | None, last: date | None) -> Iterator[Cell]:
     day = china_day(Need.created_at)
     stmt = (
-        select(day, Need.region_code, Need.industry_code, func.count())
+        select(day, Need.region_code, NEED_INDUSTRY, func.count())
         .where(*within(Need.created_at, first, last))
-        .group_by(day, Need.region_code, Need.industry_code)
+        .group_by(day, Need.region_code, NEED_INDUSTRY)
     )
     for d, region, industry, n in session.execute(stmt):
         yield Cell("needs_posted", as_date(d), n, region=region, industry=industry)
@@ -229,7 +233,7 @@ def _needs(session: Session, first: date | None, last: date | None) -> Iterator[
 def _applications(session: Session, first: date | None, last: date | None) -> Iterator[Cell]:
     dims = (
         Application.region_code,
-        Enterprise.industry_code,
+        INDUSTRY,
         Application.institution_id,
         Product.product_type,
     )
@@ -299,7 +303,7 @@ def _loans(session: Session, first: date | None, last: date | None) -> Iterator[
             Loan.product_id,
             is_first,
             Loan.region_code,
-            Enterprise.industry_code,
+            INDUSTRY,
             Loan.institution_id,
             Loan.product_type,
         )
@@ -327,7 +331,7 @@ def _repayments(session: Session, first: date | None, last: date | None) -> Iter
             Repayment.paid_on,
             func.sum(Repayment.principal),
             Loan.region_code,
-            Enterprise.industry_code,
+            INDUSTRY,
             Loan.institution_id,
             Loan.product_type,
         )
@@ -338,7 +342,7 @@ def _repayments(session: Session, first: date | None, last: date | None) -> Iter
         .group_by(
             Repayment.paid_on,
             Loan.region_code,
-            Enterprise.industry_code,
+            INDUSTRY,
             Loan.institution_id,
             Loan.product_type,
         )
@@ -356,7 +360,7 @@ def _moves(session: Session, first: date | None, last: date | None) -> Iterator[
             Transition.to_state,
             Loan.balance,
             Loan.region_code,
-            Enterprise.industry_code,
+            INDUSTRY,
             Loan.institution_id,
             Loan.product_type,
         )

@@ -14,7 +14,9 @@ from xinyidai.core.transitions import Transition
 from xinyidai.registry.models import Enterprise
 from xinyidai.risk.models import Alert, AlertState, Listing, ListingState, ListingStep
 from xinyidai.stats.models import Dimension, FigureKind, Unit
-from xinyidai.stats.sources.kit import Cell, Figure, Source, as_date, china_day, within
+from xinyidai.stats.sources.kit import Cell, Figure, Source, as_date, china_day, division, within
+
+INDUSTRY = division(Enterprise.industry_code)  # grouped by division: few groups
 
 ALERT_KIND = "risk_alert"  # the subject kind of an alert's moves (``risk.service.alerts``)
 
@@ -56,7 +58,7 @@ FIGURES = (
 
 
 def cells(session: Session, first: date | None, last: date | None) -> Iterator[Cell]:
-    dims = (Enterprise.region_code, Enterprise.industry_code, Alert.institution_id)
+    dims = (Enterprise.region_code, INDUSTRY, Alert.institution_id)
     raised_day = china_day(Alert.raised_at)
     raised = (
         select(raised_day, *dims, func.count())
@@ -84,7 +86,7 @@ def cells(session: Session, first: date | None, last: date | None) -> Iterator[C
     for d, region, industry, institution, n in session.execute(acted):
         yield Cell("alerts_acted", as_date(d), n, region, industry, institution)
     listed_day = china_day(ListingStep.at)
-    listing_dims = (Enterprise.region_code, Enterprise.industry_code, Listing.institution_id)
+    listing_dims = (Enterprise.region_code, INDUSTRY, Listing.institution_id)
     listed = (
         select(listed_day, *listing_dims, func.count())
         .select_from(ListingStep)
