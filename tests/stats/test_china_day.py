@@ -48,3 +48,35 @@ def check_days(session: Session) -> None:
 
 def test_a_figure_counts_on_chinas_day(session: Session) -> None:
     check_days(session)
+
+
+def test_industry_cells_are_gb4754_sections(session: Session) -> None:
+    from collections import Counter
+
+    from xinyidai.registry import codes
+
+    moment = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
+    classes = ["6511", "6512", "0111", "5111", "6513"]
+    for n, industry in enumerate(classes):
+        with clock.frozen_at(moment):
+            registry_service.create(
+                session,
+                data=EnterpriseIn(
+                    credit_code=make(f"91450100MA5K{91000 + n:05d}"),
+                    name=f"行业企业{n}",
+                    region_code="450103",
+                    industry_code=industry,
+                ),
+            )
+    session.flush()
+    refresh.rebuild(session)
+    got = figures.table(
+        session,
+        figures=["enterprises_registered"],
+        grain=Grain.YEAR,
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        dimension=Dimension.INDUSTRY,
+    )
+    expected = Counter(codes.industry_section(c).code for c in classes)  # type: ignore[union-attr]
+    assert {v.key: v.value for v in got} == expected
