@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.core import clock
+from xinyidai.core.db import bulk_insert
 from xinyidai.core.settings import get_settings
 from xinyidai.stats.models import FigureRow, Lock, Refresh, RefreshKind
 from xinyidai.stats.sources import SOURCES, Source
@@ -34,7 +35,7 @@ from xinyidai.stats.sources.kit import Cell
 
 REFRESH_TASK = "stats.refresh"
 LOCK = "refresh"
-INSERT_CHUNK = 5000
+INSERT_CHUNK = 50_000
 
 Key = tuple[str, str, str, date]  # figure, dimension, key, day
 
@@ -88,8 +89,8 @@ def _replace(session: Session, source: Source, first: date | None, last: date | 
         {"figure": f, "dimension": d, "key": k, "day": day, "value": v}
         for (f, d, k, day), v in rows.items()
     ]
-    for start in range(0, len(values), INSERT_CHUNK):
-        session.execute(insert(FigureRow), values[start : start + INSERT_CHUNK])
+    for start in range(0, len(values), INSERT_CHUNK):  # COPY on PostgreSQL
+        bulk_insert(session, FigureRow.__table__, values[start : start + INSERT_CHUNK])
     return len(values)
 
 
