@@ -119,7 +119,7 @@ def _populate(conn, *, enterprises: int, loans: int, records: int, offset: int, 
         "loans": loans,
         "records": records,
     }
-    when = "now()" if now else "now() - (random() * 364 || ' days')::interval"
+    when = "now()" if now else "now() - random() * interval '364 days'"
     conn.execute(
         text(
             f"""
