@@ -29,6 +29,7 @@ from xinyidai.market.models import (
     NeedState,
     ProductState,
 )
+from xinyidai.stats.models import CaseState, Unit
 from xinyidai.web.auth import attach_anonymous_csrf, csrf_token_for
 from xinyidai.web.forms import N_
 
@@ -108,6 +109,8 @@ environment.globals.update(
             LoanState,
             DeliveryState,
             JobState,
+            CaseState,
+            Unit,
         )
     }
 )
