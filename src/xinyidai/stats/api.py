@@ -218,7 +218,7 @@ CaseId = Annotated[str, Path(max_length=40)]
 
 
 @router.get("/cases", response_model=Page[CaseOut])
-def list_cases(
+def list_typical_cases(
     session: SessionDep,
     principal: Reader,
     paging: PageDep,
@@ -231,14 +231,14 @@ def list_cases(
 
 
 @router.post("/cases", response_model=CaseOut, status_code=201)
-def write_case(body: CaseIn, session: SessionDep, principal: OperatorWriter) -> CaseOut:
+def write_typical_case(body: CaseIn, session: SessionDep, principal: OperatorWriter) -> CaseOut:
     """A new typical case, in draft."""
     draft = cases.CaseDraft(**body.model_dump())
     return case_out(cases.write(session, principal=principal, draft=draft))
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def read_case(case_id: CaseId, session: SessionDep, principal: Reader) -> CaseOut:
+def read_typical_case(case_id: CaseId, session: SessionDep, principal: Reader) -> CaseOut:
     """One case."""
     return case_out(cases.get_or_raise(session, case_id=case_id))
 
@@ -255,7 +255,7 @@ def record_case_consent(
 
 
 @router.post("/cases/{case_id}/{move}", response_model=CaseOut)
-def move_case(
+def move_typical_case(
     case_id: CaseId,
     move: Annotated[str, Path(max_length=20, description="submit, return, publish, withdraw")],
     session: SessionDep,
