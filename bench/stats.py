@@ -42,6 +42,7 @@ ARRAYS = (
     "(SELECT CAST(:counties AS text[]) AS counties, CAST(:classes AS text[]) AS classes, "
     "CAST(:categories AS text[]) AS categories, CAST(:providers AS text[]) AS providers) AS p"
 )
+ONE = "CAST(1 AS bigint)"  # series of bigint: the products below pass 2**31
 CATEGORIES = ("admin_penalty", "tax_rating", "social_insurance", "court_judgment")
 PROVIDERS = ("market", "tax", "hrss", "court")
 
@@ -128,7 +129,8 @@ def _populate(conn, *, enterprises: int, loans: int, records: int, offset: int, 
             SELECT 'B' || lpad((:o + i)::text, 17, '0'), '企业' || (:o + i), 'enterprise',
                    'active', (p.counties)[1 + (i * 7919) % cardinality(p.counties)],
                    (p.classes)[1 + (i * 104729) % cardinality(p.classes)], t, t
-            FROM (SELECT i, {when} AS t FROM generate_series(CAST(1 AS bigint), :n) AS i) AS s, {ARRAYS}
+            FROM (SELECT i, {when} AS t FROM generate_series({ONE}, :n) AS i) AS s
+                 , {ARRAYS}
             """
         ),
         params,
@@ -141,8 +143,9 @@ def _populate(conn, *, enterprises: int, loans: int, records: int, offset: int, 
             SELECT md5((:o + i)::text || '-' || k), (p.categories)[1 + (i + k) % 4],
                    'B' || lpad((:o + i)::text, 17, '0'), '{{}}', 'x', t::date, 1, 1,
                    (p.providers)[1 + (i + k) % 4], '[]', t, t, :o + i
-            FROM (SELECT i, k, {when} AS t FROM generate_series(CAST(1 AS bigint), :n) AS i,
-                  generate_series(CAST(1 AS bigint), :records) AS k) AS s, {ARRAYS}
+            FROM (SELECT i, k, {when} AS t FROM generate_series({ONE}, :n) AS i,
+                  generate_series({ONE}, :records) AS k) AS s
+                 , {ARRAYS}
             """
         ),
         params,
@@ -162,7 +165,8 @@ def _populate(conn, *, enterprises: int, loans: int, records: int, offset: int, 
                    'manual', t2, 'bench', t, t2
             FROM (SELECT i, t, t + ((i % 97) || ' hours')::interval AS t2
                   FROM (SELECT i, {when} AS t
-                        FROM generate_series(CAST(1 AS bigint), :loans * 5 / 4) AS i) AS a) AS s, {ARRAYS}
+                        FROM generate_series({ONE}, :loans * 5 / 4) AS i) AS a) AS s
+                 , {ARRAYS}
             """
         ),
         params,
@@ -183,7 +187,8 @@ def _populate(conn, *, enterprises: int, loans: int, records: int, offset: int, 
                    100000 + (i % 20) * 50000, 3.85 + (i % 8) * 0.25, 12, 'equal_principal',
                    t::date, t::date + 365, 100000 + (i % 20) * 50000, 0,
                    CASE WHEN i % 8 = 3 THEN 'overdue' ELSE 'current' END, t, 'bench', t, t
-            FROM (SELECT i, {when} AS t FROM generate_series(CAST(1 AS bigint), :loans) AS i) AS s, {ARRAYS}
+            FROM (SELECT i, {when} AS t FROM generate_series({ONE}, :loans) AS i) AS s
+                 , {ARRAYS}
             """
         ),
         params,
