@@ -36,6 +36,7 @@ from xinyidai.risk.service import blacklist_demo
 from xinyidai.risk.service import demo as risk_demo
 from xinyidai.scoring import service as rating_service
 from xinyidai.sharing.service import demo as sharing_demo
+from xinyidai.stats.service import demo as stats_demo
 from xinyidai.synth import generate
 
 log = logging.getLogger(__name__)
@@ -216,6 +217,13 @@ def run(
             report(
                 f"risk sharing: scheme {sharing.scheme_id} (4:3:2:1), {sharing.enrolled} loans "
                 f"enrolled, {sharing.claims} claims (under review, paid and recovering)"
+            )
+    with session_scope() as session:
+        history = stats_demo.ensure_demo_history(session)
+        if history.created:
+            report(
+                f"statistics: a year of history, {history.applications} applications and "
+                f"{history.loans} loans; the figures rebuilt"
             )
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")

@@ -16,6 +16,7 @@ TASK_MODULES: tuple[str, ...] = (
     "xinyidai.rights.jobs",
     "xinyidai.scoring.jobs",
     "xinyidai.sharing.jobs",
+    "xinyidai.stats.jobs",
 )
 
 

@@ -341,6 +341,25 @@ NO_RECORDS = {
     ): "an application, to the bank and operator",
     ("POST", "/api/v1/sharing/subsidy-batches/{batch_id}/transitions"): "an application's state",
     ("GET", "/api/v1/sharing/subsidies"): "the subsidies paid to the caller's own enterprise",
+    # statistics (tests/stats): aggregates over many subjects, never one enterprise's data;
+    # breakdown cells under stats.min_cell are suppressed for every reader but the operator
+    ("GET", "/api/v1/stats/figures"): "the list of figures",
+    ("GET", "/api/v1/stats/table"): "aggregate figures; small cells suppressed",
+    ("GET", "/api/v1/stats/export"): "the same aggregates as a file",
+    ("GET", "/api/v1/stats/targets"): "region-wide totals against configured targets",
+    ("POST", "/api/v1/stats/refresh"): "recomputes the summary; returns counts of rows",
+    ("GET", "/api/v1/stats/cases"): "typical cases the operator wrote (an enterprise named "
+    "only with its consent recorded)",
+    ("POST", "/api/v1/stats/cases"): "writes a case",
+    ("GET", "/api/v1/stats/cases/{case_id}"): "one case the operator wrote",
+    ("POST", "/api/v1/stats/cases/{case_id}/consent"): "records an enterprise's consent",
+    ("POST", "/api/v1/stats/cases/{case_id}/{move}"): "a case's state",
+    ("GET", "/api/v1/stats/evaluation/method"): "the year's evaluation method (configuration)",
+    ("GET", "/api/v1/stats/evaluation"): "institutions' and regions' scores from aggregates",
+    ("GET", "/api/v1/stats/bulletins"): "the archive of monthly bulletins",
+    ("POST", "/api/v1/stats/bulletins"): "generates a bulletin of region-wide aggregates",
+    ("GET", "/api/v1/stats/bulletins/{month}"): "a bulletin: region-wide aggregates, rankings",
+    ("GET", "/api/v1/stats/bulletins/{month}/pdf"): "the same bulletin as a PDF",
 }
 
 

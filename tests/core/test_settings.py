@@ -133,6 +133,18 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
         Path("/etc/xyd/fraud_rules.json"),
     ),
     "XYD_RISK_FRAUD_SCAN_ON_APPLY": ("risk.fraud_scan_on_apply", "false", False),
+    "XYD_STATS_MIN_CELL": ("stats.min_cell", "10", 10),
+    "XYD_STATS_REFRESH_LAG_SECONDS": ("stats.refresh_lag_seconds", "60", 60),
+    "XYD_STATS_TARGETS_FILE": (
+        "stats.targets_file",
+        "/etc/xyd/targets.json",
+        Path("/etc/xyd/targets.json"),
+    ),
+    "XYD_STATS_EVALUATION_FILE": (
+        "stats.evaluation_file",
+        "/etc/xyd/evaluation.json",
+        Path("/etc/xyd/evaluation.json"),
+    ),
 }
 
 

@@ -508,6 +508,35 @@ class RiskSettings(BaseModel):
     )
 
 
+class StatsSettings(BaseModel):
+    min_cell: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description=(
+            "figures counting fewer subjects than this in a breakdown cell are suppressed for "
+            "every reader but the operator"
+        ),
+    )
+    refresh_lag_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=86400,
+        description=(
+            "how far before the last refresh the next one looks again, for transactions that "
+            "committed late"
+        ),
+    )
+    targets_file: Annotated[Path | None, BlankIsUnset] = Field(
+        default=None,
+        description="the platform's targets and their periods (unset: the shipped ones)",
+    )
+    evaluation_file: Annotated[Path | None, BlankIsUnset] = Field(
+        default=None,
+        description="the yearly evaluation methods: indicators, weights, bands (unset: shipped)",
+    )
+
+
 class BackupSettings(BaseModel):
     pg_bin_dir: Annotated[Path | None, BlankIsUnset] = Field(
         default=None,
@@ -581,6 +610,7 @@ class Settings(BaseSettings):
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    stats: StatsSettings = Field(default_factory=StatsSettings)
 
     @classmethod
     def settings_customise_sources(

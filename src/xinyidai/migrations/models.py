@@ -19,6 +19,7 @@ from xinyidai.rights import models as _rights  # noqa: F401
 from xinyidai.risk import models as _risk  # noqa: F401
 from xinyidai.scoring import models as _scoring  # noqa: F401
 from xinyidai.sharing import models as _sharing  # noqa: F401
+from xinyidai.stats import models as _stats  # noqa: F401
 
 metadata = Base.metadata
 

@@ -36,6 +36,8 @@ def mount_portal(app: FastAPI) -> None:
         risk_blacklist_pages,
         risk_warning_pages,
         sharing_pages,
+        stats_pages,
+        stats_public_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -56,6 +58,8 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(risk_warning_pages.router)
     app.include_router(rights_pages.router)
     app.include_router(sharing_pages.router)
+    app.include_router(stats_pages.router)
+    app.include_router(stats_public_pages.router)
     auth.install_portal_error_handlers(app)
 
 

@@ -29,6 +29,7 @@ from xinyidai.market.models import (
     NeedState,
     ProductState,
 )
+from xinyidai.stats.models import CaseState, Unit
 from xinyidai.web.auth import attach_anonymous_csrf, csrf_token_for
 from xinyidai.web.forms import N_
 
@@ -108,6 +109,8 @@ environment.globals.update(
             LoanState,
             DeliveryState,
             JobState,
+            CaseState,
+            Unit,
         )
     }
 )
@@ -171,6 +174,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         ]
     if active and principal.organization_kind in (OrgKind.OPERATOR, OrgKind.AUDITOR):
         items.append(NavItem("/privacy", N_("Grading and desensitization")))
+        items.append(NavItem("/stats", N_("Statistics")))
     if active and principal.organization_kind == OrgKind.ENTERPRISE:
         items += [
             NavItem("/market", N_("Product supermarket")),
