@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
 from tests.consent.world import World, day, push
 from tests.rights.conftest import PDF, record_of
+from tests.risk.conftest import alerts_of, lend
 from xinyidai.core import clock
 from xinyidai.records import service as records_service
 from xinyidai.records.models import CreditRecord
 from xinyidai.rights.models import Document, OutboxEntry, Repair
 from xinyidai.rights.service import outbox, repairs
+from xinyidai.risk.models import AlertKind
 from xinyidai.scoring import features
 
 Auth = Callable[[str], dict[str, str]]
@@ -244,3 +246,23 @@ def test_disclosure_periods_apply_on_every_view_with_a_fixed_clock(
                     )
                 )
             assert (visible, used) == (shown, shown), (category, offset)
+
+
+def test_a_repair_tells_the_lenders_watching_the_enterprise(
+    client: TestClient, auth: Auth, world: World, session: Session
+) -> None:
+    """A lender with a live loan to the enterprise hears of the repair: an alert naming the
+    record, never its content (the record is no longer disclosed), once per loan."""
+    loan = lend(client, auth)
+    penalty = record_of(session, "admin_penalty")
+    applied = _apply(client, auth("enterprise"), penalty.id)
+    assert (
+        _move(client, auth("operator"), applied["id"], "approve", reason="已履行")["status"] == 200
+    )
+    (alert,) = alerts_of(session, kind=AlertKind.RECORD_REPAIRED)
+    assert (alert.loan_id, alert.category, alert.severity) == (loan["id"], "admin_penalty", "low")
+    read = client.get(f"/api/v1/risk/alerts/{alert.public_id}", headers=auth("bank")).json()
+    assert read["detail"] == {"record_id": penalty.id, "category": "admin_penalty"}
+    assert "fine_amount" not in str(read)
+    page = client.get("/api/v1/risk/alerts?kind=record_repaired", headers=auth("bank")).json()
+    assert [a["id"] for a in page["items"]] == [alert.public_id]

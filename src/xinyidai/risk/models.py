@@ -71,6 +71,9 @@ class AlertKind(StrEnum):
     CROSS_DEFAULT = "cross_default"  # another loan of the borrower fell overdue or defaulted
     CIRCLE_DEFAULT = "circle_default"  # a guarantee partner or circle member defaulted
     RECORD_CORRECTED = "record_corrected"  # a fact the lender relied on was corrected
+    RECORD_REPAIRED = (
+        "record_repaired"  # a negative record was repaired (信用修复): no longer shown
+    )
 
 
 class AlertSeverity(StrEnum):

@@ -50,7 +50,7 @@ class AlertOut(BaseModel):
     relation: str
     kind: str = Field(
         description="negative_record, tax_grade_fall, rating_fall, cross_default, "
-        "circle_default, record_corrected"
+        "circle_default, record_corrected, record_repaired"
     )
     category: str = Field(description="the catalogue category, or rating / platform_loan")
     severity: str = Field(description="low, medium, high, critical")

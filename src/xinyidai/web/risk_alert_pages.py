@@ -40,6 +40,7 @@ KIND_LABELS = {
     "cross_default": N_("Another loan overdue or defaulted"),
     "circle_default": N_("Guarantee partner defaulted"),
     "record_corrected": N_("A fact relied on was corrected"),
+    "record_repaired": N_("A negative record was repaired"),
 }
 SEVERITY_LABELS = {
     "low": N_("Low"),

@@ -103,6 +103,7 @@ from xinyidai.ledger.service.sequencing import (
     lock_head,
     read_nodes,
 )
+from xinyidai.ledger.service.steps import LedgeredSteps
 from xinyidai.ledger.service.witnesses import (
     FUTURE_SKEW,
     add_cosignature,
@@ -124,6 +125,7 @@ __all__ = [
     "SALT_BYTES",
     "TAG_BYTES",
     "BodyFetch",
+    "LedgeredSteps",
     "Sealed",
     "SourceFetch",
     "add_cosignature",

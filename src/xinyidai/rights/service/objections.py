@@ -32,12 +32,11 @@ from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.core.settings import get_settings
-from xinyidai.core.transitions import SYSTEM, Machine, Move, Step
+from xinyidai.core.transitions import SYSTEM, Machine, Move
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ledger import service as ledger_service
-from xinyidai.ledger.schemas import StoredEvent
 from xinyidai.records import service as records_service
 from xinyidai.records.models import MarkKind
 from xinyidai.registry import service as registry_service
@@ -111,46 +110,6 @@ def _step_body(objection: Objection, row: ObjectionStep) -> dict[str, Any]:
     }
 
 
-class ObjectionHistory:
-    """An objection's moves in their own table, each a salted leaf of the ledger whose
-    reference names the row (``objection:row id``)."""
-
-    def write(self, session: Session, machine: Machine[Any], subject: Any, step: Step) -> None:
-        session.flush()
-        row = ObjectionStep(
-            objection_id=subject.id,
-            transition=step.transition,
-            from_state=step.from_state,
-            to_state=step.to_state,
-            actor=step.actor,
-            reason=step.reason,
-            at=step.at,
-            salt=ledger_service.new_salt(),
-        )
-        body = _step_body(subject, row)
-        row.digest = ledger_service.digest_of(body)
-        session.add(row)
-        session.flush()
-        ledger_service.append(
-            session,
-            kind=LEDGER_KIND,
-            actor=LEDGER_ACTOR,
-            subject=LEDGER_SUBJECT,
-            ref=f"{subject.public_id}:{row.id}",
-            body=body,
-            salt=row.salt,
-        )
-
-    def read(self, session: Session, machine: Machine[Any], subject: Any) -> list[Any]:
-        return list(
-            session.scalars(
-                select(ObjectionStep)
-                .where(ObjectionStep.objection_id == subject.id)
-                .order_by(ObjectionStep.at, ObjectionStep.id)
-            )
-        )
-
-
 OBJECTIONS: Machine[ObjectionState] = Machine(
     kind="rights_objection",
     states=ObjectionState,
@@ -198,29 +157,20 @@ OBJECTIONS: Machine[ObjectionState] = Machine(
     forbidden_field="objection_id",
     keeps_reason=True,
     reason_max=REASON_MAX,
-    history=ObjectionHistory(),
+    # Each move a row of its own table and a salted leaf of the ledger whose reference
+    # names the row (``objection:row id``).
+    history=ledger_service.LedgeredSteps(
+        LEDGER_KIND,
+        step=ObjectionStep,
+        owner=Objection,
+        owner_key="objection_id",
+        body=_step_body,
+        actor=LEDGER_ACTOR,
+        subject=LEDGER_SUBJECT,
+    ),
 )
 # The moves an objection's handler makes, by the name the API and the portal use.
 HANDLER_MOVES = ("accept", "decline", "verify", "correct", "uphold", "escalate")
-
-
-def _stored(objection: Objection, row: ObjectionStep) -> StoredEvent:
-    return StoredEvent(
-        ref=f"{objection.public_id}:{row.id}",
-        digest=ledger_service.digest_of(_step_body(objection, row)),
-        salt=None if row.salt is None else bytes(row.salt),
-        subject=LEDGER_SUBJECT,
-        actor=LEDGER_ACTOR,
-    )
-
-
-ledger_service.register_steps(
-    LEDGER_KIND,
-    step=ObjectionStep,
-    owner=Objection,
-    owner_of_step=ObjectionStep.objection_id,
-    stored=_stored,
-)
 
 
 # --------------------------------------------------------------------------- reading

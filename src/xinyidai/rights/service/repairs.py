@@ -57,6 +57,7 @@ from xinyidai.rights.schemas import (
     StepOut,
 )
 from xinyidai.rights.service import documents, notices, outbox
+from xinyidai.risk.service import alerts as risk_alerts
 from xinyidai.scoring import service as rating_service
 from xinyidai.scoring.models import TRIGGER_REQUEST
 
@@ -432,7 +433,8 @@ def move(
 
 
 def _repaired(session: Session, repair: Repair) -> None:
-    """The record stops being disclosed (kept), the enterprise is re-rated, other nodes told."""
+    """The record stops being disclosed (kept), the enterprise is re-rated, the lenders
+    watching it and other nodes told."""
     records_service.pin_mark(
         session,
         record_id=repair.record_id,
@@ -443,6 +445,14 @@ def _repaired(session: Session, repair: Repair) -> None:
     )
     rating_service.rate_subjects(
         session, credit_codes=[repair.credit_code], trigger=TRIGGER_REQUEST
+    )
+    risk_alerts.on_record_repaired(
+        session,
+        credit_code=repair.credit_code,
+        record_id=repair.record_id,
+        category=repair.category,
+        repair_id=repair.public_id,
+        at=clock.as_utc(repair.state_changed_at),
     )
     outbox.publish(
         session,

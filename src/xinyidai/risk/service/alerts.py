@@ -445,6 +445,55 @@ def scan(session: Session, *, codes: Iterable[str], deliver: bool = True) -> Sca
     return result
 
 
+def on_record_repaired(
+    session: Session,
+    *,
+    credit_code: str,
+    record_id: str,
+    category: str,
+    repair_id: str,
+    at: datetime,
+    deliver: bool = True,
+) -> list[str]:
+    """Tell every lender watching ``credit_code`` (as borrower or associate) that one of its
+    negative records was repaired: an alert each (low), once per record and loan, and its
+    webhooks. The record is no longer disclosed, so the alert names it, not its content."""
+    rows = watch_service.watches_of(session, codes=[credit_code])
+    if not rows:
+        return []
+    loans = loans_service.by_ids(session, loan_ids={row.loan_id for row in rows})
+    keys = _existing_keys(session, loan_ids={row.loan_id for row in rows})
+    candidate = Candidate(
+        kind=AlertKind.RECORD_REPAIRED,
+        category=category,
+        severity=AlertSeverity.LOW,
+        key=f"repair:{record_id}",
+        at=at,
+        evidence={"repaired": {"record_id": record_id, "category": category, "repair": repair_id}},
+        since_matters=False,
+    )
+    raised: list[str] = []
+    principals: dict[str, Principal] = {}
+    for row in rows:
+        loan = loans.get(row.loan_id)
+        if loan is None or not watch_service.live(loan):
+            continue
+        if f"{row.loan_id}:{candidate.key}" in keys:
+            continue
+        alert = _raise(session, row=row, candidate=candidate, keys=keys)
+        if alert is None:
+            continue
+        raised.append(alert.public_id)
+        if deliver:
+            if alert.institution_id not in principals:
+                principals[alert.institution_id] = institution_principal(
+                    session, institution_id=alert.institution_id
+                )
+            announce(session, alert=alert, principal=principals[alert.institution_id])
+    session.flush()
+    return raised
+
+
 def _existing_keys(session: Session, *, loan_ids: set[str]) -> set[str]:
     found: set[str] = set()
     wanted = sorted(loan_ids)
@@ -641,6 +690,9 @@ def _detail(session: Session, alert: Alert, decision: Decision) -> dict[str, Any
                 0 if other is None else loans_service.days_overdue(session, loan=other)
             ),
         }
+    if alert.kind == AlertKind.RECORD_REPAIRED:
+        repaired = evidence.get("repaired") or {}
+        return {"record_id": repaired.get("record_id"), "category": repaired.get("category")}
     shown: list[dict[str, Any]] = []
     refs = evidence.get("records") or []
     for ref in refs:

@@ -39,12 +39,11 @@ from xinyidai.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge,
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.core.settings import get_settings
-from xinyidai.core.transitions import SYSTEM, Machine, Move, Step
+from xinyidai.core.transitions import SYSTEM, Machine, Move
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.ledger import service as ledger_service
-from xinyidai.ledger.schemas import StoredEvent
 from xinyidai.market import service as market_service
 from xinyidai.market.models import LoanState
 from xinyidai.registry import service as registry_service
@@ -115,46 +114,6 @@ def _step_body(listing: Listing, row: ListingStep) -> dict[str, Any]:
     }
 
 
-class ListingHistory:
-    """A listing's moves live in their own table, each also a salted leaf of the ledger
-    whose reference names the row (``listing:row id``)."""
-
-    def write(self, session: Session, machine: Machine[Any], subject: Any, step: Step) -> None:
-        session.flush()  # the listing's own row first: the move names it
-        row = ListingStep(
-            listing_id=subject.id,
-            transition=step.transition,
-            from_state=step.from_state,
-            to_state=step.to_state,
-            actor=step.actor,
-            reason=step.reason,
-            at=step.at,
-            salt=ledger_service.new_salt(),
-        )
-        body = _step_body(subject, row)
-        row.digest = ledger_service.digest_of(body)
-        session.add(row)
-        session.flush()
-        ledger_service.append(
-            session,
-            kind=LEDGER_KIND,
-            actor=LEDGER_ACTOR,
-            subject=LEDGER_SUBJECT,
-            ref=f"{subject.public_id}:{row.id}",
-            body=body,
-            salt=row.salt,
-        )
-
-    def read(self, session: Session, machine: Machine[Any], subject: Any) -> list[Any]:
-        return list(
-            session.scalars(
-                select(ListingStep)
-                .where(ListingStep.listing_id == subject.id)
-                .order_by(ListingStep.at, ListingStep.id)
-            )
-        )
-
-
 LISTINGS: Machine[ListingState] = Machine(
     kind="blacklist_listing",
     states=ListingState,
@@ -178,7 +137,17 @@ LISTINGS: Machine[ListingState] = Machine(
     forbidden=N_("only the {mover} may {transition} a listing"),
     keeps_reason=True,
     reason_max=REASON_MAX,
-    history=ListingHistory(),
+    # Each step a row of its own table and a salted leaf of the ledger whose reference
+    # names the row (``listing:row id``).
+    history=ledger_service.LedgeredSteps(
+        LEDGER_KIND,
+        step=ListingStep,
+        owner=Listing,
+        owner_key="listing_id",
+        body=_step_body,
+        actor=LEDGER_ACTOR,
+        subject=LEDGER_SUBJECT,
+    ),
 )
 # The operator's two answers at each stage, by the name the API and the portal use.
 REVIEWS = ("notice", "reject")
@@ -188,25 +157,6 @@ DECISIONS = ("list", "reject")
 def history(session: Session, *, listing: Listing) -> list[ListingStep]:
     """The listing's recorded moves, oldest first."""
     return LISTINGS.history(session, listing)
-
-
-def _stored(listing: Listing, row: ListingStep) -> StoredEvent:
-    return StoredEvent(
-        ref=f"{listing.public_id}:{row.id}",
-        digest=ledger_service.digest_of(_step_body(listing, row)),
-        salt=None if row.salt is None else bytes(row.salt),
-        subject=LEDGER_SUBJECT,
-        actor=LEDGER_ACTOR,
-    )
-
-
-ledger_service.register_steps(
-    LEDGER_KIND,
-    step=ListingStep,
-    owner=Listing,
-    owner_of_step=ListingStep.listing_id,
-    stored=_stored,
-)
 
 
 # --------------------------------------------------------------------------- documents
