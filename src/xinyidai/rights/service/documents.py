@@ -8,15 +8,15 @@ which is never served as a static file; a document is read back through its owne
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyidai.core import blobs
+from xinyidai.core.blobs import Upload as Upload  # what callers hand in
+from xinyidai.core.blobs import clean_name
 from xinyidai.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from xinyidai.core.ids import new_id
 from xinyidai.core.settings import get_settings
@@ -34,15 +34,6 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 ALLOWED_TYPES = tuple(kind for _, kind in SIGNATURES)
 
 
-@dataclass(frozen=True)
-class Upload:
-    """A file as it arrives: its name, its declared type and its bytes."""
-
-    filename: str
-    content_type: str
-    content: bytes
-
-
 def limit_bytes() -> int:
     return get_settings().rights.max_document_mb * 1024 * 1024
 
@@ -57,15 +48,6 @@ def sniff(content: bytes) -> str | None:
 
 def documents_dir() -> Path:
     return get_settings().data_dir / "rights" / "documents"
-
-
-def _path(sha256: str) -> Path:
-    return documents_dir() / sha256[:2] / sha256
-
-
-def clean_name(filename: str) -> str:
-    name = re.sub(r"[\x00-\x1f/\\]", "_", Path(filename or "document").name).strip()
-    return (name or "document")[:200]
 
 
 def check(uploads: Sequence[Upload], *, field: str = "files") -> list[tuple[Upload, str]]:
@@ -106,13 +88,7 @@ def keep(
     """Store checked uploads for their owner."""
     rows = []
     for upload, kind in uploads:
-        digest = hashlib.sha256(upload.content).hexdigest()
-        path = _path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(upload.content)
-            partial.replace(path)
+        digest = blobs.store(documents_dir(), upload.content)
         row = Document(
             public_id=new_id("doc"),
             owner_kind=owner_kind,
@@ -150,7 +126,7 @@ def read_or_raise(
             Document.public_id == document_id,
         )
     )
-    path = None if row is None else _path(row.sha256)
+    path = None if row is None else blobs.path_of(documents_dir(), row.sha256)
     if row is None or path is None or not path.exists():
         raise NotFound("no document {id}", field="document_id", id=document_id)
     return row, path.read_bytes()

@@ -21,10 +21,7 @@ institution, the enterprise (from the notice on) and the operator.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +31,9 @@ from sqlalchemy.orm import Session
 
 from xinyidai.consent import service as consent_service
 from xinyidai.consent.schemas import Decision
-from xinyidai.core import clock
+from xinyidai.core import blobs, clock
+from xinyidai.core.blobs import Upload as Upload  # what callers hand in
+from xinyidai.core.blobs import clean_name
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
@@ -162,21 +161,8 @@ def history(session: Session, *, listing: Listing) -> list[ListingStep]:
 # --------------------------------------------------------------------------- documents
 
 
-@dataclass(frozen=True)
-class Upload:
-    """A document as it arrives: its name, type and bytes."""
-
-    filename: str
-    content_type: str
-    content: bytes
-
-
 def documents_dir() -> Path:
     return get_settings().data_dir / "risk" / "documents"
-
-
-def _document_path(sha256: str) -> Path:
-    return documents_dir() / sha256[:2] / sha256
 
 
 def _check_uploads(uploads: Sequence[Upload], *, field: str) -> list[Upload]:
@@ -197,28 +183,17 @@ def _check_uploads(uploads: Sequence[Upload], *, field: str) -> list[Upload]:
     return real
 
 
-def _clean_name(filename: str) -> str:
-    name = re.sub(r"[\x00-\x1f/\\]", "_", Path(filename or "document").name).strip() or "document"
-    return name[:200]
-
-
 def _keep(
     session: Session, listing: Listing, uploads: Sequence[Upload], *, role: str, actor: str
 ) -> None:
     for upload in uploads:
-        digest = hashlib.sha256(upload.content).hexdigest()
-        path = _document_path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(upload.content)
-            partial.replace(path)
+        digest = blobs.store(documents_dir(), upload.content)
         session.add(
             ListingDocument(
                 public_id=new_id("doc"),
                 listing_id=listing.id,
                 role=role,
-                filename=_clean_name(upload.filename),
+                filename=clean_name(upload.filename),
                 content_type=(upload.content_type or "application/octet-stream")[:100],
                 size=len(upload.content),
                 sha256=digest,
@@ -247,7 +222,7 @@ def document_or_raise(
             ListingDocument.listing_id == listing.id, ListingDocument.public_id == document_id
         )
     )
-    path = None if row is None else _document_path(row.sha256)
+    path = None if row is None else blobs.path_of(documents_dir(), row.sha256)
     if row is None or path is None or not path.exists():
         raise NotFound("no document {id} on this listing", field="document_id", id=document_id)
     return row, path.read_bytes()
