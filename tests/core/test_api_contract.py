@@ -50,12 +50,18 @@ def test_a_yes_or_no_is_true_or_false_not_a_number_or_a_word(
 ) -> None:
     for value in (0, 1, "true", "off", None):
         refused = client.post(
-            "/api/v1/graph/analyses", json={"include_released": value}, headers=auth("operator")
+            "/api/v1/graph/analyses",
+            json={"include_released": value},
+            headers=auth("operator") | {"Accept-Language": "en"},
         )
         assert refused.status_code == 422, (value, refused.text)
         error = refused.json()["error"]
         assert error["field"] == "include_released"
         assert error["message"].endswith("must be true or false")
+        in_chinese = client.post(
+            "/api/v1/graph/analyses", json={"include_released": value}, headers=auth("operator")
+        ).json()["error"]
+        assert in_chinese["message"] == "include_released：应为 true 或 false"
     assert client.get("/api/v1/graph/analyses", headers=auth("operator")).json()["items"] == []
     # a query parameter keeps the usual reading of "true" and "1"
     listed = client.get(

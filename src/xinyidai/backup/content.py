@@ -67,6 +67,7 @@ REFERENCE_TABLES = frozenset(
         "consent_commitment_text",
         "graph_index_state",
         "ledger_head",
+        "stats_lock",
     }
 )
 
