@@ -11,6 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
 from tests.backup.conftest import (
@@ -27,6 +28,7 @@ from tests.ledger.conftest import events
 from xinyidai.backup import service
 from xinyidai.backup import sqlite as sqlite_copy
 from xinyidai.backup.archive import read_manifest
+from xinyidai.backup.content import first_table_with_rows
 from xinyidai.cli import app
 from xinyidai.core import db as core_db
 from xinyidai.core import migrate
@@ -277,3 +279,15 @@ def test_a_restore_that_does_not_match_its_manifest_fails_its_checks(
     assert re.search(r"^FAIL ledger head ", result.stdout, re.M)
     assert re.search(r"^ok +ledger verify ", result.stdout, re.M)
     assert "the restore did not verify: 2 of 7 checks failed" in result.output
+
+
+def test_a_freshly_upgraded_database_counts_as_empty(sqlite_template: Path) -> None:
+    """Every row a migration seeds is reference data: ``xyd restore`` into what ``xyd db
+    upgrade`` leaves needs no ``--force``. A new migration that seeds a table names it in
+    ``REFERENCE_TABLES`` or this fails."""
+    engine = create_engine(f"sqlite:///{sqlite_template}")
+    try:
+        with engine.connect() as connection:
+            assert first_table_with_rows(connection) is None
+    finally:
+        engine.dispose()
