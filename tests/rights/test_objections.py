@@ -82,6 +82,13 @@ def test_department_corrects_a_field_and_every_step_is_recorded(
     assert _count(session, LedgerEntry) >= leaves_before + 6
     notices = client.get("/api/v1/rights/notices", headers=auth("enterprise")).json()
     assert notices["total"] == 5
+    said = [notice["message"] for notice in notices["items"]]
+    assert f"异议 {oid} 当前状态：已更正" in said, said  # the state by its label, in Chinese
+    assert not any("corrected" in message for message in said)
+    english = client.get(
+        "/api/v1/rights/notices", headers=auth("enterprise") | {"Accept-Language": "en"}
+    ).json()
+    assert f"Objection {oid} is now Corrected" in [n["message"] for n in english["items"]]
     entries = outbox.entries_after(session, after=0)
     assert [e.payload["objection"] for e in entries] == [oid]
     assert entries[0].payload["version"] == corrected.version

@@ -15,7 +15,9 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, Nume
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core import clock
+from xinyidai.core.i18n import N_
 from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
+from xinyidai.records.models import NoteKind
 
 
 class ObjectionTarget(StrEnum):
@@ -188,6 +190,30 @@ OPEN_REPAIR_STATES = (
     RepairState.DEPARTMENT_REVIEW,
     RepairState.REVIEWED,
 )
+
+
+# What each state is called on screen and in notices (message ids; translated where shown).
+OBJECTION_STATE_LABELS = {
+    ObjectionState.SUBMITTED: N_("Submitted"),
+    ObjectionState.ACCEPTED: N_("Accepted"),
+    ObjectionState.DECLINED: N_("Declined as out of scope"),
+    ObjectionState.VERIFYING: N_("Verifying"),
+    ObjectionState.CORRECTED: N_("Corrected"),
+    ObjectionState.UPHELD: N_("Record upheld"),
+    ObjectionState.ESCALATED: N_("Escalated to the operator"),
+    ObjectionState.CLOSED: N_("Closed"),
+}
+NOTE_KIND_LABELS = {
+    NoteKind.REORGANIZATION_APPROVED: N_("Reorganization approved by the court"),
+    NoteKind.PLAN_EXECUTED: N_("Reorganization plan executed"),
+}
+REPAIR_STATE_LABELS = {
+    RepairState.SUBMITTED: N_("Submitted"),
+    RepairState.DEPARTMENT_REVIEW: N_("With the source department"),
+    RepairState.REVIEWED: N_("Reviewed by the department"),
+    RepairState.APPROVED: N_("Repaired"),
+    RepairState.REJECTED: N_("Rejected"),
+}
 
 
 class Repair(TimestampMixin, Base):

@@ -25,10 +25,10 @@ from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
 from xinyidai.records.models import NoteKind
 from xinyidai.rights.models import (
+    OBJECTION_STATE_LABELS,
+    REPAIR_STATE_LABELS,
     DocumentOwner,
-    ObjectionState,
     ObjectionTarget,
-    RepairState,
     SelfQueryChannel,
 )
 from xinyidai.rights.schemas import ObjectionIn, RepairIn, RepairOut, RestructuringIn
@@ -55,16 +55,6 @@ RightsParty = Annotated[
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 PAGE_SIZE = 20
 
-STATES = {
-    ObjectionState.SUBMITTED: N_("Submitted"),
-    ObjectionState.ACCEPTED: N_("Accepted"),
-    ObjectionState.DECLINED: N_("Declined as out of scope"),
-    ObjectionState.VERIFYING: N_("Verifying"),
-    ObjectionState.CORRECTED: N_("Corrected"),
-    ObjectionState.UPHELD: N_("Record upheld"),
-    ObjectionState.ESCALATED: N_("Escalated to the operator"),
-    ObjectionState.CLOSED: N_("Closed"),
-}
 TARGETS = {
     ObjectionTarget.RECORD: N_("A whole record"),
     ObjectionTarget.FIELD: N_("One field of a record"),
@@ -80,13 +70,6 @@ MOVES = {
     "escalate": N_("Escalate to the operator"),
     "close": N_("Close"),
 }
-REPAIR_STATES = {
-    RepairState.SUBMITTED: N_("Submitted"),
-    RepairState.DEPARTMENT_REVIEW: N_("With the source department"),
-    RepairState.REVIEWED: N_("Reviewed by the department"),
-    RepairState.APPROVED: N_("Repaired"),
-    RepairState.REJECTED: N_("Rejected"),
-}
 REPAIR_MOVES = {
     "apply": N_("Applied"),
     "refer": N_("Refer to the source department"),
@@ -95,10 +78,10 @@ REPAIR_MOVES = {
     "reject": N_("Reject"),
 }
 LABELS = {
-    "objection_states": STATES,
+    "objection_states": OBJECTION_STATE_LABELS,
     "targets": TARGETS,
     "move_labels": MOVES,
-    "repair_states": REPAIR_STATES,
+    "repair_states": REPAIR_STATE_LABELS,
     "repair_moves": REPAIR_MOVES,
 }
 

@@ -6,7 +6,8 @@ platform; the operator approves and pays (each payment a ledger leaf); a scheme 
 so takes a subsidy back when its loan defaults.
 
 A repayment is subsidised once per scheme (a unique key): applying twice for a period
-finds nothing new.
+finds nothing new, and two applications at the same moment give the later one a 409 that
+asks to apply again, never a half-written batch.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xinyidai.core.errors import Forbidden, NotFound, ValidationFailed
+from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.core.transitions import Machine, Move
@@ -334,7 +336,17 @@ def apply(
             }
         )
     if lines:
-        session.execute(insert(SubsidyLine), lines)
+        try:
+            with session.begin_nested():
+                session.execute(insert(SubsidyLine), lines)
+        except IntegrityError as exc:
+            # Another application for the same scheme and repayments committed between
+            # this one's reading of what is done and its writing: the unique key holds.
+            raise Conflict(
+                "another application for these repayments was made at the same moment: "
+                "apply again and only what is left is claimed",
+                field="scheme_id",
+            ) from exc
     batch.lines = len(lines)
     batch.interest = sum((line["interest"] for line in lines), ZERO)
     batch.total = sum((line["amount"] for line in lines), ZERO)
