@@ -14,13 +14,17 @@ from sqlalchemy.orm import Session
 from tests.accounts import ENTERPRISE_CODE, OTHER_CODE
 from tests.consent.world import World
 from tests.rights.conftest import PDF, file_objection, move, record_of
+from tests.rights.test_pages import Portal, portal
 from xinyidai.core import clock
 from xinyidai.ledger.models import LedgerEntry
 from xinyidai.records.models import RecordMark
 from xinyidai.rights.models import Document, Notice, Objection, OutboxEntry
 from xinyidai.rights.service import objections, outbox
+from xinyidai.scoring.service import rate_subjects
 
 Auth = Callable[[str], dict[str, str]]
+
+__all__ = ["portal"]
 
 
 def _count(session: Session, model: type) -> int:
@@ -95,15 +99,25 @@ def test_department_corrects_a_field_and_every_step_is_recorded(
 
 
 def test_operator_answers_a_rating_objection_and_sees_the_figures(
-    client: TestClient, auth: Auth, world: World, session: Session
+    client: TestClient, auth: Auth, world: World, session: Session, portal: Portal
 ) -> None:
+    rate_subjects(session, credit_codes=[ENTERPRISE_CODE])
+    session.commit()
+    rating_url = f"/api/v1/enterprises/{ENTERPRISE_CODE}/rating"
+    assert client.get(rating_url, headers=auth("enterprise")).json()["marks"] == []
     filed = file_objection(client, auth("enterprise"), target="rating", field=None)
     assert filed["handler"] == "operator"
     assert filed["department"] is None
+    # while it is handled the rating says so, in the API and on the rating card
+    assert client.get(rating_url, headers=auth("enterprise")).json()["marks"] == ["objection"]
+    card = portal("enterprise").get("/dashboard").text
+    assert 'data-testid="rating-objection-mark">异议处理中<' in card
     move(client, auth("operator"), filed["id"], "accept")
     move(client, auth("operator"), filed["id"], "verify")
     upheld = move(client, auth("operator"), filed["id"], "uphold", reason="评级依据无误")
     assert upheld["state"] == "upheld"
+    assert client.get(rating_url, headers=auth("enterprise")).json()["marks"] == []
+    assert "rating-objection-mark" not in portal("enterprise").get("/dashboard").text
     assert upheld["state_reason"] == "评级依据无误"
     figures = client.get("/api/v1/rights/figures", headers=auth("operator")).json()
     assert figures["answered"] == 1

@@ -359,4 +359,14 @@ def test_an_empty_objection_or_oversized_document_is_refused(
     )
     assert big.status_code == 413
     assert error_of(big)["field"] == "documents"
+    # the declared type is not trusted: a page of HTML named and sent as a PDF is refused
+    disguised = client.post(
+        f"{API}/{listing['id']}/objection",
+        data={"text": "异议"},
+        files=[("files", ("凭证.pdf", b"<html><script>x</script>", "application/pdf"))],
+        headers=auth("enterprise") | {"Accept-Language": "en"},
+    )
+    assert disguised.status_code == 422
+    assert error_of(disguised)["field"] == "documents"
+    assert "凭证.pdf is not a PDF, PNG, JPEG or OFD file" in error_of(disguised)["message"]
     assert counts(session) == before

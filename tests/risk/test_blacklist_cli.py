@@ -36,7 +36,7 @@ def test_the_console_walks_a_listing_through_its_process(
     ).json()
     evidence = client.post(
         f"/api/v1/risk/blacklist/{listing['id']}/evidence",
-        files=[("files", ("合同.pdf", b"%PDF contract", "application/pdf"))],
+        files=[("files", ("合同.pdf", b"%PDF-1.7 contract", "application/pdf"))],
         headers=auth("bank"),
     )
     assert evidence.status_code == 200, evidence.text

@@ -58,7 +58,7 @@ def test_propose_review_object_and_decide_in_the_portal(
             "evidence": loan["id"],
             "reason": "逾期 45 天未还",
         },
-        files=[("files", ("催收记录.pdf", b"%PDF collection log", "application/pdf"))],
+        files=[("files", ("催收记录.pdf", b"%PDF-1.7 collection log", "application/pdf"))],
         follow_redirects=False,
     )
     assert made.status_code == 303, made.text
@@ -87,7 +87,7 @@ def test_propose_review_object_and_decide_in_the_portal(
     objected = enterprise.post(
         f"/risk/blacklist/{listing_id}/object",
         data={"csrf_token": csrf_of(detail), "text": "已于次日结清欠款"},
-        files=[("files", ("结清证明.pdf", b"%PDF paid", "application/pdf"))],
+        files=[("files", ("结清证明.pdf", b"%PDF-1.7 paid", "application/pdf"))],
         follow_redirects=False,
     )
     assert objected.status_code == 303

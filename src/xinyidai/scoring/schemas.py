@@ -29,6 +29,11 @@ class RatingOut(BaseModel):
     rated_at: datetime
     trigger: str = Field(description="run, arrival (a negative record arrived) or request")
     reasons: list[ReasonOut]
+    marks: list[str] = Field(
+        default_factory=list,
+        description="shown beside the rating: objection (an objection to it is being handled, "
+        "异议处理中)",
+    )
 
 
 class RatingRunOut(BaseModel):

@@ -414,6 +414,7 @@ def rating_out(session: Session, rating: CreditRating, *, locale: str) -> Rating
         rated_at=rating.rated_at,
         trigger=rating.trigger,
         reasons=reasons_of(session, rating, locale=locale),
+        marks=sorted(records_service.rating_marks(session, subject_code=rating.credit_code)),
     )
 
 

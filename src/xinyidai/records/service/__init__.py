@@ -38,11 +38,14 @@ from xinyidai.records.service.listeners import (
     on_stored,
 )
 from xinyidai.records.service.marks import (
+    RATING_CATEGORY,
     active_marks,
     add_note,
     clear_marks,
     notes_of,
     pin_mark,
+    rating_mark_id,
+    rating_marks,
     repaired_ids,
 )
 from xinyidai.records.service.partitioning import (
@@ -73,6 +76,7 @@ __all__ = [
     "DEFAULT_PARTITION",
     "LEDGER_KIND",
     "PARTITION_PREFIX",
+    "RATING_CATEGORY",
     "VERIFY_OPS",
     "Partition",
     "StoredListener",
@@ -105,6 +109,8 @@ __all__ = [
     "orphan_versions",
     "partitions",
     "pin_mark",
+    "rating_mark_id",
+    "rating_marks",
     "record_id",
     "record_ids",
     "records_of",

@@ -4,6 +4,10 @@ An objection in progress marks its record (「异议处理中」 beside it in ev
 export); a credit repair marks it repaired (kept, no longer disclosed). The domain that
 sets a mark names it by a reference of its own (an objection's or a repair's public id) and
 clears it by that reference; the records read the active marks of the records they show.
+
+The platform's rating of a subject is marked the same way, under the pseudo-category
+``RATING_CATEGORY`` and the id ``rating_mark_id(code)``: an objection to the rating shows
+「异议处理中」 on the rating card and in the rating the API answers.
 """
 
 from __future__ import annotations
@@ -55,6 +59,20 @@ def clear_marks(session: Session, *, kind: MarkKind, reference: str) -> int:
         .values(cleared_at=clock.now())
     )
     return int(getattr(done, "rowcount", 0) or 0)
+
+
+# A mark on the platform's rating of a subject rather than on one of its records.
+RATING_CATEGORY = "platform_rating"
+
+
+def rating_mark_id(subject_code: str) -> str:
+    return f"rating-{subject_code}"
+
+
+def rating_marks(session: Session, *, subject_code: str) -> set[str]:
+    """The kinds of the active marks on the subject's rating."""
+    key = rating_mark_id(subject_code)
+    return active_marks(session, record_ids=[key]).get(key, set())
 
 
 def active_marks(session: Session, *, record_ids: Iterable[str]) -> dict[str, set[str]]:

@@ -410,6 +410,15 @@ def file(
             kind=MarkKind.OBJECTION,
             reference=objection.public_id,
         )
+    elif data.target == ObjectionTarget.RATING:
+        records_service.pin_mark(
+            session,
+            record_id=records_service.rating_mark_id(code),
+            category=records_service.RATING_CATEGORY,
+            subject_code=code,
+            kind=MarkKind.OBJECTION,
+            reference=objection.public_id,
+        )
     _tell_enterprise(session, objection)
     notices.send(
         session,

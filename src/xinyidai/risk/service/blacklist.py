@@ -34,7 +34,7 @@ from xinyidai.consent.schemas import Decision
 from xinyidai.core import blobs, clock
 from xinyidai.core.blobs import Upload as Upload  # what callers hand in
 from xinyidai.core.blobs import clean_name
-from xinyidai.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.core.settings import get_settings
@@ -165,28 +165,22 @@ def documents_dir() -> Path:
     return get_settings().data_dir / "risk" / "documents"
 
 
-def _check_uploads(uploads: Sequence[Upload], *, field: str) -> list[Upload]:
-    real = [upload for upload in uploads if upload.content or upload.filename]
-    if len(real) > DOCUMENTS_MAX:
-        raise ValidationFailed("at most {maximum} documents", field=field, maximum=DOCUMENTS_MAX)
-    limit = get_settings().risk.max_document_mb * 1024 * 1024
-    for upload in real:
-        if not upload.content:
-            raise ValidationFailed("{name} is empty", field=field, name=upload.filename)
-        if len(upload.content) > limit:
-            raise PayloadTooLarge(
-                "{name} is larger than {maximum} MB",
-                field=field,
-                name=upload.filename,
-                maximum=get_settings().risk.max_document_mb,
-            )
-    return real
+def _check_uploads(uploads: Sequence[Upload], *, field: str) -> list[tuple[Upload, str]]:
+    """The real uploads with the types their bytes show (``core.blobs.check``)."""
+    return blobs.check(
+        uploads, field=field, max_files=DOCUMENTS_MAX, max_mb=get_settings().risk.max_document_mb
+    )
 
 
 def _keep(
-    session: Session, listing: Listing, uploads: Sequence[Upload], *, role: str, actor: str
+    session: Session,
+    listing: Listing,
+    uploads: Sequence[tuple[Upload, str]],
+    *,
+    role: str,
+    actor: str,
 ) -> None:
-    for upload in uploads:
+    for upload, kind in uploads:
         digest = blobs.store(documents_dir(), upload.content)
         session.add(
             ListingDocument(
@@ -194,7 +188,7 @@ def _keep(
                 listing_id=listing.id,
                 role=role,
                 filename=clean_name(upload.filename),
-                content_type=(upload.content_type or "application/octet-stream")[:100],
+                content_type=kind,
                 size=len(upload.content),
                 sha256=digest,
                 uploaded_by=actor,
