@@ -257,7 +257,7 @@ def add_operations_routes(app: FastAPI, settings: Settings) -> None:
         scheme, _, value = sent.partition(" ")
         if scheme.lower() != "bearer" or not same(value.strip(), token.get_secret_value()):
             raise Unauthorized("the metrics token is missing or wrong", error_code="invalid_token")
-        body, content_type = metrics.exposition(new_session, [app.state.metrics])
+        body, content_type = metrics.exposition(new_session, [request.app.state.metrics])
         return Response(body, media_type=content_type)
 
 
