@@ -145,6 +145,7 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
         "/etc/xyd/evaluation.json",
         Path("/etc/xyd/evaluation.json"),
     ),
+    "XYD_STATS_TIMELY_DAYS": ("stats.timely_days", "15", 15),
 }
 
 

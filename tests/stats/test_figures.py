@@ -14,7 +14,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tests.graph.records import register
+from xinyidai.catalog import service as catalog_service
 from xinyidai.core import clock
+from xinyidai.core.settings import get_settings
 from xinyidai.market.models import (
     RUNNING_LOAN_STATES,
     Application,
@@ -126,6 +128,60 @@ def test_records_per_category_are_the_record_rows(session: Session, lending: lis
         dimension=Dimension.CATEGORY,
     )
     assert {v.key: v.value for v in got} == expected
+
+
+def test_completeness_and_timeliness_are_the_record_rows(
+    session: Session, lending: list[str]
+) -> None:
+    """Per category: the share of the catalogue's fields the records filled, and the share
+    stored within ``stats.timely_days`` days of their event, recomputed by hand."""
+    rows = session.scalars(select(CreditRecord).where(CreditRecord.event_on.is_not(None))).all()
+    assert len(rows) >= 2
+    today = clock.to_local(rows[0].created_at).date()
+    # one record arrives a month after its event, one the same day
+    rows[0].event_on = today - timedelta(days=30)
+    rows[1].event_on = today
+    session.commit()
+    refresh.rebuild(session)
+    specs = catalog_service.specs_in_force(session)
+    timely_days = get_settings().stats.timely_days
+    defined: Counter[str] = Counter()
+    filled: Counter[str] = Counter()
+    dated: Counter[str] = Counter()
+    timely: Counter[str] = Counter()
+    for record in session.scalars(select(CreditRecord)):
+        names = [field.name for field in specs[record.category].fields]
+        defined[record.category] += len(names)
+        filled[record.category] += sum(
+            1 for name in names if record.data.get(name) not in (None, "")
+        )
+        if record.event_on is not None:
+            dated[record.category] += 1
+            arrived = clock.to_local(record.created_at).date()
+            timely[record.category] += (arrived - record.event_on).days <= timely_days
+
+    def table(name: str) -> dict[str, Decimal | None]:
+        got = figures.table(
+            session,
+            figures=[name],
+            grain=Grain.YEAR,
+            start=clock.today(),
+            end=clock.today(),
+            dimension=Dimension.CATEGORY,
+        )
+        return {v.key: v.value for v in got}
+
+    completeness = table("records_completeness")
+    for category, count in defined.items():
+        expected = Decimal(filled[category]) * 100 / count
+        assert abs(Decimal(completeness[category] or 0) - expected) < Decimal("0.01"), category
+    timeliness = table("records_timeliness")
+    for category, count in dated.items():
+        expected = Decimal(timely[category]) * 100 / count
+        assert abs(Decimal(timeliness[category] or 0) - expected) < Decimal("0.01"), category
+    late = rows[0].category
+    assert timeliness[late] is not None
+    assert timeliness[late] < 100
 
 
 def _all_rows(session: Session) -> dict[tuple[str, str, str, date], Decimal]:

@@ -535,6 +535,15 @@ class StatsSettings(BaseModel):
         default=None,
         description="the yearly evaluation methods: indicators, weights, bands (unset: shipped)",
     )
+    timely_days: int = Field(
+        default=7,
+        ge=0,
+        le=3650,
+        description=(
+            "a record stored within this many days of its event counts as timely in the "
+            "collection's quality figures (双公示: seven days)"
+        ),
+    )
 
 
 class BackupSettings(BaseModel):
