@@ -324,6 +324,10 @@ NO_RECORDS = {
     ("GET", "/api/v1/sharing/claims/{claim_id}"): "a claim, to its parties and the operator",
     ("POST", "/api/v1/sharing/claims/{claim_id}/transitions"): "a claim's state",
     ("POST", "/api/v1/sharing/claims/{claim_id}/recoveries"): "a claim's recoveries",
+    ("POST", "/api/v1/sharing/claims/{claim_id}/documents"): "the lender's own files",
+    ("GET", "/api/v1/sharing/claims/{claim_id}/documents/{document_id}"): (
+        "the lender's files, to the claim's parties and the operator"
+    ),
     ("GET", "/api/v1/sharing/pools"): "public money in regional pools (operator)",
     ("POST", "/api/v1/sharing/pools"): "the operator's pool",
     ("GET", "/api/v1/sharing/pools/{pool_id}"): "a pool's balance (operator)",

@@ -26,7 +26,7 @@ from tests.sharing.conftest import (
 from xinyidai.ledger import keys
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.models import LedgerEntry
-from xinyidai.sharing.models import Movement
+from xinyidai.sharing.models import ClaimDocument, Movement
 
 
 def _leaves(session: Session) -> int:
@@ -254,3 +254,59 @@ def test_claims_beyond_the_pool_are_paid_pro_rata_and_the_pool_never_goes_below_
         assert Decimal(claim["paid_total"]) == Decimal(claim["approved_loss"]) - Decimal(
             claim["pool_shortfall"]
         )
+
+
+def test_the_lender_sends_the_documents_asked_for_and_the_parties_fetch_them(
+    client: TestClient, auth: Auth, scheme: dict[str, Any], session: Session
+) -> None:
+    loan = disbursed_loan(client, auth)
+    with at(later()):
+        declare_default(client, auth, loan["id"])
+        claim = file_claim(client, auth, loan["id"]).json()
+        move(client, auth, "guarantor1", claim["id"], "review")
+        move(client, auth, "guarantor1", claim["id"], "request_documents", reason="请补充催收记录")
+        url = f"/api/v1/sharing/claims/{claim['id']}/documents"
+        sent = client.post(
+            url,
+            files=[("files", ("催收记录.pdf", b"%PDF-1.7 collection log", "application/pdf"))],
+            headers=auth("bank"),
+        )
+        assert sent.status_code == 201, sent.text
+        (document,) = sent.json()["documents"]
+        assert (document["filename"], document["content_type"]) == (
+            "催收记录.pdf",
+            "application/pdf",
+        )
+        for reader in ("guarantor1", "operator", "bank"):
+            fetched = client.get(f"{url}/{document['id']}", headers=auth(reader))
+            assert fetched.status_code == 200, reader
+            assert fetched.content == b"%PDF-1.7 collection log"
+            assert fetched.headers["x-content-type-options"] == "nosniff"
+        assert client.get(f"{url}/{document['id']}", headers=auth("bank2")).status_code == 404
+        shown = client.get(f"/api/v1/sharing/claims/{claim['id']}", headers=auth("guarantor1"))
+        assert [d["id"] for d in shown.json()["documents"]] == [document["id"]]
+
+        # refused, and nothing kept: not the lender, not a document, nothing sent, decided
+        before = session.scalar(select(func.count()).select_from(ClaimDocument))
+        by_guarantor = client.post(
+            url,
+            files=[("files", ("x.pdf", b"%PDF-1.7 x", "application/pdf"))],
+            headers=auth("guarantor1"),
+        )
+        assert by_guarantor.status_code == 403
+        disguised = client.post(
+            url,
+            files=[("files", ("凭证.pdf", b"<html>not a pdf</html>", "application/pdf"))],
+            headers=auth("bank") | {"Accept-Language": "en"},
+        )
+        assert disguised.status_code == 422
+        assert disguised.json()["error"]["field"] == "files"
+        assert "is not a PDF, PNG, JPEG or OFD file" in disguised.json()["error"]["message"]
+        move(client, auth, "guarantor1", claim["id"], "reject", reason="不符合代偿条件")
+        late = client.post(
+            url,
+            files=[("files", ("x.pdf", b"%PDF-1.7 x", "application/pdf"))],
+            headers=auth("bank"),
+        )
+        assert late.status_code == 409
+        assert session.scalar(select(func.count()).select_from(ClaimDocument)) == before

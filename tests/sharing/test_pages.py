@@ -3,6 +3,7 @@ pools, the guarantor's review from a claim's page, the enterprise's enrolled loa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -79,3 +80,36 @@ def test_the_enterprise_sees_its_enrolled_loans_and_no_claims(
     assert f'data-loan="{loan["id"]}"' in page.text
     assert 'data-testid="claims"' not in page.text
     assert portal("enterprise").get("/sharing/claims/clm_nothing").status_code in (403, 404)
+
+
+def test_the_lender_sends_documents_from_the_claims_page(
+    client: TestClient, auth: Auth, scheme: dict[str, Any], portal: Portal
+) -> None:
+    loan = disbursed_loan(client, auth)
+    with at(later()):
+        declare_default(client, auth, loan["id"])
+        claim = file_claim(client, auth, loan["id"]).json()
+        bank = portal("bank")
+        page = bank.get(f"/sharing/claims/{claim['id']}")
+        assert 'data-testid="claim-documents-form"' in page.text
+        assert "尚无材料" in page.text
+        token = csrf_of(page.text)
+        wrong = bank.post(
+            f"/sharing/claims/{claim['id']}/documents",
+            data={"csrf_token": token},
+            files=[("files", ("合同.pdf", b"GIF89a", "application/pdf"))],
+        )
+        assert wrong.status_code == 422
+        assert 'data-error-for="files"' in wrong.text
+        assert "合同.pdf 不是 PDF、PNG、JPEG 或 OFD 文件" in wrong.text
+        sent = bank.post(
+            f"/sharing/claims/{claim['id']}/documents",
+            data={"csrf_token": token},
+            files=[("files", ("合同.pdf", b"%PDF-1.7 contract", "application/pdf"))],
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303, re.findall(r"role=\"alert\"[^>]*>([^<]*)", sent.text)
+        shown = portal("guarantor1").get(f"/sharing/claims/{claim['id']}").text
+        assert 'data-testid="claim-documents"' in shown
+        assert "合同.pdf" in shown
+        assert 'data-testid="claim-documents-form"' not in shown  # only the lender sends

@@ -8,8 +8,9 @@ from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
+from xinyidai.core import blobs
 from xinyidai.core.api import ERROR_RESPONSES, PageDep, SessionDep
 from xinyidai.core.pagination import Page, page_of
 from xinyidai.iam.auth import CurrentUser, OperatorUser, OperatorWriter, require_roles
@@ -168,6 +169,48 @@ def file_claim(
 def read_claim(claim_id: str, session: SessionDep, principal: ReviewerReader) -> ClaimDetailOut:
     return claims.detail(
         session, claims.visible_or_raise(session, principal=principal, claim_id=claim_id)
+    )
+
+
+@router.post("/claims/{claim_id}/documents", response_model=ClaimDetailOut, status_code=201)
+def add_claim_documents(
+    claim_id: str,
+    session: SessionDep,
+    principal: InstitutionWriter,
+    files: Annotated[list[UploadFile], File(description="PDF, PNG, JPEG or OFD; 10 MB each")],
+) -> ClaimDetailOut:
+    """The claiming lender sends files with its claim while it is filed or under review
+    (the contract, proof of the default, what a reviewer asked for)."""
+    limit = claims.DOCUMENT_MAX_MB * 1024 * 1024
+    uploads = [
+        blobs.Upload(
+            filename=file.filename or "document",
+            content_type=file.content_type or "application/octet-stream",
+            content=file.file.read(limit + 1),
+        )
+        for file in files
+    ]
+    claims.add_documents(session, principal=principal, claim_id=claim_id, uploads=uploads)
+    return claims.detail(
+        session, claims.visible_or_raise(session, principal=principal, claim_id=claim_id)
+    )
+
+
+@router.get("/claims/{claim_id}/documents/{document_id}")
+def read_claim_document(
+    claim_id: str, document_id: str, session: SessionDep, principal: ReviewerReader
+) -> Response:
+    """One document of a claim, to its parties and the operator (a download, never shown)."""
+    row, path = claims.document_or_raise(
+        session, principal=principal, claim_id=claim_id, document_id=document_id
+    )
+    return Response(
+        path.read_bytes(),
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

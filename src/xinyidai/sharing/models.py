@@ -197,6 +197,25 @@ class Claim(TimestampMixin, Base):
     state_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class ClaimDocument(Base):
+    """A file sent with a claim (the loan contract, the default's proof, what a reviewer
+    asked for); its bytes are kept under the data folder by their SHA-256 (``core.blobs``)."""
+
+    __tablename__ = "sharing_claim_document"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    claim_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("sharing_claim.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
 class ClaimShare(Base):
     """One party's part of a claim: its share, what it paid and what came back to it."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from xinyidai.core.bounds import Int
 from xinyidai.sharing.models import ClaimState, LossBasis, SchemeState
@@ -181,10 +181,25 @@ class ClaimOut(BaseModel):
     state_reason: str | None
 
 
+class ClaimDocumentOut(BaseModel):
+    """A file sent with a claim (fetched through ``…/documents/{id}``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias=AliasChoices("public_id", "id"))
+    filename: str
+    content_type: str = Field(description="the type its first bytes show: PDF, PNG, JPEG, OFD")
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
 class ClaimDetailOut(ClaimOut):
     scheme_id: str
     scheme_version: int
     shares: list[ShareOut]
+    documents: list[ClaimDocumentOut] = Field(default_factory=list)
 
 
 class PoolIn(BaseModel):

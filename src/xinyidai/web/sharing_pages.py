@@ -16,7 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
+from xinyidai.core import blobs
 from xinyidai.core.api import SessionDep
 from xinyidai.core.errors import ValidationFailed, XydError
 from xinyidai.core.pagination import PageRequest, page_of
@@ -167,6 +169,11 @@ def _claim(
         claim=claims.detail(session, claim),
         history=claims.CLAIMS.history(session, claim),
         available=available,
+        takes_documents=(
+            principal.can_write
+            and principal.organization_public_id == claim.institution_id
+            and claim.state in claims.DOCUMENT_STATES
+        ),
         form=form or FormState(),
     )
 
@@ -186,6 +193,43 @@ def _amount(value: str | None) -> Decimal | None:
         return Decimal(value.replace(",", "").strip())
     except InvalidOperation:
         raise ValidationFailed("a positive amount in yuan, to the fen", field="amount") from None
+
+
+@router.post("/claims/{claim_id}/documents")
+def claim_documents(
+    claim_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: ClaimParty,
+    form: CheckedForm,
+) -> Response:
+    """The claiming lender sends documents from the claim's page."""
+    limit = claims.DOCUMENT_MAX_MB * 1024 * 1024
+    uploads = [
+        blobs.Upload(
+            filename=item.filename or "document",
+            content_type=item.content_type or "application/octet-stream",
+            content=item.file.read(limit + 1),
+        )
+        for item in form.getlist("files")
+        if isinstance(item, UploadFile) and (item.filename or item.size)
+    ]
+    try:
+        if not principal.can_write:
+            raise ValidationFailed("read-only members cannot change anything", field="_form")
+        claims.add_documents(session, principal=principal, claim_id=claim_id, uploads=uploads)
+    except XydError as error:
+        session.rollback()
+        return _claim(
+            request,
+            session,
+            principal,
+            claim_id,
+            form=FormState.from_form(form).fail(error),
+            status=error.status,
+        )
+    session.commit()
+    return RedirectResponse(f"/sharing/claims/{claim_id}", status_code=303)
 
 
 @router.post("/claims/{claim_id}")

@@ -10,17 +10,20 @@ reason. Every movement of money is a ledger leaf (``money``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from xinyidai.core import clock
+from xinyidai.core import blobs, clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
+from xinyidai.core.settings import get_settings
 from xinyidai.core.transitions import Machine, Move
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
@@ -29,6 +32,7 @@ from xinyidai.market.models import Instalment, Loan, LoanState
 from xinyidai.sharing.models import (
     COUNTED_CLAIM_STATES,
     Claim,
+    ClaimDocument,
     ClaimShare,
     ClaimState,
     Enrolment,
@@ -37,7 +41,13 @@ from xinyidai.sharing.models import (
     Pool,
     Scheme,
 )
-from xinyidai.sharing.schemas import REASON_MAX, ClaimDetailOut, ClaimOut, ShareOut
+from xinyidai.sharing.schemas import (
+    REASON_MAX,
+    ClaimDetailOut,
+    ClaimDocumentOut,
+    ClaimOut,
+    ShareOut,
+)
 from xinyidai.sharing.service import enrolment as enrolment_service
 from xinyidai.sharing.service import money, pools, schemes
 from xinyidai.sharing.service.split import FEN, ZERO, pro_rata, recovery_parts, split, to_fen
@@ -358,7 +368,80 @@ def detail(session: Session, claim: Claim) -> ClaimDetailOut:
         scheme_id=scheme.public_id,
         scheme_version=scheme.version,
         shares=[ShareOut.model_validate(share) for share in shares_of(session, claim)],
+        documents=[ClaimDocumentOut.model_validate(d) for d in documents_of(session, claim)],
     )
+
+
+# --------------------------------------------------------------------------- documents
+
+DOCUMENTS_MAX = 10  # files in one upload
+DOCUMENT_MAX_MB = 10
+# A claim takes documents until it is decided: filed (also after a reviewer asked for more)
+# or under review.
+DOCUMENT_STATES = (ClaimState.FILED, ClaimState.UNDER_REVIEW)
+
+
+def documents_dir() -> Path:
+    return get_settings().data_dir / "sharing" / "documents"
+
+
+def add_documents(
+    session: Session, *, principal: Principal, claim_id: str, uploads: Sequence[blobs.Upload]
+) -> list[ClaimDocument]:
+    """The claiming lender sends files with its claim (the contract, proof of the default,
+    what a reviewer asked for); each is checked by its first bytes and kept once."""
+    claim = visible_or_raise(session, principal=principal, claim_id=claim_id, lock=True)
+    if principal.organization_public_id != claim.institution_id:
+        raise Forbidden("only the claiming lender sends documents", field="claim_id")
+    if claim.state not in DOCUMENT_STATES:
+        raise Conflict(
+            "the claim is {state}; it takes no more documents", field="state", state=claim.state
+        )
+    checked = blobs.check(uploads, field="files", max_files=DOCUMENTS_MAX, max_mb=DOCUMENT_MAX_MB)
+    if not checked:
+        raise ValidationFailed("must not be empty", field="files")
+    rows = []
+    for upload, kind in checked:
+        row = ClaimDocument(
+            public_id=new_id("doc"),
+            claim_id=claim.id,
+            filename=blobs.clean_name(upload.filename),
+            content_type=kind,
+            size=len(upload.content),
+            sha256=blobs.store(documents_dir(), upload.content),
+            uploaded_by=principal.actor,
+            uploaded_at=clock.now(),
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def documents_of(session: Session, claim: Claim) -> list[ClaimDocument]:
+    return list(
+        session.scalars(
+            select(ClaimDocument)
+            .where(ClaimDocument.claim_id == claim.id)
+            .order_by(ClaimDocument.id)
+        )
+    )
+
+
+def document_or_raise(
+    session: Session, *, principal: Principal, claim_id: str, document_id: str
+) -> tuple[ClaimDocument, Path]:
+    """A document of a claim the caller may see, and where its bytes are."""
+    claim = visible_or_raise(session, principal=principal, claim_id=claim_id)
+    row = session.scalar(
+        select(ClaimDocument).where(
+            ClaimDocument.claim_id == claim.id, ClaimDocument.public_id == document_id
+        )
+    )
+    path = None if row is None else blobs.path_of(documents_dir(), row.sha256)
+    if row is None or path is None or not path.exists():
+        raise NotFound("no document {id}", field="document_id", id=document_id)
+    return row, path
 
 
 # --------------------------------------------------------------------------- moving
