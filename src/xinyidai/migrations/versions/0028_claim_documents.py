@@ -1,6 +1,6 @@
 """sharing: documents sent with a compensation claim
 
-Revision ID: 0025_claim_documents
+Revision ID: 0028_claim_documents
 Revises: 0024_stats
 Create Date: 2026-12-07 20:45:00
 
@@ -15,7 +15,7 @@ from alembic import op
 
 import xinyidai.core.models
 
-revision: str = "0025_claim_documents"
+revision: str = "0028_claim_documents"
 down_revision: str | Sequence[str] | None = "0024_stats"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
