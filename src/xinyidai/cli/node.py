@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import typer
 
 from xinyidai.cli.common import console, fail_on, print_json
-from xinyidai.core.db import session_scope
+from xinyidai.core.db import commit_refusal, session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.federation import keys
 from xinyidai.federation.models import NodeRole, NodeState
 from xinyidai.federation.schemas import NodeIn, NodeUpdate, UsageIn
-from xinyidai.federation.service import down, nodes, sync, up
+from xinyidai.federation.service import down, exchange, national, nodes, sync, up
 
 # The rights outbox declares its feed when imported: sync sends its repairs and corrections.
 from xinyidai.rights.service import outbox as _rights_outbox  # noqa: F401
@@ -210,3 +211,55 @@ def received(as_json: bool = typer.Option(False, "--json", help="print JSON")) -
         )
     for node, count in usage.items():
         console.print(f"usage fed back by {node}: {count}")
+
+
+@app.command("export")
+def export(
+    name: str = typer.Argument(..., help="the national node's name"),
+    out: Path = typer.Option(..., "--out", help="the batch file to write"),
+) -> None:
+    """Write the next batch of records for the national platform as a file (the marks move
+    when its receipt file is read back with ``xyd node receipt``)."""
+    try:
+        with session_scope() as session:
+            written = national.write_batch(session, name=name)
+            if written is not None:
+                out.write_text(written[0], encoding="utf-8")
+                items = written[1].items
+    except XydError as exc:
+        fail_on(exc)
+    if written is None:
+        console.print(f"nothing new for {name}")
+        return
+    console.print(f"{items} items written to {out}")
+
+
+@app.command("import")
+def import_batch(
+    path: Path = typer.Argument(..., help="a batch file from the national platform"),
+    receipt: Path = typer.Option(..., "--receipt", help="where to write the receipt file"),
+) -> None:
+    """Apply a batch file from the national platform once and write its receipt file."""
+    try:
+        with session_scope() as session:
+            try:
+                text = national.read_batch(session, text=path.read_text(encoding="utf-8"))
+            except exchange.MessageRefused as refused:
+                fail_on(commit_refusal(session, refused))  # the refusal is kept
+    except XydError as exc:
+        fail_on(exc)
+    receipt.write_text(text, encoding="utf-8")
+    console.print(f"applied; receipt written to {receipt}")
+
+
+@app.command("receipt")
+def take_receipt(
+    path: Path = typer.Argument(..., help="the national platform's receipt file"),
+) -> None:
+    """Read the national platform's receipt for a batch written here: the marks move."""
+    try:
+        with session_scope() as session:
+            result = national.read_receipt(session, text=path.read_text(encoding="utf-8"))
+    except XydError as exc:
+        fail_on(exc)
+    print_json(result)

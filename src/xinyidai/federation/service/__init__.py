@@ -6,6 +6,6 @@ backing off), ``national`` (the national platform's batch file)."""
 
 from __future__ import annotations
 
-from xinyidai.federation.service import down, exchange, nodes, up
+from xinyidai.federation.service import down, exchange, national, nodes, up
 
-__all__ = ["down", "exchange", "nodes", "up"]
+__all__ = ["down", "exchange", "national", "nodes", "up"]

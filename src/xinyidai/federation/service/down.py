@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core.settings import get_settings
-from xinyidai.federation.models import MessageKind, Node, ReceivedVersion
+from xinyidai.federation.models import Direction, Message, MessageKind, Node, ReceivedVersion
 from xinyidai.federation.service import exchange
 from xinyidai.federation.service.nodes import shared_categories
 from xinyidai.privacy import service as privacy_service
@@ -38,6 +38,7 @@ from xinyidai.registry import service as registry_service
 RIGHTS_FEED = "rights"  # the subject rights' outbox: corrections and repairs
 REPAIR = "repair"
 CORRECTION = "correction"
+MESSAGE_PREFIX = "fmsg_"  # a record stored from a message has the message's id as batch
 WITHOUT_PERSONAL = privacy_service.ALL_LEVELS - {privacy_service.PERSONAL}
 
 
@@ -70,6 +71,7 @@ def records_body(
     subjects = registry_service.get_many_by_code(
         session, credit_codes=[r.subject_code for r in rows]
     )
+    returned = _received_from(session, node, rows)
     repaired = records_service.repaired_ids(session, subject_codes={r.subject_code for r in rows})
     views = {
         code: privacy_service.view_of(specs[code], raw_levels=WITHOUT_PERSONAL)
@@ -80,7 +82,9 @@ def records_body(
     for row in rows:
         subject = subjects.get(row.subject_code)
         region = subject.region_code if subject else None
-        if row.id in repaired or not _in_regions(region, node.regions):
+        if row.id in repaired or row.batch_id in returned:
+            continue
+        if not _in_regions(region, node.regions):
             continue
         data = dict(row.data)
         shown = data if node.personal else privacy_service.show(data, views[row.category])
@@ -107,6 +111,23 @@ def records_body(
     }
     moved = bool(rows) or feed_mark != node.feed_mark
     return body, (len(records) + len(feed)) or int(moved)
+
+
+def _received_from(session: Session, node: Node, rows: list[Any]) -> set[str]:
+    """The batches among ``rows`` that are messages received from ``node``: a version it
+    sent is not sent back to it."""
+    batches = {row.batch_id for row in rows if (row.batch_id or "").startswith(MESSAGE_PREFIX)}
+    if not batches:
+        return set()
+    return set(
+        session.scalars(
+            select(Message.message_id).where(
+                Message.message_id.in_(sorted(batches)),
+                Message.peer == node.name,
+                Message.direction == Direction.IN,
+            )
+        )
+    )
 
 
 def _feed_for(

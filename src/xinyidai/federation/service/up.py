@@ -32,11 +32,10 @@ from xinyidai.core.settings import get_settings
 from xinyidai.federation.models import Collected, MessageKind, Node, Usage, UsageKind
 from xinyidai.federation.schemas import UsageIn
 from xinyidai.federation.service import exchange
+from xinyidai.federation.service.down import MESSAGE_PREFIX
 from xinyidai.federation.service.nodes import shared_categories
 from xinyidai.ingest import service as ingest_service
 from xinyidai.records import service as records_service
-
-MESSAGE_PREFIX = "fmsg_"  # a record stored from a message has the message's id as batch
 
 
 def note_usage(session: Session, *, data: UsageIn) -> list[Usage]:
