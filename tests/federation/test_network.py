@@ -1,8 +1,9 @@
 """Three nodes as three processes, each with its own database, on loopback ports: the
-center and two city platforms. Records flow down per entitlement, usage and collected data
-flow up, a repair at the center disappears from both platforms' views, a platform stopped
-while changes happen catches up with identical counts, a tampered and a replayed message
-are refused, and the evidence on both ledgers matches."""
+center and two city platforms (one joining by itself, ``xyd node join``). Records flow down
+per entitlement, usage and collected data flow up, a repair at the center disappears from
+both platforms' views, a platform stopped while changes happen catches up with identical
+counts, a tampered and a replayed message are refused, and the evidence on both ledgers
+matches."""
 
 from __future__ import annotations
 
@@ -34,9 +35,10 @@ from xinyidai.federation.models import (
     Usage,
     UsageKind,
 )
-from xinyidai.federation.schemas import NodeIn, UsageIn
+from xinyidai.federation.schemas import NodeIn, NodeUpdate, UsageIn
 from xinyidai.federation.service import nodes, sync, up
-from xinyidai.iam.models import OrgKind
+from xinyidai.iam import service as iam_service
+from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest.models import Batch
 from xinyidai.ledger import keys as ledger_keys
@@ -51,6 +53,7 @@ from xinyidai.rights.service import repairs
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 CITY_A, CITY_B = "city-a.xyd.test", "city-b.xyd.test"
+PASSWORD = "center-operator-password"
 PENALTY_HEAD = (
     "行政相对人名称,统一社会信用代码,法定代表人,行政处罚决定书文号,违法行为类型,处罚类别,"
     "罚款金额（元）,处罚决定日期,处罚机关,地方编码,数据来源单位"
@@ -90,34 +93,58 @@ def network(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> 
             ),
             actor="user:operator",
         )
-        # city B: all of Ningxia, unconditional categories only; may send penalties up
+        operator = iam_service.create_organization(
+            session, kind=OrgKind.OPERATOR, name="数据中心", actor="test", state=OrgState.ACTIVE
+        )
+        iam_service.create_user(
+            session,
+            organization=operator,
+            username="center-operator",
+            display_name="中心操作员",
+            password=PASSWORD,
+            role="admin",
+            email=None,
+            actor="test",
+        )
+    net.center.start()
+    # city B joins by itself: all of Ningxia, unconditional categories only
+    net.b.run(
+        "node",
+        "join",
+        net.center.url,
+        "--url",
+        net.b.url,
+        "--regions",
+        "64",
+        "--user",
+        "center-operator",
+        "--password",
+        PASSWORD,
+    )
+    with acting_as(net.center), session_scope() as session:
+        nodes.update(  # the center's operator lets it send penalties up
+            session, name=CITY_B, data=NodeUpdate(accepts=["admin_penalty"]), actor="user:operator"
+        )
+    with acting_as(net.b), session_scope() as session:
+        nodes.update(
+            session,
+            name=net.center.name,
+            data=NodeUpdate(categories=["admin_penalty"]),
+            actor="user:operator",
+        )
+    with acting_as(net.a), session_scope() as session:
         nodes.register(
             session,
             data=NodeIn(
-                name=CITY_B,
-                role=NodeRole.CITY,
-                url=net.b.url,
-                public_key=net.public[CITY_B],
-                categories=["*"],
-                regions=["64"],
-                accepts=["admin_penalty"],
+                name=net.center.name,
+                role=NodeRole.CENTER,
+                url=net.center.url,
+                public_key=net.public[net.center.name],
+                categories=["admin_penalty"],
             ),
             actor="user:operator",
         )
-    for city in (net.a, net.b):
-        with acting_as(city), session_scope() as session:
-            nodes.register(
-                session,
-                data=NodeIn(
-                    name=net.center.name,
-                    role=NodeRole.CENTER,
-                    url=net.center.url,
-                    public_key=net.public[net.center.name],
-                    categories=["admin_penalty"],
-                ),
-                actor="user:operator",
-            )
-    for node in net.nodes:
+    for node in (net.a, net.b):
         node.start()
     try:
         yield net

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import typer
 
+from xinyidai import bootstrap
 from xinyidai.cli.common import console, fail_on, print_json
 from xinyidai.core.db import commit_refusal, session_scope
 from xinyidai.core.errors import XydError
 from xinyidai.federation import keys
 from xinyidai.federation.models import NodeRole, NodeState
 from xinyidai.federation.schemas import NodeIn, NodeUpdate, UsageIn
-from xinyidai.federation.service import down, exchange, national, nodes, sync, up
+from xinyidai.federation.service import down, exchange, joining, national, nodes, sync, up
 
 # The rights outbox declares its feed when imported: sync sends its repairs and corrections.
 from xinyidai.rights.service import outbox as _rights_outbox  # noqa: F401
@@ -263,3 +264,38 @@ def take_receipt(
     except XydError as exc:
         fail_on(exc)
     print_json(result)
+
+
+@app.command("join")
+def join(
+    center_url: str = typer.Argument(..., help="the center's address, e.g. http://127.0.0.1:8000"),
+    url: str = typer.Option(..., "--url", help="this node's own address, as the center reaches it"),
+    role: NodeRole = typer.Option(NodeRole.CITY, "--role", help="city, service or national"),
+    categories: str = typer.Option("*", "--categories", help="categories asked for"),
+    regions: str = typer.Option("", "--regions", help="region code prefixes asked for"),
+    username: str = typer.Option("operator", "--user", help="the center's operator account"),
+    password: str = typer.Option(
+        ..., "--password", envvar="XYD_CENTER_PASSWORD", prompt=True, hide_input=True
+    ),
+) -> None:
+    """Set this node up (database, key) and join a center: register here and there."""
+    bootstrap.initialize()
+    if keys.ensure_key():
+        console.print(f"node key written to {keys.key_path()}")
+    try:
+        with session_scope() as session:
+            joined = joining.join(
+                session,
+                center_url=center_url,
+                username=username,
+                password=password,
+                url=url,
+                role=role,
+                categories=_split(categories) or [],
+                regions=_split(regions) or [],
+                actor=ACTOR,
+            )
+    except XydError as exc:
+        fail_on(exc)
+    there = "registered at" if joined.registered_there else "already registered at"
+    console.print(f"{keys.node_name()} {there} {joined.center}; start it with xyd serve")

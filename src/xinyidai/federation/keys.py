@@ -66,6 +66,14 @@ def create_key(*, path: Path | None = None) -> Ed25519PrivateKey:
     return key
 
 
+def ensure_key() -> bool:
+    """Make this node's key unless it has one (the demo, ``xyd node join``); whether made."""
+    if key_path().exists():
+        return False
+    create_key()
+    return True
+
+
 @lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int) -> Ed25519PrivateKey:
     prefix, _, text = Path(path).read_text().strip().partition(" ")
