@@ -12,8 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyidai.catalog import service as catalog_service
 from xinyidai.federation import keys
 from xinyidai.federation.models import Node, NodeChange, Refusal
+from xinyidai.federation.schemas import NodeIn
+from xinyidai.federation.service import nodes, up
+from xinyidai.ingest.models import Batch
 from xinyidai.ledger import keys as ledger_keys
 from xinyidai.ledger import service as ledger_service
 from xinyidai.ledger.verify import verify_ledger
@@ -140,3 +144,21 @@ def test_the_inbox_refuses_in_the_one_error_shape_and_keeps_the_refusal(
         "nobody",
         "fmsg_x",
     )
+
+
+def test_collected_rows_of_a_retired_category_are_counted_not_refused_forever(
+    session: Session, peer_key: str
+) -> None:
+    node = nodes.register(
+        session,
+        data=NodeIn(**_node(peer_key, accepts=["admin_penalty", "tax_rating"])),
+        actor="user:operator",
+    )
+    catalog_service.set_active(session, code="tax_rating", active=False, actor="user:operator")
+    result = up.apply_collected(
+        session,
+        node,
+        {"id": "fmsg_collected", "body": {"rows": {"tax_rating": [{"credit_code": "x"}]}}},
+    )
+    assert (result["items"], result["accepted"], result["not_accepted"]) == (1, 0, 1)
+    assert _count(session, Batch) == 0

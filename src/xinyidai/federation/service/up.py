@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core import clock
+from xinyidai.core.errors import XydError
 from xinyidai.core.settings import get_settings
 from xinyidai.federation.models import Collected, MessageKind, Node, Usage, UsageKind
 from xinyidai.federation.schemas import UsageIn
@@ -185,13 +186,18 @@ def apply_collected(session: Session, node: Node, message: dict[str, Any]) -> di
         if category not in node.accepts or category not in specs:
             refused += len(rows)
             continue
-        batch = ingest_service.push_rows(
-            session,
-            provider=specs[category].provider,
-            category=category,
-            rows=rows,
-            actor=f"node:{node.name}",
-        )
+        try:
+            with session.begin_nested():  # a category refused whole leaves nothing behind
+                batch = ingest_service.push_rows(
+                    session,
+                    provider=specs[category].provider,
+                    category=category,
+                    rows=rows,
+                    actor=f"node:{node.name}",
+                )
+        except XydError:  # retired here, say: counted, never a message refused forever
+            refused += len(rows)
+            continue
         session.add(
             Collected(
                 node=node.name,
