@@ -36,6 +36,7 @@ from xinyidai.core.errors import NotFound, Unauthorized
 from xinyidai.core.i18n import set_locale
 from xinyidai.core.ratelimit import ApiRateLimit, RateLimits
 from xinyidai.core.settings import Settings, get_settings
+from xinyidai.federation.api import router as federation_router
 from xinyidai.graph.api import router as graph_router
 from xinyidai.iam.api import router as iam_router
 from xinyidai.iam.security import same
@@ -82,6 +83,7 @@ def api_router() -> APIRouter:
     router.include_router(risk_router)
     router.include_router(rights_router)
     router.include_router(sharing_router)
+    router.include_router(federation_router)
     router.include_router(stats_router)
     router.include_router(profile_router)
     return router
@@ -111,6 +113,7 @@ OPENAPI_TAGS = [
     {"name": "risk", "description": "Post-loan monitoring, early warning, fraud, blacklist"},
     {"name": "rights", "description": "Subject rights: objections, the rights inbox"},
     {"name": "sharing", "description": "Risk sharing, claims and compensation pools"},
+    {"name": "federation", "description": "The network of platforms: nodes, signed exchanges"},
     {"name": "stats", "description": "Figures per day and dimension, targets, exports"},
     {"name": "profile", "description": "Panoramic profiles of enterprises"},
     {"name": "operations", "description": "Liveness, readiness and metrics"},

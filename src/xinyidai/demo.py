@@ -19,6 +19,7 @@ from xinyidai.catalog import service as catalog_service
 from xinyidai.consent import service as consent_service
 from xinyidai.core.db import new_session, session_scope
 from xinyidai.core.settings import get_settings
+from xinyidai.federation import keys as node_keys
 from xinyidai.graph import service as graph_service
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
@@ -153,6 +154,8 @@ def run(
     if not ledger_keys.key_path().exists():
         ledger_keys.create_key()
         report(f"ledger signing key created at {ledger_keys.key_path()}")
+    if node_keys.ensure_key():  # signs messages to other nodes (docs/federation.md)
+        report(f"node key created at {node_keys.key_path()}")
     with session_scope() as session:
         sequenced = ledger_service.integrate(session)
         checkpoint = ledger_service.publish_checkpoint(session)

@@ -13,6 +13,7 @@ TASK_MODULES: tuple[str, ...] = (
     "xinyidai.market.jobs",
     "xinyidai.observability",
     "xinyidai.risk.jobs",
+    "xinyidai.federation.jobs",
     "xinyidai.rights.jobs",
     "xinyidai.scoring.jobs",
     "xinyidai.sharing.jobs",

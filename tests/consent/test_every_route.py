@@ -364,6 +364,19 @@ NO_RECORDS = {
     ("POST", "/api/v1/stats/bulletins"): "generates a bulletin of region-wide aggregates",
     ("GET", "/api/v1/stats/bulletins/{month}"): "a bulletin: region-wide aggregates, rankings",
     ("GET", "/api/v1/stats/bulletins/{month}/pdf"): "the same bulletin as a PDF",
+    ("GET", "/api/v1/federation/identity"): "this node's name and public key",
+    ("GET", "/api/v1/federation/nodes"): "the registry of peer nodes (operator)",
+    ("POST", "/api/v1/federation/nodes"): "registers a peer node (operator)",
+    ("GET", "/api/v1/federation/nodes/{name}"): "a peer node, its marks and lag (operator)",
+    ("PATCH", "/api/v1/federation/nodes/{name}"): "changes a peer node (operator)",
+    ("GET", "/api/v1/federation/messages"): "messages' ids, kinds, counts and digests",
+    ("GET", "/api/v1/federation/refusals"): "refused messages' ids and reasons",
+    ("GET", "/api/v1/federation/received"): "counts received per node and category",
+    ("GET", "/api/v1/federation/usage"): "record ids used for loans, no record data",
+    ("POST", "/api/v1/federation/usage"): "notes records used for a loan",
+    ("POST", "/api/v1/federation/inbox"): (
+        "another node's signed message in; answers a signed receipt (marks and counts)"
+    ),
 }
 
 

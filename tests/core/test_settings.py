@@ -127,6 +127,16 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
         "/srv/xyd/repair_rules.json",
         Path("/srv/xyd/repair_rules.json"),
     ),
+    "XYD_FEDERATION_KEY_FILE": (
+        "federation.key_file",
+        "/etc/xyd/node.key",
+        Path("/etc/xyd/node.key"),
+    ),
+    "XYD_FEDERATION_MAX_SKEW_SECONDS": ("federation.max_skew_seconds", "60", 60),
+    "XYD_FEDERATION_BATCH_RECORDS": ("federation.batch_records", "100", 100),
+    "XYD_FEDERATION_TIMEOUT_SECONDS": ("federation.timeout_seconds", "5", 5.0),
+    "XYD_FEDERATION_RETRY_BASE_SECONDS": ("federation.retry_base_seconds", "2", 2),
+    "XYD_FEDERATION_RETRY_MAX_SECONDS": ("federation.retry_max_seconds", "600", 600),
     "XYD_RISK_FRAUD_RULES_FILE": (
         "risk.fraud_rules_file",
         "/etc/xyd/fraud_rules.json",

@@ -168,6 +168,7 @@ MENUS = {
         "/privacy",
         "/stats",
         "/market/overview",
+        "/federation",
         "/risk/fraud",
         "/risk/blacklist",
         "/risk/warnings",

@@ -41,6 +41,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "risk": ("risk", "Post-loan monitoring, early warning, fraud rules and the blacklist."),
     "rights": ("rights", "Subject rights: objections past their deadline, reminders, decisions."),
     "sharing": ("sharing", "Risk sharing: schemes, compensation pools, claims, statements."),
+    "node": ("node", "The network of platforms: this node's key, its peers, sync and status."),
     "stats": ("stats", "Figures per day and dimension: refresh, rebuild, show, export, targets."),
 }
 

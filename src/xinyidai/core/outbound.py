@@ -309,6 +309,17 @@ class PinnedTransport(httpx.HTTPTransport):
 
 def post(target: Target, *, content: bytes, headers: dict[str, str], timeout: float) -> Answer:
     """POST ``content`` to a checked target; raises ``httpx.HTTPError`` when no answer came."""
+    return _send("POST", target, content=content, headers=headers, timeout=timeout)
+
+
+def get(target: Target, *, headers: dict[str, str], timeout: float) -> Answer:
+    """GET a checked target; raises ``httpx.HTTPError`` when no answer came."""
+    return _send("GET", target, content=None, headers=headers, timeout=timeout)
+
+
+def _send(
+    method: str, target: Target, *, content: bytes | None, headers: dict[str, str], timeout: float
+) -> Answer:
     with (
         httpx.Client(
             transport=PinnedTransport(target),
@@ -316,7 +327,7 @@ def post(target: Target, *, content: bytes, headers: dict[str, str], timeout: fl
             follow_redirects=False,
             trust_env=False,
         ) as client,
-        client.stream("POST", target.url, content=content, headers=headers) as response,
+        client.stream(method, target.url, content=content, headers=headers) as response,
     ):
         body = b""
         for chunk in response.iter_bytes():

@@ -476,6 +476,31 @@ class RightsSettings(BaseModel):
     )
 
 
+class FederationSettings(BaseModel):
+    key_file: Annotated[Path | None, BlankIsUnset] = Field(
+        default=None,
+        description="this node's Ed25519 signing key (unset: <data_dir>/federation/node.key)",
+    )
+    max_skew_seconds: int = Field(
+        default=300,
+        ge=5,
+        le=86400,
+        description="a message stamped further than this from the receiver's clock is refused",
+    )
+    batch_records: int = Field(
+        default=500, ge=1, le=5000, description="record versions in one message to a node"
+    )
+    timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="how long a node waits for a peer's receipt"
+    )
+    retry_base_seconds: int = Field(
+        default=10, ge=1, le=3600, description="first wait before sending to a failing peer again"
+    )
+    retry_max_seconds: int = Field(
+        default=3600, ge=1, le=86400, description="longest wait between tries to a failing peer"
+    )
+
+
 class RiskSettings(BaseModel):
     watch_associates: bool = Field(
         default=True,
@@ -613,6 +638,7 @@ class Settings(BaseSettings):
     market: MarketSettings = Field(default_factory=MarketSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     rights: RightsSettings = Field(default_factory=RightsSettings)
+    federation: FederationSettings = Field(default_factory=FederationSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)

@@ -8,6 +8,7 @@ from xinyidai.consent import models as _consent  # noqa: F401
 from xinyidai.core import jobs as _jobs  # noqa: F401
 from xinyidai.core import transitions as _transitions  # noqa: F401
 from xinyidai.core.models import Base
+from xinyidai.federation import models as _federation  # noqa: F401
 from xinyidai.graph import models as _graph  # noqa: F401
 from xinyidai.iam import models as _iam  # noqa: F401
 from xinyidai.ingest import models as _ingest  # noqa: F401

@@ -24,6 +24,7 @@ def mount_portal(app: FastAPI) -> None:
         catalog_pages,
         consent_pages,
         dashboard,
+        federation_pages,
         graph_pages,
         keys,
         ledger_pages,
@@ -58,6 +59,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(risk_warning_pages.router)
     app.include_router(rights_pages.router)
     app.include_router(sharing_pages.router)
+    app.include_router(federation_pages.router)
     app.include_router(stats_pages.router)
     app.include_router(stats_public_pages.router)
     auth.install_portal_error_handlers(app)

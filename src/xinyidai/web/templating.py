@@ -193,6 +193,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         ]
     if active and principal.organization_kind == OrgKind.OPERATOR:
         items.append(NavItem("/market/overview", N_("Financing market")))
+        items.append(NavItem("/federation", N_("Network of platforms")))
     if active and principal.organization_kind in (OrgKind.OPERATOR, OrgKind.INSTITUTION):
         items.append(NavItem("/risk/fraud", N_("Anti-fraud")))
     if active and principal.organization_kind in (

@@ -19,6 +19,7 @@ from xinyidai.records.service.conflicts import (
     conflicts_statement,
     resolve_conflict,
 )
+from xinyidai.records.service.feeds import FeedEntry, feed_after, feed_names, register_feed
 from xinyidai.records.service.frames import category_frames
 from xinyidai.records.service.identity import canonical, data_digest, record_id, record_ids
 from xinyidai.records.service.leaves import (
@@ -57,6 +58,7 @@ from xinyidai.records.service.partitioning import (
 )
 from xinyidai.records.service.reads import (
     BULK_ROWS,
+    changed_after,
     changed_subjects,
     counts_by_category,
     current_data,
@@ -64,6 +66,7 @@ from xinyidai.records.service.reads import (
     get_or_raise,
     last_change_id,
     orphan_versions,
+    pending_after,
     records_of,
     versions_of,
 )
@@ -78,6 +81,7 @@ __all__ = [
     "PARTITION_PREFIX",
     "RATING_CATEGORY",
     "VERIFY_OPS",
+    "FeedEntry",
     "Partition",
     "StoredListener",
     "active_marks",
@@ -85,6 +89,7 @@ __all__ = [
     "add_partition",
     "canonical",
     "category_frames",
+    "changed_after",
     "changed_subjects",
     "clear_marks",
     "conflict_counts",
@@ -95,6 +100,8 @@ __all__ = [
     "current_versions",
     "data_digest",
     "expired",
+    "feed_after",
+    "feed_names",
     "get_or_raise",
     "last_change_id",
     "leaf_digest",
@@ -108,12 +115,14 @@ __all__ = [
     "on_stored",
     "orphan_versions",
     "partitions",
+    "pending_after",
     "pin_mark",
     "rating_mark_id",
     "rating_marks",
     "record_id",
     "record_ids",
     "records_of",
+    "register_feed",
     "repaired_ids",
     "resolve_conflict",
     "shown_commitment",

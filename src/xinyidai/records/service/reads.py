@@ -228,6 +228,47 @@ def changed_subjects(
     return found, True
 
 
+def changed_after(
+    session: Session,
+    *,
+    categories: Sequence[str],
+    after: tuple[int, str],
+    limit: int,
+) -> list[CreditRecord]:
+    """Current records of these categories whose version came after the mark ``after``, a
+    change mark and a record id (``(0, "")``: from the start), in mark order, at most
+    ``limit``: a reader that keeps the last row's ``(change_id, id)`` resumes exactly there
+    even when one mark wrote more rows than a page holds."""
+    mark, rid = after
+    stmt = (
+        select(CreditRecord)
+        .where(
+            CreditRecord.category.in_(list(categories)),
+            (CreditRecord.change_id > mark)
+            | ((CreditRecord.change_id == mark) & (CreditRecord.id > rid)),
+        )
+        .order_by(CreditRecord.change_id, CreditRecord.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def pending_after(
+    session: Session, *, categories: Sequence[str], after: tuple[int, str]
+) -> tuple[int, datetime | None]:
+    """How many current records of these categories came after the mark ``after`` (as
+    ``changed_after`` reads it), and when the oldest of them was stored."""
+    mark, rid = after
+    found = session.execute(
+        select(func.count(), func.min(CreditRecord.updated_at)).where(
+            CreditRecord.category.in_(list(categories)),
+            (CreditRecord.change_id > mark)
+            | ((CreditRecord.change_id == mark) & (CreditRecord.id > rid)),
+        )
+    ).one()
+    return int(found[0] or 0), found[1]
+
+
 def get_or_raise(session: Session, *, record_id: str) -> CreditRecord:
     record = session.scalars(select(CreditRecord).where(CreditRecord.id == record_id)).first()
     if record is None:

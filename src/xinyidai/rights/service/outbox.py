@@ -1,7 +1,8 @@
 """The outbox: corrections and repairs other nodes must hear of, read from a mark.
 
-The network of platforms reads it in order of ``id``: ``entries_after(session, after=mark)``
-gives what was published after a mark it keeps, and the last entry's id is its next mark.
+The network of platforms reads it in order of ``id`` through the records' feeds
+(``records.service.feed_after(session, name="rights", after=mark)``): what was published
+after a mark it keeps; the last entry's id is its next mark.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyidai.records import service as records_service
+from xinyidai.records.service.feeds import FeedEntry
 from xinyidai.rights.models import OutboxEntry, OutboxKind
 
 READ_LIMIT = 500
+FEED = "rights"  # the name other nodes read it by
 
 
 def publish(
@@ -43,3 +47,14 @@ def entries_after(
 def last_mark(session: Session) -> int:
     """The newest entry's id (0: none)."""
     return int(session.scalar(select(func.max(OutboxEntry.id))) or 0)
+
+
+def _feed(session: Session, after: int, limit: int) -> list[FeedEntry]:
+    return [
+        FeedEntry(id=row.id, kind=row.kind, subject=row.subject, payload=dict(row.payload))
+        for row in entries_after(session, after=after, limit=limit)
+    ]
+
+
+# Other nodes read the outbox through the records' feeds (``records.service.feed_after``).
+records_service.register_feed(FEED, _feed)
