@@ -145,6 +145,8 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
         "/etc/xyd/evaluation.json",
         Path("/etc/xyd/evaluation.json"),
     ),
+    "XYD_JOINT_THRESHOLD_ANSWERS": ("joint.threshold_answers", "5", 5),
+    "XYD_JOINT_THRESHOLD_WINDOW_DAYS": ("joint.threshold_window_days", "7", 7),
 }
 
 
