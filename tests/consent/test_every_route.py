@@ -350,6 +350,14 @@ NO_RECORDS = {
     ("GET", "/api/v1/joint/thresholds"): (
         "the caller's own threshold answers: the yes or no each decision already allowed"
     ),
+    ("POST", "/api/v1/joint/alignments"): (
+        "blinded points of enterprises whose letters allow joint_modelling to the caller "
+        "(pseudo-random without its secret); no record data"
+    ),
+    ("POST", "/api/v1/joint/alignments/{alignment_id}/matches"): (
+        "the institution's own matches; answers sizes only"
+    ),
+    ("GET", "/api/v1/joint/alignments"): "alignments' sizes, to the institution and operator",
     # statistics (tests/stats): aggregates over many subjects, never one enterprise's data;
     # breakdown cells under stats.min_cell are suppressed for every reader but the operator
     ("GET", "/api/v1/stats/figures"): "the list of figures",

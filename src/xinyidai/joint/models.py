@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Index, String
+from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core.models import Base, BigId, UTCDateTime
@@ -48,3 +48,33 @@ class ThresholdAnswer(Base):
     event_id: Mapped[str] = mapped_column(String(40))
     asked_by: Mapped[str] = mapped_column(String(120))
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AlignmentState(StrEnum):
+    OFFERED = "offered"  # the center answered the institution's points and offered its own
+    MATCHED = "matched"  # the institution told the center which of its points matched
+
+
+class Alignment(Base):
+    """One private set intersection between the center and an institution: the sizes each
+    side brought, the center's enterprises in the order it offered them (until matched),
+    then the intersection in that order. Each alignment is a salted leaf of the ledger
+    (``joint.alignment``) once matched."""
+
+    __tablename__ = "joint_alignment"
+    __table_args__ = (Index("ix_joint_alignment_organization", "organization_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    organization_name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    sent: Mapped[int] = mapped_column(Integer)  # the institution's customers
+    offered: Mapped[int] = mapped_column(Integer)  # the center's enterprises with letters
+    # the center's order while offered; the intersection, in that order, once matched
+    codes: Mapped[list[str]] = mapped_column(JSON)
+    matched: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))

@@ -58,3 +58,43 @@ class ThresholdAnswerOut(BaseModel):
     event_id: str
     asked_by: str
     asked_at: datetime
+
+
+class AlignmentIn(BaseModel):
+    points: list[str] = Field(
+        description="the institution's customers, each hashed to the group and blinded by its "
+        "secret (32 bytes, base64), shuffled",
+        max_length=500_000,
+    )
+
+
+class AlignmentOut(BaseModel):
+    """An alignment as its institution and the operator see it: sizes, never identifiers."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    public_id: str
+    organization_id: str
+    organization_name: str
+    state: str
+    sent: int
+    offered: int
+    matched: int | None
+    created_by: str
+    created_at: datetime
+    matched_at: datetime | None
+
+
+class AlignmentOfferOut(AlignmentOut):
+    """The center's answer: the institution's points raised to its secret, in the order sent,
+    and its own enterprises' points (those whose letters allow joint modelling), shuffled."""
+
+    answer: list[str]
+    center_points: list[str]
+
+
+class MatchIn(BaseModel):
+    positions: list[Annotated[int, Field(ge=0, le=500_000)]] = Field(
+        description="positions in center_points whose points matched, increasing",
+        max_length=500_000,
+    )

@@ -1,4 +1,4 @@
-"""joint: threshold answers
+"""joint: threshold answers, alignments
 
 Revision ID: 0026_joint
 Revises: 0024_stats
@@ -6,7 +6,8 @@ Create Date: 2026-12-07 20:00:00
 
 ``joint_threshold_answer`` holds one row per threshold answer given (the organization, the
 enterprise, the question and threshold, yes or no, the access event); the limit that keeps
-thresholds from being walked counts these rows.
+thresholds from being walked counts these rows. ``joint_alignment`` one row per private set intersection with an
+institution (sizes, the center's order, then the intersection; a salted ledger leaf).
 """
 
 from collections.abc import Sequence
@@ -47,7 +48,31 @@ def upgrade() -> None:
         ["organization_id", "credit_code", "question", "asked_at"],
     )
 
+    op.create_table(
+        "joint_alignment",
+        sa.Column("id", BIGID, autoincrement=True, nullable=False),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("organization_id", sa.String(length=40), nullable=False),
+        sa.Column("organization_name", sa.String(length=200), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("sent", sa.Integer(), nullable=False),
+        sa.Column("offered", sa.Integer(), nullable=False),
+        sa.Column("codes", sa.JSON(), nullable=False),
+        sa.Column("matched", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("matched_at", TIMESTAMP, nullable=True),
+        sa.Column("salt", sa.LargeBinary(length=16), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_joint_alignment")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_joint_alignment_public_id")),
+    )
+    op.create_index(
+        "ix_joint_alignment_organization", "joint_alignment", ["organization_id", "created_at"]
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_joint_alignment_organization", table_name="joint_alignment")
+    op.drop_table("joint_alignment")
     op.drop_index("ix_joint_threshold_answer_asker", table_name="joint_threshold_answer")
     op.drop_table("joint_threshold_answer")
