@@ -9,6 +9,13 @@ the center answers them and blinds its enterprises, the institution raises the c
 points and matches. Printed: each step's time and rate, the bytes the two HTTP round trips
 carry (points as base64 in JSON, the positions back), the rounds, and a check that the
 intersection found is the one planted.
+
+``--costs`` adds what decides how vertical training can be done: the time of one
+centralized logistic regression on 20,000 rows and 30 features (scikit-learn, balanced
+class weights, on Gaussian features; not the region) and so the 20-times budget, next to
+the cost of one Paillier encryption's modular exponentiation with a 2,048-bit key
+(Python's ``pow``; gmpy2 is faster by about ten times) and of one round that encrypts every
+row once.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=5_000)
     parser.add_argument("--overlap", type=float, default=0.8)
     parser.add_argument("--full", action="store_true", help="25,000 each, 20,000 in common")
+    parser.add_argument("--costs", action="store_true", help="the training budget and Paillier")
     args = parser.parse_args()
     if args.full:
         args.customers, args.enterprises, args.overlap = 25_000, 25_000, 0.8
@@ -88,6 +96,34 @@ def main() -> None:
     say(
         f"bytes: {up:,} up, {down:,} down, {back:,} positions back; "
         f"{up + down + back:,} in all ({(up + down + back) / 1e6:.1f} MB)"
+    )
+    if args.costs:
+        costs(rows=20_000, features=30)
+
+
+def costs(*, rows: int, features: int) -> None:
+    import secrets
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(20261207)
+    x = rng.normal(size=(rows, features))
+    y = (x @ rng.normal(size=features) + rng.logistic(size=rows) > 2).astype(int)
+    started = time.perf_counter()
+    LogisticRegression(max_iter=1000, class_weight="balanced").fit(x, y)
+    fit = time.perf_counter() - started
+    n = secrets.randbits(2048) | (1 << 2047) | 1
+    square = n * n
+    started = time.perf_counter()
+    tries = 20
+    for _ in range(tries):
+        pow(secrets.randbelow(n), n, square)
+    one = (time.perf_counter() - started) / tries
+    say(f"centralized fit, {rows:,} x {features}: {fit:.2f} s; 20 times: {20 * fit:.1f} s")
+    say(
+        f"Paillier (2,048 bits) r^n mod n^2: {one * 1e3:.1f} ms; one round encrypting every "
+        f"row: {rows * one:.0f} s ({rows * one / (20 * fit):.0f} times the whole budget)"
     )
 
 

@@ -25,6 +25,7 @@ def mount_portal(app: FastAPI) -> None:
         consent_pages,
         dashboard,
         graph_pages,
+        joint_pages,
         keys,
         ledger_pages,
         market_pages,
@@ -60,6 +61,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(sharing_pages.router)
     app.include_router(stats_pages.router)
     app.include_router(stats_public_pages.router)
+    app.include_router(joint_pages.router)
     auth.install_portal_error_handlers(app)
 
 
