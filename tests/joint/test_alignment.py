@@ -150,3 +150,17 @@ def test_only_an_institution_aligns(
             "/api/v1/joint/alignments", json={"points": points}, headers=auth(who)
         )
         assert refused.status_code == 403
+
+
+def test_a_revoked_letter_takes_no_part(
+    client: TestClient, auth: Auth, world: World, session: Session
+) -> None:
+    from xinyidai.consent import service as consent_service
+
+    letter = grant(session, world, purpose="joint_modelling")
+    consent_service.revoke(
+        session, principal=world.principal(session, "enterprise"), letter=letter, reason=None
+    )
+    session.commit()
+    aligned = joint_client.align(Center(client, auth("bank")), [ENTERPRISE_CODE])
+    assert (aligned.codes, aligned.offered) == ([], 0)
