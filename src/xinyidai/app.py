@@ -42,6 +42,7 @@ from xinyidai.iam.api import router as iam_router
 from xinyidai.iam.security import same
 from xinyidai.ingest.api import router as ingest_router
 from xinyidai.jobs import load_all_tasks
+from xinyidai.joint.api import router as joint_router
 from xinyidai.ledger.api import router as ledger_router
 from xinyidai.market.api import router as market_router
 from xinyidai.observability import readiness
@@ -85,6 +86,7 @@ def api_router() -> APIRouter:
     router.include_router(sharing_router)
     router.include_router(federation_router)
     router.include_router(stats_router)
+    router.include_router(joint_router)
     router.include_router(profile_router)
     return router
 
@@ -116,6 +118,7 @@ OPENAPI_TAGS = [
     {"name": "federation", "description": "The network of platforms: nodes, signed exchanges"},
     {"name": "stats", "description": "Figures per day and dimension, targets, exports"},
     {"name": "profile", "description": "Panoramic profiles of enterprises"},
+    {"name": "joint", "description": "Joint modelling: threshold answers, never the values"},
     {"name": "operations", "description": "Liveness, readiness and metrics"},
 ]
 

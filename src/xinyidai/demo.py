@@ -26,6 +26,7 @@ from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ingest.models import Batch
 from xinyidai.jobs import load_all_tasks
+from xinyidai.joint.service import demo as joint_demo
 from xinyidai.ledger import keys as ledger_keys
 from xinyidai.ledger import service as ledger_service
 from xinyidai.market.service import demo as market_demo
@@ -227,6 +228,15 @@ def run(
             report(
                 f"statistics: a year of history, {history.applications} applications and "
                 f"{history.loans} loans; the figures rebuilt"
+            )
+    with session_scope() as session:
+        joint = joint_demo.ensure_demo_joint(
+            session, enterprise=_principal(session, "enterprise"), bank=_principal(session, "bank")
+        )
+        if joint.created:
+            report(
+                f"joint modelling: {joint.answers} threshold answers for the bank; alignment "
+                f"{joint.alignment_id} found {joint.matched} of its customers with letters"
             )
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")

@@ -9,6 +9,7 @@ TASK_MODULES: tuple[str, ...] = (
     "xinyidai.consent.jobs",
     "xinyidai.graph.jobs",
     "xinyidai.ingest.jobs",
+    "xinyidai.joint.service",  # no tasks yet: its ledger source (alignments) for verify
     "xinyidai.ledger.jobs",
     "xinyidai.market.jobs",
     "xinyidai.observability",

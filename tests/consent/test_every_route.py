@@ -49,6 +49,11 @@ DATA_ROUTES: dict[tuple[str, str], Callable[[TestClient, dict[str, str]], Any]] 
         json={"credit_code": CODE, "category": "tax_payment", "op": "exists"},
         headers=h,
     ),
+    ("POST", "/api/v1/joint/thresholds"): lambda c, h: c.post(
+        "/api/v1/joint/thresholds",
+        json={"credit_code": CODE, "question": "tax_paid_last_year", "threshold": "1000"},
+        headers=h,
+    ),
 }
 EXPORTS: dict[str, Callable[[TestClient, dict[str, str]], Any]] = {
     "records as CSV": lambda c, h: c.get(
@@ -345,6 +350,18 @@ NO_RECORDS = {
     ): "an application, to the bank and operator",
     ("POST", "/api/v1/sharing/subsidy-batches/{batch_id}/transitions"): "an application's state",
     ("GET", "/api/v1/sharing/subsidies"): "the subsidies paid to the caller's own enterprise",
+    # joint modelling (tests/joint)
+    ("GET", "/api/v1/joint/thresholds"): (
+        "the caller's own threshold answers: the yes or no each decision already allowed"
+    ),
+    ("POST", "/api/v1/joint/alignments"): (
+        "blinded points of enterprises whose letters allow joint_modelling to the caller "
+        "(pseudo-random without its secret); no record data"
+    ),
+    ("POST", "/api/v1/joint/alignments/{alignment_id}/matches"): (
+        "the institution's own matches; answers sizes only"
+    ),
+    ("GET", "/api/v1/joint/alignments"): "alignments' sizes, to the institution and operator",
     # statistics (tests/stats): aggregates over many subjects, never one enterprise's data;
     # breakdown cells under stats.min_cell are suppressed for every reader but the operator
     ("GET", "/api/v1/stats/figures"): "the list of figures",

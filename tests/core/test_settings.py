@@ -156,6 +156,8 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
         Path("/etc/xyd/evaluation.json"),
     ),
     "XYD_STATS_TIMELY_DAYS": ("stats.timely_days", "15", 15),
+    "XYD_JOINT_THRESHOLD_ANSWERS": ("joint.threshold_answers", "5", 5),
+    "XYD_JOINT_THRESHOLD_WINDOW_DAYS": ("joint.threshold_window_days", "7", 7),
 }
 
 

@@ -97,6 +97,6 @@ def test_ledger_verify_from_the_command_line_checks_every_domains_sources(tmp_pa
     verified = xyd(tmp_path, "ledger", "verify", XYD_DATABASE_URL=database)
     assert verified.returncode == 0, verified.stderr
     sources = json.loads(verified.stdout)["sources"]
-    assert {"blacklist", "objection", "letter", "access"} <= {
+    assert {"blacklist", "objection", "letter", "access", "alignment"} <= {
         kind.split(".")[-1] for kind in sources
     }, sources

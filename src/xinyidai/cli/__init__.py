@@ -43,6 +43,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "sharing": ("sharing", "Risk sharing: schemes, compensation pools, claims, statements."),
     "node": ("node", "The network of platforms: this node's key, its peers, sync and status."),
     "stats": ("stats", "Figures per day and dimension: refresh, rebuild, show, export, targets."),
+    "joint": ("joint", "Joint modelling at an institution: align its customers with the center."),
 }
 
 # Commands at the top: name → (module whose ``register`` adds it, the line shown).

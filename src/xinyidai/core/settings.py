@@ -571,6 +571,21 @@ class StatsSettings(BaseModel):
     )
 
 
+class JointSettings(BaseModel):
+    threshold_answers: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description=(
+            "threshold answers one organization may have about one enterprise and one "
+            "question in the window (so thresholds cannot be walked to the value)"
+        ),
+    )
+    threshold_window_days: int = Field(
+        default=30, ge=1, le=366, description="the window the threshold answers are counted in"
+    )
+
+
 class BackupSettings(BaseModel):
     pg_bin_dir: Annotated[Path | None, BlankIsUnset] = Field(
         default=None,
@@ -646,6 +661,7 @@ class Settings(BaseSettings):
     backup: BackupSettings = Field(default_factory=BackupSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
+    joint: JointSettings = Field(default_factory=JointSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,7 @@ from xinyidai.federation import models as _federation  # noqa: F401
 from xinyidai.graph import models as _graph  # noqa: F401
 from xinyidai.iam import models as _iam  # noqa: F401
 from xinyidai.ingest import models as _ingest  # noqa: F401
+from xinyidai.joint import models as _joint  # noqa: F401
 from xinyidai.ledger import models as _ledger  # noqa: F401
 from xinyidai.market import models as _market  # noqa: F401
 from xinyidai.records import models as _records  # noqa: F401

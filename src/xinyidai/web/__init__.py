@@ -26,6 +26,7 @@ def mount_portal(app: FastAPI) -> None:
         dashboard,
         federation_pages,
         graph_pages,
+        joint_pages,
         keys,
         ledger_pages,
         market_pages,
@@ -62,6 +63,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(federation_pages.router)
     app.include_router(stats_pages.router)
     app.include_router(stats_public_pages.router)
+    app.include_router(joint_pages.router)
     auth.install_portal_error_handlers(app)
 
 

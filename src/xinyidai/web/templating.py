@@ -212,6 +212,8 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         OrgKind.ENTERPRISE,
     ):
         items.append(NavItem("/sharing", N_("Risk sharing")))
+    if active and principal.organization_kind in (OrgKind.INSTITUTION, OrgKind.OPERATOR):
+        items.append(NavItem("/joint", N_("Joint modelling")))
     if principal.is_admin and active and principal.organization_kind != OrgKind.OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):

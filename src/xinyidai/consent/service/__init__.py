@@ -56,6 +56,7 @@ from xinyidai.consent.service.letters import (
     revoke,
     start_of_day,
     state_counts,
+    subjects_with_letters,
     transitions_of,
     visible_or_raise,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "signatures_statement",
     "start_of_day",
     "state_counts",
+    "subjects_with_letters",
     "text_digest",
     "transitions_of",
     "visible_or_raise",

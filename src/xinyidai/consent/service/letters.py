@@ -775,6 +775,29 @@ def candidates(
     return list(session.scalars(stmt))
 
 
+def subjects_with_letters(session: Session, *, principal: Principal, purpose: str) -> list[str]:
+    """The credit codes whose active letters, valid now, let the principal's organization use
+    them for ``purpose`` (named, or any institution when it is one), in code order: who may
+    take part in a joint job. A letter used up or paused does not count."""
+    now = clock.now()
+    reach = [AuthorizationLetter.grantee_id == principal.organization_public_id]
+    if principal.organization_kind == OrgKind.INSTITUTION:
+        reach.append(AuthorizationLetter.grantee_scope == GranteeScope.ANY_INSTITUTION)
+    stmt = (
+        select(AuthorizationLetter.credit_code)
+        .where(
+            or_(*reach),
+            AuthorizationLetter.purpose == purpose,
+            AuthorizationLetter.state == LetterState.ACTIVE,
+            AuthorizationLetter.valid_from <= now,
+            AuthorizationLetter.valid_until > now,
+        )
+        .distinct()
+        .order_by(AuthorizationLetter.credit_code)
+    )
+    return list(session.scalars(stmt))
+
+
 def state_counts(session: Session) -> dict[str, int]:
     """How many letters there are in each state."""
     rows = session.execute(
