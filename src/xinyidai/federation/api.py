@@ -105,19 +105,7 @@ def list_refusals(
 @router.get("/received", response_model=list[ReceivedSummaryOut])
 def received(session: SessionDep, principal: OperatorUser) -> list[ReceivedSummaryOut]:
     """What this node received, per origin node and category (counts only)."""
-    return [
-        ReceivedSummaryOut(
-            origin=origin,
-            category=category,
-            versions=versions,
-            records=records,
-            desensitized=int(desensitized or 0),
-            last_applied_at=last,
-        )
-        for origin, category, versions, records, desensitized, last in session.execute(
-            down.received_statement()
-        )
-    ]
+    return down.received_summary(session)
 
 
 @router.post("/usage", response_model=list[UsageOut], status_code=201)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core import clock
 from xinyidai.core.i18n import N_
-from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
+from xinyidai.core.models import Base, BigId, StoredFileMixin, TimestampMixin, UTCDateTime
 from xinyidai.records.models import NoteKind
 
 
@@ -125,7 +125,7 @@ class ObjectionStep(Base):
     salt: Mapped[bytes] = mapped_column(LargeBinary(16))
 
 
-class Document(Base):
+class Document(StoredFileMixin, Base):
     """A file sent as proof; its bytes are kept under the data folder by their SHA-256 (never
     under the web root), its type the one its first bytes show."""
 
@@ -136,12 +136,6 @@ class Document(Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     owner_kind: Mapped[str] = mapped_column(String(20))
     owner_id: Mapped[int] = mapped_column(BigId)
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by: Mapped[str] = mapped_column(String(120))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class Notice(Base):

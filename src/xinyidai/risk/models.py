@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core import clock
-from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
+from xinyidai.core.models import Base, BigId, StoredFileMixin, TimestampMixin, UTCDateTime
 
 # --------------------------------------------------------------------------- watch list
 
@@ -220,7 +220,7 @@ class ListingStep(Base):
     salt: Mapped[bytes] = mapped_column(LargeBinary(16))
 
 
-class ListingDocument(Base):
+class ListingDocument(StoredFileMixin, Base):
     """A file sent with a proposal (evidence) or an objection; its bytes are kept under the
     data folder by their SHA-256, like uploads to ingestion."""
 
@@ -232,12 +232,6 @@ class ListingDocument(Base):
         BigId, ForeignKey("risk_listing.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str] = mapped_column(String(20))
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by: Mapped[str] = mapped_column(String(120))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 # --------------------------------------------------------------------------- anti-fraud

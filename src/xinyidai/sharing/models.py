@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyidai.core import clock
-from xinyidai.core.models import Base, BigId, TimestampMixin, UTCDateTime
+from xinyidai.core.models import Base, BigId, StoredFileMixin, TimestampMixin, UTCDateTime
 
 MONEY = Numeric(20, 2)
 RATE = Numeric(7, 4)  # a percentage, e.g. 40.0000 (a share) or 1.0000 (a fee a year)
@@ -197,7 +197,7 @@ class Claim(TimestampMixin, Base):
     state_reason: Mapped[str | None] = mapped_column(Text)
 
 
-class ClaimDocument(Base):
+class ClaimDocument(StoredFileMixin, Base):
     """A file sent with a claim (the loan contract, the default's proof, what a reviewer
     asked for); its bytes are kept under the data folder by their SHA-256 (``core.blobs``)."""
 
@@ -208,12 +208,6 @@ class ClaimDocument(Base):
     claim_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("sharing_claim.id", ondelete="CASCADE"), index=True
     )
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by: Mapped[str] = mapped_column(String(120))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class ClaimShare(Base):

@@ -24,7 +24,7 @@ from xinyidai.federation.models import (
     NodeState,
     RefusalReason,
 )
-from xinyidai.federation.schemas import MessageOut, ReceivedSummaryOut, RefusalOut
+from xinyidai.federation.schemas import MessageOut, RefusalOut
 from xinyidai.federation.service import down, exchange, nodes, up
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
@@ -107,19 +107,7 @@ def nodes_page(
 @router.get("/received")
 def received_page(request: Request, session: SessionDep, principal: Operator) -> Response:
     """What this node received, per origin node and category; usage fed back to it."""
-    rows = [
-        ReceivedSummaryOut(
-            origin=origin,
-            category=category,
-            versions=versions,
-            records=records,
-            desensitized=int(desensitized or 0),
-            last_applied_at=last,
-        )
-        for origin, category, versions, records, desensitized, last in session.execute(
-            down.received_statement()
-        )
-    ]
+    rows = down.received_summary(session)
     return render(
         request,
         "federation/received.html",

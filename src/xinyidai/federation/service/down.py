@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from xinyidai.catalog import service as catalog_service
 from xinyidai.core.settings import get_settings
 from xinyidai.federation.models import Direction, Message, MessageKind, Node, ReceivedVersion
+from xinyidai.federation.schemas import ReceivedSummaryOut
 from xinyidai.federation.service import exchange
 from xinyidai.federation.service.nodes import shared_categories
 from xinyidai.privacy import service as privacy_service
@@ -297,3 +298,20 @@ def received_statement() -> Any:
         .group_by(ReceivedVersion.origin, ReceivedVersion.category)
         .order_by(ReceivedVersion.origin, ReceivedVersion.category)
     )
+
+
+def received_summary(session: Session) -> list[ReceivedSummaryOut]:
+    """What this node received, per origin node and category (counts only)."""
+    return [
+        ReceivedSummaryOut(
+            origin=origin,
+            category=category,
+            versions=versions,
+            records=records,
+            desensitized=int(desensitized or 0),
+            last_applied_at=last,
+        )
+        for origin, category, versions, records, desensitized, last in session.execute(
+            received_statement()
+        )
+    ]
