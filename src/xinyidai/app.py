@@ -53,6 +53,7 @@ from xinyidai.risk.api import router as risk_router
 from xinyidai.scoring.api import router as scoring_router
 from xinyidai.sharing.api import router as sharing_router
 from xinyidai.stats.api import router as stats_router
+from xinyidai.supervision.api import router as supervision_router
 from xinyidai.tracing import telemetry_config
 from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
 
@@ -83,6 +84,7 @@ def api_router() -> APIRouter:
     router.include_router(rights_router)
     router.include_router(sharing_router)
     router.include_router(stats_router)
+    router.include_router(supervision_router)
     router.include_router(profile_router)
     return router
 
@@ -111,6 +113,10 @@ OPENAPI_TAGS = [
     {"name": "risk", "description": "Post-loan monitoring, early warning, fraud, blacklist"},
     {"name": "rights", "description": "Subject rights: objections, the rights inbox"},
     {"name": "sharing", "description": "Risk sharing, claims and compensation pools"},
+    {
+        "name": "supervision",
+        "description": "Supervision of institutions: assessments, agreement, findings",
+    },
     {"name": "stats", "description": "Figures per day and dimension, targets, exports"},
     {"name": "profile", "description": "Panoramic profiles of enterprises"},
     {"name": "operations", "description": "Liveness, readiness and metrics"},

@@ -42,6 +42,10 @@ GROUPS: dict[str, tuple[str, str]] = {
     "rights": ("rights", "Subject rights: objections past their deadline, reminders, decisions."),
     "sharing": ("sharing", "Risk sharing: schemes, compensation pools, claims, statements."),
     "stats": ("stats", "Figures per day and dimension: refresh, rebuild, show, export, targets."),
+    "supervision": (
+        "supervision",
+        "Supervision of institutions: assessments, agreements, findings.",
+    ),
 }
 
 # Commands at the top: name → (module whose ``register`` adds it, the line shown).

@@ -38,6 +38,7 @@ def mount_portal(app: FastAPI) -> None:
         sharing_pages,
         stats_pages,
         stats_public_pages,
+        supervision_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -58,6 +59,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(risk_warning_pages.router)
     app.include_router(rights_pages.router)
     app.include_router(sharing_pages.router)
+    app.include_router(supervision_pages.router)
     app.include_router(stats_pages.router)
     app.include_router(stats_public_pages.router)
     auth.install_portal_error_handlers(app)
