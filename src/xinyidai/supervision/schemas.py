@@ -6,12 +6,15 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xinyidai.core.bounds import Int
+from xinyidai.core.bounds import Flag, Int
 
 REASON_MAX = 2000
 
 
 class AgreementIn(BaseModel):
+    # a number or a yes-or-no is what JSON calls one: "0", 0.0 and false are not numbers
+    model_config = ConfigDict(strict=True)
+
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=50_000)
 
@@ -42,18 +45,24 @@ class SignatureOut(BaseModel):
 
 
 class SignIn(BaseModel):
+    # a number or a yes-or-no is what JSON calls one: "0", 0.0 and false are not numbers
+    model_config = ConfigDict(strict=True)
+
     version: Int = Field(ge=1, description="the version read and signed")
-    accept: bool = Field(description="true: I have read the agreement and sign it")
+    accept: Flag = Field(description="true: I have read the agreement and sign it")
 
 
 class ChecklistItemIn(BaseModel):
+    # a number or a yes-or-no is what JSON calls one: "0", 0.0 and false are not numbers
+    model_config = ConfigDict(strict=True)
+
     code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
     title: str = Field(min_length=1, max_length=200)
     guidance: str = Field(default="", max_length=4000)
-    required: bool = True
+    required: Flag = True
     weight: Int = Field(default=10, ge=0, le=100)
     position: Int = Field(default=0, ge=0, le=1000)
-    active: bool = True
+    active: Flag = True
 
 
 class ChecklistItemOut(BaseModel):
@@ -109,6 +118,9 @@ class AssessmentDetailOut(AssessmentOut):
 
 
 class ReviewIn(BaseModel):
+    # a number or a yes-or-no is what JSON calls one: "0", 0.0 and false are not numbers
+    model_config = ConfigDict(strict=True)
+
     item_code: str = Field(min_length=1, max_length=40)
     verdict: str = Field(description="accepted or rejected")
     score: Int = Field(ge=0, le=100, description="0..100 for this item")
@@ -116,6 +128,9 @@ class ReviewIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
+    # a number or a yes-or-no is what JSON calls one: "0", 0.0 and false are not numbers
+    model_config = ConfigDict(strict=True)
+
     outcome: str = Field(description="pass, fail, or return (to the institution for more)")
     level: str | None = Field(default=None, description="A, B or C when passed")
     conditions: str | None = Field(default=None, max_length=REASON_MAX)
@@ -141,12 +156,18 @@ class StandingOut(BaseModel):
 
 
 class FindingIn(BaseModel):
+    # a number or a yes-or-no is what JSON calls one: "0", 0.0 and false are not numbers
+    model_config = ConfigDict(strict=True)
+
     organization_id: str = Field(min_length=1, max_length=40)
     event_id: str = Field(min_length=1, max_length=40, description="the access event misused")
     summary: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 class FindingMoveIn(BaseModel):
+    # a number or a yes-or-no is what JSON calls one: "0", 0.0 and false are not numbers
+    model_config = ConfigDict(strict=True)
+
     transition: str = Field(description="explain, remedy or sanction")
     reason: str | None = Field(default=None, max_length=REASON_MAX)
     sanction: str | None = Field(
