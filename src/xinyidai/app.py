@@ -55,6 +55,7 @@ from xinyidai.risk.api import router as risk_router
 from xinyidai.scoring.api import router as scoring_router
 from xinyidai.sharing.api import router as sharing_router
 from xinyidai.stats.api import router as stats_router
+from xinyidai.supervision.api import router as supervision_router
 from xinyidai.tracing import telemetry_config
 from xinyidai.web import mount_portal, refuse_demo_accounts_in_production
 
@@ -87,6 +88,7 @@ def api_router() -> APIRouter:
     router.include_router(federation_router)
     router.include_router(stats_router)
     router.include_router(joint_router)
+    router.include_router(supervision_router)
     router.include_router(profile_router)
     return router
 
@@ -116,6 +118,10 @@ OPENAPI_TAGS = [
     {"name": "rights", "description": "Subject rights: objections, the rights inbox"},
     {"name": "sharing", "description": "Risk sharing, claims and compensation pools"},
     {"name": "federation", "description": "The network of platforms: nodes, signed exchanges"},
+    {
+        "name": "supervision",
+        "description": "Supervision of institutions: assessments, agreement, findings",
+    },
     {"name": "stats", "description": "Figures per day and dimension, targets, exports"},
     {"name": "profile", "description": "Panoramic profiles of enterprises"},
     {"name": "joint", "description": "Joint modelling: threshold answers, never the values"},

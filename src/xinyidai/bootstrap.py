@@ -10,6 +10,7 @@ from xinyidai.consent import service as consent_service
 from xinyidai.core import migrate
 from xinyidai.core.db import build_engine
 from xinyidai.core.settings import get_settings
+from xinyidai.supervision import service as supervision_service
 
 
 def initialize(url: str | None = None) -> dict[str, int]:
@@ -23,7 +24,14 @@ def initialize(url: str | None = None) -> dict[str, int]:
         with Session(engine) as session:
             added = catalog_service.load_defaults(session, actor="system")
             texts = consent_service.load_default_text(session)
+            agreements = supervision_service.agreements.load_default(session)
+            items = supervision_service.checklist.load_default(session)
             session.commit()
     finally:
         engine.dispose()
-    return {"catalog_categories_added": added, "commitment_texts_added": texts}
+    return {
+        "catalog_categories_added": added,
+        "commitment_texts_added": texts,
+        "agreement_versions_added": agreements,
+        "checklist_items_added": items,
+    }

@@ -39,6 +39,7 @@ from xinyidai.risk.service import demo as risk_demo
 from xinyidai.scoring import service as rating_service
 from xinyidai.sharing.service import demo as sharing_demo
 from xinyidai.stats.service import demo as stats_demo
+from xinyidai.supervision.service import demo as supervision_demo
 from xinyidai.synth import generate
 
 log = logging.getLogger(__name__)
@@ -237,6 +238,15 @@ def run(
             report(
                 f"joint modelling: {joint.answers} threshold answers for the bank; alignment "
                 f"{joint.alignment_id} found {joint.matched} of its customers with letters"
+            )
+    with session_scope() as session:
+        supervision = supervision_demo.ensure_demo_supervision(session)
+        if supervision.created:
+            levels = ", ".join(sorted(set(supervision.levels.values())))
+            report(
+                f"supervision: institutions at levels {levels}, assessment "
+                f"{supervision.overdue} overdue, {supervision.queued} in the operator's queue, "
+                f"finding {supervision.finding} open"
             )
     manifest = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     report(f"region {manifest['region']['name']}: {enterprises} enterprises, seed {seed}")

@@ -19,6 +19,7 @@ TASK_MODULES: tuple[str, ...] = (
     "xinyidai.scoring.jobs",
     "xinyidai.sharing.jobs",
     "xinyidai.stats.jobs",
+    "xinyidai.supervision.jobs",
 )
 
 

@@ -394,6 +394,33 @@ NO_RECORDS = {
     ("POST", "/api/v1/federation/inbox"): (
         "another node's signed message in; answers a signed receipt (marks and counts)"
     ),
+    # supervision (tests/supervision): institutions' own security documents and the
+    # operator's findings about them, never an enterprise's data
+    ("GET", "/api/v1/supervision/agreement"): "the confidentiality agreement's text",
+    ("GET", "/api/v1/supervision/agreement/versions"): "the agreement's versions",
+    ("POST", "/api/v1/supervision/agreement"): "publishes a version",
+    ("POST", "/api/v1/supervision/agreement/signatures"): "an institution's signature",
+    ("GET", "/api/v1/supervision/agreement/signatures"): "who signed which version",
+    ("GET", "/api/v1/supervision/checklist"): "the security checklist",
+    ("POST", "/api/v1/supervision/checklist"): "edits the checklist",
+    ("GET", "/api/v1/supervision/assessments"): "institutions' security assessments",
+    ("POST", "/api/v1/supervision/assessments"): "opens an assessment",
+    ("GET", "/api/v1/supervision/assessments/queue"): "assessments waiting for review",
+    ("GET", "/api/v1/supervision/assessments/{assessment_id}"): "one assessment's answers",
+    ("POST", "/api/v1/supervision/assessments/{assessment_id}/answers"): "an answer",
+    (
+        "GET",
+        "/api/v1/supervision/assessments/{assessment_id}/answers/{item_code}/evidence",
+    ): "an institution's own evidence file",
+    ("POST", "/api/v1/supervision/assessments/{assessment_id}/submit"): "an assessment's state",
+    ("POST", "/api/v1/supervision/assessments/{assessment_id}/reviews"): "an item's review",
+    ("POST", "/api/v1/supervision/assessments/{assessment_id}/decision"): "the decision",
+    ("GET", "/api/v1/supervision/institutions"): "institutions' levels and holds",
+    ("GET", "/api/v1/supervision/findings"): "findings against institutions",
+    ("POST", "/api/v1/supervision/findings"): "opens a finding (names an access event by id)",
+    ("POST", "/api/v1/supervision/findings/scan"): "findings from the access log's flags",
+    ("GET", "/api/v1/supervision/findings/{finding_id}"): "one finding",
+    ("POST", "/api/v1/supervision/findings/{finding_id}/transitions"): "a finding's state",
 }
 
 

@@ -22,6 +22,7 @@ from xinyidai.iam import service as iam_service
 from xinyidai.iam.schemas import Principal
 from xinyidai.ingest import service as ingest_service
 from xinyidai.ingest.models import Batch
+from xinyidai.supervision.service import demo as supervision_demo
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -186,6 +187,8 @@ def build_world(session: Session) -> World:
         institution_type="bank",
         licence_number="B0000H000000002",
     )
+    # fit to read: the confidentiality agreement signed, an assessment passed
+    supervision_demo.certify(session, other)
     iam_service.create_user(
         session,
         organization=other,

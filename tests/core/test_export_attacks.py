@@ -25,6 +25,7 @@ from tests.web.conftest import csrf_of, sign_in
 from xinyidai.cli import app as cli
 from xinyidai.iam import service as iam_service
 from xinyidai.records.models import CreditRecord
+from xinyidai.supervision.service import demo as supervision_demo
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -167,6 +168,8 @@ def test_a_formula_in_an_access_event_is_exported_as_text(
         institution_type="bank",
         licence_number="B0000H000000099",
     )
+    # fit to read: the confidentiality agreement signed, an assessment passed
+    supervision_demo.certify(session, bank)
     iam_service.create_user(
         session,
         organization=bank,

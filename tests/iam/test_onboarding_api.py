@@ -15,6 +15,7 @@ from xinyidai.iam import service
 from xinyidai.iam.auth import CurrentUser, InstitutionUser
 from xinyidai.iam.models import Organization, StateChange, User
 from xinyidai.registry import service as registry_service
+from xinyidai.supervision.service import demo as supervision_demo
 
 Headers = Callable[[str], dict[str, str]]
 
@@ -167,6 +168,17 @@ def test_an_institution_applies_and_the_operator_approves(
     operator = auth("operator")
     pending = client.get("/api/v1/organizations?state=pending", headers=operator).json()
     assert [item["public_id"] for item in pending["items"]] == [organization["public_id"]]
+
+    # onboarding waits for a passed security assessment
+    early = client.post(
+        f"/api/v1/organizations/{organization['public_id']}/approve", headers=operator
+    )
+    assert early.status_code == 409
+    assert early.json()["error"]["field"] == "assessment"
+    supervision_demo.certify(
+        session, service.get_organization_or_raise(session, public_id=organization["public_id"])
+    )
+    session.commit()
 
     approved = client.post(
         f"/api/v1/organizations/{organization['public_id']}/approve", headers=operator

@@ -27,6 +27,21 @@ PENDING_MAY = {
     ("POST", "/api/v1/me/password"): "its own password",
     ("POST", "/api/v1/registrations/enterprise"): "onboarding (anonymous; the token is ignored)",
     ("POST", "/api/v1/registrations/institution"): "onboarding (anonymous; the token is ignored)",
+    # an applicant institution signs the agreement and is assessed before it is approved
+    ("GET", "/api/v1/supervision/agreement"): "the agreement to sign before approval",
+    ("POST", "/api/v1/supervision/agreement/signatures"): "signing it",
+    ("GET", "/api/v1/supervision/agreement/signatures"): "its own signatures",
+    ("GET", "/api/v1/supervision/checklist"): "the security checklist it answers",
+    ("GET", "/api/v1/supervision/assessments"): "its own assessments",
+    ("POST", "/api/v1/supervision/assessments"): "opening its onboarding assessment",
+    ("GET", "/api/v1/supervision/assessments/{assessment_id}"): "its own assessment",
+    ("POST", "/api/v1/supervision/assessments/{assessment_id}/answers"): "answering it",
+    ("GET", "/api/v1/supervision/assessments/{assessment_id}/answers/{item_code}/evidence"): (
+        "its own evidence"
+    ),
+    ("POST", "/api/v1/supervision/assessments/{assessment_id}/submit"): "handing it in",
+    ("GET", "/api/v1/supervision/findings"): "its own findings",
+    ("GET", "/api/v1/supervision/findings/{finding_id}"): "its own finding",
 }
 
 

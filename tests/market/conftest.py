@@ -19,6 +19,7 @@ from xinyidai.iam.schemas import Principal
 from xinyidai.iam.service import DemoAccount
 from xinyidai.registry import service as registry_service
 from xinyidai.registry.schemas import EnterpriseIn
+from xinyidai.supervision.service import demo as supervision_demo
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -83,6 +84,8 @@ def market(session: Session, demo: list[DemoAccount]) -> None:
         institution_type="bank",
         licence_number="B0000H000000002",
     )
+    # fit to read: the confidentiality agreement signed, an assessment passed
+    supervision_demo.certify(session, bank2)
     iam_service.create_user(
         session,
         organization=bank2,

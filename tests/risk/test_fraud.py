@@ -25,6 +25,7 @@ from xinyidai.core import clock
 from xinyidai.iam import service as iam_service
 from xinyidai.risk.models import FraudCase, FraudHit, FraudNote, FraudScan
 from xinyidai.risk.service import fraud, fraud_cases
+from xinyidai.supervision.service import demo as supervision_demo
 
 API = "/api/v1/risk/fraud"
 runner = CliRunner()
@@ -42,6 +43,8 @@ def products(client: TestClient, auth: Auth, market: None, session: Session) -> 
         institution_type="bank",
         licence_number="B0000H000000003",
     )
+    # fit to read: the confidentiality agreement signed, an assessment passed
+    supervision_demo.certify(session, bank3)
     iam_service.create_user(
         session,
         organization=bank3,

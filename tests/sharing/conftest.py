@@ -17,6 +17,7 @@ from tests.market.conftest import Auth, apply, market, publish, signed  # noqa: 
 from tests.web.conftest import portal  # noqa: F401
 from xinyidai.core import clock
 from xinyidai.iam import service as iam_service
+from xinyidai.supervision.service import demo as supervision_demo
 
 
 @pytest.fixture
@@ -31,6 +32,8 @@ def guarantor(session: Session, signed: None) -> str:  # noqa: F811
         institution_type="guarantor",
         licence_number="G0000H000000001",
     )
+    # fit to read: the confidentiality agreement signed, an assessment passed
+    supervision_demo.certify(session, org)
     iam_service.create_user(
         session,
         organization=org,

@@ -30,8 +30,11 @@ def _b64(value: bytes) -> str:
 
 @pytest.fixture
 def logged(session: Session, tmp_path: Path, demo: object) -> Session:
-    """Five court records in the ledger (two of them about enterprise 1), sequenced and signed."""
+    """Five court records in the ledger (two of them about enterprise 1), sequenced and signed,
+    after the leaves the demo accounts left (the demo bank's agreement and assessment): their
+    count is ``session.info["base"]``."""
     keys.create_key()
+    session.info["base"] = ledger.integrate(session)
     second_case = [code(1), "宁夏测试1有限公司", "(2024)宁0104执99号", "兴庆区人民法院",
                    "2024-05-06", "88.00", "640104"]  # fmt: skip
     rows = [good_row(n) for n in range(1, 5)] + [second_case]
@@ -127,17 +130,18 @@ def test_the_page_shows_the_signed_checkpoint_key_and_witnesses(
     assert response.status_code == 200
     html = response.text
     assert "<h1>账本</h1>" in html
-    assert _testid(html, "tree-size") == "6"
+    assert _testid(html, "tree-size") == str(session.info["base"] + 6)
     assert _testid(html, "root-hash") == _b64(bytes(current.root_hash))
     signed_note = _testid(html, "signed-note")
-    assert signed_note.startswith(f"{keys.origin()}\n6\n{_b64(bytes(current.root_hash))}\n")
+    size = session.info["base"] + 6
+    assert signed_note.startswith(f"{keys.origin()}\n{size}\n{_b64(bytes(current.root_hash))}\n")
     assert "— w.test/steady " in signed_note
     assert _testid(html, "verifier-key") == ledger.verifier_key()
     assert re.search(
-        r'data-witness="w.test/early">.*?<td[^>]*>5</td>.*?data-covers="no"', html, re.S
+        rf'data-witness="w.test/early">.*?<td[^>]*>{size - 1}</td>.*?data-covers="no"', html, re.S
     )
     assert re.search(
-        r'data-witness="w.test/steady">.*?<td[^>]*>6</td>.*?data-covers="yes"', html, re.S
+        rf'data-witness="w.test/steady">.*?<td[^>]*>{size}</td>.*?data-covers="yes"', html, re.S
     )
     assert "2023-11-15 06:15:00" in html  # 1_700_000_100 in Asia/Shanghai
 
@@ -167,11 +171,12 @@ def test_signing_in_is_needed(client: TestClient) -> None:
 def test_check_by_index_shows_the_event_and_a_verified_proof(
     portal: Portal, logged: Session
 ) -> None:
-    response = portal("auditor").get("/ledger/check", params={"by": "index", "index": "2"})
+    index = logged.info["base"] + 2
+    response = portal("auditor").get("/ledger/check", params={"by": "index", "index": str(index)})
     assert response.status_code == 200
     html = response.text
-    _assert_verified(html, logged, 2)
-    entry = ledger.get_by_index_or_raise(logged, index=2)
+    _assert_verified(html, logged, index)
+    entry = ledger.get_by_index_or_raise(logged, index=index)
     event = ledger.decode_leaf(bytes(entry.leaf))
     assert (event["kind"], event["v"]) == ("record.version", 2)
     assert event["digest"] in html
@@ -293,12 +298,13 @@ def test_a_leaf_changed_in_the_database_fails_its_proof(portal: Portal, logged: 
     from xinyidai.ledger.models import LedgerEntry
 
     session = logged
-    entry = ledger.get_by_index_or_raise(session, index=1)
+    index = session.info["base"] + 1
+    entry = ledger.get_by_index_or_raise(session, index=index)
     forged = bytes(entry.leaf).replace(b'"record.version"', b'"record.forged"')
     assert forged != bytes(entry.leaf)
-    session.execute(update(LedgerEntry).where(LedgerEntry.idx == 1).values(leaf=forged))
+    session.execute(update(LedgerEntry).where(LedgerEntry.idx == index).values(leaf=forged))
     session.commit()
-    html = portal("auditor").get("/ledger/check", params={"by": "index", "index": "1"}).text
+    html = portal("auditor").get("/ledger/check", params={"by": "index", "index": str(index)}).text
     assert _result(html, "proof-verdict") == "mismatch"
     assert "计算所得根哈希与签名根哈希不一致" in html
     assert _testid(html, "computed-root") != _testid(html, "signed-root")

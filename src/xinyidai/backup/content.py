@@ -68,6 +68,8 @@ REFERENCE_TABLES = frozenset(
         "graph_index_state",
         "ledger_head",
         "stats_lock",
+        "supervision_agreement",
+        "supervision_checklist_item",
     }
 )
 

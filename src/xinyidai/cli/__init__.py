@@ -44,6 +44,10 @@ GROUPS: dict[str, tuple[str, str]] = {
     "node": ("node", "The network of platforms: this node's key, its peers, sync and status."),
     "stats": ("stats", "Figures per day and dimension: refresh, rebuild, show, export, targets."),
     "joint": ("joint", "Joint modelling at an institution: align its customers with the center."),
+    "supervision": (
+        "supervision",
+        "Supervision of institutions: assessments, agreements, findings.",
+    ),
 }
 
 # Commands at the top: name → (module whose ``register`` adds it, the line shown).

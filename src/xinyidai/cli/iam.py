@@ -30,7 +30,7 @@ def create_org(
         None, help="a provider's department code, as the catalogue names it (e.g. tax)"
     ),
     institution_type: str | None = typer.Option(
-        None, help="bank, insurer, guarantor, microlender, leasing, factoring"
+        None, help="bank, insurer, guarantor, microlender, leasing, factoring, pawnshop"
     ),
     licence_number: str | None = typer.Option(None, help="financial licence number"),
 ) -> None:

@@ -78,6 +78,11 @@ WRONG_GRANTEE = "wrong_grantee"
 WRONG_SUBJECT = "wrong_subject"
 NOT_COVERED = "category_not_covered"
 TOO_FREQUENT = "too_frequent"
+# An institution held back by supervision (``iam.service.clearance.Hold``'s values).
+AGREEMENT_UNSIGNED = "agreement_unsigned"
+AGREEMENT_LAPSED = "agreement_lapsed"
+ASSESSMENT_MISSING = "assessment_missing"
+ASSESSMENT_LAPSED = "assessment_lapsed"
 
 
 # --------------------------------------------------------------------------- the decision

@@ -501,6 +501,34 @@ class FederationSettings(BaseModel):
     )
 
 
+class SupervisionSettings(BaseModel):
+    read_gate: bool = Field(
+        default=True,
+        description=(
+            "refuse an institution's reads of non-public data until it has signed the "
+            "confidentiality agreement in force and holds a passed, unexpired assessment"
+        ),
+    )
+    agreement_grace_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="days an institution has to sign a new version of the agreement",
+    )
+    assessment_valid_days: int = Field(
+        default=365, ge=30, le=1095, description="days a passed security assessment lasts"
+    )
+    reminder_days: int = Field(
+        default=30,
+        ge=0,
+        le=180,
+        description="days before an assessment expires its institution is reminded",
+    )
+    max_evidence_mb: int = Field(
+        default=10, ge=1, le=200, description="largest evidence file sent with an assessment"
+    )
+
+
 class RiskSettings(BaseModel):
     watch_associates: bool = Field(
         default=True,
@@ -662,6 +690,7 @@ class Settings(BaseSettings):
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
     joint: JointSettings = Field(default_factory=JointSettings)
+    supervision: SupervisionSettings = Field(default_factory=SupervisionSettings)
 
     @classmethod
     def settings_customise_sources(

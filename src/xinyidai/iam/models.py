@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xinyidai.core import clock
@@ -30,6 +30,7 @@ class InstitutionType(StrEnum):
     MICROLENDER = "microlender"
     LEASING = "leasing"
     FACTORING = "factoring"
+    PAWNSHOP = "pawnshop"  # 典当行
 
 
 class OrgState(StrEnum):
@@ -197,3 +198,27 @@ class StateChange(Base):
     actor: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class ReadClearance(Base):
+    """What lets an institution read non-public credit data: the confidentiality agreement
+    it signed and its passed security assessment (NX-18, GX-5).
+
+    The supervision domain grants and withdraws it; it is kept here, below the access
+    decision in ``consent``, because that decision must read it on every read and may not
+    import the domain above it. No row: nothing signed, nothing assessed.
+    """
+
+    __tablename__ = "iam_read_clearance"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("iam_organization.id", ondelete="CASCADE"), primary_key=True
+    )
+    agreement_version: Mapped[int | None] = mapped_column(Integer)
+    agreement_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A newer version is in force and must be signed by then (None: nothing outstanding).
+    agreement_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    assessment_id: Mapped[str | None] = mapped_column(String(40))
+    assessment_level: Mapped[str | None] = mapped_column(String(2))
+    assessment_expires_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -155,7 +155,7 @@ class EnterpriseRegistrationIn(BaseModel):
 class InstitutionApplicationIn(BaseModel):
     name: str
     institution_type: str = Field(
-        description="bank, insurer, guarantor, microlender, leasing or factoring"
+        description="bank, insurer, guarantor, microlender, leasing, factoring or pawnshop"
     )
     licence_number: str
     credit_code: str | None = None

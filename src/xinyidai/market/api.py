@@ -97,6 +97,10 @@ def browse_products(
     amount: Annotated[Decimal | None, Query(description="yuan within the product's range")] = None,
     institution: Annotated[str | None, Query(description="institution public id")] = None,
     q: Annotated[str | None, Query(description="words in the name")] = None,
+    policy: Annotated[
+        bool | None,
+        Query(description="true: policy products only (linked to a scheme); false: others"),
+    ] = None,
 ) -> Page[ProductOut]:
     """The product supermarket (public): published products of active institutions."""
     stmt = service.products.supermarket_statement(
@@ -107,6 +111,7 @@ def browse_products(
         amount=amount,
         institution=institution,
         q=q,
+        policy=policy,
     )
     return page_of(session, stmt, paging, product_out)
 

@@ -117,6 +117,9 @@ class Product(TimestampMixin, Base):
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSON)
     documents: Mapped[list[str]] = mapped_column(JSON)
     zones: Mapped[list[str]] = mapped_column(JSON)
+    # A policy product names the risk-sharing and subsidy schemes it is eligible for (their
+    # public ids; the sharing domain says which exist, through ``products.scheme_finders``).
+    policy_schemes: Mapped[list[str]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(20), index=True)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state_changed_by: Mapped[str] = mapped_column(String(120))

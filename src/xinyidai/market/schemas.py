@@ -27,7 +27,12 @@ PRODUCT_TYPES = (
     "ip_pledge",  # intellectual-property pledge
     "guarantee",  # guarantee
 )
-ZONES = ("rural", "green", "regional", "fast", "relief")
+ZONES = ("rural", "green", "regional", "fast", "relief", "first_loan", "renewal")
+# Zones that carry a borrower rule of their own: a first loan (首贷) is for an enterprise
+# with no loan on the platform yet; a renewal without repayment (无还本续贷) for one whose
+# loan on the platform is current and in good standing.
+FIRST_LOAN = "first_loan"
+RENEWAL = "renewal"
 REPAYMENT_METHODS = ("equal_instalment", "equal_principal", "interest_only")
 COLLATERAL = (
     "none",
@@ -80,6 +85,12 @@ class ProductIn(BaseModel):
     eligibility: Eligibility = Field(default_factory=Eligibility)
     documents: list[str] = Field(default_factory=list, description="documents required")
     zones: list[str] = Field(default_factory=list, description=", ".join(ZONES))
+    policy_schemes: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="a policy product: the risk-sharing (sch_…) and interest-subsidy (sub_…) "
+        "schemes it is eligible for",
+    )
 
 
 class ProductOut(BaseModel):
@@ -104,6 +115,7 @@ class ProductOut(BaseModel):
     eligibility: dict[str, Any]
     documents: list[str]
     zones: list[str]
+    policy_schemes: list[str]
     state: str
     state_changed_at: datetime
     state_changed_by: str
@@ -191,6 +203,8 @@ class EnterpriseFacts(BaseModel):
     tax_grade: str | None = None
     blacklisted: bool | None = None
     fraud_confirmed: bool | None = None
+    loans_on_platform: int | None = None
+    loan_in_good_standing: bool | None = None
 
 
 # --------------------------------------------------------------------------- webhooks

@@ -22,6 +22,7 @@ from xinyidai.risk import models as _risk  # noqa: F401
 from xinyidai.scoring import models as _scoring  # noqa: F401
 from xinyidai.sharing import models as _sharing  # noqa: F401
 from xinyidai.stats import models as _stats  # noqa: F401
+from xinyidai.supervision import models as _supervision  # noqa: F401
 
 metadata = Base.metadata
 

@@ -40,6 +40,7 @@ def mount_portal(app: FastAPI) -> None:
         sharing_pages,
         stats_pages,
         stats_public_pages,
+        supervision_pages,
     )
     from xinyidai.web import data as data_pages
 
@@ -61,6 +62,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(rights_pages.router)
     app.include_router(sharing_pages.router)
     app.include_router(federation_pages.router)
+    app.include_router(supervision_pages.router)
     app.include_router(stats_pages.router)
     app.include_router(stats_public_pages.router)
     app.include_router(joint_pages.router)

@@ -82,6 +82,8 @@ ZONE_LABELS = {
     "regional": N_("Regional specialty"),
     "fast": N_("Fast loans"),
     "relief": N_("Relief loans"),
+    "first_loan": N_("First loans"),
+    "renewal": N_("Renewal without repayment"),
 }
 METHOD_LABELS = {
     "equal_instalment": N_("Equal instalments"),
@@ -138,11 +140,14 @@ def supermarket(
     zone: Annotated[str, Query(max_length=30)] = "",
     region: Annotated[str, Query(max_length=6)] = "",
     amount: Annotated[str, Query(max_length=20)] = "",
+    policy: Annotated[str, Query(max_length=3)] = "",
     page: PageNumber = 1,
 ) -> Response:
-    """The product supermarket: filter by type, zone, region and amount."""
+    """The product supermarket: filter by type, zone, region, amount and policy products."""
     request.state.principal = principal
-    form = FormState(values={"type": type, "zone": zone, "region": region, "amount": amount})
+    form = FormState(
+        values={"type": type, "zone": zone, "region": region, "amount": amount, "policy": policy}
+    )
     products: Page[Any] = page_of_list([], PageRequest(page=page, size=PAGE_SIZE))
     status = 200
     try:
@@ -152,6 +157,7 @@ def supermarket(
             zone=zone or None,
             region=region or None,
             amount=_decimal(amount, "amount") if amount else None,
+            policy=True if policy == "yes" else None,
         )
         products = page_of(session, stmt, PageRequest(page=page, size=PAGE_SIZE))
     except XydError as error:
@@ -165,6 +171,9 @@ def supermarket(
         products=products,
         product_types=PRODUCT_TYPES,
         zones=ZONES,
+        scheme_names=service.products.scheme_names(
+            session, sorted({s for p in products.items for s in p.policy_schemes})
+        ),
     )
 
 
@@ -595,6 +604,7 @@ def _product_body(form: Any) -> dict[str, Any]:
         "eligibility": eligibility,
         "documents": words("documents"),
         "zones": form.getlist("zones"),
+        "policy_schemes": words("policy_schemes"),
     }
 
 

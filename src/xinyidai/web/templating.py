@@ -214,6 +214,13 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         items.append(NavItem("/sharing", N_("Risk sharing")))
     if active and principal.organization_kind in (OrgKind.INSTITUTION, OrgKind.OPERATOR):
         items.append(NavItem("/joint", N_("Joint modelling")))
+    if active and principal.organization_kind == OrgKind.OPERATOR:
+        items.append(NavItem("/supervision", N_("Supervision of institutions")))
+    if principal.organization_kind == OrgKind.INSTITUTION and (
+        principal.organization_state != OrgState.REJECTED
+    ):
+        # an applicant signs the agreement and is assessed before it is approved
+        items.append(NavItem("/supervision", N_("Supervision")))
     if principal.is_admin and active and principal.organization_kind != OrgKind.OPERATOR:
         items.append(NavItem("/account/members", N_("Members")))
     if principal.is_admin and active and KIND_SCOPES.get(principal.organization_kind):
@@ -251,6 +258,7 @@ INSTITUTION_LABELS = {
     "insurer": N_("Insurer"),
     "guarantor": N_("Guarantor"),
     "microlender": N_("Microlender"),
+    "pawnshop": N_("Pawnshop"),
     "leasing": N_("Leasing company"),
     "factoring": N_("Factoring company"),
 }

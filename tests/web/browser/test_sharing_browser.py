@@ -19,6 +19,7 @@ from xinyidai.iam import service as iam_service
 from xinyidai.market.models import LoanState
 from xinyidai.sharing.schemas import PartyIn, PoolIn, SchemeIn
 from xinyidai.sharing.service import claims, enrolment, pools, schemes
+from xinyidai.supervision.service import demo as supervision_demo
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,6 +41,8 @@ def claim_server(server: str) -> tuple[str, str]:
             institution_type="guarantor",
             licence_number="G0000H000000002",
         )
+        # fit to read: the confidentiality agreement signed, an assessment passed
+        supervision_demo.certify(session, org)
         iam_service.create_user(
             session,
             organization=org,

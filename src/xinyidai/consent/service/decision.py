@@ -32,6 +32,10 @@ from xinyidai.consent.models import (
     LetterView,
 )
 from xinyidai.consent.schemas import (
+    AGREEMENT_LAPSED,
+    AGREEMENT_UNSIGNED,
+    ASSESSMENT_LAPSED,
+    ASSESSMENT_MISSING,
     BASIS_LETTER,
     BASIS_OPERATOR,
     BASIS_PROVIDER,
@@ -62,6 +66,8 @@ from xinyidai.consent.schemas import (
 from xinyidai.consent.service import letters
 from xinyidai.core import clock
 from xinyidai.core.errors import Forbidden, ValidationFailed
+from xinyidai.core.settings import get_settings
+from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import OrgKind, OrgState
 from xinyidai.iam.schemas import Principal
 from xinyidai.privacy import service as privacy
@@ -128,6 +134,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "category",
     ),
     TOO_FREQUENT: ("authorization letter {letter} may be used again from {next}", "letter_id"),
+    AGREEMENT_UNSIGNED: (
+        "your organization has not signed the confidentiality agreement in force; "
+        "sign it before reading credit data",
+        "agreement",
+    ),
+    AGREEMENT_LAPSED: (
+        "a new version of the confidentiality agreement was due to be signed by {due}; "
+        "sign it to read credit data again",
+        "agreement",
+    ),
+    ASSESSMENT_MISSING: (
+        "your organization has no passed security assessment; credit data is read only after one",
+        "assessment",
+    ),
+    ASSESSMENT_LAPSED: (
+        "your organization's security assessment expired on {expired}; reads are limited "
+        "to public data until it is renewed",
+        "assessment",
+    ),
 }
 
 
@@ -301,6 +326,34 @@ def _best_letter(
     return None, min(problems, key=lambda p: REASON_RANK.index(p.reason))
 
 
+def _public_grant(spec: CategorySpec, withhold: bool) -> CategoryGrant:
+    return CategoryGrant(
+        category=spec.code,
+        basis=BASIS_PUBLIC,
+        view=privacy.view_of(spec, raw_levels=frozenset({privacy.PUBLIC}), withhold=withhold),
+    )
+
+
+def supervision_hold(session: Session, *, actor: Principal) -> Problem | None:
+    """Why supervision holds this institution back from non-public data now (its
+    confidentiality agreement unsigned or overdue, its security assessment missing or
+    expired), as a refusal's reason; None when nothing does or the gate is off."""
+    if not get_settings().supervision.read_gate:
+        return None
+    found = iam_service.clearance.read_hold(
+        session, organization_id=actor.organization_id, organization_kind=actor.organization_kind
+    )
+    if found is None:
+        return None
+    hold, row = found
+    params: dict[str, Any] = {}
+    if row is not None and row.agreement_due_at is not None:
+        params["due"] = _time_text(row.agreement_due_at)
+    if row is not None and row.assessment_expires_on is not None:
+        params["expired"] = row.assessment_expires_on.isoformat()
+    return Problem(str(hold), params)
+
+
 def _by_letter_or_public(
     session: Session,
     *,
@@ -315,6 +368,16 @@ def _by_letter_or_public(
     plan = _Plan(grants={}, withheld={})
     private = [s for s in specs if not privacy.is_public(s)]
     letter: AuthorizationLetter | None = None
+    held = supervision_hold(session, actor=actor)
+    if held is not None:
+        # No letter opens non-public data to a held institution: public data only.
+        plan.problem = held
+        for spec in specs:
+            if privacy.is_public(spec):
+                plan.grants[spec.code] = _public_grant(spec, withhold)
+            else:
+                plan.withheld[spec.code] = held.reason
+        return plan
     if letter_id:
         letter = letters.get_or_raise(session, letter_id=letter_id.strip())
         plan.problem = problem_with(
@@ -346,13 +409,7 @@ def _by_letter_or_public(
                 data_until=letter.data_until,
             )
         elif privacy.is_public(spec):
-            plan.grants[spec.code] = CategoryGrant(
-                category=spec.code,
-                basis=BASIS_PUBLIC,
-                view=privacy.view_of(
-                    spec, raw_levels=frozenset({privacy.PUBLIC}), withhold=withhold
-                ),
-            )
+            plan.grants[spec.code] = _public_grant(spec, withhold)
         elif letter is not None:
             plan.withheld[spec.code] = NOT_COVERED
         else:

@@ -13,6 +13,7 @@ Callers use this package (``from xinyidai.iam import service``); the modules beh
 
 from __future__ import annotations
 
+from xinyidai.iam.service import clearance
 from xinyidai.iam.service.credentials import (
     TokenPair,
     api_keys_statement,
@@ -41,7 +42,9 @@ from xinyidai.iam.service.credentials import (
 from xinyidai.iam.service.demo import (
     DemoAccount,
     demo_accounts_exist,
+    demo_institution_made,
     ensure_demo_accounts,
+    on_demo_institution,
 )
 from xinyidai.iam.service.organizations import (
     ORGANIZATIONS,
@@ -132,11 +135,13 @@ __all__ = [
     "clean_department_code",
     "clean_username",
     "clear_login_failures",
+    "clearance",
     "create_api_key",
     "create_organization",
     "create_partner_organization",
     "create_user",
     "demo_accounts_exist",
+    "demo_institution_made",
     "disable_user",
     "enable_user",
     "end_session",
@@ -156,6 +161,7 @@ __all__ = [
     "list_organizations",
     "list_users",
     "lock_user",
+    "on_demo_institution",
     "optional_email",
     "optional_text",
     "organization_counts",

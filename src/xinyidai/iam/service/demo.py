@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from xinyidai.iam import security
-from xinyidai.iam.models import OrgKind, OrgState, Role, User
+from xinyidai.iam.models import Organization, OrgKind, OrgState, Role, User
 from xinyidai.iam.service.credentials import get_user
 from xinyidai.iam.service.organizations import create_organization, get_enterprise_organization
 from xinyidai.iam.service.rules import DEMO_PASSWORD, DEMO_USERNAMES
@@ -16,6 +17,25 @@ from xinyidai.iam.service.users import create_user
 from xinyidai.registry import service as registry_service
 
 # --------------------------------------------------------------------------- demo accounts
+
+# What a demo institution needs before it reads (its confidentiality agreement signed, a
+# passed security assessment) is granted by the supervision domain above this one: it
+# registers here what to do with each demo institution made.
+DemoInstitutionHook = Callable[[Session, Organization], None]
+_DEMO_INSTITUTION_HOOKS: list[DemoInstitutionHook] = []
+
+
+def on_demo_institution(hook: DemoInstitutionHook) -> DemoInstitutionHook:
+    """Run ``hook`` on every demo institution made from now on (once per hook)."""
+    if hook not in _DEMO_INSTITUTION_HOOKS:
+        _DEMO_INSTITUTION_HOOKS.append(hook)
+    return hook
+
+
+def demo_institution_made(session: Session, organization: Organization) -> None:
+    """Tell the registered hooks of a new demo institution."""
+    for hook in _DEMO_INSTITUTION_HOOKS:
+        hook(session, organization)
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,8 @@ def ensure_demo_accounts(session: Session, *, enterprise_code: str) -> list[Demo
                     is_demo=True,
                     **extra,
                 )
+                if kind == OrgKind.INSTITUTION:
+                    demo_institution_made(session, organization)
             user = create_user(
                 session,
                 organization=organization,

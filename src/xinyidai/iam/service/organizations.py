@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from xinyidai.core import clock
 from xinyidai.core.errors import (
     Conflict,
     NotFound,
@@ -15,9 +16,11 @@ from xinyidai.core.errors import (
 from xinyidai.core.i18n import N_
 from xinyidai.core.ids import new_id
 from xinyidai.core.pagination import paginate
+from xinyidai.core.settings import get_settings
 from xinyidai.core.transitions import Machine, Move
 from xinyidai.iam.models import InstitutionType, Organization, OrgKind, OrgState
 from xinyidai.iam.schemas import OrganizationCount
+from xinyidai.iam.service import clearance
 from xinyidai.iam.service.credentials import revoke_user_sessions
 from xinyidai.iam.service.rules import (
     OPERATOR_CREATED_KINDS,
@@ -76,6 +79,16 @@ def approve_organization(
     refused (409, field ``credit_code``) while another account holds the code, and every
     other pending claim to the code is closed (rejected, with the reason).
     """
+    if organization.kind == OrgKind.INSTITUTION and get_settings().supervision.read_gate:
+        # Onboarding waits for the security assessment (NX-18): its passing is recorded
+        # in the institution's clearance by the supervision domain.
+        ORGANIZATIONS.check(organization, "approve")
+        row = clearance.clearance_of(session, organization_id=organization.id)
+        if not clearance.assessment_valid(row, clock.today()):
+            raise Conflict(
+                "an institution is approved only after it passes the security assessment",
+                field="assessment",
+            )
     if organization.kind != OrgKind.ENTERPRISE or not organization.credit_code:
         return _move_organization(
             session,

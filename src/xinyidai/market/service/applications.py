@@ -34,6 +34,8 @@ from xinyidai.market.models import (
 from xinyidai.market.schemas import (
     APPLICATION_LETTER_DAYS,
     APPLICATION_LEVELS,
+    FIRST_LOAN,
+    RENEWAL,
     ApplicationIn,
 )
 from xinyidai.market.service import matching, visibility
@@ -129,6 +131,24 @@ def by_key(session: Session, *, credit_code: str, key: str) -> Application | Non
     )
 
 
+def check_zone_rules(session: Session, *, product: Product, credit_code: str) -> None:
+    """A first-loan product takes an enterprise with no loan on the platform yet, a
+    renewal product one with a current loan in good standing: ``Conflict`` otherwise."""
+    if FIRST_LOAN not in product.zones and RENEWAL not in product.zones:
+        return
+    loans, good_standing = matching.loan_standing(session, credit_code=credit_code)
+    if FIRST_LOAN in product.zones and loans:
+        raise Conflict(
+            "this product is for a first loan: you have had a loan on the platform",
+            field="product_id",
+        )
+    if RENEWAL in product.zones and not good_standing:
+        raise Conflict(
+            "this product renews a current loan in good standing: you have none",
+            field="product_id",
+        )
+
+
 def submit(
     session: Session,
     *,
@@ -175,6 +195,7 @@ def submit(
             low=product.term_min,
             high=product.term_max,
         )
+    check_zone_rules(session, product=product, credit_code=principal.credit_code)
     if data.repayment_method not in product.repayment_methods:
         raise ValidationFailed(
             "{value} is not one of {allowed}",

@@ -164,6 +164,28 @@ PRODUCTS: list[
         ["relief", "rural"],
         [],
     ),
+    (
+        "bank-rural",
+        "首贷通·首次贷款",
+        "credit",
+        ("50000", "1000000"),
+        (6, 24),
+        ("3.9000", "5.8000"),
+        ["equal_instalment"],
+        ["first_loan"],
+        [],
+    ),
+    (
+        "bank-rural",
+        "续贷通·无还本续贷",
+        "credit",
+        ("100000", "3000000"),
+        (6, 36),
+        ("3.7000", "5.5000"),
+        ["interest_only"],
+        ["renewal"],
+        [],
+    ),
 ]
 
 
@@ -199,6 +221,8 @@ def _demo_admin(session: Session, username: str, *, kind: OrgKind, name: str, **
             is_demo=True,
             **extra,
         )
+        if kind == OrgKind.INSTITUTION:
+            iam_service.demo_institution_made(session, organization)
     iam_service.create_user(
         session,
         organization=organization,

@@ -15,6 +15,11 @@ covers them (the letter an application carries among them) — and that read is 
 recorded by ``consent.decide``, once per enterprise per read. To anyone else such a rule is
 "not checked" (``passed`` None), the same whatever the data says: the fit score, the order
 and whether a need is listed are computed from the rules it may see only.
+
+The first-loan and renewal zones carry a rule on the enterprise's loans on this platform
+(``PLATFORM_RULES``), which are no catalogue category: whether an enterprise borrowed from
+another institution is shown to the enterprise itself and the operator only, and is
+checked for everyone when the enterprise applies (``applications.submit``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
@@ -35,10 +40,12 @@ from xinyidai.core.ids import new_id
 from xinyidai.iam import service as iam_service
 from xinyidai.iam.models import OrgKind
 from xinyidai.iam.schemas import Principal
-from xinyidai.market.models import Need, NeedState, Product, ProductState
+from xinyidai.market.models import Loan, LoanState, Need, NeedState, Product, ProductState
 from xinyidai.market.schemas import (
     COLLATERAL,
+    FIRST_LOAN,
     GRADES,
+    RENEWAL,
     TAX_GRADES,
     URGENCIES,
     Check,
@@ -56,6 +63,8 @@ from xinyidai.scoring import service as scoring_service
 DISHONEST_CATEGORIES = ("dishonest_debtor", "serious_dishonesty", "black_list", "court_enforcement")
 CLOSED_ENFORCEMENT = ("closed", "结案", "终结", "执行完毕")
 REGISTRATION = "registration"
+# Rules on the enterprise's loans on this platform, by the zone that carries each.
+PLATFORM_RULES = {FIRST_LOAN: FIRST_LOAN, RENEWAL: RENEWAL}
 TAX_RATING = "tax_rating"
 
 
@@ -101,6 +110,10 @@ def facts_for(
         if categories
         else []
     )
+    loans: int | None = None
+    good_standing: bool | None = None
+    if any(reads(rule) for rule in PLATFORM_RULES):
+        loans, good_standing = loan_standing(session, credit_code=credit_code)
     dishonest = enforcement = False
     tax_grade: tuple[str, str] | None = None
     for row in rows:
@@ -124,7 +137,21 @@ def facts_for(
         dishonest=dishonest if reads("dishonest") else None,
         enforcement=enforcement if reads("dishonest") else None,
         tax_grade=tax_grade[1] if tax_grade else None,
+        loans_on_platform=loans,
+        loan_in_good_standing=good_standing,
     )
+
+
+def loan_standing(session: Session, *, credit_code: str) -> tuple[int, bool]:
+    """How many loans the enterprise has had on the platform, and whether one of them is
+    running and current (in good standing: not overdue, defaulted or written off)."""
+    count, current = session.execute(
+        select(
+            func.count(Loan.id),
+            func.count(Loan.id).filter(Loan.state == LoanState.CURRENT),
+        ).where(Loan.credit_code == credit_code)
+    ).one()
+    return int(count), bool(current)
 
 
 # --------------------------------------------------------------------------- needs
@@ -238,7 +265,8 @@ def borrower_rules(product: Product) -> list[str]:
         "years": rules.get("min_years") is not None,
         "tax_grade": bool(rules.get("min_tax_grade")),
     }
-    return ["region", "industry", *(rule for rule, used in present.items() if used)]
+    zoned = [rule for zone, rule in PLATFORM_RULES.items() if zone in product.zones]
+    return ["region", "industry", *(rule for rule, used in present.items() if used), *zoned]
 
 
 @dataclass(frozen=True)
@@ -297,8 +325,13 @@ def sight_of(
     nothing non-public is shown to it, so nothing is recorded. No reader (an announcement
     to many institutions): public rules only.
     """
-    public = frozenset(rule for rule in rules if grading.is_public(rule))
-    private = [rule for rule in rules if rule not in public]
+    platform = frozenset(rule for rule in rules if rule in PLATFORM_RULES)
+    public = frozenset(rule for rule in rules if grading.is_public(rule)) - platform
+    if reader is not None and (
+        reader.organization_kind == OrgKind.OPERATOR or reader.credit_code == credit_code
+    ):
+        public |= platform
+    private = [rule for rule in rules if rule not in public and rule not in platform]
     if reader is None or not private:
         return Sight(public)
     wanted = sorted({code for rule in private for code in grading.reads(rule)})
@@ -381,6 +414,24 @@ def _borrower_check(rule: str, product: Product, facts: EnterpriseFacts) -> Chec
             if ok
             else N_("in business fewer than {years} years"),
             years=years,
+        )
+    if rule == FIRST_LOAN:
+        ok = facts.loans_on_platform == 0
+        return _check(
+            rule,
+            ok,
+            N_("no loan on the platform yet: a first loan")
+            if ok
+            else N_("has had a loan on the platform: not a first loan"),
+        )
+    if rule == RENEWAL:
+        ok = facts.loan_in_good_standing is True
+        return _check(
+            rule,
+            ok,
+            N_("a current loan in good standing can be renewed")
+            if ok
+            else N_("no current loan in good standing to renew"),
         )
     minimum = str(rules["min_tax_grade"])
     ok = facts.tax_grade is not None and tax_grade_at_least(facts.tax_grade, minimum)

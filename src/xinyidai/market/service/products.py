@@ -3,7 +3,7 @@ the public browse the published ones in the product supermarket."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,43 @@ PRODUCTS: Machine[ProductState] = Machine(
     # Who moves a product is the owner's check (``own_or_raise``): its institution.
     refusal=N_("a {state} product cannot be moved by {transition}"),
 )
+
+# A scheme finder answers, for scheme ids, the name of each that exists and is not closed.
+# The schemes live in ``sharing``, which hears of loans through the marketplace and so
+# imports it; it registers its finder here when imported, instead of the marketplace
+# importing it back.
+SchemeFinder = Callable[[Session, Sequence[str]], dict[str, str]]
+_SCHEME_FINDERS: list[SchemeFinder] = []
+
+
+def register_scheme_finder(finder: SchemeFinder) -> SchemeFinder:
+    """Let ``finder`` name the policy schemes a product may link to (once per finder)."""
+    if finder not in _SCHEME_FINDERS:
+        _SCHEME_FINDERS.append(finder)
+    return finder
+
+
+def scheme_names(session: Session, scheme_ids: Sequence[str]) -> dict[str, str]:
+    """The name of each of ``scheme_ids`` some registered finder knows and finds open."""
+    found: dict[str, str] = {}
+    for finder in _SCHEME_FINDERS:
+        found.update(finder(session, list(scheme_ids)))
+    return found
+
+
+def check_policy_schemes(session: Session, values: Sequence[str]) -> list[str]:
+    """The schemes a policy product links to, each an open risk-sharing or subsidy scheme;
+    ``ValidationFailed`` (field ``policy_schemes``) naming the first that is not."""
+    wanted = [v.strip() for v in dict.fromkeys(values) if v.strip()]
+    known = scheme_names(session, wanted)
+    for value in wanted:
+        if value not in known:
+            raise ValidationFailed(
+                "{value} is not an open risk-sharing or subsidy scheme",
+                field="policy_schemes",
+                value=value,
+            )
+    return wanted
 
 
 def check_choices(values: Sequence[str], *, allowed: Sequence[str], field: str) -> list[str]:
@@ -184,6 +221,7 @@ def create(session: Session, *, principal: Principal, data: ProductIn) -> Produc
     """The institution drafts a product; it shows in the supermarket once published."""
     _institution_of(principal)
     columns = check_product(data)
+    columns["policy_schemes"] = check_policy_schemes(session, data.policy_schemes)
     product = Product(
         public_id=new_id("prd"),
         institution_id=principal.organization_public_id,
@@ -200,7 +238,9 @@ def update(session: Session, *, principal: Principal, product: Product, data: Pr
     own_or_raise(principal, product)
     if product.state == ProductState.WITHDRAWN:
         raise Conflict("a withdrawn product cannot be changed", field="state")
-    for key, value in check_product(data).items():
+    columns = check_product(data)
+    columns["policy_schemes"] = check_policy_schemes(session, data.policy_schemes)
+    for key, value in columns.items():
         setattr(product, key, value)
     session.flush()
     return product
@@ -331,9 +371,11 @@ def supermarket_statement(
     amount: Decimal | None = None,
     institution: str | None = None,
     q: str | None = None,
+    policy: bool | None = None,
 ) -> Select[Any]:
     """The product supermarket: published products of active institutions, filtered,
-    newest first (paged in the database by the caller)."""
+    newest first (paged in the database by the caller). ``policy``: only policy products
+    (linked to a risk-sharing or subsidy scheme), or only the others."""
     if product_type and product_type not in PRODUCT_TYPES:
         raise ValidationFailed(
             "{value} is not one of {allowed}",
@@ -362,6 +404,9 @@ def supermarket_statement(
         stmt = stmt.where(_lists_any(session, Product.zones, [zone]))
     if region:
         stmt = stmt.where(_serves_region(session, region))
+    if policy is not None:
+        linked = func.coalesce(func.json_array_length(Product.policy_schemes), 0) > 0
+        stmt = stmt.where(linked if policy else ~linked)
     if amount is not None:
         stmt = stmt.where(Product.amount_min <= amount, Product.amount_max >= amount)
     if institution:

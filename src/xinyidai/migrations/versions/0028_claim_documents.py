@@ -1,7 +1,7 @@
 """sharing: documents sent with a compensation claim
 
 Revision ID: 0028_claim_documents
-Revises: 0026_joint
+Revises: 0027_supervision
 Create Date: 2026-12-07 20:45:00
 
 ``sharing_claim_document`` one row per file sent with a claim (the bytes are kept under the
@@ -16,7 +16,7 @@ from alembic import op
 import xinyidai.core.models
 
 revision: str = "0028_claim_documents"
-down_revision: str | Sequence[str] | None = "0026_joint"
+down_revision: str | Sequence[str] | None = "0027_supervision"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
