@@ -30,6 +30,7 @@ RATING_KEYS = {
     "rated_at",
     "trigger",
     "reasons",
+    "marks",
 }
 
 
