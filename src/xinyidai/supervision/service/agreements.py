@@ -9,7 +9,6 @@ access decision reads.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from xinyidai.consent import service as consent_service
 from xinyidai.core import clock
 from xinyidai.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyidai.core.ids import new_id
@@ -35,11 +35,6 @@ LEDGER_KIND = "supervision.agreement"
 LEDGER_ACTOR = "system:supervision"
 LEDGER_SUBJECT = "agreement"
 SIGNING_STATES = (OrgState.PENDING, OrgState.ACTIVE, OrgState.SUSPENDED)
-
-
-def text_digest(title: str, body: str) -> str:
-    """The SHA-256 of the agreement exactly as an institution reads and signs it."""
-    return hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()
 
 
 def in_force(session: Session) -> Agreement | None:
@@ -84,7 +79,8 @@ def _publish(session: Session, *, title: str, body: str, actor: str) -> Agreemen
     if not body:
         raise ValidationFailed("this field is required", field="body")
     latest = in_force(session)
-    digest = text_digest(title, body)
+    # the SHA-256 of the text exactly as it is read and signed, as for the credit commitment
+    digest = consent_service.text_digest(title, body)
     if latest is not None and latest.body_sha256 == digest:
         raise Conflict(
             "version {version} already has this text", field="body", version=latest.version
