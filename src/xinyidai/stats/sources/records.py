@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyidai.catalog import service as catalog_service
@@ -98,20 +98,12 @@ def cells(session: Session, first: date | None, last: date | None) -> Iterator[C
     days between that day and its arrival (late when more than ``stats.timely_days``; an
     event dated after its arrival counts as no delay)."""
     day = china_day(CreditRecord.created_at)
-    stmt = (
-        select(day, CreditRecord.provider, CreditRecord.category, func.count())
-        .where(*within(CreditRecord.created_at, first, last))
-        .group_by(day, CreditRecord.provider, CreditRecord.category)
-    )
-    for d, provider, category, n in session.execute(stmt):
-        yield Cell("records_collected", as_date(d), n, department=provider, category=category)
-
     fields = {
         code: [field.name for field in spec.fields]
         for code, spec in catalog_service.specs_in_force(session).items()
     }
     timely_days = get_settings().stats.timely_days
-    sums: defaultdict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    sums: defaultdict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     rows = session.execute(
         select(day, CreditRecord.provider, CreditRecord.category, CreditRecord.event_on)
         .add_columns(CreditRecord.data)
@@ -122,14 +114,16 @@ def cells(session: Session, first: date | None, last: date | None) -> Iterator[C
         arrived = as_date(d)
         totals = sums[(arrived, provider, category)]
         names = fields.get(category, [])
-        totals[0] += len(names)
-        totals[1] += sum(1 for name in names if _filled((data or {}).get(name)))
+        totals[0] += 1
+        totals[1] += len(names)
+        totals[2] += sum(1 for name in names if _filled((data or {}).get(name)))
         if event_on is not None:
             delay = max(0, (arrived - as_date(event_on)).days)
-            totals[2] += 1
-            totals[3] += 1 if delay <= timely_days else 0
-            totals[4] += delay
+            totals[3] += 1
+            totals[4] += 1 if delay <= timely_days else 0
+            totals[5] += delay
     inputs = (
+        "records_collected",
         "records_fields_defined",
         "records_fields_filled",
         "records_dated",
